@@ -1,0 +1,27 @@
+import Fastify, { type FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { apiRoutes, type ApiRoutesOptions } from './routes/api.js';
+import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+
+export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions {
+  readonly log: Logger;
+  readonly registry: Registry;
+}
+
+/** The internal admin listener's app: /metrics, /healthz, /readyz, the JSON API. Never listens. */
+export async function buildAdminApp(deps: AdminDeps) {
+  const app = Fastify({ loggerInstance: deps.log.child({ listener: 'admin' }), disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    request.log.error({ err: error, url: request.url }, 'Admin request failed');
+    // Internal details stay in the log; clients see them only for their own mistakes.
+    return reply.code(status).send({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : (error.code ?? 'Bad Request'), message: status >= 500 ? 'Internal Server Error' : error.message });
+  });
+  await app.register(healthRoutes, deps);
+  await app.register(metricsRoutes, { registry: deps.registry });
+  await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { PROCESS_STATES, SCRAPE_ERROR_REASONS } from '../model/snapshot.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const SessionsView = Type.Object({
+  ssh: Type.Integer(),
+  kube_exec: Type.Integer(),
+  kube_portforward: Type.Integer(),
+  kube_join: Type.Integer(),
+  db: Type.Integer(),
+});
+
+export const ProxyView = Type.Object({
+  name: Type.String(),
+  region: Type.String(),
+  publicUrl: Type.String(),
+  desiredVersion: Type.String(),
+  version: Nullable(Type.String()),
+  up: Type.Boolean(),
+  ready: Type.Boolean(),
+  readyzStatus: Nullable(Type.Integer()),
+  processState: Nullable(Type.Union(PROCESS_STATES.map((s) => Type.Literal(s)))),
+  sessions: Nullable(SessionsView),
+  sessionsTotal: Type.Integer(),
+  nodeTunnels: Type.Integer(),
+  missingTunnels: Type.Integer(),
+  lastScrapeAt: Nullable(Type.String()),
+  lastSuccessAt: Nullable(Type.String()),
+  error: Nullable(
+    Type.Object({
+      reason: Type.Union(SCRAPE_ERROR_REASONS.map((r) => Type.Literal(r))),
+      message: Type.String(),
+      at: Type.String(),
+    }),
+  ),
+});
+export type ProxyView = Static<typeof ProxyView>;
+
+export const RegionView = Type.Object({
+  name: Type.String(),
+  displayName: Type.String(),
+  timeZone: Type.String(),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  sessions: Type.Integer(),
+  readyProxies: Type.Integer(),
+  proxies: Type.Array(ProxyView),
+});
+export type RegionView = Static<typeof RegionView>;
+
+export const ConditionView = Type.Object({
+  type: Type.String(),
+  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  reason: Type.String(),
+  message: Type.String(),
+  observedGeneration: Type.Integer(),
+  lastTransitionTime: Type.String(),
+});
+
+export const FleetView = Type.Object({
+  name: Type.String(),
+  namespace: Type.String(),
+  generation: Type.Integer(),
+  observedAt: Nullable(Type.String()),
+  phase: Type.String(),
+  conditions: Type.Array(ConditionView),
+  regions: Type.Array(RegionView),
+});
+export type FleetView = Static<typeof FleetView>;
+
+export const FleetsResponse = Type.Object({ fleets: Type.Array(FleetView) });
+export type FleetsResponse = Static<typeof FleetsResponse>;
+
+export const ProblemView = Type.Object({
+  source: Type.String(),
+  line: Nullable(Type.Integer()),
+  column: Nullable(Type.Integer()),
+  field: Type.String(),
+  message: Type.String(),
+});
+export const ProblemsResponse = Type.Object({ problems: Type.Array(ProblemView) });
+export type ProblemsResponse = Static<typeof ProblemsResponse>;
+
+export const HealthResponse = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
+export const ErrorResponse = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });

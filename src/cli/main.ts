@@ -1,0 +1,40 @@
+import { runCrds } from './commands/crds.js';
+import { runSim } from './commands/sim.js';
+import { runStart } from './commands/start.js';
+import { runStatus } from './commands/status.js';
+import { runValidate } from './commands/validate.js';
+import type { CliIo } from './io.js';
+import { processIo } from './io.js';
+
+const USAGE = `meridian — controller for a global fleet of Teleport proxies
+
+Usage:
+  meridian start [--manifests DIR] [--state DIR] [--admin HOST:PORT] [--no-sim] [--time-factor N] [--log-level L]
+  meridian sim --fleet FILE [--control HOST:PORT] [--time-factor N] [--seed N]
+  meridian status [--server URL] [--json] [--watch] [--interval DURATION]
+  meridian validate DIR
+  meridian crds --out DIR
+`;
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds };
+
+/** Entry point of the `meridian` command; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`meridian: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (e) {
+    io.err(`meridian ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,145 @@
+import { parseDuration } from './model/duration.js';
+import { err, ok, type Result } from './model/result.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface MeridianConfig {
+  readonly mode: 'standalone';
+  /** Directory of YAML manifests: the desired state. */
+  readonly manifestDir: string;
+  /** Where status is kept, written atomically. */
+  readonly stateDir: string;
+  readonly admin: ListenAddress;
+  readonly observe: {
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly maxBodyBytes: number;
+  };
+  readonly sim: {
+    /** Start the bundled fleet simulator for the manifests' proxies (the demo). */
+    readonly enabled: boolean;
+    readonly timeFactor: number;
+    readonly control: ListenAddress;
+    readonly seed: number;
+  };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** Settings by their environment variable name; CLI flags use the same keys. */
+export type ConfigInput = Partial<Record<keyof typeof ENV, string>>;
+
+const ENV = {
+  manifestDir: 'MERIDIAN_MANIFEST_DIR',
+  stateDir: 'MERIDIAN_STATE_DIR',
+  admin: 'MERIDIAN_ADMIN_ADDR',
+  observeInterval: 'MERIDIAN_OBSERVE_INTERVAL',
+  observeTimeout: 'MERIDIAN_OBSERVE_TIMEOUT',
+  observeConcurrency: 'MERIDIAN_OBSERVE_CONCURRENCY',
+  maxBodyBytes: 'MERIDIAN_SCRAPE_MAX_BYTES',
+  sim: 'MERIDIAN_SIM',
+  simTimeFactor: 'MERIDIAN_SIM_TIME_FACTOR',
+  simControl: 'MERIDIAN_SIM_CONTROL_ADDR',
+  simSeed: 'MERIDIAN_SIM_SEED',
+  logLevel: 'MERIDIAN_LOG_LEVEL',
+} as const;
+
+export const DEFAULTS: Required<ConfigInput> = {
+  manifestDir: 'examples/fleet',
+  stateDir: '.meridian/state',
+  admin: '127.0.0.1:9181',
+  observeInterval: '5s',
+  observeTimeout: '2s',
+  observeConcurrency: '64',
+  maxBodyBytes: '4194304',
+  sim: 'true',
+  simTimeFactor: '60',
+  simControl: '127.0.0.1:7300',
+  simSeed: '1',
+  logLevel: 'info',
+};
+
+export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** Reads MERIDIAN_* variables from the environment: the only place that does. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
+  const out: ConfigInput = {};
+  for (const [key, name] of Object.entries(ENV) as [keyof typeof ENV, string][]) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+/** Defaults, then the environment, then flags; every bad value is named with where it came from. */
+export function buildConfig(layers: readonly { source: string; values: ConfigInput }[]): Result<MeridianConfig, string[]> {
+  const merged = new Map<keyof typeof ENV, { value: string; source: string }>();
+  for (const k of Object.keys(DEFAULTS) as (keyof typeof ENV)[]) merged.set(k, { value: DEFAULTS[k], source: 'default' });
+  for (const layer of layers)
+    for (const [k, v] of Object.entries(layer.values) as [keyof typeof ENV, string][]) merged.set(k, { value: v, source: layer.source });
+
+  const errors: string[] = [];
+  const at = (k: keyof typeof ENV): { value: string; where: string } => {
+    const e = merged.get(k) ?? { value: DEFAULTS[k], source: 'default' };
+    return { value: e.value, where: e.source === 'environment' ? ENV[k] : `${e.source} ${k}` };
+  };
+  const str = (k: keyof typeof ENV): string => at(k).value;
+  const duration = (k: keyof typeof ENV): number => {
+    const { value, where } = at(k);
+    const r = parseDuration(value);
+    if (!r.ok) errors.push(`${where}: ${r.error}`);
+    return r.ok ? r.value : 0;
+  };
+  const int = (k: keyof typeof ENV, min: number, max: number): number => {
+    const { value, where } = at(k);
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) errors.push(`${where}: "${value}" must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const num = (k: keyof typeof ENV, min: number): number => {
+    const { value, where } = at(k);
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) errors.push(`${where}: "${value}" must be a number of at least ${min}`);
+    return n;
+  };
+  const bool = (k: keyof typeof ENV): boolean => {
+    const { value, where } = at(k);
+    if (!['true', 'false', '1', '0'].includes(value)) errors.push(`${where}: "${value}" must be true or false`);
+    return value === 'true' || value === '1';
+  };
+  const address = (k: keyof typeof ENV): ListenAddress => {
+    const { value, where } = at(k);
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+    const port = Number(m?.[2]);
+    if (!m || port > 65535) {
+      errors.push(`${where}: "${value}" must be host:port, e.g. 127.0.0.1:9181`);
+      return { host: '127.0.0.1', port: 0 };
+    }
+    return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+  };
+  const level = str('logLevel');
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) errors.push(`${at('logLevel').where}: "${level}" must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: MeridianConfig = {
+    mode: 'standalone',
+    manifestDir: str('manifestDir'),
+    stateDir: str('stateDir'),
+    admin: address('admin'),
+    observe: {
+      intervalMs: duration('observeInterval'),
+      timeoutMs: duration('observeTimeout'),
+      concurrency: int('observeConcurrency', 1, 10_000),
+      maxBodyBytes: int('maxBodyBytes', 1024, 1 << 30),
+    },
+    sim: { enabled: bool('sim'), timeFactor: num('simTimeFactor', 0.001), control: address('simControl'), seed: int('simSeed', 0, 2 ** 31) },
+    logLevel: level as MeridianConfig['logLevel'],
+  };
+  if (config.observe.intervalMs > 0 && config.observe.timeoutMs >= config.observe.intervalMs)
+    errors.push(`${at('observeTimeout').where}: the scrape timeout must be shorter than the observe interval (${str('observeInterval')})`);
+  return errors.length ? err(errors) : ok(Object.freeze(config));
+}

@@ -1,0 +1,57 @@
+import { setCondition } from '../../model/conditions.js';
+import type { ProxyFleet, ProxyFleetStatus, RegionStatus } from '../../model/fleet.js';
+import type { FleetSnapshot } from '../../model/snapshot.js';
+
+/**
+ * The status a ProxyFleet should have, given what the observer saw.
+ * Pure: the same inputs give the same status, so an unchanged fleet is never re-written.
+ */
+export function computeFleetStatus(
+  fleet: ProxyFleet,
+  snapshot: FleetSnapshot | undefined,
+  nowIso: string,
+): ProxyFleetStatus {
+  const generation = fleet.metadata.generation ?? 0;
+  const previous = fleet.status?.conditions ?? [];
+  const observedThisSpec = snapshot?.fleet?.generation === generation;
+
+  if (!snapshot || !observedThisSpec) {
+    let conditions = setCondition(previous, { type: 'Observed', status: 'Unknown', reason: 'Pending', message: 'Waiting for the first observation of this spec', observedGeneration: generation }, nowIso);
+    conditions = setCondition(conditions, { type: 'Ready', status: 'Unknown', reason: 'Pending', message: 'Not observed yet', observedGeneration: generation }, nowIso);
+    return { ...fleet.status, observedGeneration: generation, phase: 'Pending', conditions };
+  }
+
+  const byName = new Map(snapshot.proxies.map((p) => [p.name, p]));
+  const regions: RegionStatus[] = fleet.spec.regions.map((r) => {
+    const members = fleet.spec.proxies.filter((p) => p.region === r.name);
+    let ready = 0;
+    let sessions = 0;
+    for (const p of members) {
+      const o = byName.get(p.name);
+      if (o?.ready) ready++;
+      sessions += o?.sessionsTotal ?? 0;
+    }
+    return { name: r.name, proxies: members.length, ready, sessions };
+  });
+  const readyProxies = regions.reduce((n, r) => n + r.ready, 0);
+  const down = fleet.spec.proxies.filter((p) => !byName.get(p.name)?.up).map((p) => p.name);
+  const dark = regions.filter((r) => r.proxies > 0 && r.ready === 0).map((r) => r.name);
+
+  let conditions = setCondition(
+    previous,
+    down.length
+      ? { type: 'Observed', status: 'False', reason: 'ScrapeFailed', message: `Cannot scrape ${down.length} of ${fleet.spec.proxies.length} proxies: ${down.slice(0, 5).join(', ')}${down.length > 5 ? ', …' : ''}`, observedGeneration: generation }
+      : { type: 'Observed', status: 'True', reason: 'AllScraped', message: `All ${fleet.spec.proxies.length} proxies scraped`, observedGeneration: generation },
+    nowIso,
+  );
+  conditions = setCondition(
+    conditions,
+    dark.length
+      ? { type: 'Ready', status: 'False', reason: 'RegionWithoutReadyProxy', message: `No ready proxy in ${dark.join(', ')}`, observedGeneration: generation }
+      : { type: 'Ready', status: 'True', reason: 'EveryRegionServing', message: `${readyProxies} of ${fleet.spec.proxies.length} proxies ready`, observedGeneration: generation },
+    nowIso,
+  );
+  // Phase is derived from the conditions, never stored on its own.
+  const phase = dark.length ? 'Degraded' : readyProxies < fleet.spec.proxies.length ? 'Degraded' : 'Healthy';
+  return { observedGeneration: generation, phase, proxies: fleet.spec.proxies.length, readyProxies, regions, conditions };
+}

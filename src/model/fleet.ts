@@ -1,0 +1,100 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Condition } from './conditions.js';
+import { DURATION_PATTERN } from './duration.js';
+import type { Resource } from './resource.js';
+
+const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label' });
+const Labels = Type.Record(Type.String(), Type.String());
+
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const MaintenanceWindowSchema = Type.Object(
+  {
+    days: Type.Array(Type.Union(WEEKDAYS.map((d) => Type.Literal(d))), { minItems: 1, uniqueItems: true }),
+    start: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM local time' }),
+    duration: Type.String({ pattern: DURATION_PATTERN, description: 'e.g. 4h' }),
+  },
+  { additionalProperties: false },
+);
+export type MaintenanceWindow = Static<typeof MaintenanceWindowSchema>;
+
+export const RegionSchema = Type.Object(
+  {
+    name: Name,
+    displayName: Type.Optional(Type.String({ minLength: 1 })),
+    latitude: Type.Number({ minimum: -90, maximum: 90 }),
+    longitude: Type.Number({ minimum: -180, maximum: 180 }),
+    timeZone: Type.String({ minLength: 1, description: 'IANA time zone, e.g. Asia/Tokyo' }),
+    maintenanceWindows: Type.Optional(Type.Array(MaintenanceWindowSchema)),
+    default: Type.Optional(Type.Boolean({ description: 'Region for clients whose location is unknown' })),
+  },
+  { additionalProperties: false },
+);
+export type Region = Static<typeof RegionSchema>;
+
+export const UPGRADE_METHODS = ['webhook', 'command', 'kubernetes', 'manual'] as const;
+export type UpgradeMethod = (typeof UPGRADE_METHODS)[number];
+
+export const UpgradeSchema = Type.Object(
+  {
+    method: Type.Union(UPGRADE_METHODS.map((m) => Type.Literal(m))),
+    url: Type.Optional(Type.String({ format: 'uri' })),
+    command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    workload: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Union([Type.Literal('Deployment'), Type.Literal('StatefulSet')]),
+          name: Type.String({ minLength: 1 }),
+          namespace: Type.Optional(Type.String({ minLength: 1 })),
+          container: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Upgrade = Static<typeof UpgradeSchema>;
+
+export const ProxySchema = Type.Object(
+  {
+    name: Name,
+    region: Name,
+    publicUrl: Type.String({ format: 'uri', pattern: '^https?://', description: 'What users are redirected to' }),
+    diagnosticUrl: Type.String({ format: 'uri', pattern: '^https?://', description: 'Teleport --diag-addr' }),
+    version: Type.String({ minLength: 1, description: 'Version the proxy should run' }),
+    capacity: Type.Optional(Type.Integer({ minimum: 1, description: 'Sessions above which the redirect spills over' })),
+    upgrade: Type.Optional(UpgradeSchema),
+    labels: Type.Optional(Labels),
+  },
+  { additionalProperties: false },
+);
+export type Proxy = Static<typeof ProxySchema>;
+
+export const ProxyFleetSpecSchema = Type.Object(
+  {
+    regions: Type.Array(RegionSchema, { minItems: 1 }),
+    proxies: Type.Array(ProxySchema),
+  },
+  { additionalProperties: false },
+);
+export type ProxyFleetSpec = Static<typeof ProxyFleetSpecSchema>;
+
+export interface RegionStatus {
+  readonly name: string;
+  readonly proxies: number;
+  readonly ready: number;
+  readonly sessions: number;
+}
+
+export interface ProxyFleetStatus {
+  readonly observedGeneration?: number;
+  readonly phase?: 'Pending' | 'Healthy' | 'Degraded' | 'Invalid';
+  readonly proxies?: number;
+  readonly readyProxies?: number;
+  readonly regions?: readonly RegionStatus[];
+  readonly conditions?: readonly Condition[];
+}
+
+export type ProxyFleet = Resource<'ProxyFleet', ProxyFleetSpec, ProxyFleetStatus>;

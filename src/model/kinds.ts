@@ -1,0 +1,30 @@
+import { Type, type TObject } from '@sinclair/typebox';
+import { ProxyFleetSpecSchema, type ProxyFleet } from './fleet.js';
+
+/** Every kind Meridian owns, with the spec schema that also becomes its CRD schema. */
+export const KIND_SPECS = {
+  ProxyFleet: { plural: 'proxyfleets', shortNames: ['pf'], spec: ProxyFleetSpecSchema },
+} as const satisfies Record<string, { plural: string; shortNames: readonly string[]; spec: TObject }>;
+
+export type Kind = keyof typeof KIND_SPECS;
+export const KINDS = Object.keys(KIND_SPECS) as Kind[];
+
+export interface KindMap {
+  ProxyFleet: ProxyFleet;
+}
+export type AnyResource = KindMap[Kind];
+
+export function isKind(k: unknown): k is Kind {
+  return typeof k === 'string' && Object.hasOwn(KIND_SPECS, k);
+}
+
+/** The metadata fields a manifest may set; the store owns the rest. */
+export const ManifestMetadataSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' }),
+    namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' })),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,76 @@
+/** What the observer learned about the fleet at one moment; immutable once built. */
+
+/** Teleport's process_state gauge: 0 ok, 1 recovering, 2 degraded, 3 starting. */
+export const PROCESS_STATES = ['ok', 'recovering', 'degraded', 'starting'] as const;
+export type ProcessState = (typeof PROCESS_STATES)[number];
+
+export const SESSION_KINDS = ['ssh', 'kube_exec', 'kube_portforward', 'kube_join', 'db'] as const;
+export type SessionKind = (typeof SESSION_KINDS)[number];
+export type SessionCounts = Readonly<Record<SessionKind, number>>;
+
+export const SCRAPE_ERROR_REASONS = [
+  'timeout',
+  'connection_refused',
+  'network',
+  'http_status',
+  'content_type',
+  'too_large',
+  'parse_error',
+  'missing_metric',
+] as const;
+export type ScrapeErrorReason = (typeof SCRAPE_ERROR_REASONS)[number];
+
+export interface ScrapeError {
+  readonly reason: ScrapeErrorReason;
+  /** Human-readable, names the URL or metric at fault. */
+  readonly message: string;
+  readonly at: string;
+}
+
+/** What one /metrics page says, parsed (pure data). */
+export interface TeleportMetrics {
+  readonly processState: ProcessState;
+  readonly version: string;
+  readonly gitref?: string;
+  readonly sessions: SessionCounts;
+  /** teleport_reverse_tunnels_connected by its `type` label. */
+  readonly tunnels: Readonly<Record<string, number>>;
+  readonly missingTunnels: number;
+  readonly connectAttempts: number;
+  readonly connectFailures: number;
+  readonly connectionLimitExceeded: number;
+  readonly startTimeSeconds?: number;
+}
+
+export interface ProxyObservation {
+  readonly name: string;
+  readonly region: string;
+  /** The last scrape succeeded. */
+  readonly up: boolean;
+  /** /readyz answered 200. */
+  readonly ready: boolean;
+  /** /readyz status code of the last scrape, when one came back. */
+  readonly readyzStatus?: number;
+  /** From the last good metrics page; kept through later failures so nothing already known is lost. */
+  readonly metrics?: TeleportMetrics;
+  readonly sessionsTotal: number;
+  readonly lastScrapeAt: string;
+  readonly lastSuccessAt?: string;
+  readonly scrapeDurationMs: number;
+  readonly error?: ScrapeError;
+}
+
+export interface FleetSnapshot {
+  readonly observedAt: string;
+  /** Generation of the ProxyFleet the snapshot was taken for. */
+  readonly fleet?: { readonly name: string; readonly namespace: string; readonly generation: number };
+  readonly proxies: readonly ProxyObservation[];
+}
+
+export function sumSessions(s: SessionCounts): number {
+  let n = 0;
+  for (const k of Object.keys(s) as SessionKind[]) n += s[k];
+  return n;
+}
+
+export const EMPTY_SNAPSHOT: FleetSnapshot = { observedAt: new Date(0).toISOString(), proxies: [] };

@@ -1,0 +1,29 @@
+import type { FieldError } from './field-error.js';
+import type { Kind, KindMap } from './kinds.js';
+import type { ResourceKey } from './resource.js';
+
+/** A manifest that could not be accepted, and where. The last valid version stays in force. */
+export interface ManifestProblem {
+  /** File path (file store) or object key (cluster). */
+  readonly source: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly error: FieldError;
+}
+
+export type StatusOf<K extends Kind> = NonNullable<KindMap[K]['status']>;
+
+/**
+ * Desired state and status of Meridian's resources. The file store implements it now;
+ * the Kubernetes store later. Watchers get keys only: reconcile reads the rest.
+ */
+export interface Store {
+  list<K extends Kind>(kind: K): Promise<readonly KindMap[K][]>;
+  get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K] | undefined>;
+  /** Calls `onKey` for every object that may have changed; returns an unsubscribe. */
+  watch(onKey: (key: ResourceKey) => void): () => void;
+  /** Replaces the status subresource. Throws if the object no longer exists. */
+  updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void>;
+  /** Inputs currently refused, with the reason. */
+  problems(): readonly ManifestProblem[];
+}

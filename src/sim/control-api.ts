@@ -1,0 +1,115 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Result } from '../model/result.js';
+import { parseAddSessions, parseFault, parseRestart, parseShutdown, type InputError } from './control-input.js';
+import type { Fault } from './fault.js';
+import { readJsonBody, sendJson } from './http-util.js';
+import type { TctlNode, TctlProxy } from './inventory.js';
+import type { AddSessions, ProxyView, ShutdownMode } from './sim-proxy.js';
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** The fleet operations behind the control API. Every `name` has been checked to exist. */
+export interface FleetControl {
+  listProxies(): readonly ProxyView[];
+  proxyView(name: string): ProxyView | undefined;
+  shutdown(name: string, mode: ShutdownMode): Result<ProxyView, string>;
+  restart(name: string, change: { version?: string; gitref?: string }): Promise<Result<ProxyView, string>>;
+  setFault(name: string, fault: Fault): ProxyView;
+  addSessions(name: string, req: AddSessions): Result<ProxyView, string>;
+  nodesInventory(): readonly TctlNode[];
+  proxiesInventory(): readonly TctlProxy[];
+}
+
+type Action = 'shutdown' | 'restart' | 'fault' | 'sessions';
+const ACTIONS: readonly Action[] = ['shutdown', 'restart', 'fault', 'sessions'];
+
+function isAction(s: string): s is Action {
+  return (ACTIONS as readonly string[]).includes(s);
+}
+
+function inputError(res: ServerResponse, e: InputError): void {
+  sendJson(res, 400, { error: e.message, field: e.field });
+}
+
+function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: string): void {
+  res.setHeader('Allow', allowed);
+  sendJson(res, 405, { error: `${method} is not allowed on ${path} (use ${allowed})` });
+}
+
+function decodeSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+async function runAction(fleet: FleetControl, name: string, action: Action, body: unknown, res: ServerResponse): Promise<void> {
+  const reply = (r: Result<ProxyView, string>): void => (r.ok ? sendJson(res, 200, r.value) : sendJson(res, 409, { error: r.error }));
+  switch (action) {
+    case 'shutdown': {
+      const input = parseShutdown(body);
+      return input.ok ? reply(fleet.shutdown(name, input.value.mode)) : inputError(res, input.error);
+    }
+    case 'restart': {
+      const input = parseRestart(body);
+      return input.ok ? reply(await fleet.restart(name, input.value)) : inputError(res, input.error);
+    }
+    case 'fault': {
+      const input = parseFault(body);
+      return input.ok ? sendJson(res, 200, fleet.setFault(name, input.value)) : inputError(res, input.error);
+    }
+    case 'sessions': {
+      const input = parseAddSessions(body);
+      return input.ok ? reply(fleet.addSessions(name, input.value)) : inputError(res, input.error);
+    }
+  }
+}
+
+async function route(fleet: FleetControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const seg = decodeSegments(path);
+  if (!seg) return sendJson(res, 400, { error: `path ${path} is not valid percent-encoding` });
+  const [root, second, third, ...rest] = seg;
+
+  if (root === 'inventory' && (second === 'nodes' || second === 'proxies') && third === undefined) {
+    if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+    return sendJson(res, 200, second === 'nodes' ? fleet.nodesInventory() : fleet.proxiesInventory());
+  }
+  if (root === 'proxies' && second === undefined) {
+    if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+    return sendJson(res, 200, fleet.listProxies());
+  }
+  if (root === 'proxies' && second !== undefined && rest.length === 0) {
+    const view = fleet.proxyView(second);
+    if (!view) return sendJson(res, 404, { error: `no proxy named "${second}"` });
+    if (third === undefined) {
+      if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+      return sendJson(res, 200, view);
+    }
+    if (!isAction(third)) return sendJson(res, 404, { error: `no action "${third}" (known: ${ACTIONS.join(', ')})` });
+    if (method !== 'POST') return methodNotAllowed(res, method, path, 'POST');
+    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
+    if (!body.ok) return inputError(res, { field: 'body', message: `body: ${body.error}` });
+    return runAction(fleet, second, third, body.value, res);
+  }
+  sendJson(res, 404, { error: `no route for ${method} ${path}` });
+}
+
+/**
+ * The simulator's control API (tests and the upgrade hook): JSON in and out, 400 naming the
+ * bad field, 404 for an unknown proxy or route, 409 when the proxy's state forbids the action.
+ */
+export function createControlHandler(fleet: FleetControl, log: Logger | undefined): RequestListener {
+  return (req, res) => {
+    route(fleet, req, res).catch((e: unknown) => {
+      log?.error({ err: e, method: req.method, url: req.url }, 'Control request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' });
+      else res.destroy();
+    });
+  };
+}

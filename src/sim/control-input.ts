@@ -1,0 +1,107 @@
+import { err, ok, type Result } from '../model/result.js';
+import { SESSION_KINDS, type SessionKind } from '../model/snapshot.js';
+import { DEFAULT_SLOW_DELAY_MS, FAULT_MODES, MAX_SLOW_DELAY_MS, type Fault, type FaultMode } from './fault.js';
+import type { AddSessions, ShutdownMode } from './sim-proxy.js';
+
+/** A bad request body, naming the field at fault. */
+export interface InputError {
+  readonly field: string;
+  readonly message: string;
+}
+
+const SHUTDOWN_MODES: readonly ShutdownMode[] = ['graceful', 'immediate'];
+const VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]{1,64})?$/;
+const GITREF = /^[0-9A-Za-z._+-]{1,100}$/;
+const MAX_SESSIONS_PER_REQUEST = 100_000;
+const MAX_SESSION_DURATION_MS = 30 * 24 * 3_600_000;
+
+type Fields = Readonly<Record<string, unknown>>;
+
+function bad(field: string, message: string): { readonly ok: false; readonly error: InputError } {
+  return err({ field, message: `${field}: ${message}` });
+}
+
+function quoteAll(values: readonly string[]): string {
+  return values.map((v) => `"${v}"`).join(', ');
+}
+
+/** The body as an object with only `allowed` keys; an empty body counts as `{}` when `optional`. */
+function objectBody(body: unknown, allowed: readonly string[], optional = false): Result<Fields, InputError> {
+  if (body === undefined && optional) return ok({});
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('body', 'must be a JSON object');
+  const fields = body as Fields;
+  for (const key of Object.keys(fields)) {
+    if (!allowed.includes(key)) return bad(key, `unknown field (allowed: ${quoteAll(allowed)})`);
+  }
+  return ok(fields);
+}
+
+function oneOf<T extends string>(fields: Fields, field: string, values: readonly T[]): Result<T, InputError> {
+  const v = fields[field];
+  if (v === undefined) return bad(field, `is required (one of ${quoteAll(values)})`);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+    return bad(field, `must be one of ${quoteAll(values)}, got ${JSON.stringify(v)}`);
+  }
+  return ok(v as T);
+}
+
+function integerIn(fields: Fields, field: string, min: number, max: number): Result<number, InputError> {
+  const v = fields[field];
+  if (v === undefined) return bad(field, 'is required');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    return bad(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return ok(v);
+}
+
+function optionalMatching(fields: Fields, field: string, pattern: RegExp, what: string): Result<string | undefined, InputError> {
+  const v = fields[field];
+  if (v === undefined) return ok(undefined);
+  if (typeof v !== 'string' || !pattern.test(v)) return bad(field, `must be ${what}, got ${JSON.stringify(v)}`);
+  return ok(v);
+}
+
+export function parseShutdown(body: unknown): Result<{ mode: ShutdownMode }, InputError> {
+  const f = objectBody(body, ['mode']);
+  if (!f.ok) return f;
+  const mode = oneOf(f.value, 'mode', SHUTDOWN_MODES);
+  return mode.ok ? ok({ mode: mode.value }) : mode;
+}
+
+export function parseRestart(body: unknown): Result<{ version?: string; gitref?: string }, InputError> {
+  const f = objectBody(body, ['version', 'gitref'], true);
+  if (!f.ok) return f;
+  const version = optionalMatching(f.value, 'version', VERSION, 'a release version such as "17.4.2" or "17.4.2-debug.1"');
+  if (!version.ok) return version;
+  const gitref = optionalMatching(f.value, 'gitref', GITREF, 'a git describe string such as "v17.4.2-0-g1a2b3c4"');
+  if (!gitref.ok) return gitref;
+  return ok({
+    ...(version.value === undefined ? {} : { version: version.value }),
+    ...(gitref.value === undefined ? {} : { gitref: gitref.value }),
+  });
+}
+
+export function parseFault(body: unknown): Result<Fault, InputError> {
+  const f = objectBody(body, ['mode', 'delayMs']);
+  if (!f.ok) return f;
+  const mode = oneOf<FaultMode>(f.value, 'mode', FAULT_MODES);
+  if (!mode.ok) return mode;
+  if (mode.value !== 'slow') {
+    return f.value['delayMs'] === undefined ? ok({ mode: mode.value }) : bad('delayMs', 'applies only to mode "slow"');
+  }
+  if (f.value['delayMs'] === undefined) return ok({ mode: 'slow', delayMs: DEFAULT_SLOW_DELAY_MS });
+  const delayMs = integerIn(f.value, 'delayMs', 1, MAX_SLOW_DELAY_MS);
+  return delayMs.ok ? ok({ mode: 'slow', delayMs: delayMs.value }) : delayMs;
+}
+
+export function parseAddSessions(body: unknown): Result<AddSessions, InputError> {
+  const f = objectBody(body, ['kind', 'count', 'durationMs']);
+  if (!f.ok) return f;
+  const kind = oneOf<SessionKind>(f.value, 'kind', SESSION_KINDS);
+  if (!kind.ok) return kind;
+  const count = integerIn(f.value, 'count', 1, MAX_SESSIONS_PER_REQUEST);
+  if (!count.ok) return count;
+  const durationMs = integerIn(f.value, 'durationMs', 1, MAX_SESSION_DURATION_MS);
+  if (!durationMs.ok) return durationMs;
+  return ok({ kind: kind.value, count: count.value, durationMs: durationMs.value });
+}

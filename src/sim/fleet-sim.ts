@@ -1,0 +1,191 @@
+import { createServer, type Server } from 'node:http';
+import { err, ok, type Result } from '../model/result.js';
+import { createControlHandler, type FleetControl } from './control-api.js';
+import { FaultPages, type Fault } from './fault.js';
+import { closeServer, hostPort, listen } from './http-util.js';
+import { HEARTBEAT_TTL_MS, tctlProxy, type TctlNode, type TctlProxy } from './inventory.js';
+import { NodeTunnels } from './node-tunnels.js';
+import {
+  DEFAULT_NODES_PER_REGION,
+  resolveOptions,
+  type FleetSim,
+  type FleetSimOptions,
+  type ResolvedFleetSimOptions,
+  type SimProxyInfo,
+} from './options.js';
+import { deriveSeed, Prng } from './prng.js';
+import { SessionModel } from './session-model.js';
+import { SimClock } from './sim-clock.js';
+import { SimProxy, type AddSessions, type ProxyView, type ShutdownMode } from './sim-proxy.js';
+
+const DAY_MS = 86_400_000;
+/** Sessions above this multiple of the target are refused as over the connection limit. */
+const CONNECTION_LIMIT_FACTOR = 4;
+const MIN_CONNECTION_LIMIT = 100;
+
+class FleetSimulator implements FleetSim, FleetControl {
+  readonly clock: SimClock;
+  controlUrl = '';
+  proxies: readonly SimProxyInfo[] = [];
+
+  private readonly byName = new Map<string, SimProxy>();
+  private readonly list: SimProxy[];
+  private readonly tunnels: NodeTunnels;
+  private readonly control: Server;
+  private ticker: NodeJS.Timeout | undefined;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly o: ResolvedFleetSimOptions) {
+    this.clock = new SimClock(o.startAt);
+    const model = new SessionModel(o.sessionsPerProxy);
+    const pages = new FaultPages();
+    const connectionLimit = Math.max(MIN_CONNECTION_LIMIT, Math.ceil(o.sessionsPerProxy * CONNECTION_LIMIT_FACTOR));
+    this.list = o.proxies.map(
+      (p) =>
+        new SimProxy(p, {
+          clock: this.clock,
+          model,
+          rng: new Prng(deriveSeed(o.seed, `proxy:${p.name}`)),
+          pages,
+          startupMs: o.startupMs,
+          connectionLimit,
+          log: o.log,
+        }),
+    );
+    for (const p of this.list) this.byName.set(p.name, p);
+    const versions = new Map<string, string>();
+    for (const p of o.proxies) if (!versions.has(p.region)) versions.set(p.region, p.version);
+    this.tunnels = new NodeTunnels({
+      endpoints: this.list,
+      nodes: o.nodes,
+      perRegion: DEFAULT_NODES_PER_REGION,
+      connectionCount: o.agentConnectionCount,
+      rng: new Prng(deriveSeed(o.seed, 'nodes')),
+      seed: o.seed,
+      versionOf: (region) => versions.get(region) ?? '0.0.0',
+      now: o.startAt,
+    });
+    this.control = createServer(createControlHandler(this, o.log));
+  }
+
+  async start(): Promise<void> {
+    const uptimeRng = new Prng(deriveSeed(this.o.seed, 'uptime'));
+    await Promise.all(this.list.map((p) => p.boot(uptimeRng.between(DAY_MS, 20 * DAY_MS))));
+    this.proxies = Object.freeze(
+      this.list.map((p) => Object.freeze({ name: p.name, region: p.region, hostId: p.hostId, diagnosticUrl: p.diagnosticUrl })),
+    );
+    this.tunnels.reconcile(this.clock.now());
+    const port = await listen(this.control, this.o.controlHost, this.o.controlPort);
+    this.controlUrl = `http://${hostPort(this.o.controlHost, port)}`;
+    if (this.o.tickMs > 0) this.startTicker();
+    this.o.log?.info({ proxies: this.list.length, controlUrl: this.controlUrl, timeFactor: this.o.timeFactor }, 'Fleet simulator started');
+  }
+
+  advance(simMs: number): void {
+    if (!Number.isFinite(simMs) || simMs < 0) throw new RangeError(`advance(simMs): simMs must be a finite number >= 0, got ${simMs}`);
+    const now = this.clock.advance(simMs);
+    for (const p of this.list) p.advanceTo(now);
+    this.tunnels.reconcile(now);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdownAll();
+    return this.closed;
+  }
+
+  // FleetControl
+
+  listProxies(): readonly ProxyView[] {
+    return this.list.map((p) => p.view());
+  }
+
+  proxyView(name: string): ProxyView | undefined {
+    return this.byName.get(name)?.view();
+  }
+
+  shutdown(name: string, mode: ShutdownMode): Result<ProxyView, string> {
+    const p = this.proxy(name);
+    const r = p.shutdown(mode);
+    if (!r.ok) return r;
+    this.tunnels.reconcile(this.clock.now());
+    return ok(p.view());
+  }
+
+  async restart(name: string, change: { version?: string; gitref?: string }): Promise<Result<ProxyView, string>> {
+    if (this.closed) return err('the simulator is closed');
+    const p = this.proxy(name);
+    const r = await p.restart(change, () => this.tunnels.reconcile(this.clock.now()));
+    if (!r.ok) return r;
+    // Closed while listening: do not leave a listener behind.
+    if (this.closed) await p.close();
+    this.tunnels.reconcile(this.clock.now());
+    return ok(p.view());
+  }
+
+  setFault(name: string, fault: Fault): ProxyView {
+    const p = this.proxy(name);
+    p.setFault(fault);
+    return p.view();
+  }
+
+  addSessions(name: string, req: AddSessions): Result<ProxyView, string> {
+    const p = this.proxy(name);
+    const r = p.addSessions(req);
+    return r.ok ? ok(p.view()) : r;
+  }
+
+  nodesInventory(): readonly TctlNode[] {
+    return this.tunnels.inventory(this.clock.now());
+  }
+
+  proxiesInventory(): readonly TctlProxy[] {
+    const now = this.clock.now();
+    const out: TctlProxy[] = [];
+    for (const p of this.list) {
+      const expiresAt = p.recordExpiresAt(now, HEARTBEAT_TTL_MS);
+      if (expiresAt > now) out.push(tctlProxy({ hostId: p.hostId, name: p.name, publicAddr: p.publicAddr, version: p.version, expiresAt }));
+    }
+    return out;
+  }
+
+  private proxy(name: string): SimProxy {
+    const p = this.byName.get(name);
+    if (!p) throw new Error(`no proxy named "${name}"`);
+    return p;
+  }
+
+  private startTicker(): void {
+    let last = performance.now();
+    this.ticker = setInterval(() => {
+      const real = performance.now();
+      const elapsed = real - last;
+      last = real;
+      try {
+        this.advance(elapsed * this.o.timeFactor);
+      } catch (e) {
+        this.o.log?.error({ err: e }, 'Fleet simulator tick failed');
+      }
+    }, this.o.tickMs);
+    // The listeners keep a demo alive; the timer alone must not keep a finished test running.
+    this.ticker.unref();
+  }
+
+  private async shutdownAll(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    await Promise.all([...this.list.map((p) => p.close()), closeServer(this.control)]);
+    this.o.log?.info({ proxies: this.list.length }, 'Fleet simulator closed');
+  }
+}
+
+/** Starts every proxy's diagnostic listener, the nodes and the control API. */
+export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
+  const sim = new FleetSimulator(resolveOptions(opts, Date.now()));
+  try {
+    await sim.start();
+  } catch (e) {
+    await sim.close();
+    throw e;
+  }
+  return sim;
+}

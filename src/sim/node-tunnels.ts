@@ -1,0 +1,184 @@
+import { uuidFromName } from './host-id.js';
+import { HEARTBEAT_TTL_MS, tctlNode, type TctlNode } from './inventory.js';
+import type { Prng } from './prng.js';
+
+/** A proxy as node agents see it. */
+export interface TunnelEndpoint {
+  readonly name: string;
+  readonly region: string;
+  readonly hostId: string;
+  /** Takes new agent tunnels (up and ready). */
+  acceptsTunnels(): boolean;
+  /** Sim time the process went down, while it is down. */
+  downSince(): number | undefined;
+  setTunnelCounts(node: number, missing: number): void;
+}
+
+/** Agents reconnect after a jittered backoff. */
+const RECONNECT_MIN_MS = 5_000;
+const RECONNECT_MAX_MS = 30_000;
+/** Mean time between spontaneous drops of one healthy tunnel (network blips). */
+const FLAP_MEAN_MS = 12 * 3_600_000;
+/** Share of discoveries that land on another region's proxy (the load balancer does not care). */
+const REMOTE_DISCOVERY = 0.1;
+/** Chance an agent returns to the proxy it held before a blip; otherwise discovery picks again. */
+const RETURN_AFTER_BLIP = 0.5;
+/** Random tries before falling back to a scan of every proxy. */
+const REMOTE_PICK_TRIES = 8;
+
+interface Tunnel {
+  proxy: TunnelEndpoint | undefined;
+  /** Last proxy held; after a blip the agent may return to it. */
+  previous: TunnelEndpoint | undefined;
+  retryAt: number;
+}
+
+interface SimNode {
+  readonly id: string;
+  readonly hostname: string;
+  readonly region: string;
+  readonly version: string;
+  readonly tunnels: Tunnel[];
+  lastSeenAt: number;
+}
+
+export interface NodeTunnelsOptions {
+  readonly endpoints: readonly TunnelEndpoint[];
+  /** Total nodes, spread round-robin over the regions; undefined = `perRegion` each. */
+  readonly nodes: number | undefined;
+  readonly perRegion: number;
+  readonly connectionCount: number;
+  readonly rng: Prng;
+  readonly seed: number;
+  /** The agent version nodes of a region run. */
+  readonly versionOf: (region: string) => string;
+  readonly now: number;
+}
+
+/**
+ * Simulated nodes (agents) and the reverse tunnels each keeps to `connectionCount` distinct
+ * proxies, as with proxy peering's agent_connection_count. Tunnels to a proxy that went down
+ * move to another proxy after a backoff, preferring the node's own region; no rebalancing
+ * happens when a proxy comes back, which is how regions end up with missing tunnels.
+ */
+export class NodeTunnels {
+  private readonly nodes: SimNode[] = [];
+  private readonly endpoints: readonly TunnelEndpoint[];
+  private readonly byRegion = new Map<string, TunnelEndpoint[]>();
+  private readonly nodesPerRegion = new Map<string, number>();
+  private readonly rng: Prng;
+  private lastReconcileAt: number;
+
+  constructor(opts: NodeTunnelsOptions) {
+    this.endpoints = opts.endpoints;
+    this.rng = opts.rng;
+    this.lastReconcileAt = opts.now;
+    for (const e of opts.endpoints) {
+      const list = this.byRegion.get(e.region);
+      if (list) list.push(e);
+      else this.byRegion.set(e.region, [e]);
+    }
+    const regions = [...this.byRegion.keys()];
+    const total = opts.nodes ?? regions.length * opts.perRegion;
+    for (let i = 0; i < total && regions.length; i++) {
+      const region = regions[i % regions.length] as string;
+      const k = (this.nodesPerRegion.get(region) ?? 0) + 1;
+      this.nodesPerRegion.set(region, k);
+      this.nodes.push({
+        id: uuidFromName(`teleport.node.${opts.seed}`, String(i)),
+        hostname: `node-${region}-${String(k).padStart(3, '0')}`,
+        region,
+        version: opts.versionOf(region),
+        tunnels: Array.from({ length: opts.connectionCount }, () => ({ proxy: undefined, previous: undefined, retryAt: opts.now })),
+        lastSeenAt: opts.now,
+      });
+    }
+  }
+
+  /** Brings tunnels up to date at sim time `now`: drops, blips and reconnects; then recounts. */
+  reconcile(now: number): void {
+    const dt = Math.max(0, now - this.lastReconcileAt);
+    this.lastReconcileAt = now;
+    const flapChance = dt > 0 ? 1 - Math.exp(-dt / FLAP_MEAN_MS) : 0;
+    for (const node of this.nodes) {
+      let connected = false;
+      for (const t of node.tunnels) {
+        if (t.proxy) {
+          const since = t.proxy.downSince();
+          if (since !== undefined) this.drop(t, since);
+          else if (flapChance > 0 && this.rng.chance(flapChance)) this.drop(t, now - this.rng.next() * dt);
+        }
+        if (!t.proxy && t.retryAt <= now) {
+          const target = this.choose(node, t.previous);
+          if (target) t.proxy = target;
+          else t.retryAt = now + RECONNECT_MAX_MS;
+        }
+        if (t.proxy) connected = true;
+      }
+      if (connected) node.lastSeenAt = now;
+    }
+    this.recount();
+  }
+
+  /** `tctl get nodes`: nodes whose heartbeat has not expired. */
+  inventory(now: number): TctlNode[] {
+    const out: TctlNode[] = [];
+    for (const n of this.nodes) {
+      const proxyIds = n.tunnels.flatMap((t) => (t.proxy ? [t.proxy.hostId] : []));
+      const expiresAt = (proxyIds.length ? now : n.lastSeenAt) + HEARTBEAT_TTL_MS;
+      if (expiresAt <= now) continue;
+      out.push(tctlNode({ id: n.id, hostname: n.hostname, region: n.region, version: n.version, proxyIds, expiresAt }));
+    }
+    return out;
+  }
+
+  private drop(t: Tunnel, at: number): void {
+    t.previous = t.proxy;
+    t.proxy = undefined;
+    t.retryAt = at + this.rng.between(RECONNECT_MIN_MS, RECONNECT_MAX_MS);
+  }
+
+  private holds(node: SimNode, e: TunnelEndpoint): boolean {
+    return node.tunnels.some((t) => t.proxy === e);
+  }
+
+  private usable(node: SimNode, e: TunnelEndpoint): boolean {
+    return e.acceptsTunnels() && !this.holds(node, e);
+  }
+
+  private choose(node: SimNode, previous: TunnelEndpoint | undefined): TunnelEndpoint | undefined {
+    if (previous && this.usable(node, previous) && this.rng.chance(RETURN_AFTER_BLIP)) return previous;
+    const local = (this.byRegion.get(node.region) ?? []).filter((e) => this.usable(node, e));
+    if (local.length && !this.rng.chance(REMOTE_DISCOVERY)) return this.rng.pick(local);
+    return this.chooseRemote(node) ?? this.rng.pick(local);
+  }
+
+  private chooseRemote(node: SimNode): TunnelEndpoint | undefined {
+    const ok = (e: TunnelEndpoint | undefined): e is TunnelEndpoint => !!e && e.region !== node.region && this.usable(node, e);
+    for (let i = 0; i < REMOTE_PICK_TRIES; i++) {
+      const e = this.rng.pick(this.endpoints);
+      if (ok(e)) return e;
+    }
+    return this.rng.pick(this.endpoints.filter(ok));
+  }
+
+  /**
+   * Per proxy: node tunnels held, and `proxy_missing_ssh_tunnels`. Teleport counts the
+   * nodes that should hold a tunnel to this proxy but do not; with peering nodes only hold
+   * a few, so the simulator approximates it as the nodes of the proxy's own region that
+   * hold no tunnel to it.
+   */
+  private recount(): void {
+    const held = new Map<TunnelEndpoint, { all: number; local: number }>();
+    for (const e of this.endpoints) held.set(e, { all: 0, local: 0 });
+    for (const n of this.nodes) {
+      for (const t of n.tunnels) {
+        const c = t.proxy && held.get(t.proxy);
+        if (!c || !t.proxy) continue;
+        c.all++;
+        if (t.proxy.region === n.region) c.local++;
+      }
+    }
+    for (const [e, c] of held) e.setTunnelCounts(c.all, (this.nodesPerRegion.get(e.region) ?? 0) - c.local);
+  }
+}

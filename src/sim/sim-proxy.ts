@@ -1,0 +1,387 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { err, ok, type Result } from '../model/result.js';
+import type { ProcessState, SessionCounts, SessionKind } from '../model/snapshot.js';
+import { faultAfterRestart, NO_FAULT, type Fault, type FaultPages } from './fault.js';
+import { serveDiagnostics, type DiagTarget } from './diag-handler.js';
+import { proxyHostId } from './host-id.js';
+import { closeServer, hostPort, listen } from './http-util.js';
+import { renderMetricsPage } from './metrics-page.js';
+import type { TunnelEndpoint } from './node-tunnels.js';
+import { hashString, type Prng } from './prng.js';
+import { SSH_CONNECT_FAILURE_RATE, SSH_SHARE, type SessionModel } from './session-model.js';
+import { SessionPool } from './session-pool.js';
+import type { SimClock } from './sim-clock.js';
+
+export type ProxyRunState = 'running' | 'draining' | 'stopped' | 'starting';
+export type ShutdownMode = 'graceful' | 'immediate';
+
+/** Teleport's fixed ceiling on a graceful shutdown: after it the process exits anyway. */
+export const GRACEFUL_SHUTDOWN_LIMIT_MS = 30 * 3_600_000;
+
+export interface SimProxySettings {
+  readonly name: string;
+  readonly region: string;
+  readonly version: string;
+  readonly gitref: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly publicAddr: string;
+}
+
+export interface SimProxyDeps {
+  readonly clock: SimClock;
+  readonly model: SessionModel;
+  readonly rng: Prng;
+  readonly pages: FaultPages;
+  readonly startupMs: number;
+  /** Live sessions above which new ones are refused (proxy_connection_limit_exceeded_total). */
+  readonly connectionLimit: number;
+  readonly log: Logger | undefined;
+}
+
+/** What the control API shows for one proxy. */
+export interface ProxyView {
+  readonly name: string;
+  readonly region: string;
+  readonly hostId: string;
+  readonly diagnosticUrl: string;
+  readonly publicAddr: string;
+  readonly version: string;
+  readonly gitref: string;
+  readonly state: ProxyRunState;
+  readonly processState: ProcessState | null;
+  readonly startedAt: string;
+  readonly stoppedAt: string | null;
+  readonly sessions: SessionCounts;
+  readonly sessionsTotal: number;
+  readonly sessionsCut: number;
+  readonly fault: Fault;
+  readonly tunnels: { readonly node: number; readonly missing: number };
+  readonly connectAttempts: number;
+  readonly connectFailures: number;
+}
+
+export interface AddSessions {
+  readonly kind: SessionKind;
+  readonly count: number;
+  readonly durationMs: number;
+}
+
+/** `git describe --long --tags` of a release build. */
+export function defaultGitref(version: string): string {
+  const tag = version.startsWith('v') ? version : `v${version}`;
+  return `${tag}-0-g${hashString(version).toString(16).padStart(8, '0').slice(0, 7)}`;
+}
+
+/**
+ * One simulated Teleport proxy process: its sessions, counters and state, and its
+ * diagnostic listener, which exists exactly while the process runs.
+ */
+export class SimProxy implements DiagTarget, TunnelEndpoint {
+  readonly name: string;
+  readonly region: string;
+  readonly hostId: string;
+  readonly host: string;
+  readonly publicAddr: string;
+  port: number;
+  version: string;
+  gitref: string;
+  state: ProxyRunState = 'stopped';
+  fault: Fault = NO_FAULT;
+  pid = 0;
+  sessionsCut = 0;
+
+  private startedAt = 0;
+  private readyAt = 0;
+  private stoppedAt: number | undefined;
+  private drainStartedAt = 0;
+  private nextArrivalAt = Infinity;
+  private connectAttempts = 0;
+  private connectFailures = 0;
+  private limitExceeded = 0;
+  private nodeTunnels = 0;
+  private missingTunnels = 0;
+  private readonly appTunnels: number;
+  private readonly kubeTunnels: number;
+  private readonly sessions = new SessionPool();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private server: Server | undefined;
+  private closing: Promise<void> = Promise.resolve();
+  private restarting = false;
+
+  constructor(
+    settings: SimProxySettings,
+    private readonly deps: SimProxyDeps,
+  ) {
+    this.name = settings.name;
+    this.region = settings.region;
+    this.hostId = proxyHostId(settings.name);
+    this.host = settings.host;
+    this.port = settings.port;
+    this.publicAddr = settings.publicAddr;
+    this.version = settings.version;
+    this.gitref = settings.gitref ?? defaultGitref(settings.version);
+    this.appTunnels = deps.rng.int(4);
+    this.kubeTunnels = deps.rng.int(3);
+  }
+
+  get diagnosticUrl(): string {
+    return `http://${hostPort(this.host, this.port)}`;
+  }
+
+  /** Comes up already at steady state, as if it had been running for `uptimeMs`. */
+  async boot(uptimeMs: number): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.openListener();
+    this.startedAt = now - uptimeMs;
+    this.readyAt = this.startedAt;
+    this.pid = this.newPid();
+    this.state = 'running';
+    const { model, rng } = this.deps;
+    model.steadyState(rng, now, (kind, endAt) => this.sessions.add(kind, endAt));
+    this.nextArrivalAt = now + model.nextGap(rng);
+    // Counters of a long-running process are already large; scrapers must cope with that.
+    this.connectAttempts = Math.round((uptimeMs / model.meanGapMs) * SSH_SHARE);
+    this.connectFailures = Math.round(this.connectAttempts * SSH_CONNECT_FAILURE_RATE * rng.between(0.5, 1.5));
+  }
+
+  /** Moves this process to sim time `t`: arrivals, ends, startup completing, drains finishing. */
+  advanceTo(t: number): void {
+    if (this.state === 'starting') {
+      if (this.readyAt > t) return;
+      this.becomeReady(this.readyAt);
+    }
+    if (this.state === 'running') {
+      const { model, rng } = this.deps;
+      while (this.nextArrivalAt <= t) {
+        const at = this.nextArrivalAt;
+        this.sessions.expireUntil(at);
+        this.arrive(at);
+        this.nextArrivalAt = at + model.nextGap(rng);
+      }
+      this.sessions.expireUntil(t);
+    } else if (this.state === 'draining') {
+      const limitAt = this.drainStartedAt + GRACEFUL_SHUTDOWN_LIMIT_MS;
+      const lastEnd = this.sessions.expireUntil(Math.min(t, limitAt));
+      if (this.sessions.total() === 0) {
+        this.exit(Math.max(lastEnd, this.drainStartedAt), 'Proxy drained and exited');
+      } else if (t >= limitAt) {
+        this.sessionsCut += this.sessions.cutAll();
+        this.exit(limitAt, 'Proxy hit the graceful shutdown limit and exited');
+      }
+    }
+  }
+
+  /** SIGQUIT (graceful: no new sessions, exit when the last ends) or SIGTERM (immediate: cut them). */
+  shutdown(mode: ShutdownMode): Result<void, string> {
+    if (this.restarting) return err(`proxy "${this.name}" is restarting`);
+    if (this.state === 'stopped') return err(`proxy "${this.name}" is already stopped`);
+    const now = this.deps.clock.now();
+    if (mode === 'immediate') {
+      const cut = this.sessions.cutAll();
+      this.sessionsCut += cut;
+      this.exit(now, 'Proxy shut down immediately', { sessionsCut: cut });
+      return ok(undefined);
+    }
+    if (this.state === 'draining') return ok(undefined);
+    if (this.sessions.total() === 0) {
+      this.exit(now, 'Proxy shut down gracefully with no sessions');
+      return ok(undefined);
+    }
+    this.state = 'draining';
+    this.drainStartedAt = now;
+    this.nextArrivalAt = Infinity;
+    this.deps.log?.info({ proxy: this.name, region: this.region, sessions: this.sessions.total() }, 'Proxy started draining');
+    return ok(undefined);
+  }
+
+  /**
+   * Starts the process again, optionally as another version; a running process is stopped
+   * immediately first. `onStopped` runs between stop and start (tunnels drop then).
+   */
+  async restart(change: { readonly version?: string; readonly gitref?: string }, onStopped: () => void): Promise<Result<void, string>> {
+    if (this.restarting) return err(`proxy "${this.name}" is already restarting`);
+    this.restarting = true;
+    try {
+      if (this.state !== 'stopped') {
+        const cut = this.sessions.cutAll();
+        this.sessionsCut += cut;
+        this.exit(this.deps.clock.now(), 'Proxy stopped for restart', { sessionsCut: cut });
+      }
+      onStopped();
+      await this.closing;
+      try {
+        await this.openListener();
+      } catch (e) {
+        const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
+        this.deps.log?.warn({ proxy: this.name, region: this.region, err: e }, 'Proxy failed to listen');
+        return err(`proxy "${this.name}" could not listen on ${hostPort(this.host, this.port)} (${code})`);
+      }
+      if (change.version !== undefined) this.version = change.version;
+      if (change.gitref !== undefined) this.gitref = change.gitref;
+      else if (change.version !== undefined) this.gitref = defaultGitref(change.version);
+      this.fault = faultAfterRestart(this.fault);
+      const now = this.deps.clock.now();
+      this.startedAt = now;
+      this.readyAt = now + this.deps.startupMs;
+      this.stoppedAt = undefined;
+      this.pid = this.newPid();
+      this.state = 'starting';
+      this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, gitref: this.gitref }, 'Proxy restarted');
+      if (this.deps.startupMs <= 0) this.becomeReady(now);
+      return ok(undefined);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  addSessions(req: AddSessions): Result<void, string> {
+    if (this.state !== 'running') return err(`proxy "${this.name}" is ${this.state} and accepts no new sessions`);
+    const endAt = this.deps.clock.now() + req.durationMs;
+    for (let i = 0; i < req.count; i++) this.sessions.add(req.kind, endAt);
+    if (req.kind === 'ssh') this.connectAttempts += req.count;
+    return ok(undefined);
+  }
+
+  setFault(fault: Fault): void {
+    this.fault = fault;
+    this.deps.log?.info({ proxy: this.name, region: this.region, fault }, 'Proxy fault set');
+  }
+
+  /** Closes the listener for good (simulator shutdown). */
+  async close(): Promise<void> {
+    this.closeListener();
+    await this.closing;
+  }
+
+  // DiagTarget
+
+  processState(): ProcessState {
+    if (this.fault.mode === 'degraded') return 'degraded';
+    if (this.fault.mode === 'recovering') return 'recovering';
+    return this.state === 'starting' ? 'starting' : 'ok';
+  }
+
+  metricsPage(): string {
+    const sessions = this.sessions.counts();
+    const total = this.sessions.total();
+    const tunnels = this.nodeTunnels + this.appTunnels + this.kubeTunnels;
+    return renderMetricsPage({
+      processState: this.processState(),
+      version: this.version,
+      gitref: this.gitref,
+      sessions,
+      tunnels: { node: this.nodeTunnels, app: this.appTunnels, kube: this.kubeTunnels },
+      missingTunnels: this.missingTunnels,
+      connectAttempts: this.connectAttempts,
+      connectFailures: this.connectFailures,
+      connectionLimitExceeded: this.limitExceeded,
+      peerDialErrors: 0,
+      startTimeSeconds: this.startedAt / 1000,
+      // Plausible figures for a proxy: a base plus a share per session and tunnel.
+      residentMemoryBytes: 96 * 1024 * 1024 + total * 180 * 1024 + tunnels * 48 * 1024 + (this.pid % 97) * 4096,
+      goroutines: 160 + total * 9 + tunnels * 4,
+    });
+  }
+
+  defer(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  // TunnelEndpoint
+
+  acceptsTunnels(): boolean {
+    return this.state === 'running';
+  }
+
+  downSince(): number | undefined {
+    return this.state === 'stopped' ? this.stoppedAt ?? this.deps.clock.now() : undefined;
+  }
+
+  setTunnelCounts(node: number, missing: number): void {
+    this.nodeTunnels = node;
+    this.missingTunnels = missing;
+  }
+
+  /** When the last heartbeat expires; a stopped proxy leaves its record behind until then. */
+  recordExpiresAt(now: number, ttlMs: number): number {
+    return (this.state === 'stopped' ? this.stoppedAt ?? now : now) + ttlMs;
+  }
+
+  view(): ProxyView {
+    return {
+      name: this.name,
+      region: this.region,
+      hostId: this.hostId,
+      diagnosticUrl: this.diagnosticUrl,
+      publicAddr: this.publicAddr,
+      version: this.version,
+      gitref: this.gitref,
+      state: this.state,
+      processState: this.state === 'stopped' ? null : this.processState(),
+      startedAt: new Date(this.startedAt).toISOString(),
+      stoppedAt: this.stoppedAt === undefined ? null : new Date(this.stoppedAt).toISOString(),
+      sessions: this.sessions.counts(),
+      sessionsTotal: this.sessions.total(),
+      sessionsCut: this.sessionsCut,
+      fault: this.fault,
+      tunnels: { node: this.nodeTunnels, missing: this.missingTunnels },
+      connectAttempts: this.connectAttempts,
+      connectFailures: this.connectFailures,
+    };
+  }
+
+  private arrive(at: number): void {
+    const { model, rng, connectionLimit } = this.deps;
+    const kind = model.kind(rng);
+    if (kind === 'ssh') {
+      this.connectAttempts++;
+      if (rng.chance(SSH_CONNECT_FAILURE_RATE)) {
+        this.connectFailures++;
+        return;
+      }
+    }
+    if (this.sessions.total() >= connectionLimit) {
+      this.limitExceeded++;
+      return;
+    }
+    this.sessions.add(kind, at + model.duration(rng));
+  }
+
+  private becomeReady(at: number): void {
+    this.state = 'running';
+    this.nextArrivalAt = at + this.deps.model.nextGap(this.deps.rng);
+    this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version }, 'Proxy became ready');
+  }
+
+  private exit(at: number, message: string, extra: Record<string, unknown> = {}): void {
+    this.state = 'stopped';
+    this.stoppedAt = at;
+    this.nextArrivalAt = Infinity;
+    this.closeListener();
+    this.deps.log?.info({ proxy: this.name, region: this.region, ...extra }, message);
+  }
+
+  private newPid(): number {
+    return 1000 + this.deps.rng.int(4_000_000);
+  }
+
+  private async openListener(): Promise<void> {
+    const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => serveDiagnostics(this, this.deps.pages, req, res));
+    this.port = await listen(server, this.host, this.port);
+    this.server = server;
+  }
+
+  private closeListener(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) this.closing = closeServer(server);
+  }
+}

@@ -1,0 +1,41 @@
+import type { Kind, KindMap } from '../../src/model/kinds.js';
+import { keyOf, keyString, type ResourceKey } from '../../src/model/resource.js';
+import type { ManifestProblem, StatusOf, Store } from '../../src/model/store.js';
+
+/** An in-memory Store for reconciler tests; counts status writes so tests can prove no-op passes. */
+export class MemoryStore implements Store {
+  private readonly objects = new Map<string, KindMap[Kind]>();
+  private readonly watchers = new Set<(k: ResourceKey) => void>();
+  statusWrites = 0;
+
+  put(obj: KindMap[Kind]): void {
+    this.objects.set(keyString(keyOf(obj)), structuredClone(obj));
+    for (const w of this.watchers) w(keyOf(obj));
+  }
+
+  async list<K extends Kind>(kind: K): Promise<readonly KindMap[K][]> {
+    return [...this.objects.values()].filter((o) => o.kind === kind).map((o) => structuredClone(o) as KindMap[K]);
+  }
+
+  async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K] | undefined> {
+    const o = this.objects.get(keyString({ kind, namespace, name }));
+    return o ? (structuredClone(o) as KindMap[K]) : undefined;
+  }
+
+  watch(onKey: (key: ResourceKey) => void): () => void {
+    this.watchers.add(onKey);
+    return () => this.watchers.delete(onKey);
+  }
+
+  async updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void> {
+    const k = keyString({ kind, namespace, name });
+    const o = this.objects.get(k);
+    if (!o) throw new Error(`${k} not found`);
+    this.statusWrites++;
+    this.objects.set(k, { ...o, status: structuredClone(status) });
+  }
+
+  problems(): readonly ManifestProblem[] {
+    return [];
+  }
+}
