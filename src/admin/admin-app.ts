@@ -13,7 +13,8 @@ export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions {
 
 /** The internal admin listener's app: /metrics, /healthz, /readyz, the JSON API. Never listens. */
 export async function buildAdminApp(deps: AdminDeps) {
-  const app = Fastify({ loggerInstance: deps.log.child({ listener: 'admin' }), disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+  // Prometheus scrapes and status polls every few seconds: per-request logs would drown the rest.
+  const app = Fastify({ loggerInstance: deps.log.child({ listener: 'admin' }, { level: 'warn' }) }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     request.log.error({ err: error, url: request.url }, 'Admin request failed');

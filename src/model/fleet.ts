@@ -85,7 +85,6 @@ export interface RegionStatus {
   readonly name: string;
   readonly proxies: number;
   readonly ready: number;
-  readonly sessions: number;
 }
 
 export interface ProxyFleetStatus {

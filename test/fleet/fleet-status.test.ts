@@ -18,8 +18,8 @@ test('all proxies ready: Healthy, per-region counts and sessions', () => {
   assert.equal(s.phase, 'Healthy');
   assert.equal(s.readyProxies, 3);
   assert.deepEqual(s.regions, [
-    { name: 'tokyo', proxies: 2, ready: 2, sessions: 32 },
-    { name: 'london', proxies: 1, ready: 1, sessions: 16 },
+    { name: 'tokyo', proxies: 2, ready: 2 },
+    { name: 'london', proxies: 1, ready: 1 },
   ]);
   assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
 });

@@ -24,14 +24,10 @@ export function computeFleetStatus(
   const byName = new Map(snapshot.proxies.map((p) => [p.name, p]));
   const regions: RegionStatus[] = fleet.spec.regions.map((r) => {
     const members = fleet.spec.proxies.filter((p) => p.region === r.name);
-    let ready = 0;
-    let sessions = 0;
-    for (const p of members) {
-      const o = byName.get(p.name);
-      if (o?.ready) ready++;
-      sessions += o?.sessionsTotal ?? 0;
-    }
-    return { name: r.name, proxies: members.length, ready, sessions };
+    // Session counts move every scrape: they belong in metrics and the API, not in status,
+    // which is written only when something an operator acts on changes.
+    const ready = members.filter((p) => byName.get(p.name)?.ready).length;
+    return { name: r.name, proxies: members.length, ready };
   });
   const readyProxies = regions.reduce((n, r) => n + r.ready, 0);
   const down = fleet.spec.proxies.filter((p) => !byName.get(p.name)?.up).map((p) => p.name);

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createDiagnosticClient } from './adapters/teleport/diagnostic-client.js';
+import { FileStore } from './adapters/file-store/index.js';
+import { buildAdminApp } from './admin/admin-app.js';
+import { fleetView, problemsView } from './admin/fleet-view.js';
+import type { MeridianConfig } from './config.js';
+import { createFleetReconciler } from './fleet/fleet-reconciler.js';
+import { registerFleetMetrics } from './fleet/fleet-metrics.js';
+import type { Clock } from './model/clock.js';
+import type { ProxyFleet } from './model/fleet.js';
+import { keyOf, keyString, type ResourceKey } from './model/resource.js';
+import type { FleetSnapshot } from './model/snapshot.js';
+import { createObserver } from './observer/observer.js';
+import { runObserverLoop } from './observer/run-observer-loop.js';
+import { runController } from './runtime/controller.js';
+import { registerControllerMetrics } from './runtime/controller-metrics.js';
+import { WorkQueue } from './runtime/work-queue.js';
+import { simOptionsFromFleet, startFleetSim, type FleetSim } from './sim/index.js';
+
+export interface MeridianHandle {
+  readonly adminUrl: string;
+  readonly simControlUrl?: string;
+  /** Stops every loop and listener; resolves when all are down. */
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/** The composition root: builds every adapter from the config and wires them together. */
+export async function startMeridian(config: MeridianConfig, log: Logger, clock: Clock = systemClock): Promise<MeridianHandle> {
+  const stop = new AbortController();
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async (): Promise<void> => {
+    stop.abort();
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+
+    const store = new FileStore({ manifestDir: config.manifestDir, stateDir: config.stateDir, log: log.child({ component: 'file-store' }), clock });
+    await store.start();
+    closers.push(() => store.close());
+    for (const p of store.problems()) log.warn({ source: p.source, line: p.line }, `Manifest refused: ${p.error.message}`);
+
+    let sim: FleetSim | undefined;
+    if (config.sim.enabled) {
+      const fleet = await observedFleet(store, log);
+      if (fleet) {
+        sim = await startFleetSim(
+          simOptionsFromFleet(fleet.spec, {
+            timeFactor: config.sim.timeFactor,
+            seed: config.sim.seed,
+            controlHost: config.sim.control.host,
+            controlPort: config.sim.control.port,
+            log: log.child({ component: 'sim' }),
+          }),
+        );
+        closers.push(() => sim?.close());
+      } else log.warn('No valid ProxyFleet to simulate; the simulator is not started');
+    }
+
+    const snapshots = new Map<string, FleetSnapshot>();
+    const snapshotOf = (key: ResourceKey): FleetSnapshot | undefined => snapshots.get(keyString(key));
+    const fleetMetrics = registerFleetMetrics(registry, () => [...snapshots.values()]);
+    const controllerMetrics = registerControllerMetrics(registry, () => store.problems());
+
+    const queue = new WorkQueue({ baseBackoffMs: 500, maxBackoffMs: 60_000, timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } });
+    closers.push(() => queue.shutDown());
+    const reconciler = createFleetReconciler({ store, clock, log: log.child({ controller: 'proxyfleet' }), snapshotOf });
+    const unwatch = store.watch((key) => {
+      if (key.kind === reconciler.kind) queue.add(key);
+    });
+    closers.push(unwatch);
+    for (const f of await store.list('ProxyFleet')) queue.add(keyOf(f));
+    const controllerDone = runController({ reconciler, queue, clock, log, onPass: controllerMetrics.onPass }, stop.signal);
+    closers.push(() => controllerDone);
+
+    const client = createDiagnosticClient({ timeoutMs: config.observe.timeoutMs, maxBodyBytes: config.observe.maxBodyBytes, log: log.child({ component: 'diagnostic-client' }) });
+    closers.push(() => client.close());
+    const observer = createObserver({
+      scrape: (url, signal) => client.scrape(url, signal),
+      clock,
+      concurrency: config.observe.concurrency,
+      timeoutMs: config.observe.timeoutMs,
+      // Spread each cycle's scrapes over a tenth of the interval so proxies are not hit in one burst.
+      jitterMs: Math.round(config.observe.intervalMs / 10),
+      log: log.child({ component: 'observer' }),
+    });
+    let current: ProxyFleet | undefined;
+    const observing = runObserverLoop({
+      observer,
+      intervalMs: config.observe.intervalMs,
+      clock,
+      signal: stop.signal,
+      sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+      getFleet: () => current && { spec: current.spec, fleet: { name: current.metadata.name, namespace: keyOf(current).namespace, generation: current.metadata.generation ?? 0 } },
+      onSnapshot: (snapshot, cycleMs) => {
+        if (!snapshot.fleet) return;
+        const key: ResourceKey = { kind: 'ProxyFleet', namespace: snapshot.fleet.namespace, name: snapshot.fleet.name };
+        snapshots.set(keyString(key), snapshot);
+        fleetMetrics.recordCycle(snapshot, cycleMs / 1000);
+        queue.add(key);
+      },
+      onError: (e) => log.error({ err: e }, 'Observation cycle failed'),
+    });
+    closers.push(() => observing.then(() => undefined));
+    // The observed fleet follows the store: a valid edit takes effect on the next cycle.
+    const refreshFleet = async (): Promise<void> => {
+      current = await observedFleet(store, log);
+    };
+    await refreshFleet();
+    closers.push(store.watch((key) => void (key.kind === 'ProxyFleet' && refreshFleet())));
+
+    const app = await buildAdminApp({
+      log,
+      registry,
+      notReadyReason: () => (!current ? 'no valid ProxyFleet' : snapshots.size === 0 ? 'waiting for the first observation' : undefined),
+      fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
+      problems: () => problemsView(store.problems()),
+    });
+    closers.push(() => app.close());
+    const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });
+    return { adminUrl, ...(sim ? { simControlUrl: sim.controlUrl } : {}), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Meridian observes one ProxyFleet per controller; with several, the first by namespace/name wins and the others are named in the log. */
+async function observedFleet(store: FileStore, log: Logger): Promise<ProxyFleet | undefined> {
+  const fleets = [...(await store.list('ProxyFleet'))].sort((a, b) => keyString(keyOf(a)).localeCompare(keyString(keyOf(b))));
+  if (fleets.length > 1) log.warn({ ignored: fleets.slice(1).map((f) => keyString(keyOf(f))) }, 'More than one ProxyFleet; observing only the first');
+  return fleets[0];
+}

@@ -1,0 +1,90 @@
+import type { FleetSnapshot, ProxyObservation, TeleportMetrics } from '../../model/snapshot.js';
+import { sumSessions } from '../../model/snapshot.js';
+import type { ScrapeOutcome } from './scrape-outcome.js';
+
+export interface ObservationInput {
+  readonly proxy: { readonly name: string; readonly region: string };
+  readonly outcome: ScrapeOutcome;
+  /** The proxy's observation in the previous snapshot, if it had one. */
+  readonly previous?: ProxyObservation;
+  /** ISO time the scrape finished. */
+  readonly at: string;
+}
+
+/** Reuses already-frozen metrics (kept from a previous snapshot); copies and freezes anything else. */
+function frozenMetrics(m: TeleportMetrics): TeleportMetrics {
+  if (Object.isFrozen(m) && Object.isFrozen(m.sessions) && Object.isFrozen(m.tunnels)) return m;
+  return Object.freeze({ ...m, sessions: Object.freeze({ ...m.sessions }), tunnels: Object.freeze({ ...m.tunnels }) });
+}
+
+/**
+ * One proxy's observation from this scrape and the last one. A failed scrape keeps the
+ * last known metrics (and their session total) so nothing known is lost, but marks the
+ * proxy down with the error. `ready` is exactly "/readyz answered 200" on this scrape.
+ */
+export function buildObservation({ proxy, outcome, previous, at }: ObservationInput): ProxyObservation {
+  const readyz = outcome.readyzStatus === undefined ? {} : { readyzStatus: outcome.readyzStatus };
+  const ready = outcome.readyzStatus === 200;
+  if (outcome.ok) {
+    const metrics = frozenMetrics(outcome.metrics);
+    return Object.freeze({
+      name: proxy.name,
+      region: proxy.region,
+      up: true,
+      ready,
+      ...readyz,
+      metrics,
+      sessionsTotal: sumSessions(metrics.sessions),
+      lastScrapeAt: at,
+      lastSuccessAt: at,
+      scrapeDurationMs: outcome.durationMs,
+    });
+  }
+  const kept = previous?.metrics;
+  return Object.freeze({
+    name: proxy.name,
+    region: proxy.region,
+    up: false,
+    ready,
+    ...readyz,
+    ...(kept ? { metrics: frozenMetrics(kept) } : {}),
+    sessionsTotal: kept ? sumSessions(kept.sessions) : 0,
+    lastScrapeAt: at,
+    ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
+    scrapeDurationMs: outcome.durationMs,
+    error: Object.freeze({ reason: outcome.error.reason, message: outcome.error.message, at }),
+  });
+}
+
+function frozenObservation(p: ProxyObservation): ProxyObservation {
+  if (Object.isFrozen(p) && (!p.metrics || Object.isFrozen(p.metrics)) && (!p.error || Object.isFrozen(p.error))) return p;
+  return Object.freeze({
+    ...p,
+    ...(p.metrics ? { metrics: frozenMetrics(p.metrics) } : {}),
+    ...(p.error ? { error: Object.freeze({ ...p.error }) } : {}),
+  });
+}
+
+/** A snapshot frozen all the way down, so readers can share it without copying. */
+export function buildSnapshot(input: FleetSnapshot): FleetSnapshot {
+  return Object.freeze({
+    observedAt: input.observedAt,
+    ...(input.fleet ? { fleet: Object.freeze({ ...input.fleet }) } : {}),
+    proxies: Object.freeze(input.proxies.map(frozenObservation)),
+  });
+}
+
+export function observationsByName(snapshot: FleetSnapshot): ReadonlyMap<string, ProxyObservation> {
+  return new Map(snapshot.proxies.map((p) => [p.name, p]));
+}
+
+export type ObservationChange = 'down' | 'recovered' | 'error_changed';
+
+/** What is worth a log line between two observations of one proxy (not every failed cycle). */
+export function observationChange(previous: ProxyObservation | undefined, next: ProxyObservation): ObservationChange | undefined {
+  if (!next.up) {
+    if (!previous || previous.up) return 'down';
+    return previous.error?.reason !== next.error?.reason ? 'error_changed' : undefined;
+  }
+  return previous && !previous.up ? 'recovered' : undefined;
+}

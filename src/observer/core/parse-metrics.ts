@@ -1,0 +1,180 @@
+import { err, ok, type Result } from '../../model/result.js';
+import { PROCESS_STATES, type SessionCounts, type SessionKind, type TeleportMetrics } from '../../model/snapshot.js';
+import { createExpositionReader, type ExpositionProblem, type ExpositionSample, type ExpositionSamples } from './parse-exposition.js';
+
+/** Why a page was refused; the adapter adds `at` to make it a ScrapeError. */
+export interface MetricsPageError {
+  readonly reason: 'parse_error' | 'missing_metric';
+  /** Names the source URL and the metric at fault. */
+  readonly message: string;
+}
+
+/** Teleport's session gauges (despite the `_total`, all are gauges of what is open now). */
+export const SESSION_METRICS: Readonly<Record<SessionKind, string>> = {
+  ssh: 'proxy_ssh_sessions_total',
+  kube_exec: 'teleport_kubernetes_server_exec_in_flight_sessions',
+  kube_portforward: 'teleport_kubernetes_server_portforward_in_flight_sessions',
+  kube_join: 'teleport_kubernetes_server_join_in_flight_sessions',
+  db: 'teleport_proxy_db_active_connections_total',
+};
+
+export const TELEPORT_METRICS = {
+  processState: 'process_state',
+  buildInfo: 'teleport_build_info',
+  tunnels: 'teleport_reverse_tunnels_connected',
+  missingTunnels: 'proxy_missing_ssh_tunnels',
+  connectAttempts: 'teleport_connect_to_node_attempts_total',
+  connectFailures: 'failed_connect_to_node_attempts_total',
+  connectionLimitExceeded: 'proxy_connection_limit_exceeded_total',
+  startTime: 'process_start_time_seconds',
+} as const;
+
+const reader = createExpositionReader([...Object.values(SESSION_METRICS), ...Object.values(TELEPORT_METRICS)]);
+
+class PageError extends Error {
+  constructor(
+    readonly reason: MetricsPageError['reason'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Gauges of things that exist (sessions, tunnels) must be whole and non-negative. */
+function countOf(sample: ExpositionSample): number {
+  const v = sample.value;
+  if (!Number.isInteger(v) || v < 0) throw new PageError('parse_error', `${describeSample(sample)} is ${v}, expected a whole number >= 0`);
+  return v;
+}
+
+/** Counters may be fractional in the format, but never negative, NaN or infinite. */
+function counterOf(sample: ExpositionSample): number {
+  const v = sample.value;
+  if (!Number.isFinite(v) || v < 0) throw new PageError('parse_error', `${describeSample(sample)} is ${v}, expected a finite number >= 0`);
+  return v;
+}
+
+function describeSample(s: ExpositionSample): string {
+  const labels = Object.entries(s.labels);
+  return labels.length ? `${s.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}` : s.name;
+}
+
+/** Sums every series of a family (Kubernetes gauges carry a `component` label); absent means the service is off: 0. */
+function sum(samples: ExpositionSamples, name: string, read: (s: ExpositionSample) => number): number {
+  let total = 0;
+  for (const s of samples.get(name) ?? []) total += read(s);
+  return total;
+}
+
+function required(samples: ExpositionSamples, name: string): readonly ExpositionSample[] {
+  const list = samples.get(name);
+  if (!list?.length) throw new PageError('missing_metric', `required metric ${name} is missing`);
+  return list;
+}
+
+function readProcessState(samples: ExpositionSamples): TeleportMetrics['processState'] {
+  const [first] = required(samples, TELEPORT_METRICS.processState);
+  const v = first?.value ?? Number.NaN;
+  const state = Number.isInteger(v) ? PROCESS_STATES[v] : undefined;
+  if (state === undefined) {
+    throw new PageError('parse_error', `process_state is ${v}, expected 0 (ok), 1 (recovering), 2 (degraded) or 3 (starting)`);
+  }
+  return state;
+}
+
+function readBuildInfo(samples: ExpositionSamples): { version: string; gitref?: string } {
+  const withVersion = required(samples, TELEPORT_METRICS.buildInfo).find((s) => s.labels['version']);
+  const version = withVersion?.labels['version'];
+  if (!withVersion || !version) throw new PageError('missing_metric', 'teleport_build_info has no version label');
+  const gitref = withVersion.labels['gitref'];
+  return gitref ? { version, gitref } : { version };
+}
+
+function readTunnels(samples: ExpositionSamples): Readonly<Record<string, number>> {
+  const byType = new Map<string, number>();
+  for (const s of samples.get(TELEPORT_METRICS.tunnels) ?? []) {
+    const type = s.labels['type'] || 'unknown';
+    byType.set(type, (byType.get(type) ?? 0) + countOf(s));
+  }
+  // fromEntries defines own properties, so a label value such as "__proto__" stays data.
+  return Object.freeze(Object.fromEntries(byType));
+}
+
+function readSessions(samples: ExpositionSamples): SessionCounts {
+  required(samples, SESSION_METRICS.ssh);
+  const count = (kind: SessionKind): number => sum(samples, SESSION_METRICS[kind], countOf);
+  return Object.freeze({
+    ssh: count('ssh'),
+    kube_exec: count('kube_exec'),
+    kube_portforward: count('kube_portforward'),
+    kube_join: count('kube_join'),
+    db: count('db'),
+  });
+}
+
+function readStartTime(samples: ExpositionSamples): number | undefined {
+  const [first] = samples.get(TELEPORT_METRICS.startTime) ?? [];
+  return first ? counterOf(first) : undefined;
+}
+
+function fromSamples(samples: ExpositionSamples, source: string): Result<TeleportMetrics, MetricsPageError> {
+  try {
+    const processState = readProcessState(samples);
+    const build = readBuildInfo(samples);
+    const startTimeSeconds = readStartTime(samples);
+    const metrics: TeleportMetrics = {
+      processState,
+      ...build,
+      sessions: readSessions(samples),
+      tunnels: readTunnels(samples),
+      missingTunnels: sum(samples, TELEPORT_METRICS.missingTunnels, countOf),
+      connectAttempts: sum(samples, TELEPORT_METRICS.connectAttempts, counterOf),
+      connectFailures: sum(samples, TELEPORT_METRICS.connectFailures, counterOf),
+      connectionLimitExceeded: sum(samples, TELEPORT_METRICS.connectionLimitExceeded, counterOf),
+      ...(startTimeSeconds === undefined ? {} : { startTimeSeconds }),
+    };
+    return ok(Object.freeze(metrics));
+  } catch (e) {
+    if (e instanceof PageError) return err({ reason: e.reason, message: `${source}: ${e.message}` });
+    throw e;
+  }
+}
+
+const syntaxError = (source: string, p: ExpositionProblem): MetricsPageError => ({
+  reason: 'parse_error',
+  message: `${source} line ${p.line}: ${p.message} (not Prometheus exposition text)`,
+});
+
+/** Reads a page as it arrives; `push` reports a syntax problem at once so the caller can stop downloading. */
+export interface TeleportMetricsParser {
+  push(chunk: string): MetricsPageError | undefined;
+  end(): Result<TeleportMetrics, MetricsPageError>;
+}
+
+/** The incremental form of parseTeleportMetrics, for pages read from a stream. */
+export function createTeleportMetricsParser(source: string): TeleportMetricsParser {
+  const parser = reader.begin();
+  let empty = true;
+  return {
+    push(chunk) {
+      if (empty && /\S/.test(chunk)) empty = false;
+      const problem = parser.push(chunk);
+      return problem ? syntaxError(source, problem) : undefined;
+    },
+    end() {
+      if (empty) return err({ reason: 'parse_error', message: `${source}: empty page, expected Prometheus exposition text` });
+      const parsed = parser.end();
+      return parsed.ok ? fromSamples(parsed.value, source) : err(syntaxError(source, parsed.error));
+    },
+  };
+}
+
+/**
+ * Reads what Meridian needs from a Teleport proxy's /metrics page. Pure: `source` (the
+ * URL) only goes into messages. The result is frozen.
+ */
+export function parseTeleportMetrics(text: string, source: string): Result<TeleportMetrics, MetricsPageError> {
+  const parser = createTeleportMetricsParser(source);
+  const problem = parser.push(text);
+  return problem ? err(problem) : parser.end();
+}
