@@ -64,6 +64,11 @@ export const DEFAULTS: Required<ConfigInput> = {
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
 
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /** Reads MERIDIAN_* variables from the environment: the only place that does. */
@@ -141,5 +146,5 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
   };
   if (config.observe.intervalMs > 0 && config.observe.timeoutMs >= config.observe.intervalMs)
     errors.push(`${at('observeTimeout').where}: the scrape timeout must be shorter than the observe interval (${str('observeInterval')})`);
-  return errors.length ? err(errors) : ok(Object.freeze(config));
+  return errors.length ? err(errors) : ok(deepFreeze(config));
 }

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { buildAdminApp } from '../../src/admin/admin-app.js';
+import { fleetView } from '../../src/admin/fleet-view.js';
+import { runCli } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { fleet } from '../helpers/fleet-fixture.js';
+import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+
+function capture(): CliIo & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (t: string) => void (io.stdout += `${t}\n`),
+    err: (t: string) => void (io.stderr += `${t}\n`),
+    untilStopped: () => Promise.resolve(),
+  };
+  return io;
+}
+
+test('validate accepts the bundled demo fleet', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate', 'examples/fleet'], io), 0);
+  assert.match(io.stdout, /examples\/fleet: valid \(1 ProxyFleet\)/);
+});
+
+test('validate names file, line and field of each problem and exits 1', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const text = (await readFile('examples/fleet/fleet.yaml', 'utf8')).replace('      region: sydney\n', '      region: mars\n').replace('timeZone: Asia/Tokyo', 'timeZone: Asia/Tokio');
+  await writeFile(join(dir, 'fleet.yaml'), text);
+  const lines = text.split('\n');
+  const regionLine = lines.findIndex((l) => l === '      region: mars') + 1;
+  const tzLine = lines.findIndex((l) => l.includes('Asia/Tokio')) + 1;
+  const io = capture();
+  assert.equal(await runCli(['validate', dir], io), 1);
+  assert.match(io.stderr, new RegExp(`fleet\\.yaml:${tzLine}:7: spec\\.regions\\[0\\]\\.timeZone: unknown IANA time zone "Asia/Tokio"`));
+  assert.match(io.stderr, new RegExp(`fleet\\.yaml:${regionLine}:7: spec\\.proxies\\[3\\]\\.region: region "mars" is not defined in spec\\.regions`));
+  assert.match(io.stderr, /2 problems in /);
+});
+
+test('unknown commands and flags exit 2 or 1 with a pointer to help', async () => {
+  const io = capture();
+  assert.equal(await runCli(['frobnicate'], io), 2);
+  assert.match(io.stderr, /unknown command "frobnicate"/);
+  const io2 = capture();
+  assert.equal(await runCli(['status', '--bogus'], io2), 1);
+  assert.match(io2.stderr, /meridian status: .*--bogus.*\(see meridian --help\)/);
+});
+
+test('status prints a table per region from a running admin API, and --json the raw answer', async (t) => {
+  const snap = snapshot([
+    observation('tokyo-1', 'tokyo'),
+    observation('tokyo-2', 'tokyo', { ready: false, readyzStatus: 400, metrics: metrics({ processState: 'starting' }) }),
+    observation('london-1', 'london', { up: false, ready: false, error: { reason: 'timeout', message: 'http://127.0.0.1:3/metrics: no complete answer within 2000 ms', at: '2026-01-01T00:00:00.000Z' } }),
+  ]);
+  const app = await buildAdminApp({
+    log: pino({ level: 'silent' }),
+    registry: new Registry(),
+    notReadyReason: () => undefined,
+    fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
+    problems: () => ({ problems: [] }),
+  });
+  t.after(() => app.close());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const io = capture();
+  assert.equal(await runCli(['status', '--server', url], io), 0);
+  assert.match(io.stdout, /^Tokyo \(tokyo, Asia\/Tokyo\)  1\/2 ready, 32 sessions$/m);
+  assert.match(io.stdout, /^ {2}tokyo-2 +17\.4\.2 +no \(starting\) +16 +5 +-$/m);
+  assert.match(io.stdout, /^ {2}london-1 +17\.4\.2 +down +16 +5 +timeout: http:\/\/127\.0\.0\.1:3\/metrics: no complete answer within 2000 ms$/m);
+  const json = capture();
+  assert.equal(await runCli(['status', '--server', url, '--json'], json), 0);
+  assert.equal(JSON.parse(json.stdout).fleets[0].regions[1].proxies[0].error.reason, 'timeout');
+});
+
+test('status explains an unreachable server', async () => {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  const io = capture();
+  assert.equal(await runCli(['status', '--server', `http://127.0.0.1:${port}`], io), 1);
+  assert.match(io.stderr, new RegExp(`cannot reach the Meridian admin API at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+});

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig, configFromEnv, DEFAULTS } from '../src/config.js';
+
+test('defaults give the standalone demo', () => {
+  const r = buildConfig([]);
+  assert.ok(r.ok);
+  assert.equal(r.value.manifestDir, DEFAULTS.manifestDir);
+  assert.deepEqual(r.value.admin, { host: '127.0.0.1', port: 9181 });
+  assert.equal(r.value.observe.intervalMs, 5000);
+  assert.equal(r.value.sim.enabled, true);
+  assert.ok(Object.isFrozen(r.value) && Object.isFrozen(r.value.observe), 'config is frozen all the way down');
+});
+
+test('flags win over the environment, which wins over defaults', () => {
+  const env = configFromEnv({ MERIDIAN_ADMIN_ADDR: '0.0.0.0:9000', MERIDIAN_OBSERVE_INTERVAL: '10s', UNRELATED: 'x' });
+  assert.deepEqual(env, { admin: '0.0.0.0:9000', observeInterval: '10s' });
+  const r = buildConfig([
+    { source: 'environment', values: env },
+    { source: 'flag', values: { admin: '[::1]:9100' } },
+  ]);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value.admin, { host: '::1', port: 9100 });
+  assert.equal(r.value.observe.intervalMs, 10_000);
+});
+
+test('every bad value is named with where it came from', () => {
+  const r = buildConfig([
+    { source: 'environment', values: { admin: 'localhost', observeInterval: 'soon', logLevel: 'loud', sim: 'maybe' } },
+    { source: 'flag', values: { observeConcurrency: '0' } },
+  ]);
+  assert.equal(r.ok, false);
+  const errors = r.ok ? [] : r.error;
+  assert.ok(errors.includes('MERIDIAN_ADMIN_ADDR: "localhost" must be host:port, e.g. 127.0.0.1:9181'), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('MERIDIAN_OBSERVE_INTERVAL: "soon" is not a duration')));
+  assert.ok(errors.some((e) => e.startsWith('MERIDIAN_LOG_LEVEL: "loud" must be one of')));
+  assert.ok(errors.includes('MERIDIAN_SIM: "maybe" must be true or false'));
+  assert.ok(errors.includes('flag observeConcurrency: "0" must be a whole number from 1 to 10000'));
+});
+
+test('a scrape timeout at least as long as the interval is refused', () => {
+  const r = buildConfig([{ source: 'flag', values: { observeInterval: '2s', observeTimeout: '2s' } }]);
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : (r.error[0] ?? ''), /timeout must be shorter than the observe interval/);
+});
