@@ -1,3 +1,4 @@
+import { deepFreeze } from './model/deep-freeze.js';
 import { parseDuration } from './model/duration.js';
 import { err, ok, type Result } from './model/result.js';
 
@@ -63,11 +64,6 @@ export const DEFAULTS: Required<ConfigInput> = {
 };
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
-
-function deepFreeze<T extends object>(o: T): T {
-  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
-  return Object.freeze(o);
-}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 

@@ -8,6 +8,7 @@ import { proxyHostId } from './host-id.js';
 import { closeServer, hostPort, listen } from './http-util.js';
 import { renderMetricsPage } from './metrics-page.js';
 import type { TunnelEndpoint } from './node-tunnels.js';
+import type { ResolvedProxyOptions } from './options.js';
 import { hashString, type Prng } from './prng.js';
 import { SSH_CONNECT_FAILURE_RATE, SSH_SHARE, type SessionModel } from './session-model.js';
 import { SessionPool } from './session-pool.js';
@@ -19,15 +20,7 @@ export type ShutdownMode = 'graceful' | 'immediate';
 /** Teleport's fixed ceiling on a graceful shutdown: after it the process exits anyway. */
 export const GRACEFUL_SHUTDOWN_LIMIT_MS = 30 * 3_600_000;
 
-export interface SimProxySettings {
-  readonly name: string;
-  readonly region: string;
-  readonly version: string;
-  readonly gitref: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  readonly publicAddr: string;
-}
+export type SimProxySettings = ResolvedProxyOptions;
 
 export interface SimProxyDeps {
   readonly clock: SimClock;

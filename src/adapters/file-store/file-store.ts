@@ -9,7 +9,7 @@ import { keyString, type ResourceKey } from '../../model/resource.js';
 import type { ManifestProblem, StatusOf, Store } from '../../model/store.js';
 import { ensureDir, type AtomicWriteHooks } from './atomic-write.js';
 import { canonicalJson, sha256Of } from './canonical-json.js';
-import { deepFreeze } from './deep-freeze.js';
+import { deepFreeze } from '../../model/deep-freeze.js';
 import { formatProblem } from './format-problem.js';
 import { loadManifestDir, type ManifestDirLoad } from './manifest-loader.js';
 import type { ObjectRecord } from './object-record.js';
