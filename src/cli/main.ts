@@ -1,4 +1,5 @@
 import { runCrds } from './commands/crds.js';
+import { runOidc } from './commands/oidc.js';
 import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
 import { runStatus } from './commands/status.js';
@@ -13,11 +14,12 @@ Usage:
   meridian sim --fleet FILE [--control HOST:PORT] [--time-factor N] [--seed N]
   meridian status [--server URL] [--json] [--watch] [--interval DURATION]
   meridian validate DIR
+  meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
   meridian crds --out DIR
 `;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds };
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc };
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

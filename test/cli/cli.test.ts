@@ -90,3 +90,19 @@ test('status explains an unreachable server', async () => {
   assert.equal(await runCli(['status', '--server', `http://127.0.0.1:${port}`], io), 1);
   assert.match(io.stderr, new RegExp(`cannot reach the Meridian admin API at http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
 });
+
+test('oidc redirect-urls prints one callback per demo proxy, and --sync writes a connector file', async (t) => {
+  const io = capture();
+  assert.equal(await runCli(['oidc', 'redirect-urls'], io), 0);
+  const urls = io.stdout.trim().split('\n');
+  assert.equal(urls.length, 14);
+  assert.equal(urls[0], 'https://tokyo-1.proxy.example.com/v1/webapi/oidc/callback');
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'okta.yaml');
+  await writeFile(file, 'kind: oidc\nversion: v3\nmetadata:\n  name: okta\nspec:\n  redirect_url: []\n');
+  const sync = capture();
+  assert.equal(await runCli(['oidc', 'redirect-urls', '--sync', file], sync), 0);
+  assert.match(sync.stdout, /redirect_url set to 14 entries/);
+  assert.match(await readFile(file, 'utf8'), /- https:\/\/sao-paulo-2\.proxy\.example\.com\/v1\/webapi\/oidc\/callback/);
+});

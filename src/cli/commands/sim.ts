@@ -1,8 +1,8 @@
 import pino from 'pino';
-import { loadManifestDir, formatProblem } from '../../adapters/file-store/index.js';
 import { simOptionsFromFleet, startFleetSim } from '../../sim/index.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
+import { loadFleet } from '../load-fleet.js';
 
 /** `meridian sim`: serves a fleet's diagnostic addresses on loopback until stopped. */
 export async function runSim(args: string[], io: CliIo): Promise<number> {
@@ -19,13 +19,8 @@ export async function runSim(args: string[], io: CliIo): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed: "${values.seed}" must be a whole number`);
 
-  const loaded = await loadManifestDir(values.fleet);
-  for (const p of loaded.problems) io.err(formatProblem(p));
-  const fleet = loaded.resources.map((d) => d.resource).find((r) => r.kind === 'ProxyFleet');
-  if (!fleet) {
-    io.err(`meridian sim: no valid ProxyFleet in ${values.fleet}`);
-    return 1;
-  }
+  const fleet = await loadFleet(values.fleet, io);
+  if (!fleet) return 1;
   const sim = await startFleetSim(
     simOptionsFromFleet(fleet.spec, { timeFactor, seed, controlHost: control[1], controlPort: Number(control[2]), log: pino({ base: { app: 'meridian-sim' } }) }),
   );
