@@ -28,6 +28,8 @@ export interface MeridianConfig {
     readonly seed: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** A Teleport OIDC connector file whose redirect_url list Meridian keeps in step with the fleet. */
+  readonly oidcConnectorFile?: string;
 }
 
 /** Settings by their environment variable name; CLI flags use the same keys. */
@@ -46,6 +48,7 @@ const ENV = {
   simControl: 'MERIDIAN_SIM_CONTROL_ADDR',
   simSeed: 'MERIDIAN_SIM_SEED',
   logLevel: 'MERIDIAN_LOG_LEVEL',
+  oidcConnectorFile: 'MERIDIAN_OIDC_CONNECTOR_FILE',
 } as const;
 
 export const DEFAULTS: Required<ConfigInput> = {
@@ -61,6 +64,7 @@ export const DEFAULTS: Required<ConfigInput> = {
   simControl: '127.0.0.1:7300',
   simSeed: '1',
   logLevel: 'info',
+  oidcConnectorFile: '',
 };
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
@@ -139,6 +143,7 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     },
     sim: { enabled: bool('sim'), timeFactor: num('simTimeFactor', 0.001), control: address('simControl'), seed: int('simSeed', 0, 2 ** 31) },
     logLevel: level as MeridianConfig['logLevel'],
+    ...(str('oidcConnectorFile') ? { oidcConnectorFile: str('oidcConnectorFile') } : {}),
   };
   if (config.observe.intervalMs > 0 && config.observe.timeoutMs >= config.observe.intervalMs)
     errors.push(`${at('observeTimeout').where}: the scrape timeout must be shorter than the observe interval (${str('observeInterval')})`);

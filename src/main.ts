@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createDiagnosticClient } from './adapters/teleport/diagnostic-client.js';
+import { syncOidcConnectorFile } from './adapters/teleport/oidc-connector-file.js';
 import { FileStore } from './adapters/file-store/index.js';
 import { buildAdminApp } from './admin/admin-app.js';
 import { fleetView, problemsView } from './admin/fleet-view.js';
@@ -12,6 +13,7 @@ import type { Clock } from './model/clock.js';
 import type { ProxyFleet } from './model/fleet.js';
 import { keyOf, keyString, type ResourceKey } from './model/resource.js';
 import type { FleetSnapshot } from './model/snapshot.js';
+import { oidcRedirectUrls } from './oidc/core/redirect-urls.js';
 import { createObserver } from './observer/observer.js';
 import { runObserverLoop } from './observer/run-observer-loop.js';
 import { runController } from './runtime/controller.js';
@@ -110,6 +112,11 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     // The observed fleet follows the store: a valid edit takes effect on the next cycle.
     const refreshFleet = async (): Promise<void> => {
       current = await observedFleet(store, log);
+      if (current && config.oidcConnectorFile) {
+        const r = await syncOidcConnectorFile(config.oidcConnectorFile, oidcRedirectUrls(current.spec));
+        if (!r.ok) log.error({ file: config.oidcConnectorFile }, `OIDC connector not synced: ${r.error}`);
+        else if (r.value === 'updated') log.info({ file: config.oidcConnectorFile }, 'Updated OIDC connector redirect_url');
+      }
     };
     await refreshFleet();
     closers.push(store.watch((key) => void (key.kind === 'ProxyFleet' && refreshFleet())));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import type { FleetsResponse, ProblemsResponse, ProxyView } from '../../src/admin/schemas.js';
-import { buildConfig } from '../../src/config.js';
+import { buildConfig, type ConfigInput } from '../../src/config.js';
 import { startMeridian } from '../../src/main.js';
 import { startFleetSim } from '../../src/sim/index.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,7 +21,7 @@ const REGIONS = [
  * The simulator plays an external fleet (as real proxies would be) and the controller
  * observes it only through each proxy's diagnostic address.
  */
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+async function setup(t: { after: (fn: () => Promise<void>) => void }, extra: ConfigInput = {}) {
   const proxies = REGIONS.flatMap((r) => [1, 2].map((i) => ({ name: `${r.name}-${i}`, region: r.name, version: '17.4.2', port: 0 })));
   const sim = await startFleetSim({ proxies, tickMs: 0, seed: 7, controlPort: 0 });
   t.after(() => sim.close());
@@ -41,7 +41,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   await import('node:fs/promises').then((fs) => fs.mkdir(manifests));
   await writeFile(fleetFile, stringify(fleetDoc));
   const config = buildConfig([
-    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', sim: 'false', observeInterval: '300ms', observeTimeout: '250ms' } },
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', sim: 'false', observeInterval: '300ms', observeTimeout: '250ms', ...extra } },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
   const meridian = await startMeridian(config.value, pino({ level: 'silent' }));
@@ -102,8 +102,11 @@ test('a proxy that dies or serves garbage is marked with its reason; the others 
     assert.equal(p?.up, true, name);
     assert.equal(p?.ready, true, name);
   }
-  const f = (await api<FleetsResponse>('/api/v1/fleet')).fleets[0];
-  assert.equal(f?.phase, 'Degraded');
+  // Status follows the snapshot through the reconciler, a moment later.
+  const f = await waitFor('a Degraded fleet', async () => {
+    const x = (await api<FleetsResponse>('/api/v1/fleet')).fleets[0];
+    return x?.phase === 'Degraded' ? x : undefined;
+  });
   assert.equal(f?.conditions.find((c) => c.type === 'Observed')?.status, 'False');
 });
 
@@ -125,4 +128,18 @@ test('an invalid edit of the fleet is reported and the last valid fleet stays ob
   });
   assert.equal(after.up, true);
   assert.equal((await api<FleetsResponse>('/api/v1/fleet')).fleets[0]?.regions.flatMap((r) => r.proxies).length, 6);
+});
+
+test('keeps the OIDC connector file redirect_url list in step with the fleet', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-it-oidc-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'okta.yaml');
+  await writeFile(file, 'kind: oidc\nversion: v3\nmetadata:\n  name: okta\nspec:\n  client_id: x\n  redirect_url: https://stale.example.com/v1/webapi/oidc/callback\n');
+  await setup(t, { oidcConnectorFile: file });
+  const text = await waitFor('the connector to be synced', async () => {
+    const t2 = await readFile(file, 'utf8');
+    return t2.includes('stale') ? undefined : t2;
+  });
+  for (const name of ['tokyo-1', 'london-2', 'sao-paulo-2']) assert.ok(text.includes(`- https://${name}.example.com/v1/webapi/oidc/callback`), name);
+  assert.match(text, /client_id: x/);
 });

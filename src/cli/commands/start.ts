@@ -17,6 +17,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     'observe-timeout': { type: 'string' },
     'observe-concurrency': { type: 'string' },
     'log-level': { type: 'string' },
+    'oidc-connector': { type: 'string' },
   });
   const flags: ConfigInput = {
     ...(values.manifests !== undefined && { manifestDir: values.manifests }),
@@ -29,6 +30,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     ...(values['observe-timeout'] !== undefined && { observeTimeout: values['observe-timeout'] }),
     ...(values['observe-concurrency'] !== undefined && { observeConcurrency: values['observe-concurrency'] }),
     ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+    ...(values['oidc-connector'] !== undefined && { oidcConnectorFile: values['oidc-connector'] }),
   };
   const config = buildConfig([
     { source: 'environment', values: configFromEnv() },
