@@ -66,16 +66,40 @@ export const ProxySchema = Type.Object(
     version: Type.String({ minLength: 1, description: 'Version the proxy should run' }),
     capacity: Type.Optional(Type.Integer({ minimum: 1, description: 'Sessions above which the redirect spills over' })),
     upgrade: Type.Optional(UpgradeSchema),
+    cordoned: Type.Optional(Type.Boolean({ description: 'Taken out of rotation by the operator: the login redirect sends no one here' })),
     labels: Type.Optional(Labels),
   },
   { additionalProperties: false },
 );
 export type Proxy = Static<typeof ProxySchema>;
 
+export const CONTINENT_CODES = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+
+export const RedirectPolicySchema = Type.Object(
+  {
+    pins: Type.Optional(
+      Type.Object(
+        {
+          countries: Type.Optional(
+            Type.Record(Type.String({ pattern: '^[A-Z]{2}$' }), Name, { additionalProperties: false, description: 'ISO 3166-1 alpha-2 country code (upper case) to region' }),
+          ),
+          continents: Type.Optional(
+            Type.Object(Object.fromEntries(CONTINENT_CODES.map((c) => [c, Type.Optional(Name)])), { additionalProperties: false, description: 'Continent code to region' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RedirectPolicy = Static<typeof RedirectPolicySchema>;
+
 export const ProxyFleetSpecSchema = Type.Object(
   {
     regions: Type.Array(RegionSchema, { minItems: 1 }),
     proxies: Type.Array(ProxySchema),
+    redirect: Type.Optional(RedirectPolicySchema),
   },
   { additionalProperties: false },
 );

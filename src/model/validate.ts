@@ -102,6 +102,10 @@ export function fleetSemanticErrors(spec: ProxyFleetSpec): FieldError[] {
   const defaults = spec.regions.flatMap((r, i) => (r.default ? [i] : []));
   if (defaults.length > 1)
     out.push({ path: ['spec', 'regions', defaults[1] ?? 0, 'default'], message: 'only one region may be the default' });
+  for (const kind of ['countries', 'continents'] as const)
+    for (const [code, region] of Object.entries(spec.redirect?.pins?.[kind] ?? {}))
+      if (region !== undefined && !regions.has(region))
+        out.push({ path: ['spec', 'redirect', 'pins', kind, code], message: `region "${region}" is not defined in spec.regions` });
   const publicUrls = new Map<string, number>();
   spec.proxies.forEach((p, i) => {
     if (!regions.has(p.region))

@@ -36,6 +36,9 @@ const cases: { name: string; doc: unknown; expect: RegExp }[] = [
   { name: 'webhook without url', doc: manifest({ ...base, proxies: [{ ...base.proxies[0], upgrade: { method: 'webhook' } }] }), expect: /^spec.proxies\[0\].upgrade.url: method "webhook" needs a url$/ },
   { name: 'bad window start', doc: manifest({ ...base, regions: [{ ...base.regions[0], maintenanceWindows: [{ days: ['Sat'], start: '25:00', duration: '4h' }] }, base.regions[1]] }), expect: /^spec.regions\[0\].maintenanceWindows\[0\].start: must match pattern/ },
   { name: 'bad duration', doc: manifest({ ...base, regions: [{ ...base.regions[0], maintenanceWindows: [{ days: ['Sat'], start: '02:00', duration: 'four hours' }] }, base.regions[1]] }), expect: /^spec.regions\[0\].maintenanceWindows\[0\].duration: must match pattern/ },
+  { name: 'a pin to a missing region', doc: manifest({ ...base, redirect: { pins: { countries: { JP: 'osaka' } } } }), expect: /^spec.redirect.pins.countries.JP: region "osaka" is not defined in spec.regions$/ },
+  { name: 'a lower-case country pin', doc: manifest({ ...base, redirect: { pins: { countries: { jp: 'tokyo' } } } }), expect: /^spec.redirect.pins.countries.jp: unknown field "jp"$/ },
+  { name: 'an unknown continent', doc: manifest({ ...base, redirect: { pins: { continents: { XX: 'tokyo' } } } }), expect: /^spec.redirect.pins.continents.XX: unknown field "XX"$/ },
   { name: 'non-http public URL', doc: manifest({ ...base, proxies: [{ ...base.proxies[0], publicUrl: 'javascript:alert(1)' }] }), expect: /^spec.proxies\[0\].publicUrl: must match pattern/ },
 ];
 
@@ -45,3 +48,8 @@ for (const c of cases) {
     assert.ok(errors.some((e) => c.expect.test(e)), `no error matched ${c.expect}; got:\n${errors.join('\n')}`);
   });
 }
+
+test('redirect pins to known regions are accepted', () => {
+  const r = validateManifest(manifest({ ...fleetSpec(), redirect: { pins: { countries: { JP: 'tokyo', GB: 'london' }, continents: { OC: 'tokyo' } } } }));
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.error));
+});
