@@ -73,7 +73,9 @@ export const ProxySchema = Type.Object(
 );
 export type Proxy = Static<typeof ProxySchema>;
 
+/** Continent codes as MaxMind (after GeoNames) uses them. */
 export const CONTINENT_CODES = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
+export type ContinentCode = (typeof CONTINENT_CODES)[number];
 
 export const RedirectPolicySchema = Type.Object(
   {
@@ -121,3 +123,6 @@ export interface ProxyFleetStatus {
 }
 
 export type ProxyFleet = Resource<'ProxyFleet', ProxyFleetSpec, ProxyFleetStatus>;
+
+/** Operator pins: clients from a country or continent go to a named region. */
+export type RedirectPins = NonNullable<RedirectPolicy['pins']>;

@@ -1,6 +1,4 @@
-/** Continent codes as MaxMind (after GeoNames) uses them. */
-export const CONTINENT_CODES = ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] as const;
-export type ContinentCode = (typeof CONTINENT_CODES)[number];
+import { CONTINENT_CODES, type ContinentCode } from '../../model/fleet.js';
 
 // Flat databases carry only a country; this fills in the continent the way GeoIP2
 // would (GeoNames assignments: e.g. RU and CY in EU, TR and the Caucasus in AS,

@@ -1,6 +1,7 @@
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { continentOfCountry, isContinentCode, type ContinentCode } from './country-continents.js';
+import type { ContinentCode } from '../../model/fleet.js';
+import { continentOfCountry, isContinentCode } from './country-continents.js';
 
 /** Where a client is, as far as the GeoIP database knows. */
 export interface GeoLocation {

@@ -1,4 +1,4 @@
-export { CONTINENT_CODES, COUNTRY_CONTINENTS, continentOfCountry, type ContinentCode } from './country-continents.js';
+export { COUNTRY_CONTINENTS, continentOfCountry } from './country-continents.js';
 export { nonPublicKind, parseClientAddress, type ClientAddress } from './client-address.js';
 export { BUNDLED_GEOIP_PACKAGE, defaultGeoIpPaths } from './default-paths.js';
 export {

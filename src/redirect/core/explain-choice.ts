@@ -1,0 +1,188 @@
+import { assertNever } from '../../model/result.js';
+import { distanceKm, isUsablePoint, type GeoPoint } from './geo-distance.js';
+import { chooseProxy, type ChooseInput, type ClientLocation, type Decision, type DecisionReason, type SkippedRule } from './choose-proxy.js';
+import type { ProxyState, RegionRoute, RegionState, RoutingTable } from './routing-table.js';
+
+export interface ExplainedProxy {
+  readonly name: string;
+  readonly state: ProxyState;
+  readonly sessions: number;
+  readonly capacity?: number;
+  /** Among the least-loaded proxies this region's clients are hashed over. */
+  readonly candidate: boolean;
+}
+
+/** Why a region was or was not used for this client. */
+export type RegionVerdict =
+  | 'chosen'
+  | 'no_proxies'
+  | 'no_ready_proxy'
+  | 'draining'
+  | 'saturated'
+  | 'overridden'
+  | 'pinned_elsewhere'
+  /** Farther from the client (or from the default region when the location is unknown) than the chosen one. */
+  | 'farther';
+
+export interface ExplainedRegion {
+  readonly region: string;
+  readonly state: RegionState;
+  readonly isDefault: boolean;
+  /** From the client, when its coordinates are known. */
+  readonly distanceKm?: number;
+  readonly verdict: RegionVerdict;
+  readonly proxies: readonly ExplainedProxy[];
+}
+
+export type ExplainedRule = 'override' | 'country_pin' | 'continent_pin' | 'nearest' | 'default_region';
+
+export interface ExplainedStep {
+  readonly rule: ExplainedRule;
+  readonly outcome: 'chosen' | 'skipped' | 'not_applicable' | 'not_reached';
+  /** The region the rule named (override, pin, default) or chose. */
+  readonly region?: string;
+  readonly why?: string;
+}
+
+export interface Explanation {
+  readonly observedAt: string;
+  /** What GeoIP said, as given. */
+  readonly location?: ClientLocation;
+  /** Coordinates were usable for distances. */
+  readonly coordinatesUsed: boolean;
+  readonly regionOverride?: string;
+  readonly defaultRegion?: string;
+  readonly steps: readonly ExplainedStep[];
+  /** Nearest first: to the client, or to the default region when the location is unknown. */
+  readonly regions: readonly ExplainedRegion[];
+}
+
+export interface ExplainedChoice {
+  readonly decision: Decision;
+  readonly explanation: Explanation;
+}
+
+/** The rule that produced a decision: the reason names it, except that distance-based reasons depend on whether coordinates were known. */
+function chosenRule(reason: DecisionReason, coordinatesUsed: boolean): ExplainedRule {
+  switch (reason) {
+    case 'override':
+    case 'country_pin':
+    case 'continent_pin':
+      return reason;
+    case 'nearest':
+    case 'spillover':
+    case 'all_saturated':
+    case 'default_region':
+    case 'default_fallback':
+      return coordinatesUsed ? 'nearest' : 'default_region';
+    default:
+      return assertNever(reason, 'decision reason');
+  }
+}
+
+function verdictOf(r: RegionRoute, decision: Decision): RegionVerdict {
+  if (decision.kind === 'proxy' && r.name === decision.region) return 'chosen';
+  switch (r.state) {
+    case 'no_proxies':
+    case 'no_ready_proxy':
+    case 'draining':
+      return r.state;
+    case 'open':
+    case 'saturated':
+      break;
+    default:
+      return assertNever(r.state, 'region state');
+  }
+  if (decision.kind === 'unavailable') return r.state === 'saturated' ? 'saturated' : 'farther';
+  if (decision.reason === 'override') return 'overridden';
+  if (decision.reason === 'country_pin' || decision.reason === 'continent_pin') return 'pinned_elsewhere';
+  return r.state === 'saturated' ? 'saturated' : 'farther';
+}
+
+const SKIP_WHY: Readonly<Record<SkippedRule['why'], string>> = Object.freeze({
+  unknown_region: 'no such region',
+  no_proxies: 'region has no proxies',
+  no_ready_proxy: 'no ready proxy in the region',
+  draining: 'every ready proxy in the region is draining',
+  saturated: 'every proxy in the region is at capacity',
+});
+
+const REASON_WHY: Readonly<Record<DecisionReason, string>> = Object.freeze({
+  override: 'region asked for explicitly',
+  country_pin: 'country pinned to this region',
+  continent_pin: 'continent pinned to this region',
+  nearest: 'nearest region with a ready proxy',
+  spillover: 'nearer regions are at capacity',
+  all_saturated: 'every region is at capacity; the nearest is used anyway',
+  default_region: 'location unknown',
+  default_fallback: 'location unknown and the default region unavailable; nearest to it',
+});
+
+function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coordinatesUsed: boolean): ExplainedStep[] {
+  const skipped = decision.kind === 'proxy' ? (decision.skipped ?? []) : [];
+  const chosen = decision.kind === 'proxy' ? chosenRule(decision.reason, coordinatesUsed) : undefined;
+  let decided = false;
+  const step = (rule: ExplainedRule, region: string | undefined, applicable: boolean, notApplicableWhy: string): ExplainedStep => {
+    if (!applicable) return { rule, outcome: 'not_applicable', why: notApplicableWhy };
+    if (decided) return region === undefined ? { rule, outcome: 'not_reached' } : { rule, outcome: 'not_reached', region };
+    if (decision.kind === 'proxy' && chosen === rule) {
+      decided = true;
+      return { rule, outcome: 'chosen', region: decision.region, why: REASON_WHY[decision.reason] };
+    }
+    const skip = skipped.find((s) => s.rule === rule);
+    const why = skip ? SKIP_WHY[skip.why] : decision.kind === 'unavailable' ? table.unavailableReason : 'not used';
+    return region === undefined ? { rule, outcome: 'skipped', why } : { rule, outcome: 'skipped', region, why };
+  };
+  const loc = input.location;
+  const country = loc?.countryCode?.toUpperCase();
+  const continent = loc?.continentCode?.toUpperCase();
+  const countryPin = country ? table.countryPins[country] : undefined;
+  const continentPin = continent ? table.continentPins[continent] : undefined;
+  return [
+    step('override', input.regionOverride, input.regionOverride !== undefined, 'no region asked for'),
+    step('country_pin', countryPin, countryPin !== undefined, country ? `no pin for country ${country}` : 'country unknown'),
+    step('continent_pin', continentPin, continentPin !== undefined, continent ? `no pin for continent ${continent}` : 'continent unknown'),
+    step('nearest', undefined, coordinatesUsed, 'coordinates unknown'),
+    step('default_region', table.defaultRegion, !coordinatesUsed, 'coordinates known'),
+  ];
+}
+
+/** The decision chooseProxy makes, and why: for `meridian explain-redirect` and `/nearest`. Not for the hot path. */
+export function explainChoice(input: ChooseInput, table: RoutingTable): ExplainedChoice {
+  const decision = chooseProxy(input, table);
+  const loc = input.location;
+  const coordinatesUsed = loc !== undefined && isUsablePoint(loc.latitude, loc.longitude);
+  const from: GeoPoint | undefined = coordinatesUsed
+    ? { latitude: loc?.latitude ?? 0, longitude: loc?.longitude ?? 0 }
+    : table.defaultRegion !== undefined
+      ? table.byName[table.defaultRegion]
+      : undefined;
+  const regions = table.regions
+    .map((r) => ({ r, d: from ? distanceKm(from, r) : 0 }))
+    .sort((a, b) => a.d - b.d)
+    .map(({ r, d }): ExplainedRegion => {
+      const base = {
+        region: r.name,
+        state: r.state,
+        isDefault: r.isDefault,
+        verdict: verdictOf(r, decision),
+        proxies: r.proxies.map((p): ExplainedProxy => {
+          const candidate = r.candidates.includes(p);
+          return p.capacity === undefined
+            ? { name: p.name, state: p.state, sessions: p.sessions, candidate }
+            : { name: p.name, state: p.state, sessions: p.sessions, capacity: p.capacity, candidate };
+        }),
+      };
+      return coordinatesUsed ? { ...base, distanceKm: d } : base;
+    });
+  const explanation: Explanation = {
+    observedAt: table.observedAt,
+    ...(loc ? { location: loc } : {}),
+    coordinatesUsed,
+    ...(input.regionOverride !== undefined ? { regionOverride: input.regionOverride } : {}),
+    ...(table.defaultRegion !== undefined ? { defaultRegion: table.defaultRegion } : {}),
+    steps: steps(input, table, decision, coordinatesUsed),
+    regions,
+  };
+  return { decision, explanation };
+}

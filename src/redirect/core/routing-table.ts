@@ -1,0 +1,188 @@
+import { deepFreeze } from '../../model/deep-freeze.js';
+import type { ProxyFleetSpec, Region, RedirectPins } from '../../model/fleet.js';
+import type { FleetSnapshot, ProxyObservation } from '../../model/snapshot.js';
+import { degreesToRadians, haversineKm } from './geo-distance.js';
+
+import { fnv1a32 } from './string-hash.js';
+
+/** Why a proxy can or cannot take a new client. */
+export type ProxyState = 'eligible' | 'full' | 'draining' | 'down' | 'not_ready' | 'not_observed';
+
+/** `open`: has an eligible proxy below capacity. `saturated`: every eligible proxy is full. The rest have none. */
+export type RegionState = 'open' | 'saturated' | 'no_proxies' | 'no_ready_proxy' | 'draining';
+export type RegionUnavailable = Exclude<RegionState, 'open' | 'saturated'>;
+
+export interface RouteProxy {
+  readonly name: string;
+  readonly region: string;
+  readonly publicUrl: string;
+  readonly state: ProxyState;
+  /** Active sessions (observed sessionsTotal; 0 when never observed). */
+  readonly sessions: number;
+  readonly capacity?: number;
+  /** FNV-1a of the name, for rendezvous hashing without re-hashing per request. */
+  readonly hash: number;
+}
+
+export interface RegionRoute {
+  readonly name: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly isDefault: boolean;
+  readonly state: RegionState;
+  /** Every proxy of the region, in spec order. */
+  readonly proxies: readonly RouteProxy[];
+  /**
+   * Where clients of this region may go: the least-loaded eligible proxies (within the load
+   * tolerance), taken from the non-full ones, or from all eligible ones when saturated.
+   */
+  readonly candidates: readonly RouteProxy[];
+  // Precomputed for haversine: radians and cos(latitude).
+  readonly latRad: number;
+  readonly lonRad: number;
+  readonly cosLat: number;
+}
+
+/** Proxies whose load is within max(sessions, ratio × least load) of the least loaded share clients. */
+export interface LoadTolerance {
+  readonly ratio: number;
+  readonly sessions: number;
+}
+
+export const DEFAULT_LOAD_TOLERANCE: LoadTolerance = Object.freeze({ ratio: 0.1, sessions: 20 });
+
+export interface RoutingOptions {
+  /** Proxies taken out of rotation (rollouts, operators). */
+  readonly draining: ReadonlySet<string>;
+  readonly pins?: RedirectPins;
+  readonly loadTolerance?: LoadTolerance;
+}
+
+export interface RoutingTable {
+  readonly observedAt: string;
+  /** Every region, in spec order. */
+  readonly regions: readonly RegionRoute[];
+  /** Regions with at least one eligible proxy (open or saturated), in spec order. */
+  readonly available: readonly RegionRoute[];
+  readonly byName: Readonly<Record<string, RegionRoute | undefined>>;
+  /** The region for clients whose location is unknown: the one marked default, else the first. */
+  readonly defaultRegion: string | undefined;
+  /** Available regions, nearest to the default region first (the default itself first when available). */
+  readonly defaultOrder: readonly RegionRoute[];
+  /** Upper-cased code → region name. */
+  readonly countryPins: Readonly<Record<string, string | undefined>>;
+  readonly continentPins: Readonly<Record<string, string | undefined>>;
+  /** Returned as is when nothing is eligible anywhere, so that path allocates nothing. */
+  readonly unavailableReason: string;
+}
+
+function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number, capacity: number | undefined): ProxyState {
+  // Draining is the operator's word and wins over what the observer saw, so explain output says why.
+  if (draining) return 'draining';
+  if (!obs) return 'not_observed';
+  if (!obs.up) return 'down';
+  if (!obs.ready) return 'not_ready';
+  return capacity !== undefined && sessions >= capacity ? 'full' : 'eligible';
+}
+
+function regionState(proxies: readonly RouteProxy[], draining: ReadonlySet<string>, observed: ReadonlyMap<string, ProxyObservation>): RegionState {
+  if (proxies.length === 0) return 'no_proxies';
+  if (proxies.some((p) => p.state === 'eligible')) return 'open';
+  if (proxies.some((p) => p.state === 'full')) return 'saturated';
+  const readyButDraining = proxies.some((p) => {
+    const o = observed.get(p.name);
+    return draining.has(p.name) && o !== undefined && o.up && o.ready;
+  });
+  return readyButDraining ? 'draining' : 'no_ready_proxy';
+}
+
+function candidatesOf(proxies: readonly RouteProxy[], tolerance: LoadTolerance): RouteProxy[] {
+  const open = proxies.filter((p) => p.state === 'eligible');
+  const pool = open.length ? open : proxies.filter((p) => p.state === 'full');
+  if (!pool.length) return [];
+  const least = Math.min(...pool.map((p) => p.sessions));
+  const limit = least + Math.max(tolerance.sessions, tolerance.ratio * least);
+  return pool.filter((p) => p.sessions <= limit);
+}
+
+function regionRoute(region: Region, isDefault: boolean, proxies: readonly RouteProxy[], state: RegionState, tolerance: LoadTolerance): RegionRoute {
+  const latRad = degreesToRadians(region.latitude);
+  return {
+    name: region.name,
+    latitude: region.latitude,
+    longitude: region.longitude,
+    isDefault,
+    state,
+    proxies,
+    candidates: candidatesOf(proxies, tolerance),
+    latRad,
+    lonRad: degreesToRadians(region.longitude),
+    cosLat: Math.cos(latRad),
+  };
+}
+
+/** A record with no prototype, so a client-supplied key such as "__proto__" finds nothing. */
+function lookup<V>(entries: Iterable<readonly [string, V]>): Record<string, V | undefined> {
+  const out = Object.create(null) as Record<string, V | undefined>;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
+
+function upperKeys(pins: Readonly<Record<string, string | undefined>> | undefined): [string, string][] {
+  return Object.entries(pins ?? {}).flatMap(([code, region]) => (region === undefined ? [] : [[code.toUpperCase(), region] as [string, string]]));
+}
+
+function sessionsOf(obs: ProxyObservation | undefined): number {
+  const n = obs?.sessionsTotal;
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/**
+ * Everything the chooser needs, computed once per snapshot so a request only hashes its
+ * client key and measures a handful of distances. Frozen all the way down.
+ */
+export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot, options: RoutingOptions): RoutingTable {
+  const tolerance = options.loadTolerance ?? DEFAULT_LOAD_TOLERANCE;
+  const observed = new Map(snapshot.proxies.map((o) => [o.name, o]));
+  const defaultName = (spec.regions.find((r) => r.default) ?? spec.regions[0])?.name;
+  const regions = spec.regions.map((region) => {
+    const proxies: RouteProxy[] = spec.proxies
+      .filter((p) => p.region === region.name)
+      .map((p) => {
+        const obs = observed.get(p.name);
+        const sessions = sessionsOf(obs);
+        // Always the same keys (capacity may be undefined), so the per-request loop stays monomorphic.
+        return {
+          name: p.name,
+          region: p.region,
+          publicUrl: p.publicUrl,
+          state: proxyState(obs, options.draining.has(p.name), sessions, p.capacity),
+          sessions,
+          capacity: p.capacity,
+          hash: fnv1a32(p.name),
+        };
+      });
+    return regionRoute(region, region.name === defaultName, proxies, regionState(proxies, options.draining, observed), tolerance);
+  });
+
+  const available = regions.filter((r) => r.state === 'open' || r.state === 'saturated');
+  const home = regions.find((r) => r.isDefault);
+  const defaultOrder = home
+    ? available
+        .map((r) => ({ r, d: haversineKm(home.latRad, home.lonRad, home.cosLat, r.latRad, r.lonRad, r.cosLat) }))
+        .sort((a, b) => a.d - b.d) // stable: ties keep spec order
+        .map((x) => x.r)
+    : [];
+
+  return deepFreeze({
+    observedAt: snapshot.observedAt,
+    regions,
+    available,
+    byName: lookup(regions.map((r) => [r.name, r] as const)),
+    defaultRegion: home?.name,
+    defaultOrder,
+    countryPins: lookup(upperKeys(options.pins?.countries)),
+    continentPins: lookup(upperKeys(options.pins?.continents)),
+    unavailableReason: `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length} proxies)`,
+  });
+}
