@@ -1,6 +1,9 @@
 import { deepFreeze } from './model/deep-freeze.js';
 import { parseDuration } from './model/duration.js';
 import { err, ok, type Result } from './model/result.js';
+import { parseTrustedProxies, type TrustedProxies } from './redirect/core/trusted-proxies.js';
+
+const EMPTY_TRUST: TrustedProxies = { cidrs: [], header: 'x-forwarded-for', contains: () => false };
 
 export interface ListenAddress {
   readonly host: string;
@@ -14,6 +17,14 @@ export interface MeridianConfig {
   /** Where status is kept, written atomically. */
   readonly stateDir: string;
   readonly admin: ListenAddress;
+  /** The public login listener: the geo redirect and /nearest. */
+  readonly public: ListenAddress;
+  readonly redirect: {
+    /** Proxies (load balancers) whose forwarding header is believed, as parsed CIDRs. */
+    readonly trusted: TrustedProxies;
+    /** GeoIP database files; empty means the bundled database. */
+    readonly geoipPaths: readonly string[];
+  };
   readonly observe: {
     readonly intervalMs: number;
     readonly timeoutMs: number;
@@ -39,6 +50,10 @@ const ENV = {
   manifestDir: 'MERIDIAN_MANIFEST_DIR',
   stateDir: 'MERIDIAN_STATE_DIR',
   admin: 'MERIDIAN_ADMIN_ADDR',
+  public: 'MERIDIAN_PUBLIC_ADDR',
+  trustedProxies: 'MERIDIAN_TRUSTED_PROXIES',
+  trustedHeader: 'MERIDIAN_TRUSTED_HEADER',
+  geoipDb: 'MERIDIAN_GEOIP_DB',
   observeInterval: 'MERIDIAN_OBSERVE_INTERVAL',
   observeTimeout: 'MERIDIAN_OBSERVE_TIMEOUT',
   observeConcurrency: 'MERIDIAN_OBSERVE_CONCURRENCY',
@@ -55,6 +70,10 @@ export const DEFAULTS: Required<ConfigInput> = {
   manifestDir: 'examples/fleet',
   stateDir: '.meridian/state',
   admin: '127.0.0.1:9181',
+  public: '127.0.0.1:8080',
+  trustedProxies: '',
+  trustedHeader: 'x-forwarded-for',
+  geoipDb: '',
   observeInterval: '5s',
   observeTimeout: '2s',
   observeConcurrency: '64',
@@ -127,6 +146,15 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     }
     return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
   };
+  const list = (k: keyof typeof ENV): string[] =>
+    str(k)
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const header = str('trustedHeader');
+  if (header !== 'x-forwarded-for' && header !== 'forwarded') errors.push(`${at('trustedHeader').where}: "${header}" must be x-forwarded-for or forwarded`);
+  const trusted = parseTrustedProxies(list('trustedProxies'), { header: header === 'forwarded' ? 'forwarded' : 'x-forwarded-for' });
+  if (!trusted.ok) errors.push(`${at('trustedProxies').where}: ${trusted.error}`);
   const level = str('logLevel');
   if (!(LOG_LEVELS as readonly string[]).includes(level)) errors.push(`${at('logLevel').where}: "${level}" must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -135,6 +163,8 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     manifestDir: str('manifestDir'),
     stateDir: str('stateDir'),
     admin: address('admin'),
+    public: address('public'),
+    redirect: { trusted: trusted.ok ? trusted.value : EMPTY_TRUST, geoipPaths: list('geoipDb') },
     observe: {
       intervalMs: duration('observeInterval'),
       timeoutMs: duration('observeTimeout'),

@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createDiagnosticClient } from './adapters/teleport/diagnostic-client.js';
 import { syncOidcConnectorFile } from './adapters/teleport/oidc-connector-file.js';
 import { FileStore } from './adapters/file-store/index.js';
+import { createGeoIpService, defaultGeoIpPaths } from './adapters/geoip/index.js';
 import { buildAdminApp } from './admin/admin-app.js';
 import { fleetView, problemsView } from './admin/fleet-view.js';
 import type { MeridianConfig } from './config.js';
@@ -16,6 +17,10 @@ import type { FleetSnapshot } from './model/snapshot.js';
 import { oidcRedirectUrls } from './oidc/core/redirect-urls.js';
 import { createObserver } from './observer/observer.js';
 import { runObserverLoop } from './observer/run-observer-loop.js';
+import { buildRoutingTable, type RoutingTable } from './redirect/core/routing-table.js';
+import { buildPublicApp } from './redirect/public-app.js';
+import { registerRedirectMetrics } from './redirect/redirect-metrics.js';
+import { createRedirectService } from './redirect/redirect-service.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
 import { WorkQueue } from './runtime/work-queue.js';
@@ -23,6 +28,8 @@ import { simOptionsFromFleet, startFleetSim, type FleetSim } from './sim/index.j
 
 export interface MeridianHandle {
   readonly adminUrl: string;
+  /** The login URL users are given (the geo redirect). */
+  readonly loginUrl: string;
   readonly simControlUrl?: string;
   /** Stops every loop and listener; resolves when all are down. */
   close(): Promise<void>;
@@ -64,10 +71,16 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
       } else log.warn('No valid ProxyFleet to simulate; the simulator is not started');
     }
 
+    const geo = createGeoIpService({ paths: config.redirect.geoipPaths.length ? config.redirect.geoipPaths : defaultGeoIpPaths(), log: log.child({ component: 'geoip' }) });
+    const geoStarted = await geo.start();
+    if (!geoStarted.ok) throw new Error(`GeoIP database: ${geoStarted.error}`);
+    closers.push(() => geo.close());
+
     const snapshots = new Map<string, FleetSnapshot>();
     const snapshotOf = (key: ResourceKey): FleetSnapshot | undefined => snapshots.get(keyString(key));
     const fleetMetrics = registerFleetMetrics(registry, () => [...snapshots.values()]);
     const controllerMetrics = registerControllerMetrics(registry, () => store.problems());
+    const redirectMetrics = registerRedirectMetrics(registry, () => geo.buildTimestampSeconds());
 
     const queue = new WorkQueue({ baseBackoffMs: 500, maxBackoffMs: 60_000, timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } });
     closers.push(() => queue.shutDown());
@@ -92,6 +105,12 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
       log: log.child({ component: 'observer' }),
     });
     let current: ProxyFleet | undefined;
+    // Rebuilt whenever a snapshot or the fleet changes, never per request.
+    let routing: RoutingTable | undefined;
+    const rebuildRouting = (): void => {
+      const snapshot = current && snapshotOf(keyOf(current));
+      routing = current && snapshot ? buildRoutingTable(current.spec, snapshot, { draining: new Set(current.spec.proxies.filter((p) => p.cordoned).map((p) => p.name)), ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) }) : undefined;
+    };
     const observing = runObserverLoop({
       observer,
       intervalMs: config.observe.intervalMs,
@@ -103,6 +122,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
         if (!snapshot.fleet) return;
         const key: ResourceKey = { kind: 'ProxyFleet', namespace: snapshot.fleet.namespace, name: snapshot.fleet.name };
         snapshots.set(keyString(key), snapshot);
+        rebuildRouting();
         fleetMetrics.recordCycle(snapshot, cycleMs / 1000);
         queue.add(key);
       },
@@ -112,6 +132,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     // The observed fleet follows the store: a valid edit takes effect on the next cycle.
     const refreshFleet = async (): Promise<void> => {
       current = await observedFleet(store, log);
+      rebuildRouting();
       if (current && config.oidcConnectorFile) {
         const r = await syncOidcConnectorFile(config.oidcConnectorFile, oidcRedirectUrls(current.spec));
         if (!r.ok) log.error({ file: config.oidcConnectorFile }, `OIDC connector not synced: ${r.error}`);
@@ -121,16 +142,22 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     await refreshFleet();
     closers.push(store.watch((key) => void (key.kind === 'ProxyFleet' && refreshFleet())));
 
+    const redirects = createRedirectService({ routing: () => routing, geo: () => geo.current(), trusted: config.redirect.trusted, metrics: redirectMetrics, now: () => performance.now(), cacheSize: 100_000 });
+    const publicApp = await buildPublicApp({ log, redirects });
+    closers.push(() => publicApp.close());
+    const loginUrl = await publicApp.listen({ host: config.public.host, port: config.public.port });
+
     const app = await buildAdminApp({
       log,
       registry,
       notReadyReason: () => (!current ? 'no valid ProxyFleet' : snapshots.size === 0 ? 'waiting for the first observation' : undefined),
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
       problems: () => problemsView(store.problems()),
+      explain: (ip, region) => redirects.explain(ip, region),
     });
     closers.push(() => app.close());
     const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });
-    return { adminUrl, ...(sim ? { simControlUrl: sim.controlUrl } : {}), close };
+    return { adminUrl, loginUrl, ...(sim ? { simControlUrl: sim.controlUrl } : {}), close };
   } catch (e) {
     await close();
     throw e;

@@ -84,3 +84,6 @@ export type ProblemsResponse = Static<typeof ProblemsResponse>;
 
 export const HealthResponse = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
 export const ErrorResponse = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });
+
+/** The redirect core's explanation, passed through as is (its shape is typed in src/redirect/core/explain-choice.ts). */
+export const ExplainResponse = Type.Object({ ip: Type.String(), decision: Type.Unknown(), explanation: Type.Unknown() });

@@ -24,6 +24,7 @@ async function app(opts: { ready?: string } = {}) {
     registry,
     notReadyReason: () => opts.ready,
     fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
+    explain: () => undefined,
     problems: () => problemsView([{ source: 'fleet.yaml', line: 3, column: 5, error: { path: ['spec', 'regions', 0, 'timeZone'], message: 'unknown IANA time zone "X"' } }]),
   });
   return a;
@@ -98,6 +99,7 @@ test('a failing handler answers a generic 500 without internals', async (t) => {
       throw new Error('secret internal detail');
     },
     problems: () => ({ problems: [] }),
+    explain: () => undefined,
   });
   t.after(() => a.close());
   const r = await a.inject('/api/v1/fleet');

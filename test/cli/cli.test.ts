@@ -68,6 +68,7 @@ test('status prints a table per region from a running admin API, and --json the 
     notReadyReason: () => undefined,
     fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
     problems: () => ({ problems: [] }),
+    explain: () => undefined,
   });
   t.after(() => app.close());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
