@@ -1,4 +1,5 @@
 import { runCrds } from './commands/crds.js';
+import { runExplainRedirect } from './commands/explain-redirect.js';
 import { runOidc } from './commands/oidc.js';
 import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
@@ -13,13 +14,14 @@ Usage:
   meridian start [--manifests DIR] [--state DIR] [--admin HOST:PORT] [--no-sim] [--time-factor N] [--log-level L]
   meridian sim --fleet FILE [--control HOST:PORT] [--time-factor N] [--seed N]
   meridian status [--server URL] [--json] [--watch] [--interval DURATION]
+  meridian explain-redirect IP [--region NAME] [--json] [--server URL]
   meridian validate DIR
   meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
   meridian crds --out DIR
 `;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc };
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, 'explain-redirect': runExplainRedirect };
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { openGeoDatabase, type GeoDatabase } from '../../src/adapters/geoip/index.js';
 import { buildAdminApp } from '../../src/admin/admin-app.js';
+import { explainChoice } from '../../src/redirect/core/explain-choice.js';
+import { table } from '../redirect/core/redirect-fixture.js';
 import { fleetView } from '../../src/admin/fleet-view.js';
 import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
@@ -107,3 +110,35 @@ test('oidc redirect-urls prints one callback per demo proxy, and --sync writes a
   assert.match(sync.stdout, /redirect_url set to 14 entries/);
   assert.match(await readFile(file, 'utf8'), /- https:\/\/sao-paulo-2\.proxy\.example\.com\/v1\/webapi\/oidc\/callback/);
 });
+
+test('explain-redirect prints the decision, the rules and every region with its distance', async (t) => {
+  const db = await openGeoDatabase(['test/fixtures/geoip/geoip2-city-test.mmdb']);
+  assert.ok(db.ok);
+  const routing = table();
+  const app = await buildAdminApp({
+    log: pino({ level: 'silent' }),
+    registry: new Registry(),
+    notReadyReason: () => undefined,
+    fleets: async () => ({ fleets: [] }),
+    problems: () => ({ problems: [] }),
+    explain: (ip, region) => explainChoice({ location: lookupLocation(db.value, ip), clientKey: ip, ...(region ? { regionOverride: region } : {}) }, routing),
+  });
+  t.after(() => app.close());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const io = capture();
+  assert.equal(await runCli(['explain-redirect', '133.11.0.9', '--server', url], io), 0);
+  assert.match(io.stdout, /^Client 133\.11\.0\.9: JP, AS at 35\.69, 139\.69$/m);
+  assert.match(io.stdout, /^Decision: tokyo-\d in tokyo \(nearest, \d+ km\) -> https:\/\/tokyo-\d\.proxy\.example\.com$/m);
+  assert.match(io.stdout, /^ {2}sydney +78\d\d km {2}farther/m);
+  const json = capture();
+  assert.equal(await runCli(['explain-redirect', '81.2.69.1', '--json', '--server', url], json), 0);
+  assert.equal(JSON.parse(json.stdout).decision.region, 'london');
+  const bad = capture();
+  assert.equal(await runCli(['explain-redirect', 'not-an-ip', '--server', url], bad), 1);
+  assert.match(bad.stderr, /answered 400: ip: not an IPv4 or IPv6 address/);
+});
+
+function lookupLocation(db: GeoDatabase, ip: string) {
+  const r = db.lookup(ip);
+  return r.result === 'found' ? r.location : undefined;
+}

@@ -1,0 +1,25 @@
+import type { ExplainedChoice } from '../redirect/core/explain-choice.js';
+
+/** `meridian explain-redirect`: the decision first, then the rules in order, then every region. */
+export function renderExplanation(ip: string, { decision, explanation: e }: ExplainedChoice): string {
+  const out: string[] = [];
+  const loc = e.location;
+  const where = loc
+    ? [loc.countryCode, loc.continentCode].filter(Boolean).join(', ') + (loc.latitude !== undefined && loc.longitude !== undefined ? ` at ${loc.latitude.toFixed(2)}, ${loc.longitude.toFixed(2)}` : ', no coordinates')
+    : 'not found (private, unknown or invalid address)';
+  out.push(`Client ${ip}: ${where}`);
+  out.push(
+    decision.kind === 'proxy'
+      ? `Decision: ${decision.proxy} in ${decision.region} (${decision.reason}${decision.distanceKm !== undefined ? `, ${Math.round(decision.distanceKm)} km` : ''}) -> ${decision.publicUrl}`
+      : `Decision: no proxy available (${decision.reason}); the login URL answers 503`,
+  );
+  out.push('', 'Rules:');
+  for (const s of e.steps) out.push(`  ${s.rule.padEnd(14)} ${s.outcome.padEnd(15)} ${s.region ?? ''}${s.why ? `  ${s.why}` : ''}`.trimEnd());
+  out.push('', `Regions (observed ${e.observedAt}):`);
+  for (const r of e.regions) {
+    const km = r.distanceKm !== undefined ? `${Math.round(r.distanceKm)} km` : '-';
+    out.push(`  ${r.region.padEnd(12)} ${km.padStart(9)}  ${r.verdict.padEnd(16)} ${r.state}${r.isDefault ? ' (default)' : ''}`);
+    for (const p of r.proxies) out.push(`      ${p.name.padEnd(16)} ${p.state.padEnd(12)} ${p.sessions} sessions${p.capacity !== undefined ? ` / ${p.capacity}` : ''}${p.candidate ? '  candidate' : ''}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { openGeoDatabase, type GeoDatabase } from '../../src/adapters/geoip/index.js';
+import type { RoutingTable } from '../../src/redirect/core/routing-table.js';
+import { parseTrustedProxies } from '../../src/redirect/core/trusted-proxies.js';
+import { buildPublicApp } from '../../src/redirect/public-app.js';
+import { registerRedirectMetrics } from '../../src/redirect/redirect-metrics.js';
+import { createRedirectService } from '../../src/redirect/redirect-service.js';
+import { regionsDown, table } from './core/redirect-fixture.js';
+
+const TOKYO_IP = '133.11.0.7';
+const LONDON_IP = '81.2.69.10';
+const SYDNEY_IP = '129.78.5.5';
+
+async function geoDb(): Promise<GeoDatabase> {
+  const r = await openGeoDatabase(['test/fixtures/geoip/geoip2-city-test.mmdb']);
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  return r.value;
+}
+
+/** The public app on the MaxMind-writer test database; inject()'s peer is 127.0.0.1, trusted unless `trust` says otherwise. */
+async function app(t: { after: (fn: () => unknown) => void }, opts: { routing?: RoutingTable; trust?: string[] } = {}) {
+  const registry = new Registry();
+  const trusted = parseTrustedProxies(opts.trust ?? ['127.0.0.1/32']);
+  assert.ok(trusted.ok);
+  const db = await geoDb();
+  const routing = opts.routing ?? table();
+  const redirects = createRedirectService({
+    routing: () => routing,
+    geo: () => db,
+    trusted: trusted.value,
+    metrics: registerRedirectMetrics(registry, () => db.info.buildEpochSeconds),
+    now: () => performance.now(),
+    cacheSize: 1000,
+  });
+  const a = await buildPublicApp({ log: pino({ level: 'silent' }), redirects });
+  t.after(() => a.close());
+  return { app: a, registry };
+}
+
+const from = (ip: string, extra: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...extra });
+
+test('a Tokyo client is sent to a Tokyo proxy with the deep link kept, uncached and varying per user', async (t) => {
+  const { app: a } = await app(t);
+  const r = await a.inject({ url: '/web/cluster/main/nodes?sort=name', headers: from(TOKYO_IP) });
+  assert.equal(r.statusCode, 302);
+  assert.match(String(r.headers.location), /^https:\/\/tokyo-\d\.proxy\.example\.com\/web\/cluster\/main\/nodes\?sort=name$/);
+  assert.equal(r.headers['cache-control'], 'no-store');
+  assert.match(String(r.headers.vary), /Cookie/);
+  assert.match(String(r.headers.vary), /X-Forwarded-For/);
+  const london = await a.inject({ url: '/', headers: from(LONDON_IP) });
+  assert.match(String(london.headers.location), /^https:\/\/london-\d\.proxy\.example\.com\/$/);
+});
+
+test('forwarding headers from an untrusted peer are ignored: the socket address decides', async (t) => {
+  const { app: a } = await app(t, { trust: ['10.0.0.0/8'] });
+  const r = await a.inject({ url: '/', headers: from(TOKYO_IP) });
+  // 127.0.0.1 is private: the default region (london), not Tokyo.
+  assert.match(String(r.headers.location), /^https:\/\/london-\d\./);
+});
+
+test('?region= overrides and is remembered in a Secure, HttpOnly, SameSite=Lax cookie; auto forgets it', async (t) => {
+  const { app: a } = await app(t);
+  const r = await a.inject({ url: '/web?region=sydney', headers: from(TOKYO_IP) });
+  assert.match(String(r.headers.location), /^https:\/\/sydney-\d\.proxy\.example\.com\/web$/, 'region is not passed on');
+  const cookie = String(r.headers['set-cookie']);
+  assert.match(cookie, /^meridian_region=sydney;/);
+  for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) assert.ok(cookie.includes(attr), attr);
+  const again = await a.inject({ url: '/', headers: from(TOKYO_IP, { cookie: 'other=1; meridian_region=sydney' }) });
+  assert.match(String(again.headers.location), /^https:\/\/sydney-/);
+  assert.equal(again.headers['set-cookie'], undefined);
+  const auto = await a.inject({ url: '/?region=auto', headers: from(TOKYO_IP, { cookie: 'meridian_region=sydney' }) });
+  assert.match(String(auto.headers.location), /^https:\/\/tokyo-/);
+  assert.match(String(auto.headers['set-cookie']), /^meridian_region=; .*Max-Age=0/);
+});
+
+test('unknown region names in the query or cookie are ignored and never reflected', async (t) => {
+  const { app: a } = await app(t);
+  for (const url of ['/?region=mars', '/?region=%3Cscript%3E', '/?region=sydney&region=tokyo', '/?region=']) {
+    const r = await a.inject({ url, headers: from(TOKYO_IP, { cookie: 'meridian_region=<b>evil</b>' }) });
+    assert.equal(r.statusCode, 302, url);
+    assert.match(String(r.headers.location), /^https:\/\/tokyo-\d\.proxy\.example\.com\//, url);
+    assert.equal(r.headers['set-cookie'], undefined, url);
+    assert.doesNotMatch(String(r.headers.location), /mars|script|evil/, url);
+  }
+});
+
+test('hostile paths never change the host of the Location', async (t) => {
+  const { app: a } = await app(t);
+  const hostile = [
+    '//evil.example/',
+    '/%2F%2Fevil.example',
+    '/web//evil.example',
+    '/web/%2F%2Fevil.example',
+    '/web/\\\\evil.example',
+    '/web/%5C%5Cevil.example',
+    '/web/%0d%0aSet-Cookie:x=1',
+    '/web?x=%0d%0aLocation:%20https://evil.example',
+    '/web/@evil.example',
+    '/web/http://evil.example',
+    '/web/../../evil',
+    '/?next=https://evil.example',
+    '/web/%2e%2e/%2e%2e//evil.example',
+  ];
+  let redirected = 0;
+  for (const url of hostile) {
+    const r = await a.inject({ url, headers: from(SYDNEY_IP) });
+    if (r.statusCode === 404) continue; // not a login path at all: nothing is redirected
+    assert.equal(r.statusCode, 302, url);
+    redirected++;
+    const loc = new URL(String(r.headers.location));
+    assert.match(loc.origin, /^https:\/\/sydney-\d\.proxy\.example\.com$/, url);
+    assert.doesNotMatch(String(r.headers.location), /[\r\n]/, url);
+  }
+  assert.ok(redirected >= 5, `only ${redirected} of ${hostile.length} reached the redirect`);
+});
+
+test('with no ready proxy anywhere: a 503 page that says so, never a redirect', async (t) => {
+  const down = regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york', 'sao-paulo');
+  const { app: a } = await app(t, { routing: table({ patch: down }) });
+  const r = await a.inject({ url: '/', headers: from(TOKYO_IP) });
+  assert.equal(r.statusCode, 503);
+  assert.equal(r.headers.location, undefined);
+  assert.equal(r.headers['retry-after'], '10');
+  assert.match(String(r.headers['content-type']), /^text\/html/);
+  assert.match(r.body, /No access proxy is available right now/);
+  const n = await a.inject({ url: '/nearest', headers: from(TOKYO_IP) });
+  assert.equal(n.statusCode, 503);
+  assert.equal(n.json().error, 'no proxy available');
+});
+
+test('a region without ready proxies is skipped for the next nearest', async (t) => {
+  const { app: a } = await app(t, { routing: table({ patch: regionsDown('tokyo') }) });
+  const n = (await a.inject({ url: '/nearest', headers: from(TOKYO_IP) })).json();
+  assert.notEqual(n.region, 'tokyo');
+  assert.equal(n.region, 'sydney', 'Sydney (7,800 km) is nearer Tokyo than London, Chicago or New York');
+});
+
+test('/nearest answers JSON for people and the bare host for scripts', async (t) => {
+  const { app: a } = await app(t);
+  const j = await a.inject({ url: '/nearest', headers: from(TOKYO_IP) });
+  assert.equal(j.statusCode, 200);
+  const body = j.json();
+  assert.equal(body.region, 'tokyo');
+  assert.equal(body.reason, 'nearest');
+  assert.ok(body.distanceKm >= 0 && body.distanceKm < 50, `distance ${body.distanceKm}`);
+  assert.equal(body.url, `https://${body.proxy}.proxy.example.com`);
+  const h = await a.inject({ url: '/nearest?format=host', headers: from(TOKYO_IP) });
+  assert.equal(h.body, `${body.proxy}.proxy.example.com\n`);
+  assert.match(String(h.headers['content-type']), /^text\/plain/);
+  assert.equal((await a.inject({ url: '/nearest?format=xml' })).statusCode, 400);
+});
+
+test('redirects and GeoIP lookups are counted by region, reason and result', async (t) => {
+  const { app: a, registry } = await app(t);
+  await a.inject({ url: '/', headers: from(TOKYO_IP) });
+  await a.inject({ url: '/', headers: from(TOKYO_IP) });
+  await a.inject({ url: '/', headers: from('10.1.2.3') });
+  const text = await registry.metrics();
+  assert.match(text, /^meridian_redirects_total\{region="tokyo",reason="nearest"\} 2$/m);
+  assert.match(text, /^meridian_redirects_total\{region="london",reason="default_region"\} 1$/m);
+  assert.match(text, /^meridian_geoip_lookups_total\{result="found"\} 1$/m, 'the second Tokyo request came from the decision cache');
+  assert.match(text, /^meridian_geoip_lookups_total\{result="private"\} 1$/m);
+  assert.match(text, /^meridian_redirect_duration_seconds_count 3$/m);
+  assert.match(text, /^meridian_geoip_database_build_timestamp_seconds \d+$/m);
+});
