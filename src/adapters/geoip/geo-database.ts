@@ -1,6 +1,6 @@
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { nonPublicKind, parseClientAddress } from './client-address.js';
+import { nonPublicKind, parseClientAddress } from './address-ranges.js';
 import { toGeoLocation, type GeoLocation, type GeoSchema } from './geo-location.js';
 import { loadMmdbFile, type GeoDatabaseProblem, type MmdbFile } from './mmdb-file.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nonPublicKind, parseClientAddress } from '../../src/adapters/geoip/client-address.js';
+import { nonPublicKind, parseClientAddress } from '../../src/adapters/geoip/address-ranges.js';
 
 test('IPv4 and IPv6 addresses parse to bytes and the text the reader takes', () => {
   const cases: [string, 4 | 6, number[], string][] = [
