@@ -2,9 +2,10 @@
 # System packages the tests need, installed with apt when missing. Idempotent: does
 # nothing (no apt-get update either) when all are present. Runs unattended as root.
 #   libmaxmind-db-writer-perl  test/fixtures/geoip/generate.pl (MaxMind::DB::Writer::Tree)
+#   chromium                   test/e2e/ (headless, driven by playwright-core at /usr/bin/chromium)
 set -euo pipefail
 
-packages=(libmaxmind-db-writer-perl)
+packages=(libmaxmind-db-writer-perl chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -47,8 +47,13 @@ export interface ProxyObservation {
   readonly region: string;
   /** The last scrape succeeded. */
   readonly up: boolean;
-  /** /readyz answered 200. */
+  /**
+   * /readyz answered 200 on the last scrape. After a single scrape timeout the last readiness
+   * is kept for one cycle: a lone timeout is more often the observer's own stall than a dead proxy.
+   */
   readonly ready: boolean;
+  /** Failed scrapes in a row; 0 while up. */
+  readonly consecutiveFailures: number;
   /** /readyz status code of the last scrape, when one came back. */
   readonly readyzStatus?: number;
   /** From the last good metrics page; kept through later failures so nothing already known is lost. */

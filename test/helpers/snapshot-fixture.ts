@@ -18,7 +18,7 @@ export function metrics(overrides: Partial<TeleportMetrics> = {}): TeleportMetri
 export function observation(name: string, region: string, overrides: Partial<ProxyObservation> = {}): ProxyObservation {
   const m = overrides.metrics ?? metrics();
   const total = Object.values(m.sessions).reduce((a, b) => a + b, 0);
-  return { name, region, up: true, ready: true, readyzStatus: 200, metrics: m, sessionsTotal: total, lastScrapeAt: '2026-01-01T00:00:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z', scrapeDurationMs: 3, ...overrides };
+  return { name, region, up: true, ready: true, consecutiveFailures: 0, readyzStatus: 200, metrics: m, sessionsTotal: total, lastScrapeAt: '2026-01-01T00:00:00.000Z', lastSuccessAt: '2026-01-01T00:00:00.000Z', scrapeDurationMs: 3, ...(overrides.up === false ? { consecutiveFailures: 2 } : {}), ...overrides };
 }
 
 export function snapshot(proxies: ProxyObservation[], generation = 1): FleetSnapshot {

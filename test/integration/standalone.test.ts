@@ -22,11 +22,17 @@ const REGIONS = [
  * observes it only through each proxy's diagnostic address.
  */
 async function setup(t: { after: (fn: () => Promise<void>) => void }, extra: ConfigInput = {}) {
+  // One hook that undoes everything newest first: node:test runs after-hooks in registration
+  // order and stops at the first that throws, which could leave Meridian running.
+  const cleanups: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
   const proxies = REGIONS.flatMap((r) => [1, 2].map((i) => ({ name: `${r.name}-${i}`, region: r.name, version: '17.4.2', port: 0 })));
   const sim = await startFleetSim({ proxies, tickMs: 0, seed: 7, controlPort: 0 });
-  t.after(() => sim.close());
+  cleanups.push(() => sim.close());
   const dir = await mkdtemp(join(tmpdir(), 'meridian-it-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const manifests = join(dir, 'manifests');
   const fleetFile = join(manifests, 'fleet.yaml');
   const fleetDoc = {
@@ -45,7 +51,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, extra: Con
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
   const meridian = await startMeridian(config.value, pino({ level: 'silent' }));
-  t.after(() => meridian.close());
+  cleanups.push(() => meridian.close());
   const api = async <T>(path: string): Promise<T> => (await fetch(new URL(path, meridian.adminUrl))).json() as Promise<T>;
   const proxy = async (name: string): Promise<ProxyView | undefined> =>
     (await api<FleetsResponse>('/api/v1/fleet')).fleets[0]?.regions.flatMap((r) => r.proxies).find((p) => p.name === name);

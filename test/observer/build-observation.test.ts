@@ -13,6 +13,7 @@ const previousUp: ProxyObservation = {
   region: 'tokyo',
   up: true,
   ready: true,
+  consecutiveFailures: 0,
   readyzStatus: 200,
   metrics: metricsWith(7),
   sessionsTotal: 10,
@@ -26,12 +27,12 @@ describe('buildObservation', () => {
     {
       name: 'good scrape, ready',
       input: { proxy: P, outcome: { ok: true, metrics: metricsWith(5), readyzStatus: 200, durationMs: 20 }, at: AT },
-      expect: { ...P, up: true, ready: true, readyzStatus: 200, metrics: metricsWith(5), sessionsTotal: 8, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
+      expect: { ...P, up: true, ready: true, consecutiveFailures: 0, readyzStatus: 200, metrics: metricsWith(5), sessionsTotal: 8, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
     },
     {
       name: 'good scrape, /readyz 503 (degraded): up but not ready',
       input: { proxy: P, outcome: { ok: true, metrics: metricsWith(5), readyzStatus: 503, durationMs: 20 }, previous: previousUp, at: AT },
-      expect: { ...P, up: true, ready: false, readyzStatus: 503, metrics: metricsWith(5), sessionsTotal: 8, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
+      expect: { ...P, up: true, ready: false, consecutiveFailures: 0, readyzStatus: 503, metrics: metricsWith(5), sessionsTotal: 8, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
     },
     {
       name: 'good scrape, /readyz gave no answer: up, not ready, no status',
@@ -40,15 +41,16 @@ describe('buildObservation', () => {
         outcome: { ok: true, metrics: metricsWith(0), readyzProblem: { reason: 'timeout', message: 'x/readyz: timed out' }, durationMs: 20 },
         at: AT,
       },
-      expect: { ...P, up: true, ready: false, metrics: metricsWith(0), sessionsTotal: 3, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
+      expect: { ...P, up: true, ready: false, consecutiveFailures: 0, metrics: metricsWith(0), sessionsTotal: 3, lastScrapeAt: AT, lastSuccessAt: AT, scrapeDurationMs: 20 },
     },
     {
-      name: 'failed scrape keeps the last metrics, marks down, records the error',
+      name: 'a first timeout keeps the last metrics and, for one cycle, the last readiness; marks down, records the error',
       input: { proxy: P, outcome: { ok: false, error: { reason: 'timeout', message: 'x/metrics: timed out' }, durationMs: 5000 }, previous: previousUp, at: AT },
       expect: {
         ...P,
         up: false,
-        ready: false,
+        ready: true,
+        consecutiveFailures: 1,
         metrics: metricsWith(7),
         sessionsTotal: 10,
         lastScrapeAt: AT,
@@ -60,7 +62,7 @@ describe('buildObservation', () => {
     {
       name: 'failed first scrape: nothing known, zero sessions, no last success',
       input: { proxy: P, outcome: { ok: false, error: { reason: 'connection_refused', message: 'x/metrics: connection refused' }, durationMs: 1 }, at: AT },
-      expect: { ...P, up: false, ready: false, sessionsTotal: 0, lastScrapeAt: AT, scrapeDurationMs: 1, error: { reason: 'connection_refused', message: 'x/metrics: connection refused', at: AT } },
+      expect: { ...P, up: false, ready: false, consecutiveFailures: 1, sessionsTotal: 0, lastScrapeAt: AT, scrapeDurationMs: 1, error: { reason: 'connection_refused', message: 'x/metrics: connection refused', at: AT } },
     },
     {
       name: 'garbage page while /readyz says 200: down (metrics unknown), ready as /readyz said',
@@ -69,6 +71,7 @@ describe('buildObservation', () => {
         ...P,
         up: false,
         ready: true,
+        consecutiveFailures: 1,
         readyzStatus: 200,
         metrics: metricsWith(7),
         sessionsTotal: 10,
@@ -79,6 +82,19 @@ describe('buildObservation', () => {
       },
     },
   ];
+  const timedOutOnce = buildObservation({ proxy: P, outcome: { ok: false, error: { reason: 'timeout', message: 'x/metrics: timed out' }, durationMs: 5000 }, previous: previousUp, at: EARLIER });
+  cases.push(
+    {
+      name: 'a second timeout in a row ends the grace: not ready',
+      input: { proxy: P, outcome: { ok: false, error: { reason: 'timeout', message: 'x/metrics: timed out' }, durationMs: 5000 }, previous: timedOutOnce, at: AT },
+      expect: { ...P, up: false, ready: false, consecutiveFailures: 2, metrics: metricsWith(7), sessionsTotal: 10, lastScrapeAt: AT, lastSuccessAt: EARLIER, scrapeDurationMs: 5000, error: { reason: 'timeout', message: 'x/metrics: timed out', at: AT } },
+    },
+    {
+      name: 'a refused connection counts at once: not ready',
+      input: { proxy: P, outcome: { ok: false, error: { reason: 'connection_refused', message: 'x/metrics: connection refused' }, durationMs: 1 }, previous: previousUp, at: AT },
+      expect: { ...P, up: false, ready: false, consecutiveFailures: 1, metrics: metricsWith(7), sessionsTotal: 10, lastScrapeAt: AT, lastSuccessAt: EARLIER, scrapeDurationMs: 1, error: { reason: 'connection_refused', message: 'x/metrics: connection refused', at: AT } },
+    },
+  );
   for (const c of cases) {
     it(c.name, () => {
       const o = buildObservation(c.input);

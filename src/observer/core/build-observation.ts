@@ -20,18 +20,19 @@ function frozenMetrics(m: TeleportMetrics): TeleportMetrics {
 /**
  * One proxy's observation from this scrape and the last one. A failed scrape keeps the
  * last known metrics (and their session total) so nothing known is lost, but marks the
- * proxy down with the error. `ready` is exactly "/readyz answered 200" on this scrape.
+ * proxy down with the error. `ready` is "/readyz answered 200" on this scrape, except that a
+ * first timeout keeps the previous readiness for one cycle.
  */
 export function buildObservation({ proxy, outcome, previous, at }: ObservationInput): ProxyObservation {
   const readyz = outcome.readyzStatus === undefined ? {} : { readyzStatus: outcome.readyzStatus };
-  const ready = outcome.readyzStatus === 200;
   if (outcome.ok) {
     const metrics = frozenMetrics(outcome.metrics);
     return Object.freeze({
       name: proxy.name,
       region: proxy.region,
       up: true,
-      ready,
+      ready: outcome.readyzStatus === 200,
+      consecutiveFailures: 0,
       ...readyz,
       metrics,
       sessionsTotal: sumSessions(metrics.sessions),
@@ -41,11 +42,15 @@ export function buildObservation({ proxy, outcome, previous, at }: ObservationIn
     });
   }
   const kept = previous?.metrics;
+  const failures = (previous && !previous.up ? previous.consecutiveFailures : 0) + 1;
+  // Refused connections and bad answers count at once; one timeout keeps the last readiness (see ProxyObservation.ready).
+  const graceReady = outcome.error.reason === 'timeout' && failures === 1 && (previous?.ready ?? false);
   return Object.freeze({
     name: proxy.name,
     region: proxy.region,
     up: false,
-    ready,
+    ready: outcome.readyzStatus === undefined ? graceReady : outcome.readyzStatus === 200,
+    consecutiveFailures: failures,
     ...readyz,
     ...(kept ? { metrics: frozenMetrics(kept) } : {}),
     sessionsTotal: kept ? sumSessions(kept.sessions) : 0,

@@ -80,8 +80,8 @@ function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessio
   // Draining is the operator's word and wins over what the observer saw, so explain output says why.
   if (draining) return 'draining';
   if (!obs) return 'not_observed';
-  if (!obs.up) return 'down';
-  if (!obs.ready) return 'not_ready';
+  // Down but still ready: a first scrape timeout, given one cycle's grace (see ProxyObservation.ready).
+  if (!obs.ready) return obs.up ? 'not_ready' : 'down';
   return capacity !== undefined && sessions >= capacity ? 'full' : 'eligible';
 }
 

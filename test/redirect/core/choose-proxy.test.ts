@@ -281,7 +281,7 @@ describe('chooseProxy: within a region', () => {
     const cases: { name: string; after: RoutingTable }[] = [
       { name: 'draining', after: table({ ...tokyo([100, 100, 100]), draining: ['tokyo-1'] }) },
       { name: 'not ready', after: table(tokyo([100, 100, 100], { ready: false })) },
-      { name: 'down', after: table(tokyo([100, 100, 100], { up: false })) },
+      { name: 'down', after: table(tokyo([100, 100, 100], { up: false, ready: false })) },
       { name: 'full', after: table(tokyo([500, 100, 100])) },
     ];
     for (const c of cases) {

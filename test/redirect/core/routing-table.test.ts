@@ -15,7 +15,7 @@ describe('buildRoutingTable: proxy eligibility', () => {
     { name: 'draining and down: the operator\'s word is reported', t: () => table({ draining: ['tokyo-1'], patch: { 'tokyo-1': { up: false } } }), state: 'draining' },
     { name: 'down (last scrape failed)', t: () => table({ patch: { 'tokyo-1': { up: false, ready: false } } }), state: 'down' },
     { name: 'up but /readyz not 200', t: () => table({ patch: { 'tokyo-1': { ready: false, readyzStatus: 503 } } }), state: 'not_ready' },
-    { name: 'ready flag without up: not trusted', t: () => table({ patch: { 'tokyo-1': { up: false, ready: true } } }), state: 'down' },
+    { name: 'down but still ready (a first scrape timeout, given one cycle of grace)', t: () => table({ patch: { 'tokyo-1': { up: false, ready: true, consecutiveFailures: 1 } } }), state: 'eligible' },
     { name: 'never observed', t: () => table({ patch: { 'tokyo-1': null } }), state: 'not_observed' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(stateOf(c.t(), 'tokyo-1'), c.state));
@@ -39,7 +39,7 @@ describe('buildRoutingTable: region state', () => {
   const cases: { name: string; t: () => ReturnType<typeof table>; state: RegionState }[] = [
     { name: 'healthy', t: () => table(), state: 'open' },
     { name: 'one proxy full, others not', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 500 } } }), state: 'open' },
-    { name: 'every eligible proxy full', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 500 }, 'tokyo-2': { sessionsTotal: 501 }, 'tokyo-3': { up: false } } }), state: 'saturated' },
+    { name: 'every eligible proxy full', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 500 }, 'tokyo-2': { sessionsTotal: 501 }, 'tokyo-3': { up: false, ready: false } } }), state: 'saturated' },
     { name: 'no proxies in spec', t: () => table({ spec: empty }), state: 'no_proxies' },
     { name: 'all down', t: () => table({ patch: regionsDown('tokyo') }), state: 'no_ready_proxy' },
     { name: 'ready ones all draining', t: () => table({ draining: ['tokyo-1', 'tokyo-2'], patch: { 'tokyo-3': { ready: false } } }), state: 'draining' },
