@@ -1,4 +1,8 @@
-/** Serves N simulated proxies in its own process, so the observer's CPU and memory are measured alone. */
+/**
+ * Serves N simulated proxies in its own process, so the observer's CPU and memory are measured alone.
+ * Prints the proxies as one JSON line (an array); with `--with-control`, an object
+ * `{ controlUrl, proxies }` with the simulator's control API address as well.
+ */
 import { startFleetSim } from '../src/sim/index.js';
 
 const count = Number(process.argv[2] ?? 2000);
@@ -9,6 +13,7 @@ const sim = await startFleetSim({
   timeFactor: 60,
   controlPort: 0,
 });
-process.stdout.write(`${JSON.stringify(sim.proxies.map((p) => ({ name: p.name, region: p.region, diagnosticUrl: p.diagnosticUrl })))}\n`);
+const proxies = sim.proxies.map((p) => ({ name: p.name, region: p.region, diagnosticUrl: p.diagnosticUrl }));
+process.stdout.write(`${JSON.stringify(process.argv.includes('--with-control') ? { controlUrl: sim.controlUrl, proxies } : proxies)}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
