@@ -8,17 +8,42 @@ export interface RedirectMetrics {
   geoLookup(result: GeoLookupResult): void;
 }
 
-/** Registers the login-redirect metrics; the build time gauge reads the database in force when scraped. */
+/**
+ * Registers the login-redirect metrics. The request path only bumps plain numbers; they are
+ * handed to prom-client when scraped, because a labelled inc() per redirect cost as much as
+ * the whole decision (bench/redirect-hotpath.ts).
+ */
 export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSeconds: () => number | undefined): RedirectMetrics {
   const registers = [registry];
-  const redirects = new Counter({ name: 'meridian_redirects_total', help: 'Login redirects by chosen region and the rule that chose it (region "none": no proxy available, 503)', labelNames: ['region', 'reason'] as const, registers });
+  // region -> reason -> count
+  const redirectCounts = new Map<string, Map<string, number>>();
+  const lookupCounts: Record<GeoLookupResult, number> = { found: 0, not_found: 0, private: 0, invalid: 0, no_database: 0 };
+  new Counter({
+    name: 'meridian_redirects_total',
+    help: 'Login redirects by chosen region and the rule that chose it (region "none": no proxy available, 503)',
+    labelNames: ['region', 'reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [region, byReason] of redirectCounts) for (const [reason, n] of byReason) this.inc({ region, reason }, n);
+    },
+  });
+  new Counter({
+    name: 'meridian_geoip_lookups_total',
+    help: 'GeoIP lookups by result',
+    labelNames: ['result'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [result, n] of Object.entries(lookupCounts)) if (n > 0) this.inc({ result }, n);
+    },
+  });
   const duration = new Histogram({
     name: 'meridian_redirect_duration_seconds',
     help: 'Time to decide a login redirect',
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
     registers,
   });
-  const lookups = new Counter({ name: 'meridian_geoip_lookups_total', help: 'GeoIP lookups by result', labelNames: ['result'] as const, registers });
   new Gauge({
     name: 'meridian_geoip_database_build_timestamp_seconds',
     help: 'Build time of the GeoIP database in force',
@@ -28,17 +53,22 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
       if (t !== undefined) this.set(t);
     },
   });
+  const count = (region: string, reason: string): void => {
+    let byReason = redirectCounts.get(region);
+    if (!byReason) redirectCounts.set(region, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  };
   return {
     redirected(region, reason, seconds) {
-      redirects.inc({ region, reason });
+      count(region, reason);
       duration.observe(seconds);
     },
     unavailable(seconds) {
-      redirects.inc({ region: 'none', reason: 'unavailable' });
+      count('none', 'unavailable');
       duration.observe(seconds);
     },
     geoLookup(result) {
-      lookups.inc({ result });
+      lookupCounts[result]++;
     },
   };
 }

@@ -13,6 +13,14 @@ const VARY = 'Cookie, X-Forwarded-For, Forwarded';
 
 /** GET / and GET /web/*: 302 to the chosen proxy's public URL with the path and query kept. */
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, opts) => {
+  // The bare login URL is most requests: its Location is the proxy's origin, parsed once per proxy.
+  const rootLocations = new Map<string, string>();
+  const locationFor = (publicUrl: string, target: string): string => {
+    if (target !== '/') return buildLocation(publicUrl, target);
+    let loc = rootLocations.get(publicUrl);
+    if (loc === undefined) rootLocations.set(publicUrl, (loc = buildLocation(publicUrl, '/')));
+    return loc;
+  };
   const handler = (req: FastifyRequest<{ Querystring: { region?: unknown } }>, reply: FastifyReply): FastifyReply => {
     const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });
     reply.header('cache-control', 'no-store').header('vary', VARY);
@@ -20,7 +28,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     if (out.decision.kind === 'unavailable') {
       return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).type('text/html; charset=utf-8').send(unavailablePage(opts.retryAfterSeconds));
     }
-    return reply.code(302).header('location', buildLocation(out.decision.publicUrl, req.url)).send();
+    return reply.code(302).header('location', locationFor(out.decision.publicUrl, req.url)).send();
   };
   app.get('/', handler);
   app.get('/web', handler);
