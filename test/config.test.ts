@@ -7,7 +7,7 @@ test('defaults give the standalone demo', () => {
   assert.ok(r.ok);
   assert.equal(r.value.manifestDir, DEFAULTS.manifestDir);
   assert.deepEqual(r.value.admin, { host: '127.0.0.1', port: 9181 });
-  assert.equal(r.value.observe.intervalMs, 5000);
+  assert.equal(r.value.observe.intervalMs, 2000);
   assert.equal(r.value.sim.enabled, true);
   assert.ok(Object.isFrozen(r.value) && Object.isFrozen(r.value.observe), 'config is frozen all the way down');
 });
