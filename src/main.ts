@@ -126,6 +126,14 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
         fleetMetrics.recordCycle(snapshot, cycleMs / 1000);
         queue.add(key);
       },
+      // A proxy that stops being ready leaves the rotation now, not when the whole cycle ends.
+      onObservation: (o) => {
+        const key = current && keyOf(current);
+        const snapshot = key && snapshotOf(key);
+        if (!key || !snapshot || o.ready || !snapshot.proxies.some((p) => p.name === o.name && p.ready)) return;
+        snapshots.set(keyString(key), { ...snapshot, proxies: snapshot.proxies.map((p) => (p.name === o.name ? o : p)) });
+        rebuildRouting();
+      },
       onError: (e) => log.error({ err: e }, 'Observation cycle failed'),
     });
     closers.push(() => observing.then(() => undefined));

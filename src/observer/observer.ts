@@ -29,6 +29,8 @@ export interface ObserveOptions {
   readonly signal?: AbortSignal;
   /** Which ProxyFleet (and generation) the spec came from, recorded in the snapshot. */
   readonly fleet?: FleetSnapshot['fleet'];
+  /** Each proxy's observation as soon as it is made, before the cycle ends (to act on a dead proxy at once). */
+  readonly onObservation?: (observation: ProxyObservation) => void;
 }
 
 export interface Observer {
@@ -107,6 +109,7 @@ export function createObserver(deps: ObserverDeps): Observer {
           const last = before.get(proxy.name);
           const observation = buildObservation({ proxy, outcome, previous: last, at: iso(clock.now()) });
           logChange(last, observation, outcome);
+          options.onObservation?.(observation);
           return observation;
         }),
       );

@@ -1,6 +1,6 @@
 import type { Clock } from '../model/clock.js';
 import type { ProxyFleetSpec } from '../model/fleet.js';
-import { EMPTY_SNAPSHOT, type FleetSnapshot } from '../model/snapshot.js';
+import { EMPTY_SNAPSHOT, type FleetSnapshot, type ProxyObservation } from '../model/snapshot.js';
 import type { Observer } from './observer.js';
 
 /** A spec to observe, and which ProxyFleet (and generation) it is, recorded in the snapshot. */
@@ -17,6 +17,8 @@ export interface ObserverLoopOptions {
   readonly getFleet: () => ObservedFleet | undefined;
   /** Called with each new snapshot and how long its cycle took (with a clock; else 0). */
   readonly onSnapshot: (snapshot: FleetSnapshot, cycleMs: number) => void;
+  /** Called with each proxy's observation as soon as it is made, before its cycle ends. */
+  readonly onObservation?: (observation: ProxyObservation) => void;
   readonly signal: AbortSignal;
   /** Resolves after ms, or early (resolve or reject) when the signal aborts. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -37,7 +39,11 @@ export async function runObserverLoop(options: ObserverLoopOptions): Promise<Fle
     const target = getFleet();
     if (target) {
       try {
-        const snapshot = await observer.observe(target.spec, previous, { signal, ...(target.fleet ? { fleet: target.fleet } : {}) });
+        const snapshot = await observer.observe(target.spec, previous, {
+          signal,
+          ...(target.fleet ? { fleet: target.fleet } : {}),
+          ...(options.onObservation ? { onObservation: options.onObservation } : {}),
+        });
         previous = snapshot;
         onSnapshot(snapshot, clock && startedAt !== undefined ? clock.now() - startedAt : 0);
       } catch (e) {

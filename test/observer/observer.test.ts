@@ -32,6 +32,27 @@ const find = (s: FleetSnapshot, name: string): ProxyObservation => {
 };
 
 describe('observer', () => {
+  it('reports each observation as it is made, before a slow proxy ends the cycle', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const { observer } = observerWith(
+      byHost({
+        a: async () => ({ ok: false, error: { reason: 'connection_refused', message: 'http://a.diag.internal:3000/metrics: connection refused' }, durationMs: 1 }),
+        b: async () => {
+          await slow;
+          return good(2);
+        },
+      }),
+    );
+    const seen: string[] = [];
+    const cycle = observer.observe(fleet(proxy('a'), proxy('b')), EMPTY_SNAPSHOT, { onObservation: (o) => seen.push(`${o.name}:${o.up}`) });
+    for (let i = 0; i < 1000 && seen.length === 0; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, ['a:false'], 'the dead proxy is known while b is still being scraped');
+    release();
+    await cycle;
+    assert.deepEqual(seen, ['a:false', 'b:true']);
+  });
+
   it('observes every proxy of the spec, in spec order', async () => {
     const { observer } = observerWith(byHost({ a: async () => good(1), b: async () => good(2, 503), c: async () => good(3) }));
     const s = await observer.observe(fleet(proxy('a'), proxy('b', 'london'), proxy('c')), EMPTY_SNAPSHOT);
