@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nonPublicKind, parseClientAddress } from '../../src/adapters/geoip/address-ranges.js';
+import { nonPublicKind } from '../../src/adapters/geoip/address-ranges.js';
+import { ipFamily, ipv4ToUint32, ipv6ToHextets, normaliseIp } from '../../src/model/ip-address.js';
 
-test('IPv4 and IPv6 addresses parse to bytes and the text the reader takes', () => {
+/** Network-order bytes of a normalised address, from the shared parsers. */
+function bytesOf(ip: string): number[] {
+  if (ipFamily(ip) === 4) {
+    const n = ipv4ToUint32(ip);
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  }
+  return ipv6ToHextets(ip).flatMap((g) => [g >> 8, g & 0xff]);
+}
+
+test('IPv4 and IPv6 addresses normalise to the text the reader takes, and parse to their bytes', () => {
   const cases: [string, 4 | 6, number[], string][] = [
     ['8.8.8.8', 4, [8, 8, 8, 8], '8.8.8.8'],
     ['0.0.0.0', 4, [0, 0, 0, 0], '0.0.0.0'],
@@ -17,19 +27,21 @@ test('IPv4 and IPv6 addresses parse to bytes and the text the reader takes', () 
     ['64:ff9b::192.0.2.33', 6, [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 33], '64:ff9b::192.0.2.33'],
   ];
   for (const [text, family, bytes, lookupText] of cases) {
-    assert.deepEqual(parseClientAddress(text), { ok: true, value: { family, bytes, lookupText } }, text);
+    const ip = normaliseIp(text);
+    assert.equal(ip, lookupText, text);
+    assert.equal(ipFamily(lookupText), family, text);
+    assert.deepEqual(bytesOf(lookupText), bytes, text);
   }
 });
 
-test('anything else is refused with a reason', () => {
+test('anything else is refused', () => {
   const bad = [
     '', ' 8.8.8.8', '8.8.8.8 ', '8.8.8', '8.8.8.8.8', '256.1.1.1', '01.2.3.4', '1.2.3.-4', '1.2.3.4/24', '8.8.8.8:443',
     'localhost', 'example.com', '[::1]', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1',
     '1.2.3.4::', '::1.2.3', '1:2:3:4:5:6:7::8', 'fe80::1%', 'fe80::1%eth 0', 'x'.repeat(200), '1.2.3.4, 5.6.7.8', '\u0661.2.3.4',
+    `::${'0:'.repeat(30)}1`,
   ];
-  for (const text of bad) assert.equal(parseClientAddress(text).ok, false, JSON.stringify(text));
-  const long = parseClientAddress('1'.repeat(100));
-  assert.ok(!long.ok && /longer than 64/.test(long.error));
+  for (const text of bad) assert.equal(normaliseIp(text), undefined, JSON.stringify(text));
 });
 
 test('private, loopback, link-local, CGNAT, ULA and other special addresses are not public', () => {
@@ -64,8 +76,8 @@ test('private, loopback, link-local, CGNAT, ULA and other special addresses are 
     ['::ffff:8.8.8.8', undefined],
   ];
   for (const [text, kind] of cases) {
-    const address = parseClientAddress(text);
-    assert.ok(address.ok, text);
-    assert.equal(nonPublicKind(address.value), kind, text);
+    const ip = normaliseIp(text);
+    assert.ok(ip, text);
+    assert.equal(nonPublicKind(ip), kind, text);
   }
 });

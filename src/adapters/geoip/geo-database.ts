@@ -1,6 +1,7 @@
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { nonPublicKind, parseClientAddress } from './address-ranges.js';
+import { ipFamily, normaliseIp } from '../../model/ip-address.js';
+import { nonPublicKind } from './address-ranges.js';
 import { toGeoLocation, type GeoLocation, type GeoSchema } from './geo-location.js';
 import { loadMmdbFile, type GeoDatabaseProblem, type MmdbFile } from './mmdb-file.js';
 
@@ -89,14 +90,16 @@ function composeGeoDatabase(files: readonly MmdbFile[]): GeoDatabase {
   };
 
   const lookup = (ip: string): GeoLookup => {
-    const address = parseClientAddress(ip);
-    if (!address.ok) return { result: 'invalid', reason: address.error };
-    const kind = nonPublicKind(address.value);
+    // One spelling per address (IPv4-mapped IPv6 as IPv4, no zone), shared with the redirect's client address.
+    const address = normaliseIp(ip);
+    const family = address === undefined ? undefined : ipFamily(address);
+    if (address === undefined || family === undefined) return { result: 'invalid', reason: `not an IP address: ${JSON.stringify(ip.slice(0, 64))}` };
+    const kind = nonPublicKind(address);
     if (kind !== undefined) return { result: 'private', kind };
-    for (const file of address.value.family === 4 ? forV4 : forV6) {
+    for (const file of family === 4 ? forV4 : forV6) {
       let record: unknown;
       try {
-        record = file.reader.get(address.value.lookupText);
+        record = file.reader.get(address);
       } catch (e) {
         // Validation test-read the file, but a damaged region elsewhere can still throw here.
         return { result: 'not_found', reason: `${file.path}: ${e instanceof Error ? e.message : String(e)}` };

@@ -1,5 +1,5 @@
 export { COUNTRY_CONTINENTS, continentOfCountry } from './country-continents.js';
-export { nonPublicKind, parseClientAddress, type ClientAddress } from './address-ranges.js';
+export { nonPublicKind } from './address-ranges.js';
 export { BUNDLED_GEOIP_PACKAGE, defaultGeoIpPaths } from './default-paths.js';
 export {
   loadGeoDatabase,

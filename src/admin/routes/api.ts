@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { normaliseIp } from '../../redirect/core/ip-address.js';
+import { normaliseIp } from '../../model/ip-address.js';
 import type { ExplainedChoice } from '../../redirect/core/explain-choice.js';
 import { ErrorResponse, ExplainResponse, FleetsResponse, FleetView, ProblemsResponse } from '../schemas.js';
 

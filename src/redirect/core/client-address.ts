@@ -1,5 +1,5 @@
 import { parseForwardedElement } from './forwarded-header.js';
-import { ipFamily, normaliseIp, parseForwardedForHop } from './ip-address.js';
+import { ipFamily, normaliseIp, parseForwardedForHop } from '../../model/ip-address.js';
 import type { ForwardingHeader, TrustedProxies } from './trusted-proxies.js';
 
 export interface ClientAddressInput {

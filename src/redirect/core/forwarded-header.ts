@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { normaliseIp } from './ip-address.js';
+import { normaliseIp } from '../../model/ip-address.js';
 
 // RFC 7239 §6: node = nodename [ ":" node-port ]; a port is digits or an obfuscated "_token".
 const PORT = '(?:\\d{1,5}|_[A-Za-z0-9._-]+)';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseForwardedElement } from '../../../src/redirect/core/forwarded-header.js';
-import { ipv4ToUint32, ipv6ToHextets, normaliseIp, parseForwardedForHop } from '../../../src/redirect/core/ip-address.js';
+import { ipv4ToUint32, ipv6ToHextets, normaliseIp, parseForwardedForHop } from '../../../src/model/ip-address.js';
 
 describe('normaliseIp', () => {
   const cases: [string, string | undefined][] = [

@@ -6,7 +6,10 @@ import { isIP } from 'node:net';
  * sockets report IPv4 peers) as plain IPv4. Undefined when it is not an IP address.
  */
 export function normaliseIp(raw: string): string | undefined {
+  // The longest IPv6 text is 45 characters; leave room for a zone, refuse the rest unread.
+  if (raw.length > MAX_ADDRESS_LENGTH) return undefined;
   const zone = raw.indexOf('%');
+  if (zone >= 0 && !ZONE.test(raw.slice(zone + 1))) return undefined;
   const s = zone < 0 ? raw : raw.slice(0, zone);
   const family = isIP(s);
   if (family === 4) return s;
@@ -15,6 +18,8 @@ export function normaliseIp(raw: string): string | undefined {
   return mappedIpv4(lower) ?? lower;
 }
 
+const MAX_ADDRESS_LENGTH = 64;
+const ZONE = /^[0-9A-Za-z._~-]+$/;
 const MAPPED_DOTTED = /^(?:::|(?:0{1,4}:){5})ffff:(\d{1,3}(?:\.\d{1,3}){3})$/;
 const MAPPED_HEX = /^(?:::|(?:0{1,4}:){5})ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
 
