@@ -30,7 +30,3 @@ export function setCondition(
     ? conditions.map((c) => (c.type === next.type ? merged : c))
     : [...conditions, merged];
 }
-
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}

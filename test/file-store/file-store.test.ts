@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileStore } from '../../src/adapters/file-store/file-store.js';
 import { formatProblem } from '../../src/adapters/file-store/format-problem.js';
-import { ManualClock } from '../../src/model/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { ProxyFleetStatus } from '../../src/model/fleet.js';
 import type { ResourceKey } from '../../src/model/resource.js';
 import { captureLog, defer, edit, nextKey, put, smallFleet, startStore, tempDirs, VALID_FLEET } from './helpers.js';

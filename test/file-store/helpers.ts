@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { FileStore, type FileStoreDeps } from '../../src/adapters/file-store/file-store.js';
-import { ManualClock } from '../../src/model/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { ResourceKey } from '../../src/model/resource.js';
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createFleetReconciler } from '../../src/fleet/fleet-reconciler.js';
-import { ManualClock } from '../../src/model/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { FleetSnapshot } from '../../src/model/snapshot.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { MemoryStore } from '../helpers/memory-store.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock } from '../../src/model/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { EMPTY_SNAPSHOT, type FleetSnapshot, type ProxyObservation } from '../../src/model/snapshot.js';
 import type { ScrapeFn, ScrapeOutcome } from '../../src/observer/core/scrape-outcome.js';
 import { createObserver, type ObserverDeps } from '../../src/observer/observer.js';

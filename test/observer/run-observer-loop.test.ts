@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ManualClock } from '../../src/model/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { ProxyFleetSpec } from '../../src/model/fleet.js';
 import { EMPTY_SNAPSHOT, type FleetSnapshot } from '../../src/model/snapshot.js';
 import type { ScrapeOutcome } from '../../src/observer/core/scrape-outcome.js';
