@@ -22,6 +22,10 @@ function convert(s: JsonObject): JsonObject {
     const values = anyOf.map((b) => (b as JsonObject)['const'] ?? null);
     return { type: typeof values[0] === 'number' ? 'number' : 'string', enum: values, ...pick(s, ['description']) };
   }
+  if (Array.isArray(anyOf) && anyOf.length === 2 && anyOf.some((b) => isObj(b) && b['type'] === 'integer') && anyOf.some((b) => isObj(b) && b['type'] === 'string')) {
+    return { 'x-kubernetes-int-or-string': true, ...pick(s, ['description']) };
+  }
+  if (Array.isArray(anyOf) && anyOf.every((b) => isObj(b) && b['type'] === 'object')) return mergeObjects(anyOf as JsonObject[], s);
   for (const [k, v] of Object.entries(s)) {
     if (k === 'additionalProperties' && v === false) continue;
     if (k === 'patternProperties' && typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -51,6 +55,24 @@ function convert(s: JsonObject): JsonObject {
   return out;
 }
 
+function isObj(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A union of object shapes (one per `type`) becomes one object with every field; Meridian's own validation keeps the shapes apart. */
+function mergeObjects(branches: JsonObject[], s: JsonObject): JsonObject {
+  const properties: Record<string, JsonObject[]> = {};
+  for (const b of branches) for (const [k, v] of Object.entries(isObj(b['properties']) ? b['properties'] : {})) if (isObj(v)) (properties[k] ??= []).push(v);
+  const required = branches.map((b) => (Array.isArray(b['required']) ? b['required'] : [])).reduce((a, r) => a.filter((k) => r.includes(k)));
+  const merged = Object.fromEntries(
+    Object.entries(properties).map(([k, variants]) => {
+      const first = variants[0] ?? {};
+      return [k, variants.length > 1 && variants.every((v) => 'const' in v) ? { anyOf: variants } : first];
+    }),
+  );
+  return convert({ type: 'object', properties: merged, ...(required.length ? { required } : {}), ...pick(s, ['description']) });
+}
+
 function pick(o: JsonObject, keys: string[]): JsonObject {
   return Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k] ?? null]));
 }
@@ -60,6 +82,13 @@ const PRINTER_COLUMNS: Record<Kind, JsonObject[]> = {
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
     { name: 'Proxies', type: 'integer', jsonPath: '.status.proxies' },
     { name: 'Ready', type: 'integer', jsonPath: '.status.readyProxies' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+  ProxyRollout: [
+    { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Wave', type: 'integer', jsonPath: '.status.currentWave' },
+    { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 };

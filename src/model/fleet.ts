@@ -39,8 +39,12 @@ export type UpgradeMethod = (typeof UPGRADE_METHODS)[number];
 export const UpgradeSchema = Type.Object(
   {
     method: Type.Union(UPGRADE_METHODS.map((m) => Type.Literal(m))),
-    url: Type.Optional(Type.String({ format: 'uri' })),
-    command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'webhook: POSTed a signed JSON request' })),
+    secretFile: Type.Optional(Type.String({ minLength: 1, description: 'webhook: file holding the HMAC-SHA256 key for X-Meridian-Signature' })),
+    command: Type.Optional(
+      Type.Array(Type.String(), { minItems: 1, description: 'command: argv with {proxy} {region} {version} {image} {id} {reason} placeholders, run without a shell' }),
+    ),
+    timeout: Type.Optional(Type.String({ pattern: DURATION_PATTERN, description: 'Per attempt; default 30s' })),
     workload: Type.Optional(
       Type.Object(
         {

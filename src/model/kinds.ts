@@ -1,9 +1,11 @@
 import { Type, type TObject } from '@sinclair/typebox';
 import { ProxyFleetSpecSchema, type ProxyFleet } from './fleet.js';
+import { ProxyRolloutSpecSchema, type ProxyRollout } from './rollout.js';
 
 /** Every kind Meridian owns, with the spec schema that also becomes its CRD schema. */
 export const KIND_SPECS = {
   ProxyFleet: { plural: 'proxyfleets', shortNames: ['pf'], spec: ProxyFleetSpecSchema },
+  ProxyRollout: { plural: 'proxyrollouts', shortNames: ['prollout'], spec: ProxyRolloutSpecSchema },
 } as const satisfies Record<string, { plural: string; shortNames: readonly string[]; spec: TObject }>;
 
 export type Kind = keyof typeof KIND_SPECS;
@@ -11,6 +13,7 @@ export const KINDS = Object.keys(KIND_SPECS) as Kind[];
 
 export interface KindMap {
   ProxyFleet: ProxyFleet;
+  ProxyRollout: ProxyRollout;
 }
 export type AnyResource = KindMap[Kind];
 

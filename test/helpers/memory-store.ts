@@ -32,7 +32,7 @@ export class MemoryStore implements Store {
     const o = this.objects.get(k);
     if (!o) throw new Error(`${k} not found`);
     this.statusWrites++;
-    this.objects.set(k, { ...o, status: structuredClone(status) });
+    this.objects.set(k, { ...o, status: structuredClone(status) } as KindMap[Kind]);
   }
 
   problems(): readonly ManifestProblem[] {

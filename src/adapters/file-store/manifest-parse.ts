@@ -76,8 +76,8 @@ function safeToJs(doc: Document): unknown {
 }
 
 function withoutStatus(r: AnyResource): AnyResource {
-  const { apiVersion, kind, metadata, spec } = r;
-  return { apiVersion, kind, metadata, spec };
+  const { status: _, ...rest } = r;
+  return rest;
 }
 
 /**

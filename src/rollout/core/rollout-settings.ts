@@ -1,0 +1,73 @@
+import { parseDuration } from '../../model/duration.js';
+import type { MaintenanceWindow, Proxy, ProxyFleetSpec } from '../../model/fleet.js';
+import type { NoticeSeverity, ProxyRolloutSpec } from '../../model/rollout.js';
+import { selectTargets } from '../../model/rollout-rules.js';
+
+/** A rollout spec with every default filled in and every duration in ms. */
+export interface RolloutSettings {
+  readonly version: string;
+  readonly image?: string;
+  /** Targeted proxies, wave by wave, in fleet order inside a wave. */
+  readonly waves: readonly (readonly string[])[];
+  readonly targets: readonly Proxy[];
+  readonly maxUnavailable: (regionSize: number) => number;
+  readonly allowRegionOutage: boolean;
+  readonly windows: (region: string) => { readonly windows: readonly MaintenanceWindow[]; readonly timeZone: string };
+  /** Longest first. */
+  readonly leadTimes: readonly { readonly text: string; readonly ms: number }[];
+  readonly message: string;
+  readonly severity: NoticeSeverity;
+  readonly channels: readonly string[];
+  readonly blockOnNoticeFailure: boolean;
+  readonly drainDeadlineMs: number;
+  readonly meanSessionMs: number;
+  readonly verifyScrapes: number;
+  readonly verifyTimeoutMs: number;
+  readonly rollbackOnFailure: boolean;
+}
+
+export const DEFAULT_LEAD_TIMES = ['24h', '1h', '10m'] as const;
+export const DEFAULT_MESSAGE =
+  'Teleport proxy {proxies} ({region}) will be upgraded to {version} in the maintenance window starting {localTime} ({utcTime}). Open sessions will be closed; log in again at the usual URL to reach another proxy.';
+
+function ms(text: string | undefined, fallback: string): number {
+  const r = parseDuration(text ?? fallback);
+  return r.ok ? r.value : 0;
+}
+
+/** The regions a rollout touches, in wave order: the spec's waves, or one wave per region in fleet order. */
+export function waveRegions(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, targets: readonly Proxy[]): string[][] {
+  const touched = new Set(targets.map((p) => p.region));
+  if (spec.waves) return spec.waves.map((w) => w.regions.filter((r) => touched.has(r)));
+  return fleet.regions.filter((r) => touched.has(r.name)).map((r) => [r.name]);
+}
+
+export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): RolloutSettings {
+  const targets = selectTargets(spec, fleet);
+  const regionWaves = waveRegions(spec, fleet, targets);
+  const waves = regionWaves.map((regions) => targets.filter((p) => regions.includes(p.region)).map((p) => p.name));
+  const mu = spec.maxUnavailable ?? 1;
+  const leadTexts = spec.notice?.leadTimes ?? [...DEFAULT_LEAD_TIMES];
+  return {
+    version: spec.version,
+    ...(spec.image ? { image: spec.image } : {}),
+    waves,
+    targets,
+    maxUnavailable: (size) => (typeof mu === 'number' ? mu : Math.max(1, Math.floor((size * Number(mu.slice(0, -1))) / 100))),
+    allowRegionOutage: spec.allowRegionOutage ?? false,
+    windows: (region) => {
+      const r = fleet.regions.find((x) => x.name === region);
+      return { windows: spec.maintenanceWindows?.[region] ?? r?.maintenanceWindows ?? [], timeZone: r?.timeZone ?? 'UTC' };
+    },
+    leadTimes: leadTexts.map((text) => ({ text, ms: ms(text, '0s') })).sort((a, b) => b.ms - a.ms),
+    message: spec.notice?.message ?? DEFAULT_MESSAGE,
+    severity: spec.notice?.severity ?? 'medium',
+    channels: (spec.notice?.channels ?? []).map((c) => c.name),
+    blockOnNoticeFailure: (spec.notice?.onFailure ?? 'block') === 'block',
+    drainDeadlineMs: ms(spec.drain?.deadline, '2h'),
+    meanSessionMs: ms(spec.drain?.meanSessionDuration, '30m'),
+    verifyScrapes: spec.verify?.consecutiveScrapes ?? 3,
+    verifyTimeoutMs: ms(spec.verify?.timeout, '10m'),
+    rollbackOnFailure: spec.failurePolicy === 'rollback',
+  };
+}

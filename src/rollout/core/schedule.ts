@@ -1,0 +1,117 @@
+import type { ProxyStep } from '../../model/rollout.js';
+import { nextWindow } from './maintenance-window.js';
+import { renderNotice } from './notice-text.js';
+import { claimAction, iso, wakeAt, waitingForRetry, type RolloutDraft } from './rollout-draft.js';
+import { noticeId } from './rollout-ids.js';
+
+export const END_STEPS: ReadonlySet<ProxyStep> = new Set(['Done', 'Failed', 'Skipped']);
+const WAITING_STEPS: ReadonlySet<ProxyStep> = new Set(['Pending', 'Noticed']);
+
+/** Regions of each wave, in the order their proxies appear. */
+export function regionsByWave(d: RolloutDraft): string[][] {
+  return d.settings.waves.map((names) => [...new Set(d.proxies.filter((p) => names.includes(p.name)).map((p) => p.region))]);
+}
+
+/**
+ * Gives every region that still has proxies to take out a maintenance-window occurrence, in
+ * wave order: far enough ahead for the longest notice, after every earlier wave's window, and
+ * not yet over. A window that closed with work left is replaced by the next one, with fresh
+ * notices (users were told a time that has passed).
+ */
+export function scheduleWindows(d: RolloutDraft): void {
+  const maxLeadMs = d.settings.leadTimes[0]?.ms ?? 0;
+  let previousWaveEndMs = 0;
+  for (const regions of regionsByWave(d)) {
+    let waveEndMs = previousWaveEndMs;
+    for (const region of regions) {
+      const proxies = d.proxies.filter((p) => p.region === region);
+      const current = d.windows.get(region);
+      const waiting = proxies.some((p) => WAITING_STEPS.has(p.step));
+      const stale = !current || Date.parse(current.endAt) <= d.now || Date.parse(current.startAt) < previousWaveEndMs;
+      if (waiting && stale) assignWindow(d, region, Math.max(d.now + maxLeadMs, previousWaveEndMs), current !== undefined);
+      const w = d.windows.get(region);
+      if (w && proxies.some((p) => !END_STEPS.has(p.step))) waveEndMs = Math.max(waveEndMs, Date.parse(w.endAt));
+    }
+    previousWaveEndMs = waveEndMs;
+  }
+}
+
+function assignWindow(d: RolloutDraft, region: string, earliestMs: number, replacing: boolean): void {
+  const { windows, timeZone } = d.settings.windows(region);
+  const occurrence = nextWindow(windows, timeZone, earliestMs);
+  if (!occurrence) {
+    d.events.push({ reason: 'NoWindow', region, message: `Region ${region} has no maintenance window that opens` });
+    return;
+  }
+  const startAt = iso(occurrence.startAt);
+  d.windows.set(region, { region, startAt, endAt: iso(occurrence.endAt) });
+  // Notices of a replaced window that were never given go; the given ones stay as the record.
+  d.notices = d.notices.filter((n) => n.region !== region || n.givenAt !== undefined);
+  const proxies = d.proxies.filter((p) => p.region === region && WAITING_STEPS.has(p.step));
+  for (const p of proxies) p.step = 'Pending';
+  const regionSpec = d.fleet.regions.find((r) => r.name === region);
+  for (const lead of d.settings.leadTimes) {
+    d.notices.push({
+      id: noticeId(d.rollout, d.startedAt, region, startAt, lead.text),
+      region,
+      leadTime: lead.text,
+      windowStartAt: startAt,
+      dueAt: iso(occurrence.startAt - lead.ms),
+      message: renderNotice(d.settings.message, {
+        proxies: proxies.map((p) => p.name),
+        region: regionSpec?.displayName ?? region,
+        version: d.settings.version,
+        windowStartAt: occurrence.startAt,
+        timeZone,
+        leadTime: lead.text,
+        rollout: d.rollout,
+      }),
+      channels: [],
+    });
+  }
+  d.events.push({
+    reason: replacing ? 'WindowRescheduled' : 'WindowScheduled',
+    region,
+    message: `Region ${region}: ${proxies.length} proxies in the window ${startAt} to ${iso(occurrence.endAt)}`,
+  });
+}
+
+export function currentNotices(d: RolloutDraft, region: string) {
+  const w = d.windows.get(region);
+  return d.notices.filter((n) => n.region === region && w !== undefined && n.windowStartAt === w.startAt);
+}
+
+/** Sends the next notice that is due (one per pass); a notice without channels is given by being logged. */
+export function giveDueNotices(d: RolloutDraft): void {
+  for (const region of d.windows.keys()) {
+    for (const n of currentNotices(d, region)) {
+      if (n.givenAt) continue;
+      const due = Date.parse(n.dueAt);
+      if (due > d.now) {
+        wakeAt(d, due);
+        continue;
+      }
+      if (waitingForRetry(d, n.retryAt)) continue;
+      const channels = d.settings.channels.filter((c) => !n.channels.some((x) => x.name === c && x.result === 'sent'));
+      if (!channels.length) {
+        n.givenAt = iso(d.now);
+        d.events.push({ reason: 'NoticeGiven', region, message: n.message });
+        continue;
+      }
+      claimAction(d, { kind: 'notify', noticeId: n.id, channels });
+    }
+    if (currentNotices(d, region).every((n) => n.givenAt))
+      for (const p of d.proxies) if (p.region === region && p.step === 'Pending') p.step = 'Noticed';
+  }
+}
+
+/** When every notice of the region's window has been out for its full lead time; undefined while one is not given. */
+export function noticedAt(d: RolloutDraft, region: string): number | undefined {
+  let at = 0;
+  for (const n of currentNotices(d, region)) {
+    if (!n.givenAt) return undefined;
+    const lead = d.settings.leadTimes.find((l) => l.text === n.leadTime)?.ms ?? 0;
+    at = Math.max(at, Date.parse(n.givenAt) + lead);
+  }
+  return at;
+}

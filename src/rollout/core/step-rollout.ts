@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { setCondition, type ConditionInput } from '../../model/conditions.js';
+import type { ProxyFleetSpec } from '../../model/fleet.js';
+import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction, RolloutPhase } from '../../model/rollout.js';
+import { ok } from '../../model/result.js';
+import type { ProxyObservation } from '../../model/snapshot.js';
+import { applyOutcome } from './apply-outcome.js';
+import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
+import { iso, newDraft, sameVersion, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
+import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
+import { END_STEPS, giveDueNotices, regionsByWave, scheduleWindows } from './schedule.js';
+import { heldOut, takeOut } from './take-out.js';
+
+export interface RolloutContext {
+  /** `namespace/name`. */
+  readonly rollout: string;
+  readonly generation: number;
+  readonly spec: ProxyRolloutSpec;
+  readonly status: ProxyRolloutStatus;
+  /** Already checked against the rollout (rolloutFleetErrors). */
+  readonly fleet: ProxyFleetSpec;
+  readonly observations: ReadonlyMap<string, ProxyObservation>;
+  readonly now: number;
+}
+
+export interface RolloutStep {
+  /** The next status, without `inFlight`: the caller writes the action there before making it. */
+  readonly status: ProxyRolloutStatus;
+  readonly action?: RolloutAction;
+  /** When to look again if nothing else happens (epoch ms). */
+  readonly wakeAt?: number;
+  readonly events: readonly RolloutEvent[];
+}
+
+const TERMINAL: ReadonlySet<RolloutPhase | undefined> = new Set(['Completed', 'Failed', 'Aborted']);
+
+/** What, if edited after the start, would make the proxies already done and those planned disagree. */
+export function planHash(spec: ProxyRolloutSpec): string {
+  const plan = JSON.stringify([spec.version, spec.image ?? null, spec.selector ?? null, spec.waves ?? null]);
+  return createHash('sha256').update(plan).digest('hex').slice(0, 16);
+}
+
+/**
+ * One pass of a rollout: reads the spec, status and what is observed, and returns the next status,
+ * at most one outside action, and when to look again. Pure: the same input gives the same output.
+ */
+export function stepRollout(ctx: RolloutContext): RolloutStep {
+  const settings = resolveSettings(ctx.spec, ctx.fleet);
+  const st = ctx.status;
+  if (!st.startedAt) {
+    if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: iso(ctx.now) }, 'Aborted', 'Aborted before it started');
+    if (ctx.spec.paused) return settle(ctx, st, 'Pending', 'Not started: run `meridian rollout start`');
+  }
+  if (st.inFlight) return resumeInFlight(ctx, st.inFlight);
+  if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
+
+  const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations }, started);
+  if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
+
+  const planChanged = started.planHash !== planHash(ctx.spec);
+  if (ctx.spec.aborted) abort(d);
+  else {
+    for (const p of d.proxies) if (heldOut(p)) advanceProxy(d, p);
+    const halted = d.proxies.some((p) => p.step === 'Failed' || p.step === 'RollingBack' || p.returning === 'Failed');
+    if (!ctx.spec.paused && !halted && !planChanged) {
+      scheduleWindows(d);
+      giveDueNotices(d);
+      const wave = currentWave(d);
+      for (const region of regionsByWave(d)[wave] ?? []) takeOut(d, region);
+      // A proxy just taken out may start draining (or call its hook) in this same pass.
+      for (const p of d.proxies) if (heldOut(p) && p.outAt === iso(d.now)) advanceProxy(d, p);
+    }
+  }
+  return conclude(ctx, d, started, planChanged);
+}
+
+function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
+  const proxies = s.waves.flatMap((names, wave) =>
+    names.map((name) => {
+      const spec = s.targets.find((p) => p.name === name);
+      const running = ctx.observations.get(name)?.metrics?.version ?? spec?.version ?? '';
+      const region = spec?.region ?? '';
+      return sameVersion(running, s.version)
+        ? { name, region, wave, step: 'Skipped' as const, fromVersion: running, message: `Already runs ${s.version}` }
+        : { name, region, wave, step: 'Pending' as const, fromVersion: running };
+    }),
+  );
+  return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), proxies, windows: [], notices: [] };
+}
+
+function abort(d: RolloutDraft): void {
+  for (const p of d.proxies) {
+    if (p.step === 'Pending' || p.step === 'Noticed') {
+      p.message = 'Aborted before its turn';
+      finish(d, p, 'Skipped');
+    } else if (p.returning) advanceProxy(d, p);
+    else if (heldOut(p)) returnToRotation(d, p, 'Skipped', `Aborted: back in rotation on ${d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? 'its current version'}`);
+  }
+}
+
+/** The first wave with a proxy that is not finished; every earlier wave is complete. */
+function currentWave(d: RolloutDraft): number {
+  const i = d.settings.waves.findIndex((names) => d.proxies.some((p) => names.includes(p.name) && !END_STEPS.has(p.step)));
+  return i < 0 ? d.settings.waves.length : i;
+}
+
+/**
+ * The interrupted action of a pass that did not finish: make it again (it is idempotent), unless
+ * what is observed shows it already took effect.
+ */
+function resumeInFlight(ctx: RolloutContext, action: RolloutAction): RolloutStep {
+  const obs = action.kind === 'hook' ? ctx.observations.get(action.proxy) : undefined;
+  if (action.kind === 'hook' && (action.action === 'upgrade' || action.action === 'rollback') && obs?.up && sameVersion(obs.metrics?.version, action.version)) {
+    const r = applyOutcome(ctx, action, { kind: 'hook', result: ok({ attempts: 0 }) });
+    return { status: r.status, events: [...r.events, { reason: 'ActionAlreadyDone', proxy: action.proxy, message: `${describeAction(action)} had taken effect before the restart` }] };
+  }
+  const { inFlight: _, ...status } = ctx.status;
+  return { status, action, events: [{ reason: 'ActionResumed', message: `Resuming ${describeAction(action)} after a restart` }] };
+}
+
+export function describeAction(a: RolloutAction): string {
+  return a.kind === 'notify' ? `notice ${a.noticeId} on ${a.channels.join(', ')}` : `${a.action} hook of ${a.proxy} (${a.version})`;
+}
+
+function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutStatus, planChanged: boolean): RolloutStep {
+  const held = d.proxies.filter(heldOut);
+  const failed = d.proxies.filter((p) => p.step === 'Failed' || p.returning === 'Failed' || p.step === 'RollingBack');
+  const done = d.proxies.filter((p) => p.step === 'Done' || p.step === 'Skipped').length;
+  const wave = currentWave(d);
+  let phase: RolloutPhase = 'Progressing';
+  let message = `Wave ${Math.min(wave + 1, d.settings.waves.length)}/${d.settings.waves.length}: ${done}/${d.proxies.length} done, ${held.length} out of rotation`;
+  if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', `Aborted with ${done} of ${d.proxies.length} done`];
+  else if (failed.length) [phase, message] = held.length ? ['Progressing', `Halting after ${failed.map((p) => p.name).join(', ')} failed: ${held.length} proxies finishing`] : ['Failed', `Halted: ${failed.map((p) => `${p.name}: ${p.message ?? 'failed'}`).join('; ')}`];
+  else if (done === d.proxies.length) [phase, message] = ['Completed', `All ${d.proxies.length} proxies run ${d.settings.version}`];
+  else if (planChanged) message = 'spec.version, image, selector or waves changed after the start: abort this rollout and create a new one';
+  else if (ctx.spec.paused) [phase, message] = ['Paused', `Paused: ${message}`];
+
+  const terminal = TERMINAL.has(phase);
+  const status: ProxyRolloutStatus = {
+    ...started,
+    currentWave: wave,
+    windows: [...d.windows.values()],
+    notices: d.notices,
+    proxies: d.proxies,
+    sessionsCut: d.proxies.reduce((n, p) => n + (p.sessionsCut ?? 0), 0),
+    ...(terminal ? { finishedAt: started.finishedAt ?? iso(ctx.now) } : {}),
+  };
+  if (terminal) d.events.push({ reason: `Rollout${phase}`, message });
+  return { ...settle(ctx, status, phase, message, planChanged), ...(d.action ? { action: d.action } : {}), ...(Number.isFinite(d.wakeAt) ? { wakeAt: d.wakeAt } : {}), events: d.events };
+}
+
+/** Stamps phase, message, conditions and observedGeneration (the Argo Rollouts order: generation first, phase derived last). */
+function settle(ctx: RolloutContext, status: ProxyRolloutStatus, phase: RolloutPhase, message: string, planChanged = false): RolloutStep {
+  const nowIso = iso(ctx.now);
+  const g = ctx.generation;
+  const ready: ConditionInput = planChanged
+    ? { type: 'Ready', status: 'False', reason: 'PlanChanged', message, observedGeneration: g }
+    : { type: 'Ready', status: 'True', reason: 'SpecValid', message: 'The spec is valid for the fleet', observedGeneration: g };
+  const progressing: ConditionInput = {
+    type: 'Progressing',
+    status: phase === 'Progressing' ? 'True' : phase === 'Paused' || phase === 'Pending' ? 'Unknown' : 'False',
+    reason: `Rollout${phase}`,
+    message,
+    observedGeneration: g,
+  };
+  const conditions = setCondition(setCondition(status.conditions ?? [], ready, nowIso), progressing, nowIso);
+  const { inFlight: _, ...rest } = status;
+  return { status: { ...rest, observedGeneration: g, phase, message, conditions }, events: [] };
+}

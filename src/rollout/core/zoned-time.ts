@@ -1,0 +1,84 @@
+/** Wall-clock arithmetic in IANA time zones with Intl only (no tz database of our own). */
+
+export interface LocalDateTime {
+  readonly year: number;
+  readonly month: number; // 1-12
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  /** 0 = Monday … 6 = Sunday. */
+  readonly weekday: number;
+}
+
+const WEEKDAY_INDEX: Readonly<Record<string, number>> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function localTime(atMs: number, timeZone: string): LocalDateTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(atMs)) parts[p.type] = p.value;
+  return {
+    year: Number(parts['year']),
+    month: Number(parts['month']),
+    day: Number(parts['day']),
+    hour: Number(parts['hour']),
+    minute: Number(parts['minute']),
+    weekday: WEEKDAY_INDEX[parts['weekday'] ?? ''] ?? 0,
+  };
+}
+
+/** Offset of the zone from UTC at an instant, in ms (Tokyo: +9h). */
+function offsetMs(atMs: number, timeZone: string): number {
+  // Offsets are whole minutes today, so the minute the wall clock shows pins it down.
+  const t = localTime(atMs, timeZone);
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute) - Math.floor(atMs / 60_000) * 60_000;
+}
+
+/**
+ * The instant a local wall-clock time names. In a spring-forward gap (02:30 that never
+ * happens) the later offset applies, as cron and systemd timers do; in a fall-back overlap,
+ * the first occurrence.
+ */
+export function zonedInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const first = wall - offsetMs(wall, timeZone);
+  const second = wall - offsetMs(first, timeZone);
+  // Two candidates around a transition; the earlier one that maps back to the same wall time wins.
+  const candidates = [Math.min(first, second), Math.max(first, second)];
+  for (const c of candidates) if (c + offsetMs(c, timeZone) === wall) return c;
+  return Math.max(first, second);
+}
+
+/** `2026-11-28 02:00 JST`-style text for notices and plans. */
+export function formatLocal(atMs: number, timeZone: string): string {
+  const t = localTime(atMs, timeZone);
+  const zone = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(atMs).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  return `${days[t.weekday]} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)} ${zone}`;
+}
+
+export function formatUtc(atMs: number): string {
+  const d = new Date(atMs);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
