@@ -80,6 +80,12 @@ export function rolloutFleetErrors(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec
         message: `region "${r}" has no maintenance window that ever opens: set spec.maintenanceWindows.${r} or the fleet's spec.regions[${i}].maintenanceWindows`,
       });
   }
+  if (!spec.allowRegionOutage)
+    for (const r of touched) {
+      const inRotation = fleet.proxies.filter((p) => p.region === r && !p.cordoned).length;
+      if (inRotation < 2)
+        out.push({ path: ['spec', 'allowRegionOutage'], message: `region "${r}" has ${inRotation} proxy in rotation: upgrading it leaves the region with none; set allowRegionOutage: true to accept that` });
+    }
   targets.forEach((p) => {
     if (!p.upgrade) out.push({ path: ['spec', 'selector'], message: `proxy "${p.name}" has no spec.proxies[].upgrade in the fleet, so nothing can upgrade it` });
   });

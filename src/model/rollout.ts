@@ -140,6 +140,7 @@ export interface ProxyRolloutProxyStatus {
   readonly fromVersion?: string;
   readonly outAt?: string;
   readonly sessionsAtOut?: number;
+  /** When the drain ended: sessions reached zero, or the deadline passed (then sessionsCut says how many were left). */
   readonly drainedAt?: string;
   readonly sessionsCut?: number;
   /** When the upgrade (or, while RollingBack, the rollback) hook succeeded: verification counts from here. */

@@ -102,6 +102,7 @@ function drain(d: RolloutDraft, p: ProxyDraft): void {
     p.sessionsCut = 0;
     p.message = down ? 'Proxy is down: nothing to drain' : 'Drained';
   } else if (d.now >= deadline) {
+    p.drainedAt = iso(d.now);
     p.sessionsCut = obs?.sessionsTotal ?? 0;
     p.message = `Drain deadline reached with ${p.sessionsCut} sessions open`;
     d.events.push({ reason: 'DrainDeadline', proxy: p.name, region: p.region, message: p.message });

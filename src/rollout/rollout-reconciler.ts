@@ -1,0 +1,121 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { RunHook, SendNotice } from '../model/actuators.js';
+import type { Clock } from '../model/clock.js';
+import { setCondition } from '../model/conditions.js';
+import { formatPath } from '../model/field-error.js';
+import type { ProxyFleet } from '../model/fleet.js';
+import { DEFAULT_NAMESPACE, keyOf, type ResourceKey } from '../model/resource.js';
+import { err } from '../model/result.js';
+import type { ProxyRollout, ProxyRolloutStatus, RolloutAction } from '../model/rollout.js';
+import { rolloutFleetErrors } from '../model/rollout-rules.js';
+import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
+import type { Store } from '../model/store.js';
+import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
+import { applyOutcome, type ActionOutcome } from './core/apply-outcome.js';
+import type { RolloutEvent } from './core/rollout-draft.js';
+import { stepRollout, type RolloutContext } from './core/step-rollout.js';
+import { hookRequest, noticePayload } from './rollout-payloads.js';
+import type { RolloutMetrics } from './rollout-metrics.js';
+
+export interface RolloutReconcilerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly snapshotOf: (fleet: ResourceKey) => FleetSnapshot | undefined;
+  readonly sendNotice: SendNotice;
+  readonly runHook: RunHook;
+  readonly metrics?: RolloutMetrics;
+}
+
+/**
+ * Drives each ProxyRollout one safe step per pass: gather, compute (pure core), write the intent,
+ * act once, fold the result in, write again. A crash between any two of these resumes from the
+ * store: an action written as `inFlight` is made again with the same id.
+ */
+export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler {
+  const { store, clock } = deps;
+
+  async function persist(r: ProxyRollout, status: ProxyRolloutStatus): Promise<void> {
+    const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
+    if (isDeepStrictEqual(status, r.status ?? {})) return;
+    await store.updateStatus('ProxyRollout', ns, r.metadata.name, status);
+    deps.metrics?.onTransition(`${ns}/${r.metadata.name}`, r.status ?? {}, status);
+  }
+
+  function logEvents(log: Logger, events: readonly RolloutEvent[]): void {
+    for (const e of events) log.info({ reason: e.reason, ...(e.proxy ? { proxy: e.proxy } : {}), ...(e.region ? { region: e.region } : {}) }, e.message);
+  }
+
+  async function perform(r: ProxyRollout, name: string, fleet: ProxyFleet, action: RolloutAction, signal: AbortSignal): Promise<ActionOutcome> {
+    if (action.kind === 'notify') {
+      const payload = noticePayload(r, name, action.noticeId, clock.now());
+      const channels = (r.spec.notice?.channels ?? []).filter((c) => action.channels.includes(c.name));
+      const results = await Promise.all(
+        channels.map(async (c) => ({
+          channel: c.name,
+          result: payload ? await deps.sendNotice(c, payload, signal) : err({ attempts: 0, error: `notice ${action.noticeId} is no longer in the status` }),
+        })),
+      );
+      for (const { channel, result } of results) deps.metrics?.onNotice(channel, result.ok);
+      return { kind: 'notify', results };
+    }
+    const req = hookRequest(r, name, fleet.spec, action);
+    return { kind: 'hook', result: req ? await deps.runHook(req, signal) : err({ attempts: 0, error: `proxy ${action.proxy} is no longer in the fleet` }) };
+  }
+
+  return {
+    kind: 'ProxyRollout',
+    async reconcile(key: ResourceKey, signal: AbortSignal): Promise<ReconcileResult> {
+      const r = await store.get('ProxyRollout', key.namespace, key.name);
+      if (!r) return {};
+      const name = `${key.namespace}/${key.name}`;
+      const log = deps.log.child({ kind: 'ProxyRollout', name });
+      const fleet = await fleetOf(store, r);
+      const generation = r.metadata.generation ?? 0;
+      // The spec is checked against the fleet before the start; once running, the plan in the status rules.
+      const problems = !fleet.ok ? [fleet.error] : r.status?.startedAt ? [] : rolloutFleetErrors(r.spec, fleet.value.spec).map((e) => `${formatPath(e.path)}: ${e.message}`);
+      if (!fleet.ok || problems.length) {
+        // Invalid: say so and wait for an edit (of the rollout or the fleet); nothing moves.
+        const message = problems.join('; ');
+        const now = new Date(clock.now()).toISOString();
+        const conditions = setCondition(r.status?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
+        const { inFlight: _, ...kept } = r.status ?? {};
+        if (r.status?.phase !== 'Invalid') log.warn({ problems }, 'ProxyRollout is invalid');
+        await persist(r, { ...kept, observedGeneration: generation, phase: 'Invalid', message, conditions });
+        return {};
+      }
+      const snapshot = deps.snapshotOf(keyOf(fleet.value));
+      const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
+      const ctx: RolloutContext = { rollout: name, generation, spec: r.spec, status: r.status ?? {}, fleet: fleet.value.spec, observations, now: clock.now() };
+      const step = stepRollout(ctx);
+      logEvents(log, step.events);
+      if (!step.action) {
+        await persist(r, step.status);
+        return step.wakeAt === undefined ? {} : { requeueAfterMs: Math.max(0, step.wakeAt - clock.now()) };
+      }
+      // The intent first: a crash from here on makes the same action again, never skips it.
+      const intent: ProxyRolloutStatus = { ...step.status, inFlight: step.action };
+      await persist(r, intent);
+      const outcome = await perform(r, name, fleet.value, step.action, signal);
+      const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, step.action, outcome);
+      logEvents(log, applied.events);
+      await persist({ ...r, status: intent }, applied.status);
+      return { requeueAfterMs: 0 };
+    },
+  };
+}
+
+/** The fleet a rollout upgrades: `spec.fleet` in its namespace, or the namespace's only fleet. */
+async function fleetOf(store: Store, r: ProxyRollout) {
+  const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
+  const fleets = (await store.list('ProxyFleet')).filter((f) => (f.metadata.namespace ?? DEFAULT_NAMESPACE) === ns);
+  if (r.spec.fleet) {
+    const f = fleets.find((x) => x.metadata.name === r.spec.fleet);
+    return f ? { ok: true as const, value: f } : err(`spec.fleet: ProxyFleet "${r.spec.fleet}" not found in namespace ${ns}`);
+  }
+  const [only, ...more] = fleets;
+  if (!only) return err(`no ProxyFleet in namespace ${ns}`);
+  if (more.length) return err(`spec.fleet: namespace ${ns} has ${fleets.length} ProxyFleets; name one`);
+  return { ok: true as const, value: only };
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { ProxyFleetSpec } from '../../../src/model/fleet.js';
+import type { Kind } from '../../../src/model/kinds.js';
+import { API_VERSION } from '../../../src/model/resource.js';
+import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../../src/model/rollout.js';
+import type { StatusOf } from '../../../src/model/store.js';
+import { resolveSettings } from '../../../src/rollout/core/rollout-settings.js';
+import { createRolloutReconciler } from '../../../src/rollout/rollout-reconciler.js';
+import { fleet } from '../../helpers/fleet-fixture.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
+import { MemoryStore } from '../../helpers/memory-store.js';
+import { RolloutWorld, type WorldOptions } from './rollout-world.js';
+import { insideWindow } from './window-check.js';
+
+export class Crash extends Error {}
+
+/** Dies at the n-th status write, before or after it lands (a process killed mid-pass). */
+class CrashingStore extends MemoryStore {
+  writes = 0;
+  crashAt = Infinity;
+  crashAfterWrite = false;
+  onWrite: (before: ProxyRolloutStatus, after: ProxyRolloutStatus) => void = () => undefined;
+
+  override async updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void> {
+    this.writes++;
+    if (this.writes === this.crashAt && !this.crashAfterWrite) throw new Crash(`crash before write ${this.writes}`);
+    const before = (await this.get(kind, namespace, name))?.status ?? {};
+    await super.updateStatus(kind, namespace, name, status);
+    if (kind === 'ProxyRollout') this.onWrite(before as ProxyRolloutStatus, status as ProxyRolloutStatus);
+    if (this.writes === this.crashAt && this.crashAfterWrite) throw new Crash(`crash after write ${this.writes}`);
+  }
+}
+
+export interface Scenario {
+  readonly fleet: ProxyFleetSpec;
+  readonly rollout: ProxyRolloutSpec;
+  readonly startAt: number;
+  readonly sessions: (name: string) => number;
+  readonly world?: WorldOptions;
+  /** Proxies that are not ready throughout. */
+  readonly unhealthy?: readonly string[];
+}
+
+export interface RunResult {
+  readonly status: ProxyRolloutStatus;
+  readonly world: RolloutWorld;
+  readonly writes: number;
+  readonly passes: number;
+  readonly crashes: number;
+  readonly clock: ManualClock;
+}
+
+const SCRAPE_MS = 30_000;
+const LIMIT_MS = 45 * 86_400_000;
+
+/**
+ * Runs a rollout to its end with the real reconciler over an in-memory store, a manual clock and
+ * a RolloutWorld, checking the invariants at every status write. `crash` kills the "process" at
+ * one write (before or after it lands); a fresh reconciler then resumes from the store.
+ */
+export async function runScenario(s: Scenario, crash?: { at: number; afterWrite: boolean }): Promise<RunResult> {
+  const clock = new ManualClock(s.startAt);
+  const world = new RolloutWorld(s.fleet, clock, s.sessions, s.world);
+  for (const name of s.unhealthy ?? []) world.setHealthy(name, false);
+  const store = new CrashingStore();
+  store.put(fleet(s.fleet));
+  const rollout: ProxyRollout = { apiVersion: API_VERSION, kind: 'ProxyRollout', metadata: { name: 'upgrade', namespace: 'default', generation: 1 }, spec: s.rollout };
+  store.put(rollout);
+  if (crash) {
+    store.crashAt = crash.at;
+    store.crashAfterWrite = crash.afterWrite;
+  }
+  const settings = resolveSettings(s.rollout, s.fleet);
+  store.onWrite = (before, after) => checkWrite(s, world, clock.now(), before, after);
+
+  const newReconciler = () =>
+    createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook });
+  let reconciler = newReconciler();
+  const key = { kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' };
+  const signal = new AbortController().signal;
+  let passes = 0;
+  let crashes = 0;
+  for (;;) {
+    passes++;
+    assert.ok(passes < 200_000, 'the rollout makes no progress');
+    let requeue: number | undefined;
+    try {
+      requeue = (await reconciler.reconcile(key, signal)).requeueAfterMs;
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      crashes++;
+      reconciler = newReconciler();
+      continue;
+    }
+    const status = (await store.get('ProxyRollout', 'default', 'upgrade'))?.status ?? {};
+    if (status.phase === 'Completed' || status.phase === 'Failed' || status.phase === 'Aborted' || status.phase === 'Invalid') {
+      checkEnd(s, world, status);
+      return { status, world, writes: store.writes, passes, crashes, clock };
+    }
+    if (requeue === 0) continue;
+    const held = heldSet(status);
+    // Observations arrive every scrape while proxies are held out; otherwise the wake-up time rules.
+    const step = held.size ? Math.min(requeue ?? SCRAPE_MS, SCRAPE_MS) : (requeue ?? 3_600_000);
+    clock.advance(Math.max(1, step));
+    world.tick(Math.max(1, step), held);
+    assert.ok(clock.now() - s.startAt < LIMIT_MS, `not finished after 45 days: ${status.message ?? ''}`);
+  }
+
+  function heldSet(status: ProxyRolloutStatus): Set<string> {
+    return new Set((status.proxies ?? []).filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name));
+  }
+
+  function checkEnd(sc: Scenario, w: RolloutWorld, status: ProxyRolloutStatus): void {
+    assert.equal(heldSet(status).size, 0, 'a finished rollout holds no proxy out of rotation');
+    for (const p of w.proxies.values()) assert.ok(p.inLoadBalancer, `${p.name} is back in the load balancer`);
+    for (const p of status.proxies ?? []) {
+      if (p.step !== 'Done') continue;
+      assert.equal(w.proxies.get(p.name)?.version, settings.version, `${p.name} runs the target`);
+      assert.equal(w.proxies.get(p.name)?.restarts, 1, `${p.name} restarted once`);
+    }
+    // Every upgrade that cut sessions came after the drain deadline.
+    for (const h of w.hooks) {
+      if (h.req.action !== 'upgrade' || !h.tookEffect || h.sessions === 0) continue;
+      const p = status.proxies?.find((x) => x.name === h.req.proxy.name);
+      assert.ok(p?.outAt, `${h.req.proxy.name} was taken out before its upgrade`);
+      assert.ok(h.at >= Date.parse(p.outAt) + settings.drainDeadlineMs, `${h.req.proxy.name}: ${h.sessions} sessions cut before the drain deadline`);
+    }
+    void sc;
+  }
+}
+
+/** The invariants every status write must keep. */
+function checkWrite(s: Scenario, world: RolloutWorld, now: number, before: ProxyRolloutStatus, after: ProxyRolloutStatus): void {
+  const settings = resolveSettings(s.rollout, s.fleet);
+  const held = (st: ProxyRolloutStatus) => new Set((st.proxies ?? []).filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name));
+  const heldBefore = held(before);
+  const heldAfter = held(after);
+  for (const region of s.fleet.regions) {
+    const members = s.fleet.proxies.filter((p) => p.region === region.name);
+    const out = members.filter((p) => heldAfter.has(p.name)).length;
+    assert.ok(out <= settings.maxUnavailable(members.length), `${region.name}: ${out} out of rotation, more than maxUnavailable`);
+    const readyIn = (h: Set<string>) => members.filter((p) => !p.cordoned && !h.has(p.name) && world.isReady(p.name)).length;
+    if (!settings.allowRegionOutage && readyIn(heldBefore) >= 1)
+      assert.ok(readyIn(heldAfter) >= 1, `${region.name}: the last ready proxy was taken out of rotation`);
+  }
+  for (const p of after.proxies ?? []) {
+    if (!heldAfter.has(p.name) || heldBefore.has(p.name)) continue;
+    // Newly out of rotation: inside the window, every notice out for its full lead time.
+    assert.equal(p.outAt, new Date(now).toISOString());
+    const region = s.fleet.regions.find((r) => r.name === p.region);
+    const windows = s.rollout.maintenanceWindows?.[p.region] ?? region?.maintenanceWindows ?? [];
+    assert.ok(insideWindow(windows, region?.timeZone ?? 'UTC', now), `${p.name} taken out at ${p.outAt}, outside its window`);
+    for (const lead of settings.leadTimes) {
+      const channels = settings.channels;
+      if (channels.length === 0) {
+        const given = (after.notices ?? []).some((n) => n.region === p.region && n.leadTime === lead.text && n.givenAt !== undefined && Date.parse(n.givenAt) <= now - lead.ms);
+        assert.ok(given, `${p.name}: no ${lead.text} notice logged in time`);
+        continue;
+      }
+      for (const channel of channels) {
+        const told = world.notices.some((n) => n.region === p.region && n.leadTime === lead.text && n.channel === channel && n.at <= now - lead.ms);
+        assert.ok(told || !settings.blockOnNoticeFailure, `${p.name}: users not told ${lead.text} ahead on ${channel}`);
+      }
+    }
+  }
+}

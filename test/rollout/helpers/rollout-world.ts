@@ -1,0 +1,140 @@
+import type { Delivery, DeliveryFailure, HookRequest, NoticePayload } from '../../../src/model/actuators.js';
+import type { ProxyFleetSpec } from '../../../src/model/fleet.js';
+import { err, ok, type Result } from '../../../src/model/result.js';
+import type { NoticeChannel } from '../../../src/model/rollout.js';
+import type { FleetSnapshot, ProxyObservation } from '../../../src/model/snapshot.js';
+import type { ManualClock } from '../../helpers/manual-clock.js';
+import { metrics } from '../../helpers/snapshot-fixture.js';
+
+interface WorldProxy {
+  readonly name: string;
+  readonly region: string;
+  version: string;
+  sessions: number;
+  /** Healthy apart from restarts; a proxy that is not stays not ready. */
+  healthy: boolean;
+  inLoadBalancer: boolean;
+  restartUntil: number;
+  restarts: number;
+}
+
+export interface ReceivedNotice {
+  readonly id: string;
+  readonly channel: string;
+  readonly region: string;
+  readonly leadTime: string;
+  readonly at: number;
+}
+
+export interface HookCall {
+  readonly req: HookRequest;
+  readonly at: number;
+  /** Sessions open on the proxy when the call came in. */
+  readonly sessions: number;
+  /** False for a repeated id: nothing happened. */
+  readonly tookEffect: boolean;
+}
+
+export interface WorldOptions {
+  readonly sessionHalfLifeMs?: number;
+  readonly startupMs?: number;
+  /** Versions that start but never become ready. */
+  readonly badVersions?: readonly string[];
+  /** Channels that fail this many times before they work. */
+  readonly channelFailures?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The outside world of a rollout for tests: proxies whose sessions end over time, a load
+ * balancer, an upgrade hook that restarts a proxy (once per id, as a real receiver would), and
+ * notice channels. It records what happened so tests can judge the result, not the calls.
+ */
+export class RolloutWorld {
+  readonly proxies = new Map<string, WorldProxy>();
+  readonly notices: ReceivedNotice[] = [];
+  readonly hooks: HookCall[] = [];
+  private readonly seenHookIds = new Set<string>();
+  private readonly channelFailuresLeft: Record<string, number>;
+  private lastScrapeAt: number;
+
+  constructor(
+    fleet: ProxyFleetSpec,
+    private readonly clock: ManualClock,
+    sessions: (name: string) => number,
+    private readonly opts: WorldOptions = {},
+  ) {
+    for (const p of fleet.proxies)
+      this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, restartUntil: 0, restarts: 0 });
+    this.channelFailuresLeft = { ...(opts.channelFailures ?? {}) };
+    this.lastScrapeAt = clock.now();
+  }
+
+  setHealthy(name: string, healthy: boolean): void {
+    const p = this.proxies.get(name);
+    if (p) p.healthy = healthy;
+  }
+
+  /** Time passes: sessions on proxies nobody is sent to end (half-life); a new scrape is taken. */
+  tick(ms: number, heldByRollout: ReadonlySet<string>): void {
+    const halfLife = this.opts.sessionHalfLifeMs ?? 600_000;
+    for (const p of this.proxies.values())
+      if (!p.inLoadBalancer || heldByRollout.has(p.name)) p.sessions = Math.floor(p.sessions * 0.5 ** (ms / halfLife));
+    this.lastScrapeAt = this.clock.now();
+  }
+
+  private readyz(p: WorldProxy): number {
+    if (this.clock.now() < p.restartUntil) return 400;
+    if (!p.healthy || (this.opts.badVersions ?? []).includes(p.version)) return 503;
+    return 200;
+  }
+
+  isReady(name: string): boolean {
+    const p = this.proxies.get(name);
+    return p !== undefined && this.readyz(p) === 200;
+  }
+
+  snapshot(): FleetSnapshot {
+    const at = new Date(this.lastScrapeAt).toISOString();
+    const proxies: ProxyObservation[] = [...this.proxies.values()].map((p) => {
+      const readyzStatus = this.readyz(p);
+      const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 } });
+      return { name: p.name, region: p.region, up: true, ready: readyzStatus === 200, consecutiveFailures: 0, readyzStatus, metrics: m, sessionsTotal: p.sessions, lastScrapeAt: at, lastSuccessAt: at, scrapeDurationMs: 2 };
+    });
+    return { observedAt: at, fleet: { name: 'demo', namespace: 'default', generation: 1 }, proxies };
+  }
+
+  readonly sendNotice = async (channel: NoticeChannel, notice: NoticePayload): Promise<Result<Delivery, DeliveryFailure>> => {
+    const left = this.channelFailuresLeft[channel.name] ?? 0;
+    if (left > 0) {
+      this.channelFailuresLeft[channel.name] = left - 1;
+      return err({ attempts: 3, error: `${channel.name}: 503 Service Unavailable` });
+    }
+    this.notices.push({ id: notice.id, channel: channel.name, region: notice.region, leadTime: notice.leadTime, at: this.clock.now() });
+    return ok({ attempts: 1 });
+  };
+
+  readonly runHook = async (req: HookRequest): Promise<Result<Delivery, DeliveryFailure>> => {
+    const p = this.proxies.get(req.proxy.name);
+    if (!p) return err({ attempts: 1, error: `unknown proxy ${req.proxy.name}` });
+    const fresh = !this.seenHookIds.has(req.id);
+    this.hooks.push({ req, at: this.clock.now(), sessions: p.sessions, tookEffect: fresh });
+    if (!fresh) return ok({ attempts: 1 });
+    this.seenHookIds.add(req.id);
+    switch (req.action) {
+      case 'out-of-rotation':
+        p.inLoadBalancer = false;
+        break;
+      case 'in-rotation':
+        p.inLoadBalancer = true;
+        break;
+      case 'upgrade':
+      case 'rollback':
+        p.version = req.version;
+        p.sessions = 0;
+        p.restarts++;
+        p.restartUntil = this.clock.now() + (this.opts.startupMs ?? 20_000);
+        break;
+    }
+    return ok({ attempts: 1 });
+  };
+}
