@@ -3,11 +3,10 @@ import type { Logger } from 'pino';
 import type { Result } from '../model/result.js';
 import { parseAddSessions, parseFault, parseRestart, parseShutdown, type InputError } from './control-input.js';
 import type { Fault } from './fault.js';
-import { readJsonBody, sendJson } from './http-util.js';
+import { CONTROL_BODY_LIMIT_BYTES, readJsonBody, sendJson } from './http-util.js';
 import type { TctlNode, TctlProxy } from './inventory.js';
 import type { AddSessions, ProxyView, ShutdownMode } from './sim-proxy.js';
-
-const BODY_LIMIT_BYTES = 64 * 1024;
+import { UpgradeHook } from './upgrade-hook.js';
 
 /** The fleet operations behind the control API. Every `name` has been checked to exist. */
 export interface FleetControl {
@@ -17,6 +16,8 @@ export interface FleetControl {
   restart(name: string, change: { version?: string; gitref?: string }): Promise<Result<ProxyView, string>>;
   setFault(name: string, fault: Fault): ProxyView;
   addSessions(name: string, req: AddSessions): Result<ProxyView, string>;
+  /** Whether new sessions reach the proxy (a load balancer's registration). */
+  setRotation(name: string, inRotation: boolean): ProxyView;
   nodesInventory(): readonly TctlNode[];
   proxiesInventory(): readonly TctlProxy[];
 }
@@ -67,7 +68,7 @@ async function runAction(fleet: FleetControl, name: string, action: Action, body
   }
 }
 
-async function route(fleet: FleetControl, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -76,6 +77,10 @@ async function route(fleet: FleetControl, req: IncomingMessage, res: ServerRespo
   if (!seg) return sendJson(res, 400, { error: `path ${path} is not valid percent-encoding` });
   const [root, second, third, ...rest] = seg;
 
+  if (root === 'hooks' && second === 'upgrade' && third === undefined) {
+    if (method !== 'POST') return methodNotAllowed(res, method, path, 'POST');
+    return hook.handle(req, res);
+  }
   if (root === 'inventory' && (second === 'nodes' || second === 'proxies') && third === undefined) {
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, second === 'nodes' ? fleet.nodesInventory() : fleet.proxiesInventory());
@@ -93,20 +98,28 @@ async function route(fleet: FleetControl, req: IncomingMessage, res: ServerRespo
     }
     if (!isAction(third)) return sendJson(res, 404, { error: `no action "${third}" (known: ${ACTIONS.join(', ')})` });
     if (method !== 'POST') return methodNotAllowed(res, method, path, 'POST');
-    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
+    const body = await readJsonBody(req, CONTROL_BODY_LIMIT_BYTES);
     if (!body.ok) return inputError(res, { field: 'body', message: `body: ${body.error}` });
     return runAction(fleet, second, third, body.value, res);
   }
   sendJson(res, 404, { error: `no route for ${method} ${path}` });
 }
 
+export interface ControlOptions {
+  /** Key for X-Meridian-Signature on POST /hooks/upgrade; absent = not checked. */
+  readonly hookSecret: string | undefined;
+  readonly log: Logger | undefined;
+}
+
 /**
  * The simulator's control API (tests and the upgrade hook): JSON in and out, 400 naming the
- * bad field, 404 for an unknown proxy or route, 409 when the proxy's state forbids the action.
+ * bad field, 401 for a hook request whose signature fails, 404 for an unknown proxy or route,
+ * 409 when the proxy's state forbids the action.
  */
-export function createControlHandler(fleet: FleetControl, log: Logger | undefined): RequestListener {
+export function createControlHandler(fleet: FleetControl, { hookSecret, log }: ControlOptions): RequestListener {
+  const hook = new UpgradeHook(fleet, { secret: hookSecret, now: () => Date.now(), log });
   return (req, res) => {
-    route(fleet, req, res).catch((e: unknown) => {
+    route(fleet, hook, req, res).catch((e: unknown) => {
       log?.error({ err: e, method: req.method, url: req.url }, 'Control request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' });
       else res.destroy();

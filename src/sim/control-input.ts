@@ -1,3 +1,4 @@
+import { HOOK_ACTIONS, type HookAction } from '../model/actuators.js';
 import { err, ok, type Result } from '../model/result.js';
 import { SESSION_KINDS, type SessionKind } from '../model/snapshot.js';
 import { DEFAULT_SLOW_DELAY_MS, FAULT_MODES, MAX_SLOW_DELAY_MS, type Fault, type FaultMode } from './fault.js';
@@ -11,9 +12,11 @@ export interface InputError {
 
 const SHUTDOWN_MODES: readonly ShutdownMode[] = ['graceful', 'immediate'];
 const VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]{1,64})?$/;
+const VERSION_TEXT = 'a release version such as "17.4.2" or "17.4.2-debug.1"';
 const GITREF = /^[0-9A-Za-z._+-]{1,100}$/;
 const MAX_SESSIONS_PER_REQUEST = 100_000;
 const MAX_SESSION_DURATION_MS = 30 * 24 * 3_600_000;
+const MAX_TEXT_LENGTH = 512;
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -54,10 +57,23 @@ function integerIn(fields: Fields, field: string, min: number, max: number): Res
   return ok(v);
 }
 
-function optionalMatching(fields: Fields, field: string, pattern: RegExp, what: string): Result<string | undefined, InputError> {
+function matching(fields: Fields, field: string, pattern: RegExp, what: string): Result<string, InputError> {
   const v = fields[field];
-  if (v === undefined) return ok(undefined);
+  if (v === undefined) return bad(field, 'is required');
   if (typeof v !== 'string' || !pattern.test(v)) return bad(field, `must be ${what}, got ${JSON.stringify(v)}`);
+  return ok(v);
+}
+
+function optionalMatching(fields: Fields, field: string, pattern: RegExp, what: string): Result<string | undefined, InputError> {
+  return fields[field] === undefined ? ok(undefined) : matching(fields, field, pattern, what);
+}
+
+function requiredText(fields: Fields, field: string): Result<string, InputError> {
+  const v = fields[field];
+  if (v === undefined) return bad(field, 'is required');
+  if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_TEXT_LENGTH) {
+    return bad(field, `must be a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${JSON.stringify(v)}`);
+  }
   return ok(v);
 }
 
@@ -71,7 +87,7 @@ export function parseShutdown(body: unknown): Result<{ mode: ShutdownMode }, Inp
 export function parseRestart(body: unknown): Result<{ version?: string; gitref?: string }, InputError> {
   const f = objectBody(body, ['version', 'gitref'], true);
   if (!f.ok) return f;
-  const version = optionalMatching(f.value, 'version', VERSION, 'a release version such as "17.4.2" or "17.4.2-debug.1"');
+  const version = optionalMatching(f.value, 'version', VERSION, VERSION_TEXT);
   if (!version.ok) return version;
   const gitref = optionalMatching(f.value, 'gitref', GITREF, 'a git describe string such as "v17.4.2-0-g1a2b3c4"');
   if (!gitref.ok) return gitref;
@@ -104,4 +120,47 @@ export function parseAddSessions(body: unknown): Result<AddSessions, InputError>
   const durationMs = integerIn(f.value, 'durationMs', 1, MAX_SESSION_DURATION_MS);
   if (!durationMs.ok) return durationMs;
   return ok({ kind: kind.value, count: count.value, durationMs: durationMs.value });
+}
+
+/** The body of an upgrade hook request, as Meridian's webhook hook adapter sends it. */
+export interface HookInput {
+  readonly id: string;
+  readonly rollout: string;
+  readonly action: HookAction;
+  readonly proxy: string;
+  readonly region: string;
+  readonly version: string;
+  readonly image?: string;
+}
+
+const HOOK_FIELDS = ['type', 'id', 'rollout', 'action', 'proxy', 'region', 'version', 'image'];
+
+export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
+  const f = objectBody(body, HOOK_FIELDS);
+  if (!f.ok) return f;
+  const type = oneOf(f.value, 'type', ['meridian.hook']);
+  if (!type.ok) return type;
+  const id = requiredText(f.value, 'id');
+  if (!id.ok) return id;
+  const rollout = requiredText(f.value, 'rollout');
+  if (!rollout.ok) return rollout;
+  const action = oneOf<HookAction>(f.value, 'action', HOOK_ACTIONS);
+  if (!action.ok) return action;
+  const proxy = requiredText(f.value, 'proxy');
+  if (!proxy.ok) return proxy;
+  const region = requiredText(f.value, 'region');
+  if (!region.ok) return region;
+  const version = matching(f.value, 'version', VERSION, VERSION_TEXT);
+  if (!version.ok) return version;
+  const image = f.value['image'] === undefined ? ok(undefined) : requiredText(f.value, 'image');
+  if (!image.ok) return image;
+  return ok({
+    id: id.value,
+    rollout: rollout.value,
+    action: action.value,
+    proxy: proxy.value,
+    region: region.value,
+    version: version.value,
+    ...(image.value === undefined ? {} : { image: image.value }),
+  });
 }

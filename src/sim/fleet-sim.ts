@@ -65,7 +65,7 @@ class FleetSimulator implements FleetSim, FleetControl {
       versionOf: (region) => versions.get(region) ?? '0.0.0',
       now: o.startAt,
     });
-    this.control = createServer(createControlHandler(this, o.log));
+    this.control = createServer(createControlHandler(this, { hookSecret: o.hookSecret, log: o.log }));
   }
 
   async start(): Promise<void> {
@@ -132,6 +132,12 @@ class FleetSimulator implements FleetSim, FleetControl {
     const p = this.proxy(name);
     const r = p.addSessions(req);
     return r.ok ? ok(p.view()) : r;
+  }
+
+  setRotation(name: string, inRotation: boolean): ProxyView {
+    const p = this.proxy(name);
+    p.setRotation(inRotation);
+    return p.view();
   }
 
   nodesInventory(): readonly TctlNode[] {

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { err, ok, type Result } from '../model/result.js';
 
+/** Largest control API request body. */
+export const CONTROL_BODY_LIMIT_BYTES = 64 * 1024;
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -12,13 +15,13 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(body);
 }
 
-/** Reads a JSON request body; an empty body is `undefined`. */
-export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<Result<unknown, string>> {
+/** Reads a request body as text, up to `limitBytes`. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Result<string, string>> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const finish = (r: Result<unknown, string>): void => {
+    const finish = (r: Result<string, string>): void => {
       if (!done) {
         done = true;
         resolve(r);
@@ -34,16 +37,24 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
       if (!done) chunks.push(chunk);
     });
     req.on('error', (e) => finish(err(`could not read body: ${e.message}`)));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return finish(ok(undefined));
-      try {
-        finish(ok(JSON.parse(text) as unknown));
-      } catch (e) {
-        finish(err(`body is not valid JSON (${e instanceof Error ? e.message : String(e)})`));
-      }
-    });
+    req.on('end', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
   });
+}
+
+/** Parses a JSON body; an empty body is `undefined`. */
+export function parseJsonBody(text: string): Result<unknown, string> {
+  if (text.trim() === '') return ok(undefined);
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch (e) {
+    return err(`body is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/** Reads a JSON request body; an empty body is `undefined`. */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<Result<unknown, string>> {
+  const text = await readBody(req, limitBytes);
+  return text.ok ? parseJsonBody(text.value) : text;
 }
 
 /** Listens and resolves with the bound port. */

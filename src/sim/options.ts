@@ -36,6 +36,8 @@ export interface FleetSimOptions {
   /** Control API listener, default 127.0.0.1; port 0 = ephemeral. */
   controlHost?: string;
   controlPort?: number;
+  /** Key for X-Meridian-Signature on POST /hooks/upgrade; absent = requests are not checked. */
+  hookSecret?: string;
   log?: Logger;
 }
 
@@ -79,6 +81,7 @@ export interface ResolvedFleetSimOptions {
   readonly startAt: number;
   readonly controlHost: string;
   readonly controlPort: number;
+  readonly hookSecret: string | undefined;
   readonly log: Logger | undefined;
 }
 
@@ -125,6 +128,7 @@ export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFlee
     check(nonEmptyString(publicAddr), `${at}.publicAddr`, 'must be a non-empty string', p.publicAddr);
     return { name: p.name, region: p.region, version: p.version, gitref: p.gitref, host, port, publicAddr };
   });
+  check(opts.hookSecret === undefined || nonEmptyString(opts.hookSecret), 'hookSecret', 'must be a non-empty string', opts.hookSecret);
   const whole = (n: number): boolean => Number.isInteger(n) && n >= 0;
   return {
     proxies,
@@ -138,6 +142,7 @@ export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFlee
     startAt: numberOr(opts.startAt, now, 'startAt', 'must be epoch milliseconds', (n) => n >= 0),
     controlHost: opts.controlHost ?? DEFAULT_HOST,
     controlPort: numberOr(opts.controlPort, 0, 'controlPort', 'must be a whole number from 0 to 65535', isPort),
+    hookSecret: opts.hookSecret,
     log: opts.log,
   };
 }

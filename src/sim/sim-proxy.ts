@@ -43,6 +43,8 @@ export interface ProxyView {
   readonly version: string;
   readonly gitref: string;
   readonly state: ProxyRunState;
+  /** False while a load balancer holds it out: no new sessions arrive (kept across restarts). */
+  readonly inRotation: boolean;
   readonly processState: ProcessState | null;
   readonly startedAt: string;
   readonly stoppedAt: string | null;
@@ -84,6 +86,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   fault: Fault = NO_FAULT;
   pid = 0;
   sessionsCut = 0;
+  inRotation = true;
 
   private startedAt = 0;
   private readyAt = 0;
@@ -237,6 +240,13 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     return ok(undefined);
   }
 
+  /** Like a load balancer (de)registering the proxy: existing sessions carry on either way. */
+  setRotation(inRotation: boolean): void {
+    if (this.inRotation === inRotation) return;
+    this.inRotation = inRotation;
+    this.deps.log?.info({ proxy: this.name, region: this.region, inRotation }, inRotation ? 'Proxy put back in rotation' : 'Proxy taken out of rotation');
+  }
+
   setFault(fault: Fault): void {
     this.fault = fault;
     this.deps.log?.info({ proxy: this.name, region: this.region, fault }, 'Proxy fault set');
@@ -316,6 +326,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       version: this.version,
       gitref: this.gitref,
       state: this.state,
+      inRotation: this.inRotation,
       processState: this.state === 'stopped' ? null : this.processState(),
       startedAt: new Date(this.startedAt).toISOString(),
       stoppedAt: this.stoppedAt === undefined ? null : new Date(this.stoppedAt).toISOString(),
@@ -330,6 +341,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   }
 
   private arrive(at: number): void {
+    // Out of rotation, the load balancer sends the connection elsewhere.
+    if (!this.inRotation) return;
     const { model, rng, connectionLimit } = this.deps;
     const kind = model.kind(rng);
     if (kind === 'ssh') {
