@@ -2,6 +2,9 @@ import type { FieldError } from './field-error.js';
 import type { Kind, KindMap } from './kinds.js';
 import type { ResourceKey } from './resource.js';
 
+/** A JSON merge patch of a spec's top-level fields: a value sets the field, null removes it. */
+export type SpecPatch = Readonly<Record<string, string | number | boolean | null>>;
+
 /** A manifest that could not be accepted, and where. The last valid version stays in force. */
 export interface ManifestProblem {
   /** File path (file store) or object key (cluster). */
@@ -24,6 +27,11 @@ export interface Store {
   watch(onKey: (key: ResourceKey) => void): () => void;
   /** Replaces the status subresource. Throws if the object no longer exists. */
   updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void>;
+  /**
+   * Merge-patches top-level spec fields (null removes one), as `kubectl patch --type merge` does;
+   * the file store edits the manifest in place. Throws if the object is gone or the result is invalid.
+   */
+  patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void>;
   /** Inputs currently refused, with the reason. */
   problems(): readonly ManifestProblem[];
 }

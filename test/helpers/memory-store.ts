@@ -1,6 +1,6 @@
 import type { Kind, KindMap } from '../../src/model/kinds.js';
 import { keyOf, keyString, type ResourceKey } from '../../src/model/resource.js';
-import type { ManifestProblem, StatusOf, Store } from '../../src/model/store.js';
+import type { ManifestProblem, SpecPatch, StatusOf, Store } from '../../src/model/store.js';
 
 /** An in-memory Store for reconciler tests; counts status writes so tests can prove no-op passes. */
 export class MemoryStore implements Store {
@@ -33,6 +33,18 @@ export class MemoryStore implements Store {
     if (!o) throw new Error(`${k} not found`);
     this.statusWrites++;
     this.objects.set(k, { ...o, status: structuredClone(status) } as KindMap[Kind]);
+  }
+
+  async patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void> {
+    const k = keyString({ kind, namespace, name });
+    const o = this.objects.get(k);
+    if (!o) throw new Error(`${k} not found`);
+    const spec: Record<string, unknown> = { ...o.spec };
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === null) delete spec[field];
+      else spec[field] = value;
+    }
+    this.put({ ...o, spec, metadata: { ...o.metadata, generation: (o.metadata.generation ?? 0) + 1 } } as KindMap[Kind]);
   }
 
   problems(): readonly ManifestProblem[] {

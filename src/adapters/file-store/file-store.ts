@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { sep } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { formatPath } from '../../model/field-error.js';
 import type { AnyResource, Kind, KindMap } from '../../model/kinds.js';
 import { keyString, type ResourceKey } from '../../model/resource.js';
-import type { ManifestProblem, StatusOf, Store } from '../../model/store.js';
+import type { ManifestProblem, SpecPatch, StatusOf, Store } from '../../model/store.js';
 import { ensureDir, type AtomicWriteHooks } from './atomic-write.js';
 import { canonicalJson, sha256Of } from './canonical-json.js';
 import { deepFreeze } from '../../model/deep-freeze.js';
@@ -14,6 +14,7 @@ import { formatProblem } from './format-problem.js';
 import { loadManifestDir, type ManifestDirLoad } from './manifest-loader.js';
 import type { ObjectRecord } from './object-record.js';
 import { loadStateDir, recordPath, writeRecord } from './state-dir.js';
+import { patchManifestFile } from './manifest-patch.js';
 
 export interface FileStoreDeps {
   /** The operators' manifests (their Git checkout): the desired state. */
@@ -201,6 +202,15 @@ export class FileStore implements Store {
       this.#unpersisted.delete(k);
       this.#notify([k]);
     });
+  }
+
+  async patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void> {
+    const k = keyString({ kind, namespace, name });
+    const e = this.#entries.get(k);
+    if (!e?.record.inForce) throw new Error(`${k} not found: no manifest defines it`);
+    const r = await patchManifestFile(join(this.#deps.manifestDir, e.record.file), e.record.document, patch);
+    if (!r.ok) throw new Error(`cannot patch ${k}: ${r.error}`);
+    await this.rescan();
   }
 
   problems(): readonly ManifestProblem[] {

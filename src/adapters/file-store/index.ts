@@ -3,3 +3,4 @@ export { formatProblem } from './format-problem.js';
 export { loadManifestDir, type ManifestDirLoad } from './manifest-loader.js';
 export { parseManifestText, type AcceptedDocument, type IgnoredDocument, type RejectedDocument } from './manifest-parse.js';
 export { writeFileAtomic, removeStaleTempFiles, type AtomicWriteHooks } from './atomic-write.js';
+export { patchManifestFile, patchManifestText } from './manifest-patch.js';
