@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createHookRunner, readSecret, runCommand } from './adapters/hooks/index.js';
+import { createNoticeSender } from './adapters/notify/index.js';
 import { createDiagnosticClient } from './adapters/teleport/diagnostic-client.js';
 import { syncOidcConnectorFile } from './adapters/teleport/oidc-connector-file.js';
 import { FileStore } from './adapters/file-store/index.js';
@@ -21,6 +23,9 @@ import { buildRoutingTable, type RoutingTable } from './redirect/core/routing-ta
 import { buildPublicApp } from './redirect/public-app.js';
 import { registerRedirectMetrics } from './redirect/redirect-metrics.js';
 import { createRedirectService } from './redirect/redirect-service.js';
+import { OUT_OF_ROTATION_STEPS, type ProxyRollout } from './model/rollout.js';
+import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
+import { createRolloutReconciler } from './rollout/rollout-reconciler.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
 import { WorkQueue } from './runtime/work-queue.js';
@@ -82,16 +87,55 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     const controllerMetrics = registerControllerMetrics(registry, () => store.problems());
     const redirectMetrics = registerRedirectMetrics(registry, () => geo.buildTimestampSeconds());
 
-    const queue = new WorkQueue({ baseBackoffMs: 500, maxBackoffMs: 60_000, timers: { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } });
+    const timers = { setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    const queue = new WorkQueue({ baseBackoffMs: 500, maxBackoffMs: 60_000, timers });
     closers.push(() => queue.shutDown());
     const reconciler = createFleetReconciler({ store, clock, log: log.child({ controller: 'proxyfleet' }), snapshotOf });
+
+    // Rollouts: the stored status says which proxies they hold out of rotation; the redirect follows it.
+    const rollouts = new Map<string, ProxyRollout>();
+    const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.values()]);
+    const rolloutQueue = new WorkQueue({ baseBackoffMs: 1_000, maxBackoffMs: 300_000, timers });
+    closers.push(() => rolloutQueue.shutDown());
+    const hookDeps = { log: log.child({ component: 'hooks' }), clock, runCommand, readSecret };
+    const rolloutReconciler = createRolloutReconciler({
+      store,
+      clock,
+      log: log.child({ controller: 'proxyrollout' }),
+      snapshotOf,
+      sendNotice: createNoticeSender({ ...hookDeps, log: log.child({ component: 'notify' }) }),
+      runHook: createHookRunner(hookDeps),
+      metrics: rolloutMetrics,
+    });
+    const enqueueRollouts = (): void => {
+      for (const r of rollouts.values()) rolloutQueue.add(keyOf(r));
+    };
+    const refreshRollout = async (key: ResourceKey): Promise<void> => {
+      const r = await store.get('ProxyRollout', key.namespace, key.name);
+      if (r) rollouts.set(keyString(key), r);
+      else rollouts.delete(keyString(key));
+      rebuildRouting();
+    };
+
     const unwatch = store.watch((key) => {
-      if (key.kind === reconciler.kind) queue.add(key);
+      if (key.kind === reconciler.kind) {
+        queue.add(key);
+        enqueueRollouts();
+      } else if (key.kind === rolloutReconciler.kind) {
+        rolloutQueue.add(key);
+        void refreshRollout(key).catch((e: unknown) => log.error({ err: e, ...key }, 'Could not read ProxyRollout'));
+      }
     });
     closers.push(unwatch);
     for (const f of await store.list('ProxyFleet')) queue.add(keyOf(f));
+    for (const r of await store.list('ProxyRollout')) {
+      rollouts.set(keyString(keyOf(r)), r);
+      rolloutQueue.add(keyOf(r));
+    }
     const controllerDone = runController({ reconciler, queue, clock, log, onPass: controllerMetrics.onPass }, stop.signal);
     closers.push(() => controllerDone);
+    const rolloutControllerDone = runController({ reconciler: rolloutReconciler, queue: rolloutQueue, clock, log, onPass: controllerMetrics.onPass }, stop.signal);
+    closers.push(() => rolloutControllerDone);
 
     const client = createDiagnosticClient({ timeoutMs: config.observe.timeoutMs, maxBodyBytes: config.observe.maxBodyBytes, log: log.child({ component: 'diagnostic-client' }) });
     closers.push(() => client.close());
@@ -109,7 +153,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     let routing: RoutingTable | undefined;
     const rebuildRouting = (): void => {
       const snapshot = current && snapshotOf(keyOf(current));
-      routing = current && snapshot ? buildRoutingTable(current.spec, snapshot, { draining: new Set(current.spec.proxies.filter((p) => p.cordoned).map((p) => p.name)), ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) }) : undefined;
+      const draining = new Set(current?.spec.proxies.filter((p) => p.cordoned).map((p) => p.name));
+      for (const r of rollouts.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) draining.add(p.name);
+      routing = current && snapshot ? buildRoutingTable(current.spec, snapshot, { draining, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) }) : undefined;
     };
     const observing = runObserverLoop({
       observer,
@@ -125,6 +171,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
         rebuildRouting();
         fleetMetrics.recordCycle(snapshot, cycleMs / 1000);
         queue.add(key);
+        // Drains and verifications move on what each observation shows.
+        enqueueRollouts();
       },
       // A proxy that stops being ready leaves the rotation now, not when the whole cycle ends.
       onObservation: (o) => {
