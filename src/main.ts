@@ -210,6 +210,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
       problems: () => problemsView(store.problems()),
       explain: (ip, region) => redirects.explain(ip, region),
+      rollouts: () => store.list('ProxyRollout'),
+      getRollout: (namespace, name) => store.get('ProxyRollout', namespace, name),
+      patchRollout: (namespace, name, patch) => store.patchSpec('ProxyRollout', namespace, name, patch),
     });
     closers.push(() => app.close());
     const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });

@@ -5,8 +5,9 @@ import type { Registry } from 'prom-client';
 import { apiRoutes, type ApiRoutesOptions } from './routes/api.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 
-export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions {
+export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions {
   readonly log: Logger;
   readonly registry: Registry;
 }
@@ -24,5 +25,6 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, { registry: deps.registry });
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   return app;
 }

@@ -2,10 +2,19 @@ import type { FleetsResponse } from '../admin/schemas.js';
 
 /** GETs a JSON document from a running controller's admin API; errors say what to check. */
 export async function getJson<T>(server: string, path: string, timeoutMs = 5000): Promise<T> {
+  return requestJson<T>('GET', server, path, timeoutMs);
+}
+
+/** POSTs to the admin API (an operator's command) and returns the JSON answer. */
+export async function postJson<T>(server: string, path: string, timeoutMs = 10_000): Promise<T> {
+  return requestJson<T>('POST', server, path, timeoutMs);
+}
+
+async function requestJson<T>(method: 'GET' | 'POST', server: string, path: string, timeoutMs: number): Promise<T> {
   const url = new URL(path, server);
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    res = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (e) {
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
     throw new Error(`cannot reach the Meridian admin API at ${url.origin}: ${cause} (is the controller running? see --server)`);

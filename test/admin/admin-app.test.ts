@@ -7,6 +7,7 @@ import { fleetView, problemsView } from '../../src/admin/fleet-view.js';
 import { registerFleetMetrics } from '../../src/fleet/fleet-metrics.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 
 const log = pino({ level: 'silent' });
 const snap = snapshot([
@@ -22,6 +23,7 @@ async function app(opts: { ready?: string } = {}) {
   const a = await buildAdminApp({
     log,
     registry,
+    ...NO_ROLLOUTS,
     notReadyReason: () => opts.ready,
     fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
     explain: () => undefined,
@@ -94,6 +96,7 @@ test('a failing handler answers a generic 500 without internals', async (t) => {
   const a = await buildAdminApp({
     log,
     registry,
+    ...NO_ROLLOUTS,
     notReadyReason: () => undefined,
     fleets: async () => {
       throw new Error('secret internal detail');

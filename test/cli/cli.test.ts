@@ -17,6 +17,7 @@ import { runCli } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 
 function capture(): CliIo & { stdout: string; stderr: string } {
   const io = {
@@ -68,6 +69,7 @@ test('status prints a table per region from a running admin API, and --json the 
   const app = await buildAdminApp({
     log: pino({ level: 'silent' }),
     registry: new Registry(),
+    ...NO_ROLLOUTS,
     notReadyReason: () => undefined,
     fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
     problems: () => ({ problems: [] }),
@@ -118,6 +120,7 @@ test('explain-redirect prints the decision, the rules and every region with its 
   const app = await buildAdminApp({
     log: pino({ level: 'silent' }),
     registry: new Registry(),
+    ...NO_ROLLOUTS,
     notReadyReason: () => undefined,
     fleets: async () => ({ fleets: [] }),
     problems: () => ({ problems: [] }),

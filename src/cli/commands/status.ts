@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
 import { fetchFleets } from '../admin-client.js';
 import type { CliIo } from '../io.js';
 import { parseFlags } from '../flags.js';
+import { watchLoop } from '../watch-loop.js';
 import { renderStatus } from '../status-table.js';
 
 export async function runStatus(args: string[], io: CliIo): Promise<number> {
@@ -23,12 +23,5 @@ export async function runStatus(args: string[], io: CliIo): Promise<number> {
     await show();
     return 0;
   }
-  const stop = new AbortController();
-  void io.untilStopped().then(() => stop.abort());
-  while (!stop.signal.aborted) {
-    if (!values.json) io.out('\x1b[2J\x1b[H');
-    await show().catch((e: unknown) => io.err(e instanceof Error ? e.message : String(e)));
-    await sleep(interval.value, undefined, { signal: stop.signal }).catch(() => undefined);
-  }
-  return 0;
+  return watchLoop(io, { intervalMs: interval.value, clear: !values.json }, show);
 }

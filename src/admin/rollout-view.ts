@@ -1,0 +1,46 @@
+import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import type { ProxyRollout } from '../model/rollout.js';
+import type { RolloutView } from './rollout-schemas.js';
+
+/** The API's view of a rollout: spec essentials and the status the controller keeps. */
+export function rolloutView(r: ProxyRollout): RolloutView {
+  const st = r.status ?? {};
+  return {
+    namespace: r.metadata.namespace ?? DEFAULT_NAMESPACE,
+    name: r.metadata.name,
+    version: r.spec.version,
+    paused: r.spec.paused ?? false,
+    aborted: r.spec.aborted ?? false,
+    ...(st.phase ? { phase: st.phase } : {}),
+    ...(st.message ? { message: st.message } : {}),
+    ...(st.startedAt ? { startedAt: st.startedAt } : {}),
+    ...(st.finishedAt ? { finishedAt: st.finishedAt } : {}),
+    ...(st.currentWave !== undefined ? { currentWave: st.currentWave } : {}),
+    waves: new Set((st.proxies ?? []).map((p) => p.wave)).size,
+    ...(st.sessionsCut !== undefined ? { sessionsCut: st.sessionsCut } : {}),
+    windows: [...(st.windows ?? [])],
+    proxies: (st.proxies ?? []).map((p) => ({
+      name: p.name,
+      region: p.region,
+      wave: p.wave,
+      step: p.step,
+      ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
+      ...(p.outAt ? { outAt: p.outAt } : {}),
+      ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
+      ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
+      ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
+      ...(p.doneAt ? { doneAt: p.doneAt } : {}),
+      ...(p.message ? { message: p.message } : {}),
+    })),
+    notices: (st.notices ?? []).map((n) => ({
+      id: n.id,
+      region: n.region,
+      leadTime: n.leadTime,
+      windowStartAt: n.windowStartAt,
+      dueAt: n.dueAt,
+      ...(n.givenAt ? { givenAt: n.givenAt } : {}),
+      message: n.message,
+      channels: n.channels.map((c) => ({ name: c.name, result: c.result, attempts: c.attempts, at: c.at, ...(c.error ? { error: c.error } : {}) })),
+    })),
+  };
+}

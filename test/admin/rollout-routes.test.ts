@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { FileStore } from '../../src/adapters/file-store/index.js';
+import { buildAdminApp } from '../../src/admin/admin-app.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const ROLLOUT = `# held back until an operator starts it
+apiVersion: meridian.dev/v1alpha1
+kind: ProxyRollout
+metadata:
+  name: upgrade
+spec:
+  version: 17.4.8
+  paused: true
+`;
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-rollout-api-'));
+  await writeFile(join(dir, 'rollout.yaml'), ROLLOUT);
+  const store = new FileStore({ manifestDir: join(dir), stateDir: join(dir, '.state'), log: pino({ level: 'silent' }), clock: new ManualClock(), watchFiles: false });
+  await store.start();
+  const app = await buildAdminApp({
+    log: pino({ level: 'silent' }),
+    registry: new Registry(),
+    notReadyReason: () => undefined,
+    fleets: async () => ({ fleets: [] }),
+    problems: () => ({ problems: [] }),
+    explain: () => undefined,
+    rollouts: () => store.list('ProxyRollout'),
+    getRollout: (ns, name) => store.get('ProxyRollout', ns, name),
+    patchRollout: (ns, name, patch) => store.patchSpec('ProxyRollout', ns, name, patch),
+  });
+  t.after(async () => {
+    await app.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, store, app };
+}
+
+test('start removes spec.paused in the manifest itself, comments kept; the store sees a new generation', async (t) => {
+  const { dir, store, app } = await setup(t);
+  const res = await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/upgrade/start' });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json<{ paused: boolean }>().paused, false);
+  const text = await readFile(join(dir, 'rollout.yaml'), 'utf8');
+  assert.match(text, /^# held back until an operator starts it/);
+  assert.doesNotMatch(text, /paused/);
+  assert.equal((await store.get('ProxyRollout', 'default', 'upgrade'))?.metadata.generation, 2);
+});
+
+test('commands that make no sense now are 409 with the reason; unknown rollouts and verbs are refused', async (t) => {
+  const { app } = await setup(t);
+  const resume = await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/upgrade/resume' });
+  assert.equal(resume.statusCode, 409);
+  assert.equal(resume.json<{ message: string }>().message, 'rollout upgrade has not started; use start');
+  assert.equal((await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/nope/start' })).statusCode, 404);
+  assert.equal((await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/upgrade/explode' })).statusCode, 400);
+  const abort = await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/upgrade/abort' });
+  assert.equal(abort.statusCode, 200);
+  assert.deepEqual([abort.json<{ aborted: boolean; paused: boolean }>().aborted, abort.json<{ paused: boolean }>().paused], [true, false]);
+  const list = await app.inject({ method: 'GET', url: '/api/v1/rollouts' });
+  assert.deepEqual(list.json<{ rollouts: { name: string }[] }>().rollouts.map((r) => r.name), ['upgrade']);
+});
