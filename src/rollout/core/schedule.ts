@@ -14,25 +14,26 @@ export function regionsByWave(d: RolloutDraft): string[][] {
 
 /**
  * Gives every region that still has proxies to take out a maintenance-window occurrence, in
- * wave order: far enough ahead for the longest notice, after every earlier wave's window, and
- * not yet over. A window that closed with work left is replaced by the next one, with fresh
- * notices (users were told a time that has passed).
+ * wave order: far enough ahead for the longest notice, opening no earlier than every earlier
+ * wave's window (a later wave may share a night with an earlier one and waits inside it until
+ * that wave is done), and not yet over. A window that closed with work left is replaced by the
+ * next one, with fresh notices (users were told a time that has passed).
  */
 export function scheduleWindows(d: RolloutDraft): void {
   const maxLeadMs = d.settings.leadTimes[0]?.ms ?? 0;
-  let previousWaveEndMs = 0;
+  let previousWaveStartMs = 0;
   for (const regions of regionsByWave(d)) {
-    let waveEndMs = previousWaveEndMs;
+    let waveStartMs = previousWaveStartMs;
     for (const region of regions) {
       const proxies = d.proxies.filter((p) => p.region === region);
       const current = d.windows.get(region);
       const waiting = proxies.some((p) => WAITING_STEPS.has(p.step));
-      const stale = !current || Date.parse(current.endAt) <= d.now || Date.parse(current.startAt) < previousWaveEndMs;
-      if (waiting && stale) assignWindow(d, region, Math.max(d.now + maxLeadMs, previousWaveEndMs), current !== undefined);
+      const stale = !current || Date.parse(current.endAt) <= d.now || Date.parse(current.startAt) < previousWaveStartMs;
+      if (waiting && stale) assignWindow(d, region, Math.max(d.now + maxLeadMs, previousWaveStartMs), current !== undefined);
       const w = d.windows.get(region);
-      if (w && proxies.some((p) => !END_STEPS.has(p.step))) waveEndMs = Math.max(waveEndMs, Date.parse(w.endAt));
+      if (w && proxies.some((p) => !END_STEPS.has(p.step))) waveStartMs = Math.max(waveStartMs, Date.parse(w.startAt));
     }
-    previousWaveEndMs = waveEndMs;
+    previousWaveStartMs = waveStartMs;
   }
 }
 
