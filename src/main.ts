@@ -28,7 +28,7 @@ import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
 import { createRolloutReconciler } from './rollout/rollout-reconciler.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
-import { WorkQueue } from './runtime/work-queue.js';
+import { WorkQueue, type Timers } from './runtime/work-queue.js';
 import { simOptionsFromFleet, startFleetSim, type FleetSim } from './sim/index.js';
 
 export interface MeridianHandle {
@@ -41,9 +41,25 @@ export interface MeridianHandle {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
+const realTimers: Timers = { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
 
-/** The composition root: builds every adapter from the config and wires them together. */
-export async function startMeridian(config: MeridianConfig, log: Logger, clock: Clock = systemClock): Promise<MeridianHandle> {
+/** The time the controller acts on: windows, deadlines, notices, timestamps, and timers in the same units. */
+export interface Runtime {
+  readonly clock: Clock;
+  readonly timers: Timers;
+}
+
+/** Timers for a clock that runs `factor` times faster than real time. */
+export function compressedTimers(factor: number): Timers {
+  return { setTimeout: (fn, ms) => setTimeout(fn, ms / factor), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+}
+
+/**
+ * The composition root: builds every adapter from the config and wires them together. With the
+ * bundled simulator, the controller runs on the simulator's clock (time-compressed by
+ * --time-factor), so windows, notices and drains of the demo fleet play out at the same pace.
+ */
+export async function startMeridian(config: MeridianConfig, log: Logger, runtime?: Runtime): Promise<MeridianHandle> {
   const stop = new AbortController();
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
@@ -54,7 +70,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
-    const store = new FileStore({ manifestDir: config.manifestDir, stateDir: config.stateDir, log: log.child({ component: 'file-store' }), clock });
+    const store = new FileStore({ manifestDir: config.manifestDir, stateDir: config.stateDir, log: log.child({ component: 'file-store' }), clock: systemClock });
     await store.start();
     closers.push(() => store.close());
     for (const p of store.problems()) log.warn({ source: p.source, line: p.line }, `Manifest refused: ${p.error.message}`);
@@ -75,6 +91,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
         closers.push(() => sim?.close());
       } else log.warn('No valid ProxyFleet to simulate; the simulator is not started');
     }
+    const stopwatch = (): number => performance.now();
+    const { clock, timers } = runtime ?? (sim ? { clock: sim.clock, timers: compressedTimers(config.sim.timeFactor) } : { clock: systemClock, timers: realTimers });
 
     const geo = createGeoIpService({ paths: config.redirect.geoipPaths.length ? config.redirect.geoipPaths : defaultGeoIpPaths(), log: log.child({ component: 'geoip' }) });
     const geoStarted = await geo.start();
@@ -87,7 +105,6 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     const controllerMetrics = registerControllerMetrics(registry, () => store.problems());
     const redirectMetrics = registerRedirectMetrics(registry, () => geo.buildTimestampSeconds());
 
-    const timers = { setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
     const queue = new WorkQueue({ baseBackoffMs: 500, maxBackoffMs: 60_000, timers });
     closers.push(() => queue.shutDown());
     const reconciler = createFleetReconciler({ store, clock, log: log.child({ controller: 'proxyfleet' }), snapshotOf });
@@ -97,7 +114,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.values()]);
     const rolloutQueue = new WorkQueue({ baseBackoffMs: 1_000, maxBackoffMs: 300_000, timers });
     closers.push(() => rolloutQueue.shutDown());
-    const hookDeps = { log: log.child({ component: 'hooks' }), clock, runCommand, readSecret };
+    // Signatures carry wall time: receivers check it against their own clocks.
+    const hookDeps = { log: log.child({ component: 'hooks' }), clock: systemClock, runCommand, readSecret };
     const rolloutReconciler = createRolloutReconciler({
       store,
       clock,
@@ -132,9 +150,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
       rollouts.set(keyString(keyOf(r)), r);
       rolloutQueue.add(keyOf(r));
     }
-    const controllerDone = runController({ reconciler, queue, clock, log, onPass: controllerMetrics.onPass }, stop.signal);
+    const controllerDone = runController({ reconciler, queue, clock, stopwatch, log, onPass: controllerMetrics.onPass }, stop.signal);
     closers.push(() => controllerDone);
-    const rolloutControllerDone = runController({ reconciler: rolloutReconciler, queue: rolloutQueue, clock, log, onPass: controllerMetrics.onPass }, stop.signal);
+    const rolloutControllerDone = runController({ reconciler: rolloutReconciler, queue: rolloutQueue, clock, stopwatch, log, onPass: controllerMetrics.onPass }, stop.signal);
     closers.push(() => rolloutControllerDone);
 
     const client = createDiagnosticClient({ timeoutMs: config.observe.timeoutMs, maxBodyBytes: config.observe.maxBodyBytes, log: log.child({ component: 'diagnostic-client' }) });
@@ -160,7 +178,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, clock: 
     const observing = runObserverLoop({
       observer,
       intervalMs: config.observe.intervalMs,
-      clock,
+      // The loop paces itself in real time, whatever clock the controller acts on.
+      clock: { now: stopwatch },
       signal: stop.signal,
       sleep: (ms, signal) => sleep(ms, undefined, { signal }),
       getFleet: () => current && { spec: current.spec, fleet: { name: current.metadata.name, namespace: keyOf(current).namespace, generation: current.metadata.generation ?? 0 } },

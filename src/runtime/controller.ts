@@ -7,7 +7,10 @@ import type { WorkQueue } from './work-queue.js';
 export interface ControllerDeps {
   readonly reconciler: Reconciler;
   readonly queue: WorkQueue;
+  /** The controller's time: requeue delays are in its units. */
   readonly clock: Clock;
+  /** Monotonic ms for pass durations (performance.now); default the clock. */
+  readonly stopwatch?: () => number;
   readonly log: Logger;
   readonly onPass?: (kind: string, result: 'success' | 'error', seconds: number) => void;
 }
@@ -25,17 +28,18 @@ export async function runController(deps: ControllerDeps, signal: AbortSignal): 
   }
 
   async function reconcileOne(d: ControllerDeps, key: ResourceKey, s: AbortSignal): Promise<void> {
-    const started = clock.now();
+    const watch = d.stopwatch ?? (() => clock.now());
+    const started = watch();
     const klog = log.child({ kind: key.kind, namespace: key.namespace, name: key.name });
     try {
       const result = await reconciler.reconcile(key, s);
       queue.forget(key);
       if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs, clock.now());
-      d.onPass?.(key.kind, 'success', (clock.now() - started) / 1000);
+      d.onPass?.(key.kind, 'success', (watch() - started) / 1000);
     } catch (e) {
       const delay = queue.addRateLimited(key, clock.now());
       klog.error({ err: e, retryInMs: delay }, `Reconcile of ${key.kind} failed`);
-      d.onPass?.(key.kind, 'error', (clock.now() - started) / 1000);
+      d.onPass?.(key.kind, 'error', (watch() - started) / 1000);
     }
   }
 }

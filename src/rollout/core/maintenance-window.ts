@@ -10,30 +10,38 @@ export interface WindowOccurrence {
 const DAY_MS = 86_400_000;
 
 /**
- * The first stretch of a maintenance window at or after `earliestMs`: an occurrence already
- * open then counts from `earliestMs` on. Occurrences are laid out in the region's own time
- * zone, so 02:00 stays 02:00 local across daylight-saving changes.
+ * The first stretch of maintenance window at or after `earliestMs`: an occurrence already open
+ * then counts from `earliestMs` on, and occurrences that touch or overlap (every day 00:00 for
+ * 24h) are one window. Occurrences are laid out in the region's own time zone, so 02:00 stays
+ * 02:00 local across daylight-saving changes.
  */
 export function nextWindow(windows: readonly MaintenanceWindow[], timeZone: string, earliestMs: number): WindowOccurrence | undefined {
-  let best: WindowOccurrence | undefined;
-  for (const w of windows) {
-    const duration = parseDuration(w.duration);
-    if (!duration.ok || duration.value <= 0) continue;
-    const [hour, minute] = w.start.split(':').map(Number) as [number, number];
-    // Start early enough to catch an occurrence that began before earliestMs and is still open.
-    const lookBackDays = Math.ceil(duration.value / DAY_MS) + 1;
-    for (let i = -lookBackDays; i <= 8; i++) {
-      const d = new Date(earliestMs + i * DAY_MS);
-      const weekday = WEEKDAYS[(d.getUTCDay() + 6) % 7];
-      if (weekday === undefined || !w.days.includes(weekday)) continue;
-      const startAt = zonedInstant(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), hour, minute, timeZone);
-      const endAt = startAt + duration.value;
-      if (endAt <= earliestMs) continue;
-      const occurrence = { startAt: Math.max(startAt, earliestMs), endAt };
-      if (!best || occurrence.startAt < best.startAt || (occurrence.startAt === best.startAt && occurrence.endAt > best.endAt)) best = occurrence;
-    }
+  const occurrences = windows.flatMap((w) => occurrencesAround(w, timeZone, earliestMs)).sort((a, b) => a.startAt - b.startAt);
+  let best: { startAt: number; endAt: number } | undefined;
+  for (const o of occurrences) {
+    if (best && o.startAt <= best.endAt) best.endAt = Math.max(best.endAt, o.endAt);
+    else if (best) break;
+    else if (o.endAt > earliestMs) best = { startAt: Math.max(o.startAt, earliestMs), endAt: o.endAt };
   }
   return best;
+}
+
+/** A window's occurrences from a little before `earliestMs` to eight days after it. */
+function occurrencesAround(w: MaintenanceWindow, timeZone: string, earliestMs: number): WindowOccurrence[] {
+  const duration = parseDuration(w.duration);
+  if (!duration.ok || duration.value <= 0) return [];
+  const [hour, minute] = w.start.split(':').map(Number) as [number, number];
+  // Start early enough to catch an occurrence that began before earliestMs and is still open.
+  const lookBackDays = Math.ceil(duration.value / DAY_MS) + 1;
+  const out: WindowOccurrence[] = [];
+  for (let i = -lookBackDays; i <= 8; i++) {
+    const d = new Date(earliestMs + i * DAY_MS);
+    const weekday = WEEKDAYS[(d.getUTCDay() + 6) % 7];
+    if (weekday === undefined || !w.days.includes(weekday)) continue;
+    const startAt = zonedInstant(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), hour, minute, timeZone);
+    out.push({ startAt, endAt: startAt + duration.value });
+  }
+  return out;
 }
 
 export function isInside(w: WindowOccurrence, atMs: number): boolean {
