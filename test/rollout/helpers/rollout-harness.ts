@@ -59,7 +59,12 @@ const LIMIT_MS = 45 * 86_400_000;
  * a RolloutWorld, checking the invariants at every status write. `crash` kills the "process" at
  * one write (before or after it lands); a fresh reconciler then resumes from the store.
  */
-export async function runScenario(s: Scenario, crash?: { at: number; afterWrite: boolean }): Promise<RunResult> {
+export interface Intervention {
+  /** Called after every pass with the stored status; may patch the spec (an operator's command). */
+  readonly afterPass: (status: ProxyRolloutStatus, store: MemoryStore) => Promise<void>;
+}
+
+export async function runScenario(s: Scenario, crash?: { at: number; afterWrite: boolean }, intervention?: Intervention): Promise<RunResult> {
   const clock = new ManualClock(s.startAt);
   const world = new RolloutWorld(s.fleet, clock, s.sessions, s.world);
   for (const name of s.unhealthy ?? []) world.setHealthy(name, false);
@@ -94,6 +99,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       continue;
     }
     const status = (await store.get('ProxyRollout', 'default', 'upgrade'))?.status ?? {};
+    await intervention?.afterPass(status, store);
     if (status.phase === 'Completed' || status.phase === 'Failed' || status.phase === 'Aborted' || status.phase === 'Invalid') {
       checkEnd(s, world, status);
       return { status, world, writes: store.writes, passes, crashes, clock };

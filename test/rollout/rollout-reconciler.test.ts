@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProxyFleetSpec } from '../../src/model/fleet.js';
+import type { ProxyRolloutSpec, ProxyRolloutStatus } from '../../src/model/rollout.js';
+import { fleetSpec } from '../helpers/fleet-fixture.js';
+import { runScenario, type Scenario } from './helpers/rollout-harness.js';
+
+const windows = [{ days: ['Sat', 'Sun'] as ('Sat' | 'Sun')[], start: '02:00', duration: '4h' }];
+const hook = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
+const THURSDAY = Date.UTC(2026, 0, 1);
+
+function fleet(): ProxyFleetSpec {
+  const base = fleetSpec();
+  return {
+    ...base,
+    regions: base.regions.map((r) => ({ ...r, maintenanceWindows: windows })),
+    proxies: [...base.proxies, { name: 'london-2', region: 'london', publicUrl: 'https://london-2.example.com', diagnosticUrl: 'http://127.0.0.1:4', version: '17.4.2' }].map((p) => ({ ...p, upgrade: hook })),
+  };
+}
+
+function scenario(rollout: Partial<ProxyRolloutSpec>, extra: Partial<Scenario> = {}): Scenario {
+  return { fleet: fleet(), rollout: { version: '17.4.8', drain: { deadline: '30m' }, ...rollout }, startAt: THURSDAY, sessions: () => 50, ...extra };
+}
+
+const steps = (st: ProxyRolloutStatus) => Object.fromEntries((st.proxies ?? []).map((p) => [p.name, p.step]));
+const condition = (st: ProxyRolloutStatus, type: string) => st.conditions?.find((c) => c.type === type);
+
+test('a spec that does not fit the fleet is Invalid with the field named, and nothing is touched', async () => {
+  const r = await runScenario(scenario({ selector: { regions: ['tokyo'], proxies: ['london-1'] } }));
+  assert.equal(r.status.phase, 'Invalid');
+  assert.equal(condition(r.status, 'Ready')?.reason, 'InvalidSpec');
+  assert.equal(r.status.message, 'spec.selector.proxies[0]: proxy "london-1" is in region "london", which spec.selector.regions leaves out: the selectors contradict each other');
+  assert.equal(r.world.hooks.length + r.world.notices.length, 0);
+});
+
+test('a single-proxy region is refused unless the spec accepts the outage', async () => {
+  const lonely = { ...fleet(), proxies: fleet().proxies.filter((p) => p.name !== 'london-2') };
+  const refused = await runScenario(scenario({}, { fleet: lonely }));
+  assert.match(refused.status.message ?? '', /region "london" has 1 proxy in rotation/);
+  const accepted = await runScenario(scenario({ allowRegionOutage: true }, { fleet: lonely }));
+  assert.equal(accepted.status.phase, 'Completed', accepted.status.message);
+});
+
+test('a held-back rollout waits for start; pause stops new removals while the proxy out finishes', async () => {
+  let started = false;
+  let pausedMidRun = false;
+  const r = await runScenario(scenario({ paused: true }), undefined, {
+    async afterPass(st, store) {
+      if (!st.startedAt && st.phase === 'Pending' && !started) {
+        assert.equal(st.message, 'Not started: run `meridian rollout start`');
+        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: null });
+        started = true;
+        return;
+      }
+      if (started && !pausedMidRun && st.proxies?.some((p) => p.step === 'Draining')) {
+        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: true });
+        pausedMidRun = true;
+        return;
+      }
+      if (pausedMidRun && st.phase === 'Paused') {
+        // Paused: only the proxy already out may move; then nothing until resume.
+        const out = (st.proxies ?? []).filter((p) => p.outAt).length;
+        assert.equal(out, 1);
+        if (st.proxies?.some((p) => p.step === 'Done')) await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: null });
+      }
+    },
+  });
+  assert.equal(r.status.phase, 'Completed', r.status.message);
+});
+
+test('abort puts every taken-out proxy back in rotation on its current version and skips the rest', async () => {
+  let aborted = false;
+  const r = await runScenario(scenario({}), undefined, {
+    async afterPass(st, store) {
+      if (!aborted && st.proxies?.some((p) => p.step === 'Draining')) {
+        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { aborted: true });
+        aborted = true;
+      }
+    },
+  });
+  assert.equal(r.status.phase, 'Aborted');
+  assert.deepEqual(steps(r.status), { 'tokyo-1': 'Skipped', 'tokyo-2': 'Skipped', 'london-1': 'Skipped', 'london-2': 'Skipped' });
+  for (const p of r.world.proxies.values()) assert.deepEqual([p.name, p.version, p.inLoadBalancer], [p.name, '17.4.2', true]);
+  assert.match(r.status.proxies?.[0]?.message ?? '', /^Aborted: back in rotation on 17\.4\.2/);
+});
+
+test('a version that never becomes ready: with rollback the proxy returns to its old version and the rollout halts', async () => {
+  const r = await runScenario(scenario({ failurePolicy: 'rollback', verify: { consecutiveScrapes: 2, timeout: '5m' } }, { world: { badVersions: ['17.4.8'] } }));
+  assert.equal(r.status.phase, 'Failed');
+  assert.deepEqual(steps(r.status), { 'tokyo-1': 'Failed', 'tokyo-2': 'Noticed', 'london-1': 'Pending', 'london-2': 'Pending' });
+  assert.match(r.status.proxies?.[0]?.message ?? '', /not verified within 300s.*; rolled back to 17\.4\.2$/);
+  const tokyo1 = r.world.proxies.get('tokyo-1');
+  assert.deepEqual([tokyo1?.version, tokyo1?.inLoadBalancer, tokyo1?.restarts], ['17.4.2', true, 2]);
+  assert.match(r.status.message ?? '', /^Halted: tokyo-1: /);
+});
+
+test('with halt the failed proxy stays on the new version, back in rotation, and nothing else moves', async () => {
+  const r = await runScenario(scenario({ verify: { consecutiveScrapes: 2, timeout: '5m' } }, { world: { badVersions: ['17.4.8'] } }));
+  assert.equal(r.status.phase, 'Failed');
+  assert.deepEqual([r.world.proxies.get('tokyo-1')?.version, r.world.proxies.get('tokyo-1')?.restarts], ['17.4.8', 1]);
+  assert.equal(r.world.hooks.filter((h) => h.req.action === 'upgrade').length, 1);
+});
+
+test('a notice channel that keeps failing blocks removal (default) until it works; with warn the rollout goes on', async () => {
+  const channels = [{ name: 'ops', type: 'slack' as const, url: 'https://hooks.slack.example/x' }];
+  const blocked = await runScenario(scenario({ notice: { channels } }, { world: { channelFailures: { ops: 2 } } }));
+  assert.equal(blocked.status.phase, 'Completed');
+  const first = blocked.status.notices?.[0];
+  assert.equal(first?.failedRounds, 2);
+  assert.equal(first?.channels[0]?.result, 'sent');
+  const warned = await runScenario(scenario({ notice: { channels, onFailure: 'warn' } }, { world: { channelFailures: { ops: 100 } } }));
+  assert.equal(warned.status.phase, 'Completed');
+  assert.ok(warned.status.notices?.every((n) => n.givenAt && n.channels[0]?.result === 'failed'));
+  assert.equal(warned.world.notices.length, 0);
+});
+
+test('changing the target after the start stops progress with a PlanChanged condition', async () => {
+  let edited = false;
+  const r = await runScenario(scenario({}), undefined, {
+    async afterPass(st, store) {
+      if (!edited && st.startedAt) {
+        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { version: '17.5.0' });
+        edited = true;
+      } else if (edited && condition(st, 'Ready')?.reason === 'PlanChanged') await store.patchSpec('ProxyRollout', 'default', 'upgrade', { aborted: true });
+    },
+  });
+  assert.equal(r.status.phase, 'Aborted');
+  assert.equal(r.world.hooks.length, 0);
+});
