@@ -1,6 +1,7 @@
 import { runCrds } from './commands/crds.js';
 import { runExplainRedirect } from './commands/explain-redirect.js';
 import { runOidc } from './commands/oidc.js';
+import { runRollout } from './commands/rollout.js';
 import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
 import { runStatus } from './commands/status.js';
@@ -17,11 +18,14 @@ Usage:
   meridian explain-redirect IP [--region NAME] [--json] [--server URL]
   meridian validate DIR
   meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
+  meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]
+  meridian rollout start|pause|resume|abort NAME [-n NAMESPACE] [--server URL | --manifests DIR]
+  meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
   meridian crds --out DIR
 `;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, 'explain-redirect': runExplainRedirect };
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, 'explain-redirect': runExplainRedirect };
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

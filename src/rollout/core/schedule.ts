@@ -1,7 +1,8 @@
-import type { ProxyStep } from '../../model/rollout.js';
+import type { ProxyRolloutProxyStatus, ProxyStep } from '../../model/rollout.js';
 import { nextWindow } from './maintenance-window.js';
 import { renderNotice } from './notice-text.js';
-import { claimAction, iso, wakeAt, waitingForRetry, type RolloutDraft } from './rollout-draft.js';
+import { claimAction, iso, sameVersion, wakeAt, waitingForRetry, type RolloutDraft } from './rollout-draft.js';
+import type { RolloutSettings } from './rollout-settings.js';
 import { noticeId } from './rollout-ids.js';
 
 export const END_STEPS: ReadonlySet<ProxyStep> = new Set(['Done', 'Failed', 'Skipped']);
@@ -9,7 +10,30 @@ const WAITING_STEPS: ReadonlySet<ProxyStep> = new Set(['Pending', 'Noticed']);
 
 /** Regions of each wave, in the order their proxies appear. */
 export function regionsByWave(d: RolloutDraft): string[][] {
-  return d.settings.waves.map((names) => [...new Set(d.proxies.filter((p) => names.includes(p.name)).map((p) => p.region))]);
+  const waves = d.settings.waves.map(() => new Set<string>());
+  for (const p of d.proxies) waves[p.wave]?.add(p.region);
+  return waves.map((w) => [...w]);
+}
+
+/** The first wave with a proxy that is not finished (every earlier wave is complete); the wave count when all are. */
+export function currentWave(proxies: readonly Pick<ProxyRolloutProxyStatus, 'wave' | 'step'>[], waveCount: number): number {
+  let first = waveCount;
+  for (const p of proxies) if (!END_STEPS.has(p.step)) first = Math.min(first, p.wave);
+  return first;
+}
+
+/** Every target as a rollout starts it: Pending, or Skipped when it already runs the version. */
+export function initialProxies(s: RolloutSettings, runningVersion: (name: string) => string | undefined): ProxyRolloutProxyStatus[] {
+  return s.waves.flatMap((names, wave) =>
+    names.map((name) => {
+      const spec = s.targets.find((p) => p.name === name);
+      const running = runningVersion(name) ?? spec?.version ?? '';
+      const region = spec?.region ?? '';
+      return sameVersion(running, s.version)
+        ? { name, region, wave, step: 'Skipped' as const, fromVersion: running, message: `Already runs ${s.version}` }
+        : { name, region, wave, step: 'Pending' as const, fromVersion: running };
+    }),
+  );
 }
 
 /**

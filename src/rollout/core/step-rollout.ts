@@ -8,7 +8,7 @@ import { applyOutcome } from './apply-outcome.js';
 import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
 import { iso, newDraft, sameVersion, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
 import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
-import { END_STEPS, giveDueNotices, regionsByWave, scheduleWindows } from './schedule.js';
+import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 
 export interface RolloutContext {
@@ -66,7 +66,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
     if (!ctx.spec.paused && !halted && !planChanged) {
       scheduleWindows(d);
       giveDueNotices(d);
-      const wave = currentWave(d);
+      const wave = currentWave(d.proxies, d.settings.waves.length);
       for (const region of regionsByWave(d)[wave] ?? []) takeOut(d, region);
       // A proxy just taken out may start draining (or call its hook) in this same pass.
       for (const p of d.proxies) if (heldOut(p) && p.outAt === iso(d.now)) advanceProxy(d, p);
@@ -76,16 +76,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
 }
 
 function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
-  const proxies = s.waves.flatMap((names, wave) =>
-    names.map((name) => {
-      const spec = s.targets.find((p) => p.name === name);
-      const running = ctx.observations.get(name)?.metrics?.version ?? spec?.version ?? '';
-      const region = spec?.region ?? '';
-      return sameVersion(running, s.version)
-        ? { name, region, wave, step: 'Skipped' as const, fromVersion: running, message: `Already runs ${s.version}` }
-        : { name, region, wave, step: 'Pending' as const, fromVersion: running };
-    }),
-  );
+  const proxies = initialProxies(s, (name) => ctx.observations.get(name)?.metrics?.version);
   return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), proxies, windows: [], notices: [] };
 }
 
@@ -97,12 +88,6 @@ function abort(d: RolloutDraft): void {
     } else if (p.returning) advanceProxy(d, p);
     else if (heldOut(p)) returnToRotation(d, p, 'Skipped', `Aborted: back in rotation on ${d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? 'its current version'}`);
   }
-}
-
-/** The first wave with a proxy that is not finished; every earlier wave is complete. */
-function currentWave(d: RolloutDraft): number {
-  const i = d.settings.waves.findIndex((names) => d.proxies.some((p) => names.includes(p.name) && !END_STEPS.has(p.step)));
-  return i < 0 ? d.settings.waves.length : i;
 }
 
 /**
@@ -127,7 +112,7 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
   const held = d.proxies.filter(heldOut);
   const failed = d.proxies.filter((p) => p.step === 'Failed' || p.returning === 'Failed' || p.step === 'RollingBack');
   const done = d.proxies.filter((p) => p.step === 'Done' || p.step === 'Skipped').length;
-  const wave = currentWave(d);
+  const wave = currentWave(d.proxies, d.settings.waves.length);
   let phase: RolloutPhase = 'Progressing';
   let message = `Wave ${Math.min(wave + 1, d.settings.waves.length)}/${d.settings.waves.length}: ${done}/${d.proxies.length} done, ${held.length} out of rotation`;
   if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', `Aborted with ${done} of ${d.proxies.length} done`];

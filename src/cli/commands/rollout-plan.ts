@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { formatProblem, loadManifestDir, parseManifestText } from '../../adapters/file-store/index.js';
+import { DEFAULTS } from '../../config.js';
+import { parseDuration } from '../../model/duration.js';
+import type { ProxyFleet } from '../../model/fleet.js';
+import { DEFAULT_NAMESPACE } from '../../model/resource.js';
+import type { ProxyRollout } from '../../model/rollout.js';
+import { planRolloutChecked } from '../../rollout/core/plan-rollout.js';
+import { fetchFleets } from '../admin-client.js';
+import { parseFlags } from '../flags.js';
+import type { CliIo } from '../io.js';
+import { formatPlanErrors, formatRolloutPlan } from '../rollout-plan-text.js';
+
+/**
+ * `meridian rollout plan FILE`: the timeline of a rollout before anything happens. The fleet
+ * comes from the manifests; session counts from a running controller when --server is given.
+ */
+export async function runRolloutPlan(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      manifests: { type: 'string', default: DEFAULTS.manifestDir },
+      server: { type: 'string' },
+      at: { type: 'string' },
+      'scrape-interval': { type: 'string', default: DEFAULTS.observeInterval },
+      json: { type: 'boolean', default: false },
+    },
+    true,
+  );
+  const [file, ...extra] = positionals;
+  if (!file || extra.length) throw new Error('usage: meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]');
+  const now = values.at === undefined ? Date.now() : Date.parse(values.at);
+  if (Number.isNaN(now)) throw new Error(`--at: "${values.at ?? ''}" is not a time (use ISO 8601, e.g. 2026-11-27T09:00:00Z)`);
+  const scrape = parseDuration(values['scrape-interval']);
+  if (!scrape.ok) throw new Error(`--scrape-interval: ${scrape.error}`);
+
+  const parsed = parseManifestText(await readFile(file, 'utf8'), file);
+  for (const p of parsed.problems) io.err(formatProblem(p));
+  const rollout = parsed.accepted.map((d) => d.resource).find((r): r is ProxyRollout => r.kind === 'ProxyRollout');
+  if (!rollout) {
+    io.err(`${file}: no valid ProxyRollout`);
+    return 1;
+  }
+  const namespace = rollout.metadata.namespace ?? DEFAULT_NAMESPACE;
+  const loaded = await loadManifestDir(values.manifests);
+  const fleets = loaded.resources.map((d) => d.resource).filter((r): r is ProxyFleet => r.kind === 'ProxyFleet' && (r.metadata.namespace ?? DEFAULT_NAMESPACE) === namespace);
+  const fleet = rollout.spec.fleet ? fleets.find((f) => f.metadata.name === rollout.spec.fleet) : fleets.length === 1 ? fleets[0] : undefined;
+  if (!fleet) {
+    for (const p of loaded.problems) io.err(formatProblem(p));
+    io.err(`${values.manifests}: ${rollout.spec.fleet ? `no valid ProxyFleet "${rollout.spec.fleet}"` : `needs exactly one ProxyFleet in namespace ${namespace} (found ${fleets.length}); name one in spec.fleet`}`);
+    return 1;
+  }
+
+  const sessions = new Map<string, number>();
+  if (values.server) {
+    const observed = (await fetchFleets(values.server)).fleets.find((f) => f.name === fleet.metadata.name && f.namespace === namespace);
+    for (const p of observed?.regions.flatMap((r) => r.proxies) ?? []) if (p.lastSuccessAt) sessions.set(p.name, p.sessionsTotal);
+  }
+  const plan = planRolloutChecked({ rollout: `${namespace}/${rollout.metadata.name}`, spec: rollout.spec, fleet: fleet.spec, sessions, now, scrapeIntervalMs: scrape.value });
+  if (!plan.ok) {
+    io.err(formatPlanErrors(file, plan.error));
+    return 1;
+  }
+  io.out(values.json ? JSON.stringify(plan.value, null, 2) : formatRolloutPlan(plan.value));
+  return 0;
+}
