@@ -32,7 +32,7 @@ test('a valid fleet loads with generation 1 and the identity the store assigns',
   assert.deepEqual([saved.generation, saved.uid], [1, fleet.metadata.uid]);
 });
 
-test('get and list hand out frozen copies: a caller cannot change what the store holds', async (t) => {
+test('get and list hand out frozen objects (shared, as an informer cache does): a caller cannot change what the store holds', async (t) => {
   const dirs = await tempDirs(t);
   await put(dirs.manifestDir, 'fleet.yaml', VALID_FLEET);
   const { store } = await startStore(t, dirs);
@@ -47,7 +47,7 @@ test('get and list hand out frozen copies: a caller cannot change what the store
   assert.ok(status);
   assert.throws(() => Object.assign(status, { phase: 'Degraded' }), TypeError);
   const [listed] = await store.list('ProxyFleet');
-  assert.notEqual(listed, fleet);
+  assert.ok(Object.isFrozen(listed));
   assert.equal(listed?.spec.proxies[0]?.region, 'tokyo');
   assert.equal(listed?.metadata.generation, 1);
   assert.equal(listed?.status?.phase, 'Healthy');

@@ -108,6 +108,7 @@ export class FileStore implements Store {
   #manifestProblems: readonly ManifestProblem[] = [];
   #stateProblems: readonly ManifestProblem[] = [];
   readonly #watchers = new Set<(key: ResourceKey) => void>();
+  readonly #frozen = new WeakMap<ObjectRecord, AnyResource>();
   /** Records changed in memory whose write failed; retried on every scan. */
   readonly #unpersisted = new Set<string>();
   /** Scans and status writes run one at a time, so no write overtakes another. */
@@ -219,7 +220,11 @@ export class FileStore implements Store {
 
   #visible(e: Entry): AnyResource | undefined {
     const m = e.record.manifest;
-    return e.record.inForce && m ? toResource(e.key, e.record, m) : undefined;
+    if (!e.record.inForce || !m) return undefined;
+    // Records are replaced, never changed, so one frozen copy per record serves every reader.
+    let r = this.#frozen.get(e.record);
+    if (!r) this.#frozen.set(e.record, (r = toResource(e.key, e.record, m)));
+    return r;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
