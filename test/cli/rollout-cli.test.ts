@@ -56,3 +56,16 @@ test('offline, start and abort edit the rollout manifest; a command that makes n
   assert.match(await readFile(file, 'utf8'), /aborted: true/);
   assert.equal(await runCli(['rollout', 'explode', 'x'], capture()), 2);
 });
+
+test('validate checks each rollout against the fleet beside it, and says when there is none', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-validate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await copyFile('examples/fleet/fleet.yaml', join(dir, 'fleet.yaml'));
+  await writeFile(join(dir, 'rollout.yaml'), (await readFile('examples/rollouts/follow-the-sun.yaml', 'utf8')).replace('regions: [london]', 'regions: [london, paris]'));
+  const io = capture();
+  assert.equal(await runCli(['validate', dir], io), 1);
+  assert.match(io.stderr, /rollout\.yaml:\d+:\d+: spec\.waves\[1\]\.regions\[1\]: region "paris" is not in the fleet/);
+  const alone = capture();
+  assert.equal(await runCli(['validate', 'examples/rollouts'], alone), 0);
+  assert.match(alone.stdout, /ProxyRollout follow-the-sun not checked against a fleet \(no ProxyFleet "demo" here\)/);
+});

@@ -107,10 +107,22 @@ test('a rollout upgrades 12 simulated proxies in 6 regions, telling users first 
   cleanups.push(() => meridian.close());
 
   const view = async (): Promise<RolloutView> => (await fetch(new URL('/api/v1/rollouts/default/to-17-5', meridian.adminUrl))).json() as Promise<RolloutView>;
+  // While it runs, the login redirect must never send anyone to a proxy the rollout holds out
+  // (allowing the moment between the status write and the routing rebuild: one simulated minute).
+  const redirectedWhileHeld: string[] = [];
+  let heldSamples = 0;
   const done = await waitFor('the rollout to finish', async () => {
     const v = await view();
+    for (const p of v.proxies) {
+      if (!['OutOfRotation', 'Draining', 'Upgrading', 'Verifying'].includes(p.step) || !p.outAt || sim.clock.now() - Date.parse(p.outAt) < 60_000) continue;
+      const nearest = (await (await fetch(new URL(`/nearest?region=${p.region}`, meridian.loginUrl))).json()) as { proxy?: string };
+      heldSamples++;
+      if (nearest.proxy === p.name && (await view()).proxies.find((x) => x.name === p.name)?.step === p.step) redirectedWhileHeld.push(`${p.name} (${p.step})`);
+    }
     return v.phase === 'Completed' || v.phase === 'Failed' ? v : undefined;
-  }, 100_000, 200);
+  }, 100_000, 100);
+  assert.ok(heldSamples > 0, 'the redirect was sampled while proxies were held out');
+  assert.deepEqual(redirectedWhileHeld, []);
 
   assert.equal(done.phase, 'Completed', done.message);
   assert.deepEqual(new Set(done.proxies.map((p) => p.step)), new Set(['Done']));
