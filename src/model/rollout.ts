@@ -202,6 +202,9 @@ export interface ProxyRolloutStatus {
   readonly finishedAt?: string;
   /** version, selection and waves the proxies were planned with; an edit of these after the start is refused. */
   readonly planHash?: string;
+  /** The target the rollout started with: proxies already on their way finish on it, whatever the spec says now. */
+  readonly version?: string;
+  readonly image?: string;
   readonly currentWave?: number;
   readonly windows?: readonly RegionWindowStatus[];
   readonly notices?: readonly ProxyRolloutNoticeStatus[];

@@ -14,7 +14,7 @@ export function noticePayload(rollout: ProxyRollout, name: string, noticeId: str
     rollout: name,
     region: n.region,
     proxies: (st?.proxies ?? []).filter((p) => p.region === n.region && (p.step === 'Pending' || p.step === 'Noticed')).map((p) => p.name),
-    version: rollout.spec.version,
+    version: rollout.status?.version ?? rollout.spec.version,
     leadTime: n.leadTime,
     windowStartAt: w.startAt,
     windowEndAt: w.endAt,
@@ -28,5 +28,6 @@ export function noticePayload(rollout: ProxyRollout, name: string, noticeId: str
 export function hookRequest(rollout: ProxyRollout, name: string, fleet: ProxyFleetSpec, a: Extract<RolloutAction, { kind: 'hook' }>): HookRequest | undefined {
   const proxy = fleet.proxies.find((p) => p.name === a.proxy);
   if (!proxy) return undefined;
-  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(rollout.spec.image ? { image: rollout.spec.image } : {}) };
+  const image = rollout.status?.image ?? rollout.spec.image;
+  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(image ? { image } : {}) };
 }

@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProxyFleetSpec } from '../../src/model/fleet.js';
 import type { ProxyRolloutSpec, ProxyRolloutStatus } from '../../src/model/rollout.js';
-import { fleetSpec } from '../helpers/fleet-fixture.js';
+import pino from 'pino';
+import { API_VERSION } from '../../src/model/resource.js';
+import { createRolloutReconciler } from '../../src/rollout/rollout-reconciler.js';
+import { fleet as fleetResource, fleetSpec } from '../helpers/fleet-fixture.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { MemoryStore } from '../helpers/memory-store.js';
+import { RolloutWorld } from './helpers/rollout-world.js';
 import { runScenario, type Scenario } from './helpers/rollout-harness.js';
 
 const windows = [{ days: ['Sat', 'Sun'] as ('Sat' | 'Sun')[], start: '02:00', duration: '4h' }];
@@ -114,16 +120,33 @@ test('a notice channel that keeps failing blocks removal (default) until it work
   assert.equal(warned.world.notices.length, 0);
 });
 
-test('changing the target after the start stops progress with a PlanChanged condition', async () => {
+test('changing the target after the start stops new work with PlanChanged; the proxy on its way finishes on the old target', async () => {
   let edited = false;
   const r = await runScenario(scenario({}), undefined, {
     async afterPass(st, store) {
-      if (!edited && st.startedAt) {
+      if (!edited && st.proxies?.some((p) => p.step === 'Draining')) {
         await store.patchSpec('ProxyRollout', 'default', 'upgrade', { version: '17.5.0' });
         edited = true;
-      } else if (edited && condition(st, 'Ready')?.reason === 'PlanChanged') await store.patchSpec('ProxyRollout', 'default', 'upgrade', { aborted: true });
+      } else if (edited && condition(st, 'Ready')?.reason === 'PlanChanged' && st.proxies?.some((p) => p.step === 'Done'))
+        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { aborted: true });
     },
   });
   assert.equal(r.status.phase, 'Aborted');
-  assert.equal(r.world.hooks.length, 0);
+  assert.deepEqual(steps(r.status), { 'tokyo-1': 'Done', 'tokyo-2': 'Skipped', 'london-1': 'Skipped', 'london-2': 'Skipped' });
+  assert.deepEqual([r.world.proxies.get('tokyo-1')?.version, r.world.proxies.get('tokyo-2')?.version], ['17.4.8', '17.4.2']);
+});
+
+test('a rollout aborted before it starts is Aborted once, and later passes write nothing', async () => {
+  const store = new MemoryStore();
+  const clock = new ManualClock(THURSDAY);
+  store.put(fleetResource(fleet()));
+  store.put({ apiVersion: API_VERSION, kind: 'ProxyRollout', metadata: { name: 'upgrade', namespace: 'default', generation: 1 }, spec: { version: '17.4.8', aborted: true } });
+  const world = new RolloutWorld(fleet(), clock, () => 0);
+  const reconciler = createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook });
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await reconciler.reconcile({ kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' }, new AbortController().signal), {});
+    clock.advance(60_000);
+  }
+  assert.equal((await store.get('ProxyRollout', 'default', 'upgrade'))?.status?.phase, 'Aborted');
+  assert.equal(store.statusWrites, 1);
 });

@@ -3,7 +3,7 @@ import type { ProxyRolloutStatus, RolloutAction } from '../../model/rollout.js';
 import { assertNever, type Result } from '../../model/result.js';
 import { failProxy, finish, moveTo, returnToRotation } from './proxy-progress.js';
 import { iso, newDraft, retryDelayMs, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
-import { resolveSettings } from './rollout-settings.js';
+import { settingsFor } from './rollout-settings.js';
 import type { RolloutContext } from './step-rollout.js';
 
 export type ActionOutcome =
@@ -20,7 +20,7 @@ export const MAX_HOOK_ROUNDS = 3;
 export function applyOutcome(ctx: RolloutContext, action: RolloutAction, outcome: ActionOutcome): { status: ProxyRolloutStatus; events: readonly RolloutEvent[] } {
   const { inFlight: _, ...status } = ctx.status;
   if (!status.startedAt) return { status, events: [] };
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings: resolveSettings(ctx.spec, ctx.fleet), fleet: ctx.fleet, observations: ctx.observations }, { ...status, startedAt: status.startedAt });
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings: settingsFor(ctx.spec, ctx.fleet, status), fleet: ctx.fleet, observations: ctx.observations }, { ...status, startedAt: status.startedAt });
   if (action.kind === 'notify' && outcome.kind === 'notify') applyNotice(d, action.noticeId, outcome.results);
   else if (action.kind === 'hook' && outcome.kind === 'hook') applyHook(d, action, outcome.result);
   return { status: { ...status, notices: d.notices, proxies: d.proxies }, events: d.events };

@@ -1,6 +1,6 @@
 import { parseDuration } from '../../model/duration.js';
 import type { MaintenanceWindow, Proxy, ProxyFleetSpec } from '../../model/fleet.js';
-import type { NoticeSeverity, ProxyRolloutSpec } from '../../model/rollout.js';
+import type { NoticeSeverity, ProxyRolloutSpec, ProxyRolloutStatus } from '../../model/rollout.js';
 import { selectTargets } from '../../model/rollout-rules.js';
 
 /** A rollout spec with every default filled in and every duration in ms. */
@@ -70,4 +70,11 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
     verifyTimeoutMs: ms(spec.verify?.timeout, '10m'),
     rollbackOnFailure: spec.failurePolicy === 'rollback',
   };
+}
+
+/** The settings of a running rollout: its target stays the one it started with. */
+export function settingsFor(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, status: ProxyRolloutStatus): RolloutSettings {
+  const s = resolveSettings(spec, fleet);
+  const image = status.image ?? s.image;
+  return { ...s, version: status.version ?? s.version, ...(image ? { image } : {}) };
 }

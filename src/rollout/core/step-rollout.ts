@@ -7,7 +7,7 @@ import type { ProxyObservation } from '../../model/snapshot.js';
 import { applyOutcome } from './apply-outcome.js';
 import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
 import { iso, newDraft, sameVersion, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
-import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
+import { settingsFor, type RolloutSettings } from './rollout-settings.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 
@@ -45,10 +45,10 @@ export function planHash(spec: ProxyRolloutSpec): string {
  * at most one outside action, and when to look again. Pure: the same input gives the same output.
  */
 export function stepRollout(ctx: RolloutContext): RolloutStep {
-  const settings = resolveSettings(ctx.spec, ctx.fleet);
   const st = ctx.status;
+  const settings = settingsFor(ctx.spec, ctx.fleet, st);
   if (!st.startedAt) {
-    if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: iso(ctx.now) }, 'Aborted', 'Aborted before it started');
+    if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: st.finishedAt ?? iso(ctx.now) }, 'Aborted', 'Aborted before it started');
     if (ctx.spec.paused) return settle(ctx, st, 'Pending', 'Not started: run `meridian rollout start`');
   }
   if (st.inFlight) return resumeInFlight(ctx, st.inFlight);
@@ -77,7 +77,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
 
 function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
   const proxies = initialProxies(s, (name) => ctx.observations.get(name)?.metrics?.version);
-  return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), proxies, windows: [], notices: [] };
+  return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), version: s.version, ...(s.image ? { image: s.image } : {}), proxies, windows: [], notices: [] };
 }
 
 function abort(d: RolloutDraft): void {
