@@ -85,6 +85,17 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
         await persist(r, { ...kept, observedGeneration: generation, phase: 'Invalid', message, conditions });
         return {};
       }
+      // One rollout at a time per fleet: two would each keep their own maxUnavailable and together break it.
+      if (!r.status?.startedAt && !r.spec.aborted) {
+        const busy = await runningRolloutOf(store, fleet.value, r);
+        if (busy) {
+          const message = `Waiting for rollout ${busy} of the same fleet to finish`;
+          const now = new Date(clock.now()).toISOString();
+          const conditions = setCondition(r.status?.conditions ?? [], { type: 'Progressing', status: 'Unknown', reason: 'WaitingForRollout', message, observedGeneration: generation }, now);
+          await persist(r, { ...(r.status ?? {}), observedGeneration: generation, phase: 'Pending', message, conditions });
+          return {};
+        }
+      }
       const snapshot = deps.snapshotOf(keyOf(fleet.value));
       const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
       const ctx: RolloutContext = { rollout: name, generation, spec: r.spec, status: r.status ?? {}, fleet: fleet.value.spec, observations, now: clock.now() };
@@ -118,4 +129,17 @@ async function fleetOf(store: Store, r: ProxyRollout) {
   if (!only) return err(`no ProxyFleet in namespace ${ns}`);
   if (more.length) return err(`spec.fleet: namespace ${ns} has ${fleets.length} ProxyFleets; name one`);
   return { ok: true as const, value: only };
+}
+
+/** Another rollout of the same fleet that has started and not finished, by name. */
+async function runningRolloutOf(store: Store, fleet: ProxyFleet, r: ProxyRollout): Promise<string | undefined> {
+  const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
+  for (const o of await store.list('ProxyRollout')) {
+    if (o.metadata.name === r.metadata.name && (o.metadata.namespace ?? DEFAULT_NAMESPACE) === ns) continue;
+    if (!o.status?.startedAt || ['Completed', 'Failed', 'Aborted'].includes(o.status.phase ?? '')) continue;
+    const f = await fleetOf(store, o);
+    if (f.ok && f.value.metadata.name === fleet.metadata.name && (f.value.metadata.namespace ?? DEFAULT_NAMESPACE) === (fleet.metadata.namespace ?? DEFAULT_NAMESPACE))
+      return `${o.metadata.namespace ?? DEFAULT_NAMESPACE}/${o.metadata.name}`;
+  }
+  return undefined;
 }

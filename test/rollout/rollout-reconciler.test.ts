@@ -150,3 +150,25 @@ test('a rollout aborted before it starts is Aborted once, and later passes write
   assert.equal((await store.get('ProxyRollout', 'default', 'upgrade'))?.status?.phase, 'Aborted');
   assert.equal(store.statusWrites, 1);
 });
+
+test('a second rollout of the same fleet waits until the first has finished', async () => {
+  const store = new MemoryStore();
+  const clock = new ManualClock(THURSDAY);
+  store.put(fleetResource(fleet()));
+  const rollout = (name: string, version: string) => ({ apiVersion: API_VERSION, kind: 'ProxyRollout' as const, metadata: { name, namespace: 'default', generation: 1 }, spec: { version } });
+  store.put(rollout('first', '17.4.8'));
+  store.put(rollout('second', '17.5.0'));
+  const world = new RolloutWorld(fleet(), clock, () => 0);
+  const reconciler = createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook });
+  const pass = (name: string) => reconciler.reconcile({ kind: 'ProxyRollout', namespace: 'default', name }, new AbortController().signal);
+  await pass('first');
+  await pass('second');
+  const second = await store.get('ProxyRollout', 'default', 'second');
+  assert.equal(second?.status?.startedAt, undefined);
+  assert.equal(second?.status?.message, 'Waiting for rollout default/first of the same fleet to finish');
+  const first = await store.get('ProxyRollout', 'default', 'first');
+  assert.ok(first);
+  store.put({ ...first, status: { ...first.status, phase: 'Completed' } });
+  await pass('second');
+  assert.ok((await store.get('ProxyRollout', 'default', 'second'))?.status?.startedAt);
+});
