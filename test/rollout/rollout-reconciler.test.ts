@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProxyFleetSpec } from '../../src/model/fleet.js';
-import type { ProxyRolloutSpec, ProxyRolloutStatus } from '../../src/model/rollout.js';
+import type { ProxyRollout, ProxyRolloutSpec, ProxyRolloutStatus } from '../../src/model/rollout.js';
 import pino from 'pino';
 import { API_VERSION } from '../../src/model/resource.js';
 import { createRolloutReconciler } from '../../src/rollout/rollout-reconciler.js';
@@ -155,7 +155,7 @@ test('a second rollout of the same fleet waits until the first has finished', as
   const store = new MemoryStore();
   const clock = new ManualClock(THURSDAY);
   store.put(fleetResource(fleet()));
-  const rollout = (name: string, version: string) => ({ apiVersion: API_VERSION, kind: 'ProxyRollout' as const, metadata: { name, namespace: 'default', generation: 1 }, spec: { version } });
+  const rollout = (name: string, version: string): ProxyRollout => ({ apiVersion: API_VERSION, kind: 'ProxyRollout', metadata: { name, namespace: 'default', generation: 1 }, spec: { version } });
   store.put(rollout('first', '17.4.8'));
   store.put(rollout('second', '17.5.0'));
   const world = new RolloutWorld(fleet(), clock, () => 0);

@@ -67,9 +67,9 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
       scheduleWindows(d);
       giveDueNotices(d);
       const wave = currentWave(d.proxies, d.settings.waves.length);
-      for (const region of regionsByWave(d)[wave] ?? []) takeOut(d, region);
+      const taken = (regionsByWave(d)[wave] ?? []).flatMap((region) => takeOut(d, region));
       // A proxy just taken out may start draining (or call its hook) in this same pass.
-      for (const p of d.proxies) if (heldOut(p) && p.outAt === iso(d.now)) advanceProxy(d, p);
+      for (const p of taken) advanceProxy(d, p);
     }
   }
   return conclude(ctx, d, started, planChanged);

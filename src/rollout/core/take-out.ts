@@ -11,16 +11,18 @@ export function heldOut(p: { readonly step: ProxyDraft['step'] }): boolean {
  * Takes the region's next noticed proxies out of rotation, as far as every rule allows: inside
  * the window, after every notice has been out for its full lead time, at most maxUnavailable
  * out at once, and never the last ready proxy in rotation (unless the spec allows an outage).
+ * Returns the proxies it took out.
  */
-export function takeOut(d: RolloutDraft, region: string): void {
+export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
   const window = d.windows.get(region);
   const noticed = noticedAt(d, region);
-  if (!window || noticed === undefined) return;
+  const taken: ProxyDraft[] = [];
+  if (!window || noticed === undefined) return taken;
   const endAt = Date.parse(window.endAt);
   const openAt = Math.max(Date.parse(window.startAt), noticed);
   if (d.now < openAt || d.now >= endAt) {
     wakeAt(d, d.now < openAt && openAt < endAt ? openAt : endAt);
-    return;
+    return taken;
   }
   wakeAt(d, endAt);
   const members = d.fleet.proxies.filter((p) => p.region === region);
@@ -34,7 +36,7 @@ export function takeOut(d: RolloutDraft, region: string): void {
   for (const p of d.proxies) {
     if (p.region !== region || p.step !== 'Noticed') continue;
     const out = d.proxies.filter((x) => x.region === region && heldOut(x)).length;
-    if (out >= limit) return;
+    if (out >= limit) return taken;
     if (!d.settings.allowRegionOutage && inRotationReady(p.name) && members.filter((m) => inRotationReady(m.name)).length <= 1) {
       p.message = `Waiting: the last ready proxy of ${region} stays in rotation`;
       continue;
@@ -45,5 +47,7 @@ export function takeOut(d: RolloutDraft, region: string): void {
     p.sessionsAtOut = obs?.sessionsTotal ?? 0;
     p.message = `Out of rotation with ${p.sessionsAtOut} sessions`;
     d.events.push({ reason: 'ProxyOutOfRotation', proxy: p.name, region, message: p.message });
+    taken.push(p);
   }
+  return taken;
 }
