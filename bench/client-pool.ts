@@ -93,7 +93,8 @@ export function drawClientPool(db: GeoDatabase, options: PoolOptions): PoolClien
       const ip = family === 4 ? randomV4(rng) : randomV6(rng);
       if (ip === undefined) continue;
       const r = db.lookup(ip);
-      if (r.result !== 'found' || seen.has(ip)) continue;
+      // Placed by coordinates, so each goes to its nearest region (country-only records go by pins or the default).
+      if (r.result !== 'found' || r.location.latitude === undefined || seen.has(ip)) continue;
       const continent = r.location.continentCode;
       const n = continent === undefined ? 0 : (want.get(continent) ?? 0);
       if (continent === undefined || n <= 0) continue;

@@ -1,7 +1,8 @@
 /**
  * Failover freshness of the login redirect, under steady load against 2,000 simulated proxies:
- * how long after a proxy stops (immediate shutdown) or is cordoned (`cordoned: true` written to
- * the ProxyFleet manifest) the last redirect is sent to it.
+ * how long after a proxy stops (immediate shutdown), hangs (its diagnostic address accepts
+ * connections and never answers: scrapes time out rather than being refused) or is cordoned
+ * (`cordoned: true` written to the ProxyFleet manifest) the last redirect is sent to it.
  * Targets (issue #3): under 5 s, and never more than two observation intervals.
  *
  * Three processes: the simulator (sim-fleet-child.ts), Meridian (this file with `--meridian`,
@@ -13,9 +14,11 @@
  * Before each event a short discovery run finds the proxies that region's clients are being
  * sent to; the measured run then sends most of its requests from the clients of the target
  * proxies, so each target gets hundreds of redirects a second and its last one is timed to a
- * few ms (the rest come from other clients of the region). Three proxies are stopped a third of an interval apart (each meets the observation
- * cycle at a different phase); then one is cordoned. The admin API's explain-redirect is polled
- * meanwhile, for when the routing table itself changed.
+ * few ms (the rest come from other clients of the region). Three proxies are stopped a third of
+ * an interval apart (each meets the observation cycle at a different phase); then three others
+ * are hung the same way (the simulator's `slow` fault with its longest delay); then one is
+ * cordoned. The admin API's explain-redirect is polled meanwhile, for when the routing table
+ * itself changed.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -36,7 +39,10 @@ const PROXIES = Number(process.env['BENCH_PROXIES'] ?? 2000);
 const INTERVAL_S = Number(process.env['BENCH_OBSERVE_INTERVAL_S'] ?? 2);
 const TIMEOUT_S = INTERVAL_S / 2;
 const RATE = 2000;
-const STOPS = 3;
+/** Proxies stopped, and then hung, a third of an interval apart. */
+const STAGGERED = 3;
+/** The simulator's longest `slow` delay: a hung diagnostic address, far past any scrape timeout. */
+const HANG_MS = 600_000;
 /** How long the load goes on after the last event: the target bound (2 intervals) and as much again to confirm. */
 const WATCH_S = 4 * INTERVAL_S;
 const REGIONS = [
@@ -105,6 +111,12 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+/** One action of the simulator's control API on one proxy. */
+async function control(controlUrl: string, proxy: string, action: 'shutdown' | 'fault', body: unknown): Promise<void> {
+  const r = await fetch(`${controlUrl}/proxies/${proxy}/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (r.status !== 200) throw new Error(`${action} ${proxy}: ${r.status} ${await r.text()}`);
 }
 
 const LOCATION = /\r\nlocation: https:\/\/([^./]+)\./i;
@@ -286,48 +298,45 @@ async function main(): Promise<void> {
     );
     const [region, regionClients] = [...byRegion].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []];
     const asClients = (ips: readonly string[]): PoolClient[] => ips.map((ip) => ({ ip, continent: '', country: '' }));
-    let cordon: { proxy: string } | undefined;
-    const stops: { proxy: string; at: number }[] = [];
-    const table = watchTable(adminUrl, regionClients[0]?.ip ?? '', region, () => [...stops.map((s) => s.proxy), ...(cordon ? [cordon.proxy] : [])]);
+    // Every proxy acted on so far: watched in the routing table, never chosen as a target again.
+    const out = new Set<string>();
+    const table = watchTable(adminUrl, regionClients[0]?.ip ?? '', region, () => [...out]);
     stopTable = table.stop;
+    const found = (): Promise<{ seen: Sighting[]; bad: Map<number, number> }> => underLoad(loginUrl, interleave([regionClients]), () => sleep(2000));
 
-    // 1. Stops: discover, then load with three quarters of the requests from the targets' clients, stop them a third of an interval apart.
-    const found = await underLoad(loginUrl, interleave([regionClients]), async () => {
-      await sleep(2000);
-      return [];
-    });
-    const targets = busiest(found.seen, 1000, new Set()).slice(0, STOPS);
-    const stopRun = await underLoad(loginUrl, interleave([...targets.map((t) => asClients(t.clients)), regionClients.slice(0, 200)]), async () => {
-      await sleep(1000);
-      for (const t of targets) {
-        const at = performance.now();
-        const r = await fetch(`${controlUrl}/proxies/${t.proxy}/shutdown`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'immediate' }) });
-        if (r.status !== 200) throw new Error(`shutdown ${t.proxy}: ${r.status} ${await r.text()}`);
-        stops.push({ proxy: t.proxy, at });
-        await sleep((INTERVAL_S * 1000) / STOPS);
-      }
-      await sleep(WATCH_S * 1000);
-    });
+    // Discover where the region's clients go, then load with most requests from the clients of the
+    // `count` busiest proxies (not acted on yet), act on them a third of an interval apart, and watch.
+    const staggered = async (count: number, act: (proxy: string) => Promise<void>) => {
+      const discovery = await found();
+      const targets = busiest(discovery.seen, 1000, out).slice(0, count);
+      if (targets.length === 0) throw new Error('no proxy received redirects in the discovery run');
+      const events: { proxy: string; at: number }[] = [];
+      const run = await underLoad(loginUrl, interleave([...targets.map((t) => asClients(t.clients)), regionClients.slice(0, 200)]), async () => {
+        await sleep(1000);
+        for (const t of targets) {
+          const at = performance.now();
+          await act(t.proxy);
+          events.push({ proxy: t.proxy, at });
+          out.add(t.proxy);
+          await sleep((INTERVAL_S * 1000) / STAGGERED);
+        }
+        await sleep(WATCH_S * 1000);
+      });
+      return { events, seen: run.seen, bad: [...discovery.bad, ...run.bad] };
+    };
 
-    // 2. Cordon: discover again (the stopped ones excluded), then write cordoned: true into the manifest.
-    const found2 = await underLoad(loginUrl, interleave([regionClients]), async () => {
-      await sleep(1500);
-    });
-    const [cordonTarget] = busiest(found2.seen, 1000, new Set(stops.map((s) => s.proxy)));
-    if (!cordonTarget) throw new Error('no proxy received redirects in the discovery run');
-    cordon = { proxy: cordonTarget.proxy };
-    let cordonAt = 0;
-    const cordonRun = await underLoad(loginUrl, interleave([asClients(cordonTarget.clients), regionClients.slice(0, 200)]), async () => {
-      await sleep(1000);
-      const spec = fleetDoc.spec.proxies.find((p) => p['name'] === cordonTarget.proxy);
-      if (!spec) throw new Error(`${cordonTarget.proxy} is not in the manifest`);
+    // 1. Stops: the diagnostic address refuses connections at once.
+    const stopped = await staggered(STAGGERED, (proxy) => control(controlUrl, proxy, 'shutdown', { mode: 'immediate' }));
+    // 2. Hangs: connections are accepted and never answered, so each scrape ends in a timeout.
+    const hung = await staggered(STAGGERED, (proxy) => control(controlUrl, proxy, 'fault', { mode: 'slow', delayMs: HANG_MS }));
+    // 3. Cordon: cordoned: true written into the manifest.
+    const cordoned = await staggered(1, async (proxy) => {
+      const spec = fleetDoc.spec.proxies.find((p) => p['name'] === proxy);
+      if (!spec) throw new Error(`${proxy} is not in the manifest`);
       spec['cordoned'] = true;
-      const text = stringify(fleetDoc);
-      cordonAt = performance.now();
       // As an editor or a git checkout would: a new file renamed over the old (hidden names are ignored by the store).
-      await writeFile(join(manifests, '.fleet.yaml.tmp'), text);
+      await writeFile(join(manifests, '.fleet.yaml.tmp'), stringify(fleetDoc));
       await rename(join(manifests, '.fleet.yaml.tmp'), fleetFile);
-      await sleep(WATCH_S * 1000);
     });
     await table.stop();
 
@@ -337,8 +346,7 @@ async function main(): Promise<void> {
     const meanCycleS = metric('meridian_observation_cycle_seconds_sum') / cycles;
 
     // Figures.
-    const stopOutcomes = stops.map((s) => outcomeOf(stopRun.seen, s.proxy, s.at, table.changes));
-    const cordonOutcome = outcomeOf(cordonRun.seen, cordonTarget.proxy, cordonAt, table.changes);
+    const outcomes = (r: { events: readonly { proxy: string; at: number }[]; seen: readonly Sighting[] }): Outcome[] => r.events.map((e) => outcomeOf(r.seen, e.proxy, e.at, table.changes));
     const bound = Math.min(5, 2 * INTERVAL_S);
     const verdict = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
     // The later of the last redirect seen and the table's change: a proxy can drop out of its region's
@@ -347,20 +355,27 @@ async function main(): Promise<void> {
     const describe = (o: Outcome): string =>
       `${o.proxy.padEnd(7)} last redirect to it ${o.lastAfterS.toFixed(2)} s after (${String(o.after).padStart(4)} after, ${String(o.rateBefore).padStart(3)}/s before); routing table: ${o.tableState ?? '?'} at +${o.tableS?.toFixed(2) ?? '?'} s`;
     const stillSent = (o: Outcome): boolean => o.lastAfterS > WATCH_S - INTERVAL_S;
-    const worstStop = Math.max(...stopOutcomes.map(worstOf));
-    const bad = [...stopRun.bad, ...cordonRun.bad, ...found.bad, ...found2.bad];
+    const report = (label: string, how: string, what: string, os: readonly Outcome[]): void => {
+      const worst = Math.max(...os.map(worstOf));
+      console.log(`  ${label.padEnd(11)} (${how})`);
+      for (const o of os) console.log(`              ${describe(o)}`);
+      const each = os.length > 1 ? `   [each: ${os.map((o) => worstOf(o).toFixed(2)).join(' ')} s]` : '';
+      console.log(`    time until no redirect goes to ${what}: ${os.length > 1 ? 'worst ' : ''}${worst.toFixed(2)} s   (target < 5 s and <= 2 intervals = ${bound} s: ${verdict(worst < 5 && worst <= 2 * INTERVAL_S && !os.some(stillSent))})${each}`);
+    };
+    const [stopOutcomes, hangOutcomes, cordonOutcomes] = [outcomes(stopped), outcomes(hung), outcomes(cordoned)];
+    const bad = [...stopped.bad, ...hung.bad, ...cordoned.bad];
+    const apart = `${STAGGERED} proxies ${(INTERVAL_S / STAGGERED).toFixed(2)} s apart`;
 
     console.log(`failover freshness, ${PROXIES} proxies in ${REGIONS.length} regions, observation interval ${INTERVAL_S} s (scrape timeout ${TIMEOUT_S} s), ${RATE} req/s from clients sent to ${region} (${regionClients.length} of ${pool.length})`);
     console.log(`  machine     ${cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
     console.log(`  Meridian    ready ${readyS.toFixed(1)} s after start; observation cycle mean ${meanCycleS.toFixed(2)} s over ${cycles} cycles (worst case to notice a stop: interval + cycle = ${(INTERVAL_S + meanCycleS).toFixed(2)} s)`);
-    console.log(`  stop        (POST /proxies/NAME/shutdown {"mode":"immediate"}, ${STOPS} proxies ${(INTERVAL_S / STOPS).toFixed(2)} s apart)`);
-    for (const o of stopOutcomes) console.log(`              ${describe(o)}`);
-    console.log(`    time until no redirect goes to a stopped proxy: worst ${worstStop.toFixed(2)} s   (target < 5 s and <= 2 intervals = ${bound} s: ${verdict(worstStop < 5 && worstStop <= 2 * INTERVAL_S && !stopOutcomes.some(stillSent))})   [each: ${stopOutcomes.map((o) => worstOf(o).toFixed(2)).join(' ')} s]`);
-    console.log(`  cordon      (cordoned: true written to the manifest: a new file renamed over fleet.yaml)`);
-    console.log(`              ${describe(cordonOutcome)}`);
-    console.log(`    time until no redirect goes to the cordoned proxy: ${worstOf(cordonOutcome).toFixed(2)} s   (target < 5 s and <= 2 intervals = ${bound} s: ${verdict(worstOf(cordonOutcome) < 5 && worstOf(cordonOutcome) <= 2 * INTERVAL_S && !stillSent(cordonOutcome))})`);
+    report('stop', `POST /proxies/NAME/shutdown {"mode":"immediate"}, ${apart}`, 'a stopped proxy', stopOutcomes);
+    report('hang', `POST /proxies/NAME/fault {"mode":"slow","delayMs":${HANG_MS}}: connections accepted, never answered; ${apart}`, 'a hung proxy', hangOutcomes);
+    console.log(`              (the observer keeps a proxy's last readiness through its first scrape timeout, so a hang is seen at the second:`);
+    console.log(`               expected between interval + timeout = ${(INTERVAL_S + TIMEOUT_S).toFixed(2)} s and 2 intervals + timeout = ${(2 * INTERVAL_S + TIMEOUT_S).toFixed(2)} s after it, by phase)`);
+    report('cordon', 'cordoned: true written to the manifest: a new file renamed over fleet.yaml', 'the cordoned proxy', cordonOutcomes);
     console.log(`  (each time is the later of the last redirect seen and the routing table's change: a proxy can leave its region's candidates through load before it is seen down)`);
-    for (const o of [...stopOutcomes, cordonOutcome]) if (o.rateBefore === 0) console.log(`  NOTE ${o.proxy} received no redirects in the second before the event: its figure says little`);
+    for (const o of [...stopOutcomes, ...hangOutcomes, ...cordonOutcomes]) if (o.rateBefore === 0) console.log(`  NOTE ${o.proxy} received no redirects in the second before the event: its figure says little`);
     if (bad.length) {
       console.log(`  UNEXPECTED answers: ${bad.map(([code, n]) => `${n}x ${code}`).join(', ')}`);
       process.exitCode = 1;

@@ -33,7 +33,7 @@ const PARTS: readonly { label: string; fn: RegExp; file: RegExp }[] = [
   { label: '    GeoIP lookup (cache misses)', fn: /^locate$/, file: /redirect\/redirect-service\.ts/ },
   { label: '    chooseProxy (cache misses)', fn: /^chooseProxy$/, file: /redirect\/core\/choose-proxy\.ts/ },
   { label: '    metrics (prom-client)', fn: /^(redirected|unavailable|geoLookup)$/, file: /redirect\/redirect-metrics\.ts/ },
-  { label: '  buildLocation', fn: /^buildLocation$/, file: /redirect\/core\/redirect-location\.ts/ },
+  { label: '  buildLocation', fn: /^(buildLocation|locationAt)$/, file: /redirect\/core\/redirect-location\.ts/ },
   { label: '  reply headers, send (fastify, incl. socket write)', fn: /^Reply\.(header|send|code|type)$/, file: /fastify\/lib\/reply\.js/ },
   { label: 'fastify request handling (all, incl. the handler)', fn: /^(routeHandler|runPreParsing|handleRequest)$/, file: /fastify\/lib\/(route|handleRequest)\.js/ },
   { label: 'socket writes (syscall, kernel loopback)', fn: /^(writeLatin1String|writeUtf8String|writeBuffer|writev)$/, file: /^$/ },

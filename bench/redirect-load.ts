@@ -36,7 +36,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import net from 'node:net';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import autocannon from 'autocannon';
@@ -449,10 +449,13 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
     for (const { file } of profiles) {
-      const phase = file.includes('-max') ? 'max' : 'paced';
-      const served = fig(`${phase} ${file.includes('meridian') ? 'meridian' : 'bare'}`)?.count;
-      console.log(`profile of ${file.includes('meridian') ? 'Meridian' : 'the baseline'} during the ${phase === 'max' ? 'max-load' : 'paced'} rounds (${file})`);
-      printProfileSummary(summariseProfile(file), served, !file.includes('meridian'));
+      // The file name, not the path: the profile directory's name says "meridian" too.
+      const name = basename(file);
+      const phase = name.includes('-max') ? 'max' : 'paced';
+      const kind = name.startsWith('redirect-meridian-') ? 'meridian' : 'bare';
+      const served = fig(`${phase} ${kind}`)?.count;
+      console.log(`profile of ${kind === 'meridian' ? 'Meridian' : 'the baseline'} during the ${phase === 'max' ? 'max-load' : 'paced'} rounds (${file})`);
+      printProfileSummary(summariseProfile(file), served, kind === 'bare');
     }
   } finally {
     await Promise.all([bare.close(), meridian.close(), floor.close()]);

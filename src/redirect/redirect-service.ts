@@ -38,15 +38,17 @@ export interface RedirectServiceDeps {
   readonly cacheSize: number;
 }
 
-interface Cached {
-  readonly decision: Decision;
+interface Override {
+  readonly region?: string;
+  readonly setCookie?: string;
 }
 
 const NO_TABLE: Decision = Object.freeze({ kind: 'unavailable', reason: 'no fleet has been observed yet' });
+const NO_OVERRIDE: Override = Object.freeze({});
 
 /** The request path of the login redirect: client address, override, GeoIP, decision (cached per table). */
 export function createRedirectService(deps: RedirectServiceDeps) {
-  const cache = new DecisionCache<Cached>(deps.cacheSize);
+  const decisions = new DecisionCache<Decision>(deps.cacheSize);
 
   function locate(ip: string): ClientLocation | undefined {
     const db = deps.geo();
@@ -59,13 +61,18 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     return r.result === 'found' ? r.location : undefined;
   }
 
-  function override(req: RedirectRequest, table: RoutingTable): { region?: string; setCookie?: string } {
+  function override(req: RedirectRequest, table: RoutingTable): Override {
     const param = typeof req.regionParam === 'string' ? req.regionParam : undefined;
     if (param === AUTO_REGION) return { setCookie: clearRegionCookie() };
     // Unknown names are ignored, never echoed back.
     if (param !== undefined && table.byName[param]) return { region: param, setCookie: setRegionCookie(param) };
     const cookie = readRegionCookie(req.headers.cookie);
-    return cookie !== undefined && table.byName[cookie] ? { region: cookie } : {};
+    return cookie !== undefined && table.byName[cookie] ? { region: cookie } : NO_OVERRIDE;
+  }
+
+  function choose(ip: string, region: string | undefined, table: RoutingTable): Decision {
+    const location = locate(ip);
+    return chooseProxy(region === undefined ? { location, clientKey: ip } : { location, clientKey: ip, regionOverride: region }, table);
   }
 
   return {
@@ -79,15 +86,14 @@ export function createRedirectService(deps: RedirectServiceDeps) {
       }
       const o = override(req, table);
       const key = o.region === undefined ? client.ip : `${client.ip}|${o.region}`;
-      let hit = cache.get(table, key);
-      if (!hit) {
-        hit = { decision: chooseProxy({ location: locate(client.ip), clientKey: client.ip, ...(o.region ? { regionOverride: o.region } : {}) }, table) };
-        cache.set(key, hit);
-      }
+      let decision = decisions.get(table, key);
+      if (decision === undefined) decisions.set(key, (decision = choose(client.ip, o.region, table)));
       const seconds = (deps.now() - started) / 1000;
-      if (hit.decision.kind === 'proxy') deps.metrics.redirected(hit.decision.region, hit.decision.reason, seconds);
+      if (decision.kind === 'proxy') deps.metrics.redirected(decision.region, decision.reason, seconds);
       else deps.metrics.unavailable(seconds);
-      return { decision: hit.decision, client, ...(o.setCookie ? { setCookie: o.setCookie } : {}), ...(o.region ? { regionOverride: o.region } : {}) };
+      // One literal per shape: no spreads on the request path.
+      if (o.setCookie === undefined) return o.region === undefined ? { decision, client } : { decision, client, regionOverride: o.region };
+      return o.region === undefined ? { decision, client, setCookie: o.setCookie } : { decision, client, setCookie: o.setCookie, regionOverride: o.region };
     },
 
     /** For `meridian explain-redirect` and the admin API: the decision with every region's verdict. */

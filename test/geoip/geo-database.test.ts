@@ -22,10 +22,13 @@ async function open(paths: readonly string[]): Promise<GeoDatabase> {
   return db.value;
 }
 
+/** The location found, with its coordinates. */
 function located(answer: GeoLookup, ip: string) {
   assert.equal(answer.result, 'found', `${ip}: ${JSON.stringify(answer)}`);
   assert.ok(answer.result === 'found');
-  return answer.location;
+  const { latitude, longitude } = answer.location;
+  assert.ok(latitude !== undefined && longitude !== undefined, `${ip}: no coordinates`);
+  return { ...answer.location, latitude, longitude };
 }
 
 // The networks generate.pl writes, with the city centres it gives them.
@@ -55,10 +58,27 @@ test('GeoIP2 City test database: each network gives its country, continent, city
       row.ip,
     );
   }
+  // A range placed only in a country: usable for pins, not for distances.
+  assert.deepEqual(db.lookup('1.130.4.5'), { result: 'found', location: { countryCode: 'AU', continentCode: 'OC' } });
   // Outside every network, and a range known only by its registered country.
   assert.deepEqual(db.lookup('8.8.8.8'), { result: 'not_found' });
   assert.deepEqual(db.lookup('2001:4860:4860::8888'), { result: 'not_found' });
   assert.deepEqual(db.lookup('9.9.9.9'), { result: 'not_found' });
+});
+
+test('answers are kept by address, bounded, for the life of the database object', async () => {
+  const opened = await openGeoDatabase([GEOIP2_DB], { answerCacheSize: 4 });
+  if (!opened.ok) assert.fail(opened.error);
+  const db = opened.value;
+  // A private address gets a new answer object from each uncached lookup: identity shows the cache.
+  const first = db.lookup('10.0.0.1');
+  assert.equal(db.lookup('10.0.0.1'), first);
+  for (const ip of ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6']) db.lookup(ip);
+  const again = db.lookup('10.0.0.1');
+  assert.notEqual(again, first, 'pushed out by newer addresses');
+  assert.deepEqual(again, first);
+  // Another database object (a reload) keeps its own.
+  assert.notEqual((await open([GEOIP2_DB])).lookup('10.0.0.1'), again);
 });
 
 test('flat test databases (IPv4 and IPv6 files) give the same places, the continent from the country', async () => {

@@ -47,13 +47,24 @@ test('optional parts may be missing', () => {
   for (const [name, record, schema, expected] of cases) assert.deepEqual(toGeoLocation(record, schema), { ok: true, value: expected }, name);
 });
 
-test('a record without coordinates is no location, not an error', () => {
+test('a record with a country or continent but no coordinates places the client there, for pins', () => {
+  const cases: [unknown, GeoSchema, unknown][] = [
+    [{ country: { iso_code: 'CH' }, location: { time_zone: 'Europe/Zurich' } }, 'geoip2', { countryCode: 'CH', continentCode: 'EU' }],
+    [{ country: { iso_code: 'AU' }, continent: { code: 'OC' }, registered_country: { iso_code: 'AU' } }, 'geoip2', { countryCode: 'AU', continentCode: 'OC' }],
+    [{ continent: { code: 'EU' }, location: { accuracy_radius: 500 } }, 'geoip2', { continentCode: 'EU' }],
+    [{ country_code: 'CH' }, 'flat', { countryCode: 'CH', continentCode: 'EU' }],
+  ];
+  for (const [record, schema, expected] of cases) assert.deepEqual(toGeoLocation(record, schema), { ok: true, value: expected }, JSON.stringify(record));
+});
+
+test('a record that places the client nowhere is no location, not an error', () => {
   const cases: [unknown, GeoSchema][] = [
     [null, 'geoip2'],
     [undefined, 'flat'],
+    // The registered country is where the block's owner is, not the client (anycast ranges).
     [{ registered_country: { iso_code: 'CH' } }, 'geoip2'],
-    [{ country: { iso_code: 'CH' }, location: { time_zone: 'Europe/Zurich' } }, 'geoip2'],
-    [{ country_code: 'CH' }, 'flat'],
+    [{ location: { time_zone: 'Europe/Zurich' } }, 'geoip2'],
+    [{ country_code: '', city: '' }, 'flat'],
   ];
   for (const [record, schema] of cases) assert.deepEqual(toGeoLocation(record, schema), { ok: true, value: undefined }, JSON.stringify(record));
 });

@@ -13,6 +13,8 @@ import { regionsDown, table } from './core/redirect-fixture.js';
 const TOKYO_IP = '133.11.0.7';
 const LONDON_IP = '81.2.69.10';
 const SYDNEY_IP = '129.78.5.5';
+// Placed by the test database in Australia (and Oceania), with no coordinates.
+const AU_COUNTRY_ONLY_IP = '1.130.4.5';
 
 async function geoDb(): Promise<GeoDatabase> {
   const r = await openGeoDatabase(['test/fixtures/geoip/geoip2-city-test.mmdb']);
@@ -151,6 +153,19 @@ test('/nearest answers JSON for people and the bare host for scripts', async (t)
   assert.equal(h.body, `${body.proxy}.proxy.example.com\n`);
   assert.match(String(h.headers['content-type']), /^text\/plain/);
   assert.equal((await a.inject({ url: '/nearest?format=xml' })).statusCode, 400);
+});
+
+/** What /nearest says about where and why. */
+const pick = (body: { region: string; reason: string; distanceKm: number | null }) => ({ region: body.region, reason: body.reason, distanceKm: body.distanceKm });
+
+test('a client GeoIP places only in a country follows its pin, else goes to the default region', async (t) => {
+  const { app: pinned } = await app(t, { routing: table({ pins: { countries: { AU: 'sydney' } } }) });
+  const r = await pinned.inject({ url: '/web/login', headers: from(AU_COUNTRY_ONLY_IP) });
+  assert.match(String(r.headers.location), /^https:\/\/sydney-\d\.proxy\.example\.com\/web\/login$/);
+  assert.deepEqual(pick((await pinned.inject({ url: '/nearest', headers: from(AU_COUNTRY_ONLY_IP) })).json()), { region: 'sydney', reason: 'country_pin', distanceKm: null });
+
+  const { app: unpinned } = await app(t);
+  assert.deepEqual(pick((await unpinned.inject({ url: '/nearest', headers: from(AU_COUNTRY_ONLY_IP) })).json()), { region: 'london', reason: 'default_region', distanceKm: null });
 });
 
 test('redirects and GeoIP lookups are counted by region, reason and result', async (t) => {

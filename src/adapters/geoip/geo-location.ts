@@ -3,12 +3,16 @@ import { err, ok } from '../../model/result.js';
 import type { ContinentCode } from '../../model/fleet.js';
 import { continentOfCountry, isContinentCode } from './country-continents.js';
 
-/** Where a client is, as far as the GeoIP database knows. */
+/**
+ * Where a client is, as far as the GeoIP database knows. Some records place an address only
+ * in a country or continent (mobile carriers, small allocations): no coordinates then, but
+ * country and continent pins still apply to it. Either both coordinates are present or neither.
+ */
 export interface GeoLocation {
   readonly countryCode?: string;
   readonly continentCode?: ContinentCode;
-  readonly latitude: number;
-  readonly longitude: number;
+  readonly latitude?: number;
+  readonly longitude?: number;
   readonly accuracyRadiusKm?: number;
   readonly city?: string;
 }
@@ -39,8 +43,9 @@ export function detectGeoSchema(record: unknown): GeoSchema | undefined {
 }
 
 /**
- * Maps one database record to a GeoLocation. `ok(undefined)`: the record has no
- * coordinates (e.g. an anycast range known only by its registered country).
+ * Maps one database record to a GeoLocation. `ok(undefined)`: the record places the address
+ * nowhere: no coordinates, country or continent (e.g. an anycast range known only by its
+ * registered country, which says where the block's owner is, not the client).
  * An error names the field that is wrong.
  */
 export function toGeoLocation(record: unknown, schema: GeoSchema): Result<GeoLocation | undefined, string> {
@@ -52,10 +57,7 @@ export function toGeoLocation(record: unknown, schema: GeoSchema): Result<GeoLoc
 function fromGeoip2(record: Fields): Result<GeoLocation | undefined, string> {
   const location = optionalMap(record, 'location');
   if (!location.ok) return location;
-  if (location.value === undefined || (location.value['latitude'] === undefined && location.value['longitude'] === undefined)) {
-    return ok(undefined);
-  }
-  const coordinates = readCoordinates(location.value, 'location.');
+  const coordinates = location.value === undefined ? ok(undefined) : readOptionalCoordinates(location.value, 'location.');
   if (!coordinates.ok) return coordinates;
 
   const country = optionalMap(record, 'country');
@@ -68,7 +70,7 @@ function fromGeoip2(record: Fields): Result<GeoLocation | undefined, string> {
   const continentCode = readContinentCode(continent.value?.['code']);
   if (!continentCode.ok) return continentCode;
 
-  const radius = readRadius(location.value['accuracy_radius']);
+  const radius = readRadius(location.value?.['accuracy_radius']);
   if (!radius.ok) return radius;
 
   const city = optionalMap(record, 'city');
@@ -81,7 +83,7 @@ function fromGeoip2(record: Fields): Result<GeoLocation | undefined, string> {
     build({
       countryCode: countryCode.value,
       continentCode: continentCode.value ?? (countryCode.value === undefined ? undefined : continentOfCountry(countryCode.value)),
-      ...coordinates.value,
+      coordinates: coordinates.value,
       accuracyRadiusKm: radius.value,
       city: typeof cityName === 'string' && cityName !== '' ? cityName : undefined,
     }),
@@ -89,8 +91,7 @@ function fromGeoip2(record: Fields): Result<GeoLocation | undefined, string> {
 }
 
 function fromFlat(record: Fields): Result<GeoLocation | undefined, string> {
-  if (record['latitude'] === undefined && record['longitude'] === undefined) return ok(undefined);
-  const coordinates = readCoordinates(record, '');
+  const coordinates = readOptionalCoordinates(record, '');
   if (!coordinates.ok) return coordinates;
   const countryCode = readCountryCode(record['country_code'], 'country_code');
   if (!countryCode.ok) return countryCode;
@@ -100,14 +101,24 @@ function fromFlat(record: Fields): Result<GeoLocation | undefined, string> {
     build({
       countryCode: countryCode.value,
       continentCode: countryCode.value === undefined ? undefined : continentOfCountry(countryCode.value),
-      ...coordinates.value,
+      coordinates: coordinates.value,
       // The flat files store an unknown city as "".
       city: city === '' ? undefined : city,
     }),
   );
 }
 
-function readCoordinates(fields: Fields, prefix: string): Result<{ latitude: number; longitude: number }, string> {
+interface Coordinates {
+  readonly latitude: number;
+  readonly longitude: number;
+}
+
+/** Both coordinates, or neither (undefined); one without the other is an error. */
+function readOptionalCoordinates(fields: Fields, prefix: string): Result<Coordinates | undefined, string> {
+  return fields['latitude'] === undefined && fields['longitude'] === undefined ? ok(undefined) : readCoordinates(fields, prefix);
+}
+
+function readCoordinates(fields: Fields, prefix: string): Result<Coordinates, string> {
   const latitude = fields['latitude'];
   const longitude = fields['longitude'];
   const latName = `${prefix}latitude`;
@@ -149,21 +160,21 @@ function optionalMap(fields: Fields, name: string): Result<Fields | undefined, s
 interface Parts {
   readonly countryCode: string | undefined;
   readonly continentCode: ContinentCode | undefined;
-  readonly latitude: number;
-  readonly longitude: number;
+  readonly coordinates: Coordinates | undefined;
   readonly accuracyRadiusKm?: number | undefined;
   readonly city: string | undefined;
 }
 
-// Leaves absent fields out (so records compare and print cleanly) and freezes: one
-// object is shared by every lookup that hits the same record.
-function build(p: Parts): GeoLocation {
+// Undefined when the record places the address nowhere. Leaves absent fields out (so records
+// compare and print cleanly) and freezes: one object is shared by every lookup of the record.
+// An accuracy radius means nothing without coordinates.
+function build(p: Parts): GeoLocation | undefined {
+  if (p.coordinates === undefined && p.countryCode === undefined && p.continentCode === undefined) return undefined;
   return Object.freeze({
     ...(p.countryCode !== undefined && { countryCode: p.countryCode }),
     ...(p.continentCode !== undefined && { continentCode: p.continentCode }),
-    latitude: p.latitude,
-    longitude: p.longitude,
-    ...(p.accuracyRadiusKm !== undefined && { accuracyRadiusKm: p.accuracyRadiusKm }),
+    ...(p.coordinates !== undefined && { latitude: p.coordinates.latitude, longitude: p.coordinates.longitude }),
+    ...(p.coordinates !== undefined && p.accuracyRadiusKm !== undefined && { accuracyRadiusKm: p.accuracyRadiusKm }),
     ...(p.city !== undefined && { city: p.city }),
   });
 }

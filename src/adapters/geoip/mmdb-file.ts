@@ -100,7 +100,8 @@ export function checkMmdb(db: Buffer, cacheSize: number): Result<Omit<MmdbFile, 
   for (const [address, record] of records) {
     const location = toGeoLocation(record, schema);
     if (!location.ok) return err(`bad record for ${address}: ${location.error}`);
-    if (location.value !== undefined) located++;
+    // Country-only records are usable, but a database of nothing else cannot place anyone.
+    if (location.value?.latitude !== undefined) located++;
   }
   if (located === 0) {
     return err(`none of ${records.length} sampled records has coordinates; a City database is needed, not ${JSON.stringify(m.databaseType)}`);

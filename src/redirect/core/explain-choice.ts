@@ -118,6 +118,19 @@ const REASON_WHY: Readonly<Record<DecisionReason, string>> = Object.freeze({
   default_fallback: 'location unknown and the default region unavailable; nearest to it',
 });
 
+/** What was known of a client sent to the default region: nothing, or a place too coarse for distances. */
+function unknownWhere(loc: ClientLocation | undefined): string | undefined {
+  const known = [loc?.countryCode && `country ${loc.countryCode}`, loc?.continentCode && `continent ${loc.continentCode}`].filter(Boolean);
+  return known.length ? `no coordinates, only ${known.join(' and ')}` : undefined;
+}
+
+function reasonWhy(reason: DecisionReason, loc: ClientLocation | undefined): string {
+  const coarse = unknownWhere(loc);
+  if (coarse !== undefined && reason === 'default_region') return coarse;
+  if (coarse !== undefined && reason === 'default_fallback') return `${coarse}, and the default region unavailable; nearest to it`;
+  return REASON_WHY[reason];
+}
+
 function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coordinatesUsed: boolean): ExplainedStep[] {
   const skipped = decision.kind === 'proxy' ? (decision.skipped ?? []) : [];
   const chosen = decision.kind === 'proxy' ? chosenRule(decision.reason, coordinatesUsed) : undefined;
@@ -127,7 +140,7 @@ function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coor
     if (decided) return region === undefined ? { rule, outcome: 'not_reached' } : { rule, outcome: 'not_reached', region };
     if (decision.kind === 'proxy' && chosen === rule) {
       decided = true;
-      return { rule, outcome: 'chosen', region: decision.region, why: REASON_WHY[decision.reason] };
+      return { rule, outcome: 'chosen', region: decision.region, why: reasonWhy(decision.reason, input.location) };
     }
     const skip = skipped.find((s) => s.rule === rule);
     const why = skip ? SKIP_WHY[skip.why] : decision.kind === 'unavailable' ? table.unavailableReason : 'not used';

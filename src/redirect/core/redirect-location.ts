@@ -75,18 +75,37 @@ export function filterQuery(query: string, drop: readonly string[] = REDIRECT_CO
   return kept.join('&');
 }
 
+// What the WHATWG URL serialiser leaves as it is in an http(s) path, and in a query (where it
+// encodes "'"). "%" only comes as valid escapes: normalisePath and filterQuery drop the rest.
+// A deep link made only of these is concatenated; anything else goes through URL.
+const KEPT_IN_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+const KEPT_IN_QUERY = /^[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
+
+/**
+ * The origin of a proxy's configured public URL, with nothing else of it (no user, password,
+ * path, query or fragment). Throws when `publicUrl` is not an http(s) URL (a configuration
+ * bug the fleet schema already rules out).
+ */
+export function proxyOrigin(publicUrl: string): string {
+  const configured = new URL(publicUrl);
+  if (configured.protocol !== 'https:' && configured.protocol !== 'http:') throw new TypeError(`public URL "${publicUrl}" is not http(s)`);
+  return configured.origin;
+}
+
 /**
  * `https://tokyo-1.proxy.example.com` + `/web/cluster/main/nodes?foo=bar&region=tokyo`
  * → `https://tokyo-1.proxy.example.com/web/cluster/main/nodes?foo=bar`.
- * Built on a URL whose origin comes from configuration; the result's origin is checked
- * against it. Throws only when `publicUrl` itself is not an http(s) URL (a configuration
- * bug the fleet schema already rules out).
+ * Throws only when `publicUrl` itself is not an http(s) URL (see proxyOrigin).
  */
 export function buildLocation(publicUrl: string, rawPathAndQuery: string, dropParams: readonly string[] = REDIRECT_CONTROL_PARAMS): string {
-  // A fresh URL from the bare origin: no user, password, path, query or fragment of the configured URL leaks in.
-  const configured = new URL(publicUrl);
-  if (configured.protocol !== 'https:' && configured.protocol !== 'http:') throw new TypeError(`public URL "${publicUrl}" is not http(s)`);
-  const origin = configured.origin;
+  return locationAt(proxyOrigin(publicUrl), rawPathAndQuery, dropParams);
+}
+
+/**
+ * As buildLocation, on an origin from proxyOrigin (the request path computes it once per proxy).
+ * The result's origin is checked against it.
+ */
+export function locationAt(origin: string, rawPathAndQuery: string, dropParams: readonly string[] = REDIRECT_CONTROL_PARAMS): string {
   const root = `${origin}/`;
   if (rawPathAndQuery.length > MAX_REDIRECT_TARGET_LENGTH || CONTROL.test(rawPathAndQuery)) return root;
 
@@ -99,6 +118,9 @@ export function buildLocation(publicUrl: string, rawPathAndQuery: string, dropPa
   const query = q < 0 ? '' : filterQuery(target.slice(q + 1), dropParams);
 
   if (path === '/' && query === '') return root;
+  // What URL would give, without building one: the path starts with a single "/" (normalisePath
+  // saw to that), and neither part holds a control, a backslash, "#" or anything URL re-encodes.
+  if (KEPT_IN_PATH.test(path) && KEPT_IN_QUERY.test(query)) return query === '' ? `${origin}${path}` : `${origin}${path}?${query}`;
   const url = new URL(origin);
   url.pathname = path;
   if (query !== '') url.search = `?${query}`;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { buildLocation } from '../core/redirect-location.js';
+import { locationAt, proxyOrigin } from '../core/redirect-location.js';
 import { unavailablePage } from '../pages.js';
 import type { RedirectService } from '../redirect-service.js';
 
@@ -13,13 +13,15 @@ const VARY = 'Cookie, X-Forwarded-For, Forwarded';
 
 /** GET / and GET /web/*: 302 to the chosen proxy's public URL with the path and query kept. */
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, opts) => {
-  // The bare login URL is most requests: its Location is the proxy's origin, parsed once per proxy.
-  const rootLocations = new Map<string, string>();
+  // Each proxy's origin is parsed once, and its bare login URL (most requests) built once.
+  const origins = new Map<string, { readonly origin: string; readonly root: string }>();
   const locationFor = (publicUrl: string, target: string): string => {
-    if (target !== '/') return buildLocation(publicUrl, target);
-    let loc = rootLocations.get(publicUrl);
-    if (loc === undefined) rootLocations.set(publicUrl, (loc = buildLocation(publicUrl, '/')));
-    return loc;
+    let o = origins.get(publicUrl);
+    if (o === undefined) {
+      const origin = proxyOrigin(publicUrl);
+      origins.set(publicUrl, (o = { origin, root: `${origin}/` }));
+    }
+    return target === '/' ? o.root : locationAt(o.origin, target);
   };
   const handler = (req: FastifyRequest<{ Querystring: { region?: unknown } }>, reply: FastifyReply): FastifyReply => {
     const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });

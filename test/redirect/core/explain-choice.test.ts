@@ -78,6 +78,25 @@ describe('explainChoice', () => {
     assert.deepEqual(explanation.steps.at(-1), { rule: 'default_region', outcome: 'chosen', region: 'new-york', why: 'location unknown and the default region unavailable; nearest to it' });
   });
 
+  it('a country but no coordinates: pins apply, else the default region says what was known', () => {
+    const location = { countryCode: 'AU', continentCode: 'OC' };
+    const pinned = explainChoice({ clientKey: 'k', location }, table({ pins: { continents: { OC: 'tokyo' } } }));
+    assert.equal(pinned.decision.kind === 'proxy' && pinned.decision.reason, 'continent_pin');
+    assert.deepEqual(pinned.explanation.steps.find((s) => s.outcome === 'chosen'), { rule: 'continent_pin', outcome: 'chosen', region: 'tokyo', why: 'continent pinned to this region' });
+
+    const unpinned = explainChoice({ clientKey: 'k', location }, table());
+    assert.equal(unpinned.decision.kind === 'proxy' && unpinned.decision.reason, 'default_region');
+    assert.equal(unpinned.explanation.coordinatesUsed, false);
+    assert.deepEqual(unpinned.explanation.steps.slice(1), [
+      { rule: 'country_pin', outcome: 'not_applicable', why: 'no pin for country AU' },
+      { rule: 'continent_pin', outcome: 'not_applicable', why: 'no pin for continent OC' },
+      { rule: 'nearest', outcome: 'not_applicable', why: 'coordinates unknown' },
+      { rule: 'default_region', outcome: 'chosen', region: 'london', why: 'no coordinates, only country AU and continent OC' },
+    ]);
+    const fallback = explainChoice({ clientKey: 'k', location: { countryCode: 'AU' } }, table({ patch: regionsDown('london') }));
+    assert.equal(fallback.explanation.steps.at(-1)?.why, 'no coordinates, only country AU, and the default region unavailable; nearest to it');
+  });
+
   it('nothing available: every region says why', () => {
     const t = table({ patch: regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york'), draining: ['sao-paulo-1', 'sao-paulo-2'] });
     const { decision, explanation } = explainChoice({ clientKey: 'k', location: CITIES.paris }, t);

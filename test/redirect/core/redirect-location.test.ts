@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildLocation, filterQuery, MAX_REDIRECT_TARGET_LENGTH, normalisePath } from '../../../src/redirect/core/redirect-location.js';
+import { buildLocation, filterQuery, locationAt, MAX_REDIRECT_TARGET_LENGTH, normalisePath, proxyOrigin } from '../../../src/redirect/core/redirect-location.js';
 
 const ORIGIN = 'https://tokyo-1.proxy.example.com';
 
@@ -147,4 +147,42 @@ describe('normalisePath and filterQuery', () => {
     ['flag&b=', 'flag&b='],
   ];
   for (const [q, e] of queries) it(`query ${JSON.stringify(q)}`, () => assert.equal(filterQuery(q), e));
+});
+
+describe('locationAt: concatenated deep links are what URL would build', () => {
+  // The Location as built before the concatenation shortcut: always through URL.
+  function throughUrl(origin: string, raw: string): string {
+    const root = `${origin}/`;
+    if (raw.length > MAX_REDIRECT_TARGET_LENGTH || /[\u0000-\u001f\u007f]/.test(raw)) return root;
+    const target = raw.split('#')[0] ?? '';
+    const q = target.indexOf('?');
+    const path = normalisePath(q < 0 ? target : target.slice(0, q));
+    if (path === undefined) return root;
+    const query = q < 0 ? '' : filterQuery(target.slice(q + 1));
+    const url = new URL(origin);
+    url.pathname = path;
+    if (query !== '') url.search = `?${query}`;
+    return url.origin === origin ? url.href : root;
+  }
+  // Mostly what deep links are made of (the concatenated path), sometimes what URL encodes or refuses.
+  const PLAIN = ['/', '/', '/', '.', '..', '%2e', '%41', '%20', '%C3%A9', '?', '&', '=', '+', ':', '@', ';', ',', '~', '!', '$', '*', '(', ')', '-', '_', 'a', 'B', '0', 'web', 'region', "'"];
+  const ODD = ['\\', '%', '%2F', '%5C', '%zz', '#', '"', '<', '>', '`', '{', '}', '^', '|', '[', ']', ' ', 'é', '\u2028', '\t'];
+  let seed = 12345;
+  const next = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 16) % n; // the high bits: the low ones of an LCG cycle quickly
+  };
+  for (const publicUrl of ['https://tokyo-1.proxy.example.com', 'https://[2001:db8::1]:3080', 'http://10.0.0.5:8080']) {
+    const origin = proxyOrigin(publicUrl);
+    it(`5,000 random targets on ${publicUrl}`, () => {
+      for (let i = 0; i < 5000; i++) {
+        const parts = Array.from({ length: 1 + next(12) }, () => (next(8) === 0 ? ODD[next(ODD.length)] : PLAIN[next(PLAIN.length)]) ?? '');
+        const raw = (next(4) === 0 ? '' : '/') + parts.join('');
+        const loc = locationAt(origin, raw);
+        assert.equal(loc, throughUrl(origin, raw), JSON.stringify(raw));
+        assert.ok(loc.startsWith(`${origin}/`), loc);
+        assert.equal(new URL(loc).origin, origin);
+      }
+    });
+  }
 });
