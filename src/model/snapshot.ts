@@ -48,8 +48,9 @@ export interface ProxyObservation {
   /** The last scrape succeeded. */
   readonly up: boolean;
   /**
-   * /readyz answered 200 on the last scrape. After a single scrape timeout the last readiness
-   * is kept for one cycle: a lone timeout is more often the observer's own stall than a dead proxy.
+   * /readyz answered 200 on the last scrape. After a first scrape timeout the last readiness
+   * is kept for one cycle when many proxies timed out together (the observer's own stall, more
+   * often than dead proxies); a timeout that stands alone while the fleet answered ends it at once.
    */
   readonly ready: boolean;
   /** Failed scrapes in a row; 0 while up. */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
 import type { Proxy, ProxyFleetSpec } from '../model/fleet.js';
 import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
-import { buildObservation, buildSnapshot, observationChange, observationsByName } from './core/build-observation.js';
+import { buildObservation, buildSnapshot, observationChange, observationsByName, withdrawIsolatedGrace } from './core/build-observation.js';
 import type { ScrapeFn, ScrapeOutcome } from './core/scrape-outcome.js';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -115,8 +115,11 @@ export function createObserver(deps: ObserverDeps): Observer {
       );
       options.signal?.removeEventListener('abort', stopCycle);
       signal.throwIfAborted();
-      const snapshot = buildSnapshot({ observedAt: iso(clock.now()), ...(options.fleet ? { fleet: options.fleet } : {}), proxies: observations });
-      log.debug({ proxies: observations.length, up: observations.filter((o) => o.up).length }, 'Observed fleet');
+      const hung = new Map(withdrawIsolatedGrace(observations).map((o) => [o.name, o]));
+      for (const o of hung.values()) options.onObservation?.(o);
+      const proxies = hung.size ? observations.map((o) => hung.get(o.name) ?? o) : observations;
+      const snapshot = buildSnapshot({ observedAt: iso(clock.now()), ...(options.fleet ? { fleet: options.fleet } : {}), proxies });
+      log.debug({ proxies: proxies.length, up: proxies.filter((o) => o.up).length }, 'Observed fleet');
       return snapshot;
     },
   };

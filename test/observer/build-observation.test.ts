@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import type { ProxyObservation } from '../../src/model/snapshot.js';
-import { buildObservation, buildSnapshot, observationChange, type ObservationInput } from '../../src/observer/core/build-observation.js';
+import { buildObservation, buildSnapshot, observationChange, withdrawIsolatedGrace, type ObservationInput } from '../../src/observer/core/build-observation.js';
 import { metricsWith } from './fixtures/metrics.js';
 
 const AT = '2026-01-01T00:00:30.000Z';
@@ -132,4 +132,19 @@ describe('observationChange', () => {
     ['still up', previousUp, previousUp, undefined],
   ];
   for (const [name, prev, next, expected] of cases) it(name, () => assert.equal(observationChange(prev, next), expected));
+});
+
+test('a first timeout that stands alone loses its grace; many together (an observer stall) keep it', () => {
+  const answering = (name: string): ProxyObservation => ({ ...previousUp, name });
+  const { readyzStatus: _, ...noReadyz } = previousUp;
+  const timedOut = (name: string): ProxyObservation => ({ ...noReadyz, name, up: false, ready: true, consecutiveFailures: 1, error: { reason: 'timeout', message: 'timed out', at: AT } });
+  const fleetOf = (ok: number, slow: number) => [...Array.from({ length: ok }, (_, i) => answering(`ok-${i}`)), ...Array.from({ length: slow }, (_, i) => timedOut(`slow-${i}`))];
+  assert.deepEqual(withdrawIsolatedGrace(fleetOf(13, 1)).map((o) => [o.name, o.ready]), [['slow-0', false]]);
+  // 2% of 200 is 4: four hung proxies are still each one's own fault, five look like the observer.
+  assert.equal(withdrawIsolatedGrace(fleetOf(196, 4)).length, 4);
+  assert.deepEqual(withdrawIsolatedGrace(fleetOf(195, 5)), []);
+  // Nobody answered: nothing to compare with, the grace stays.
+  assert.deepEqual(withdrawIsolatedGrace(fleetOf(0, 1)), []);
+  // A timeout whose /readyz answered already says what it says.
+  assert.deepEqual(withdrawIsolatedGrace([...fleetOf(10, 0), { ...timedOut('x'), readyzStatus: 200 }]), []);
 });

@@ -93,3 +93,19 @@ export function observationChange(previous: ProxyObservation | undefined, next: 
   }
   return previous && !previous.up ? 'recovered' : undefined;
 }
+
+/** At most this share of a fleet timing out together still reads as the proxies' fault, not the observer's. */
+export const ISOLATED_TIMEOUT_SHARE = 0.02;
+
+/**
+ * Ends the one-cycle grace of first timeouts that stand alone: when the rest of the fleet
+ * answered and only a few proxies (at most max(1, 2%)) timed out, a proxy that stopped answering
+ * is hung, not the observer stalled, and it leaves the rotation now rather than a cycle later.
+ * Returns the observations that changed.
+ */
+export function withdrawIsolatedGrace(observations: readonly ProxyObservation[]): ProxyObservation[] {
+  const timedOut = observations.filter((o) => o.error?.reason === 'timeout');
+  const answered = observations.length - timedOut.length;
+  if (answered === 0 || timedOut.length > Math.max(1, Math.floor(ISOLATED_TIMEOUT_SHARE * observations.length))) return [];
+  return timedOut.filter((o) => o.ready && o.readyzStatus === undefined).map((o) => Object.freeze({ ...o, ready: false }));
+}
