@@ -371,8 +371,8 @@ async function main(): Promise<void> {
     console.log(`  Meridian    ready ${readyS.toFixed(1)} s after start; observation cycle mean ${meanCycleS.toFixed(2)} s over ${cycles} cycles (worst case to notice a stop: interval + cycle = ${(INTERVAL_S + meanCycleS).toFixed(2)} s)`);
     report('stop', `POST /proxies/NAME/shutdown {"mode":"immediate"}, ${apart}`, 'a stopped proxy', stopOutcomes);
     report('hang', `POST /proxies/NAME/fault {"mode":"slow","delayMs":${HANG_MS}}: connections accepted, never answered; ${apart}`, 'a hung proxy', hangOutcomes);
-    console.log(`              (the observer keeps a proxy's last readiness through its first scrape timeout, so a hang is seen at the second:`);
-    console.log(`               expected between interval + timeout = ${(INTERVAL_S + TIMEOUT_S).toFixed(2)} s and 2 intervals + timeout = ${(2 * INTERVAL_S + TIMEOUT_S).toFixed(2)} s after it, by phase)`);
+    console.log(`              (a timeout that stands alone while the fleet answers ends the proxy's readiness at the cycle's end, so a hang is seen`);
+    console.log(`               at its first scrape timeout: expected between timeout = ${TIMEOUT_S.toFixed(2)} s and interval + timeout = ${(INTERVAL_S + TIMEOUT_S).toFixed(2)} s after it, by phase)`);
     report('cordon', 'cordoned: true written to the manifest: a new file renamed over fleet.yaml', 'the cordoned proxy', cordonOutcomes);
     console.log(`  (each time is the later of the last redirect seen and the routing table's change: a proxy can leave its region's candidates through load before it is seen down)`);
     for (const o of [...stopOutcomes, ...hangOutcomes, ...cordonOutcomes]) if (o.rateBefore === 0) console.log(`  NOTE ${o.proxy} received no redirects in the second before the event: its figure says little`);
