@@ -41,6 +41,8 @@ export interface MeridianHandle {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
+/** The fastest the observer runs on a compressed clock, in real ms. */
+const MIN_REAL_OBSERVE_MS = 100;
 const realTimers: Timers = { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
 
 /** The time the controller acts on: windows, deadlines, notices, timestamps, and timers in the same units. */
@@ -82,6 +84,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         sim = await startFleetSim(
           simOptionsFromFleet(fleet.spec, {
             timeFactor: config.sim.timeFactor,
+            // The controller runs on this clock: it must move in steps finer than an observation.
+            tickMs: MIN_REAL_OBSERVE_MS,
             seed: config.sim.seed,
             controlHost: config.sim.control.host,
             controlPort: config.sim.control.port,
@@ -93,6 +97,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     }
     const stopwatch = (): number => performance.now();
     const { clock, timers } = runtime ?? (sim ? { clock: sim.clock, timers: compressedTimers(config.sim.timeFactor) } : { clock: systemClock, timers: realTimers });
+    // On the simulator's clock the observation interval is simulated time too (or drains and
+    // verifications would see a scrape every few simulated minutes); scrapes still time out in real time.
+    const observeEveryMs = !runtime && sim ? Math.max(MIN_REAL_OBSERVE_MS, config.observe.intervalMs / config.sim.timeFactor) : config.observe.intervalMs;
 
     const geo = createGeoIpService({ paths: config.redirect.geoipPaths.length ? config.redirect.geoipPaths : defaultGeoIpPaths(), log: log.child({ component: 'geoip' }) });
     const geoStarted = await geo.start();
@@ -163,7 +170,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       concurrency: config.observe.concurrency,
       timeoutMs: config.observe.timeoutMs,
       // Spread each cycle's scrapes over a tenth of the interval so proxies are not hit in one burst.
-      jitterMs: Math.round(config.observe.intervalMs / 10),
+      jitterMs: Math.round(observeEveryMs / 10),
       log: log.child({ component: 'observer' }),
     });
     let current: ProxyFleet | undefined;
@@ -177,7 +184,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     };
     const observing = runObserverLoop({
       observer,
-      intervalMs: config.observe.intervalMs,
+      intervalMs: observeEveryMs,
       // The loop paces itself in real time, whatever clock the controller acts on.
       clock: { now: stopwatch },
       signal: stop.signal,
