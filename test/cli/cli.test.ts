@@ -14,21 +14,11 @@ import { explainChoice } from '../../src/redirect/core/explain-choice.js';
 import { table } from '../redirect/core/redirect-fixture.js';
 import { fleetView } from '../../src/admin/fleet-view.js';
 import { runCli } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/io.js';
+import { capture } from '../helpers/capture-io.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
 import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += `${t}\n`),
-    err: (t: string) => void (io.stderr += `${t}\n`),
-    untilStopped: () => Promise.resolve(),
-  };
-  return io;
-}
 
 test('validate accepts the bundled demo fleet', async () => {
   const io = capture();

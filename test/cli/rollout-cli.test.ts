@@ -3,19 +3,9 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/main.js';
+import { capture } from '../helpers/capture-io.js';
 
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += `${t}\n`),
-    err: (t: string) => void (io.stderr += `${t}\n`),
-    untilStopped: () => Promise.resolve(),
-  };
-  return io;
-}
 
 test('rollout plan prints the example rollout timeline for the demo fleet, wave by wave in local and UTC time', async () => {
   const io = capture();
