@@ -40,6 +40,11 @@ export interface TeleportMetrics {
   readonly connectFailures: number;
   readonly connectionLimitExceeded: number;
   readonly startTimeSeconds?: number;
+  /** proxy_peer_client_dial_error_total over every error_type; absent when peering never ran. */
+  readonly peerDialErrors?: number;
+  /** process_resident_memory_bytes and go_goroutines, when the page has them. */
+  readonly residentMemoryBytes?: number;
+  readonly goroutines?: number;
 }
 
 export interface ProxyObservation {

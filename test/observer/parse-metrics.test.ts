@@ -34,6 +34,9 @@ const FIXTURE_METRICS: TeleportMetrics = {
   connectFailures: 17,
   connectionLimitExceeded: 4,
   startTimeSeconds: 1766112305.27,
+  peerDialErrors: 4,
+  residentMemoryBytes: 613367808,
+  goroutines: 3317,
 };
 
 describe('parseTeleportMetrics: pages it accepts', () => {

@@ -27,6 +27,9 @@ export const TELEPORT_METRICS = {
   connectFailures: 'failed_connect_to_node_attempts_total',
   connectionLimitExceeded: 'proxy_connection_limit_exceeded_total',
   startTime: 'process_start_time_seconds',
+  peerDialErrors: 'proxy_peer_client_dial_error_total',
+  residentMemory: 'process_resident_memory_bytes',
+  goroutines: 'go_goroutines',
 } as const;
 
 const reader = createExpositionReader([...Object.values(SESSION_METRICS), ...Object.values(TELEPORT_METRICS)]);
@@ -120,8 +123,9 @@ function readSessions(samples: ExpositionSamples): SessionCounts {
   });
 }
 
-function readStartTime(samples: ExpositionSamples): number | undefined {
-  const [first] = samples.get(TELEPORT_METRICS.startTime) ?? [];
+/** The first series of an optional single-valued metric; absent stays absent. */
+function optionalValue(samples: ExpositionSamples, name: string): number | undefined {
+  const [first] = samples.get(name) ?? [];
   return first ? counterOf(first) : undefined;
 }
 
@@ -129,7 +133,10 @@ function fromSamples(samples: ExpositionSamples, source: string): Result<Telepor
   try {
     const processState = readProcessState(samples);
     const build = readBuildInfo(samples);
-    const startTimeSeconds = readStartTime(samples);
+    const startTimeSeconds = optionalValue(samples, TELEPORT_METRICS.startTime);
+    const residentMemoryBytes = optionalValue(samples, TELEPORT_METRICS.residentMemory);
+    const goroutines = optionalValue(samples, TELEPORT_METRICS.goroutines);
+    const peerDialErrors = samples.has(TELEPORT_METRICS.peerDialErrors) ? sum(samples, TELEPORT_METRICS.peerDialErrors, counterOf) : undefined;
     const metrics: TeleportMetrics = {
       processState,
       ...build,
@@ -140,6 +147,9 @@ function fromSamples(samples: ExpositionSamples, source: string): Result<Telepor
       connectFailures: sum(samples, TELEPORT_METRICS.connectFailures, counterOf),
       connectionLimitExceeded: sum(samples, TELEPORT_METRICS.connectionLimitExceeded, counterOf),
       ...(startTimeSeconds === undefined ? {} : { startTimeSeconds }),
+      ...(peerDialErrors === undefined ? {} : { peerDialErrors }),
+      ...(residentMemoryBytes === undefined ? {} : { residentMemoryBytes }),
+      ...(goroutines === undefined ? {} : { goroutines }),
     };
     return ok(Object.freeze(metrics));
   } catch (e) {
