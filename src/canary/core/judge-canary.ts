@@ -1,0 +1,43 @@
+import type { CheckOutcome, CheckResult, IntervalVerdict } from '../../model/canary.js';
+import { CHECK_KINDS, type ResolvedCheck } from './canary-checks.js';
+import type { ProxyWindow } from './proxy-window.js';
+
+export interface JudgeInput {
+  readonly from: string;
+  readonly to: string;
+  readonly canary: readonly ProxyWindow[];
+  /** Baseline proxies (previous version, same or nearest region) for each canary proxy. */
+  readonly baselineOf: (proxy: string) => readonly ProxyWindow[];
+  readonly checks: readonly ResolvedCheck[];
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v < 1 ? v.toFixed(4) : v.toFixed(1);
+}
+
+/**
+ * One check of one canary proxy: too little sample is Inconclusive, never Pass. With `max` and
+ * `maxRelative` both set, a value must exceed both to fail (beyond noise and beyond the baseline).
+ */
+export function judgeCheck(check: ResolvedCheck, proxy: ProxyWindow, baseline: readonly ProxyWindow[]): CheckOutcome | undefined {
+  const kind = CHECK_KINDS[check.name];
+  const mine = kind.measure([proxy]);
+  const theirs = baseline.length ? kind.measure(baseline) : undefined;
+  // A metric neither side exposes (an older Teleport) is nothing to judge.
+  if (!mine && !theirs) return undefined;
+  const base = { check: check.name, proxy: proxy.proxy, sample: mine?.sample ?? 0, ...(mine ? { value: mine.value } : {}), ...(theirs ? { baseline: theirs.value } : {}) };
+  if (!mine || mine.sample < check.minSample) return { ...base, result: 'Inconclusive', reason: `sample ${mine?.sample ?? 0} below the minimum ${check.minSample}` };
+  const relativeLimit = check.maxRelative !== undefined && theirs ? theirs.value * check.maxRelative : undefined;
+  if (check.max === undefined && relativeLimit === undefined) return { ...base, result: 'Inconclusive', reason: 'no baseline to compare with' };
+  const limit = Math.max(check.max ?? 0, relativeLimit ?? 0);
+  const result: CheckResult = mine.value > limit ? 'Fail' : 'Pass';
+  const against = theirs ? `, baseline ${fmt(theirs.value)}` : '';
+  return { ...base, result, limit, reason: `${fmt(mine.value)} ${kind.unit} (limit ${fmt(limit)}${against})` };
+}
+
+/** Every check of every canary proxy for one interval; the interval fails if any check fails, and passes only if all do. */
+export function judgeInterval(input: JudgeInput): IntervalVerdict {
+  const outcomes = input.canary.flatMap((p) => input.checks.flatMap((c) => judgeCheck(c, p, input.baselineOf(p.proxy)) ?? []));
+  const verdict: CheckResult = outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.every((o) => o.result === 'Pass') && outcomes.length ? 'Pass' : 'Inconclusive';
+  return { from: input.from, to: input.to, verdict, outcomes };
+}

@@ -1,0 +1,151 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Condition } from './conditions.js';
+import { DURATION_PATTERN } from './duration.js';
+import { VERSION_PATTERN } from './rollout.js';
+import type { Resource } from './resource.js';
+
+const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label' });
+const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
+const CountOrPercent = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^([1-9][0-9]?|100)%$' })]);
+
+/** What the analysis compares; each is read from what the observer already scrapes. */
+export const CANARY_CHECKS = [
+  'connect-failure-ratio',
+  'process-state',
+  'readyz-failures',
+  'restarts',
+  'connection-limit',
+  'peer-dial-errors',
+  'memory',
+  'goroutines',
+] as const;
+export type CanaryCheckName = (typeof CANARY_CHECKS)[number];
+
+export const CanaryCheckSchema = Type.Object(
+  {
+    name: Type.Union(CANARY_CHECKS.map((c) => Type.Literal(c))),
+    /** Fails above this value (a ratio, a count, or bytes, as the check measures). */
+    max: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Fails above this multiple of the baseline's value. */
+    maxRelative: Type.Optional(Type.Number({ minimum: 1 })),
+    /** Below this much traffic (attempts, scrapes) the check is Inconclusive, never Pass. */
+    minSample: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Consecutive failing intervals before the canary is rolled back. Default 2. */
+    failureLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    disabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CanaryCheck = Static<typeof CanaryCheckSchema>;
+
+export const ProxyCanarySpecSchema = Type.Object(
+  {
+    fleet: Type.Optional(Type.String({ minLength: 1 })),
+    build: Type.Object(
+      {
+        version: Type.String({ pattern: VERSION_PATTERN, description: 'e.g. 17.4.9-debug.1' }),
+        image: Type.Optional(Type.String({ minLength: 1 })),
+        artifact: Type.Optional(Type.String({ format: 'uri', description: 'Where the upgrade hook fetches the build' })),
+        debug: Type.Optional(Type.Boolean({ description: 'A debug build: /debug/pprof/ is expected on the diagnostic address' })),
+        flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra flags for the upgrade hook, e.g. --debug' })),
+      },
+      { additionalProperties: false },
+    ),
+    subset: Type.Object(
+      {
+        proxies: Type.Optional(Type.Array(Name, { minItems: 1, uniqueItems: true })),
+        perRegion: Type.Optional(CountOrPercent),
+        regions: Type.Optional(Type.Array(Name, { minItems: 1, uniqueItems: true, description: 'With perRegion: only these regions' })),
+        matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+      },
+      { additionalProperties: false, description: 'Which proxies run the build; never the last ready proxy of a region' },
+    ),
+    bakeTime: Type.Optional(Duration('How long the canary runs before the end decision. Default 2h')),
+    analysisInterval: Type.Optional(Duration('Default 5m')),
+    analysis: Type.Optional(
+      Type.Object(
+        {
+          checks: Type.Optional(Type.Array(CanaryCheckSchema, { description: 'Overrides of the built-in checks by name' })),
+          prometheus: Type.Optional(
+            Type.Object(
+              {
+                url: Type.String({ format: 'uri', pattern: '^https?://' }),
+                queries: Type.Array(
+                  Type.Object(
+                    {
+                      name: Name,
+                      query: Type.String({ minLength: 1, description: 'PromQL; {{canary}} and {{baseline}} become regexes of proxy names' }),
+                      max: Type.Optional(Type.Number()),
+                      maxRelative: Type.Optional(Type.Number({ minimum: 1 })),
+                    },
+                    { additionalProperties: false },
+                  ),
+                  { minItems: 1 },
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    traffic: Type.Optional(
+      Type.Union([Type.Literal('optInOnly'), Type.Literal('normal')], { description: 'optInOnly (default): only opted-in users reach canary proxies' }),
+    ),
+    onSuccess: Type.Optional(Type.Union([Type.Literal('promote'), Type.Literal('revert')], { description: 'promote (default): a paused ProxyRollout of the build' })),
+    autoPromote: Type.Optional(Type.Boolean()),
+    notice: Type.Optional(
+      Type.Object(
+        {
+          leadTimes: Type.Optional(Type.Array(Duration('Before a canary proxy is taken out'), { uniqueItems: true })),
+          rollbackLeadTime: Type.Optional(Duration('Before a failed canary is taken back; may be short. Default 5m')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    drain: Type.Optional(Type.Object({ deadline: Type.Optional(Duration('Default 30m')) }, { additionalProperties: false })),
+    paused: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ProxyCanarySpec = Static<typeof ProxyCanarySpecSchema>;
+
+export const CHECK_RESULTS = ['Pass', 'Fail', 'Inconclusive'] as const;
+export type CheckResult = (typeof CHECK_RESULTS)[number];
+
+/** One check of one canary proxy against its baseline, over one interval. */
+export interface CheckOutcome {
+  readonly check: CanaryCheckName;
+  readonly proxy: string;
+  readonly result: CheckResult;
+  readonly value?: number;
+  readonly baseline?: number;
+  /** The limit the value was held against (absolute, after applying maxRelative). */
+  readonly limit?: number;
+  readonly sample: number;
+  readonly reason: string;
+}
+
+export interface IntervalVerdict {
+  readonly from: string;
+  readonly to: string;
+  readonly verdict: CheckResult;
+  readonly outcomes: readonly CheckOutcome[];
+}
+
+export const CANARY_PHASES = ['Pending', 'Deploying', 'Baking', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Held', 'Invalid'] as const;
+export type CanaryPhase = (typeof CANARY_PHASES)[number];
+
+export interface ProxyCanaryStatus {
+  readonly observedGeneration?: number;
+  readonly phase?: CanaryPhase;
+  readonly message?: string;
+  readonly proxies?: readonly string[];
+  readonly bakeStartedAt?: string;
+  readonly intervals?: readonly IntervalVerdict[];
+  readonly diagnostics?: readonly { readonly proxy: string; readonly files: readonly string[]; readonly at: string }[];
+  readonly conditions?: readonly Condition[];
+}
+
+export type ProxyCanary = Resource<'ProxyCanary', ProxyCanarySpec, ProxyCanaryStatus>;
