@@ -24,6 +24,10 @@ export interface MeridianConfig {
     readonly trusted: TrustedProxies;
     /** GeoIP database files; empty means the bundled database. */
     readonly geoipPaths: readonly string[];
+    /** The login URL users are given (the public listener as they reach it), for invitation links. */
+    readonly loginUrl: string;
+    /** File holding the key canary invitations are signed with; absent: invitations are off. */
+    readonly canaryKeyFile?: string;
   };
   readonly observe: {
     readonly intervalMs: number;
@@ -64,6 +68,8 @@ const ENV = {
   simSeed: 'MERIDIAN_SIM_SEED',
   logLevel: 'MERIDIAN_LOG_LEVEL',
   oidcConnectorFile: 'MERIDIAN_OIDC_CONNECTOR_FILE',
+  loginUrl: 'MERIDIAN_LOGIN_URL',
+  canaryKeyFile: 'MERIDIAN_CANARY_KEY_FILE',
 } as const;
 
 export const DEFAULTS: Required<ConfigInput> = {
@@ -84,6 +90,8 @@ export const DEFAULTS: Required<ConfigInput> = {
   simSeed: '1',
   logLevel: 'info',
   oidcConnectorFile: '',
+  loginUrl: '',
+  canaryKeyFile: '',
 };
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
@@ -151,6 +159,15 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
       .split(',')
       .map((x) => x.trim())
       .filter(Boolean);
+  const loginUrl = (): string => {
+    const { value, where } = at('loginUrl');
+    if (!value) {
+      const pub = address('public');
+      return `http://${pub.host.includes(':') ? `[${pub.host}]` : pub.host}:${pub.port}`;
+    }
+    if (!/^https?:\/\/[^/?#\s]+\/?$/.test(value)) errors.push(`${where}: "${value}" must be an http(s) origin such as https://login.example.com`);
+    return value.replace(/\/$/, '');
+  };
   const header = str('trustedHeader');
   if (header !== 'x-forwarded-for' && header !== 'forwarded') errors.push(`${at('trustedHeader').where}: "${header}" must be x-forwarded-for or forwarded`);
   const trusted = parseTrustedProxies(list('trustedProxies'), { header: header === 'forwarded' ? 'forwarded' : 'x-forwarded-for' });
@@ -164,7 +181,12 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     stateDir: str('stateDir'),
     admin: address('admin'),
     public: address('public'),
-    redirect: { trusted: trusted.ok ? trusted.value : EMPTY_TRUST, geoipPaths: list('geoipDb') },
+    redirect: {
+      trusted: trusted.ok ? trusted.value : EMPTY_TRUST,
+      geoipPaths: list('geoipDb'),
+      loginUrl: loginUrl(),
+      ...(str('canaryKeyFile') ? { canaryKeyFile: str('canaryKeyFile') } : {}),
+    },
     observe: {
       intervalMs: duration('observeInterval'),
       timeoutMs: duration('observeTimeout'),

@@ -43,3 +43,15 @@ test('a scrape timeout at least as long as the interval is refused', () => {
   assert.equal(r.ok, false);
   assert.match(r.ok ? '' : (r.error[0] ?? ''), /timeout must be shorter than the observe interval/);
 });
+
+test('the login URL defaults to the public listener and must be an http(s) origin; the canary key file is optional', () => {
+  const d = buildConfig([]);
+  assert.ok(d.ok);
+  assert.equal(d.value.redirect.loginUrl, 'http://127.0.0.1:8080');
+  assert.equal(d.value.redirect.canaryKeyFile, undefined);
+  const set = buildConfig([{ source: 'environment', values: { loginUrl: 'https://login.example.com/', canaryKeyFile: '/etc/meridian/canary-key' } }]);
+  assert.ok(set.ok);
+  assert.deepEqual([set.value.redirect.loginUrl, set.value.redirect.canaryKeyFile], ['https://login.example.com', '/etc/meridian/canary-key']);
+  const bad = buildConfig([{ source: 'environment', values: { loginUrl: 'https://login.example.com/path?x' } }]);
+  assert.deepEqual(bad.ok ? [] : bad.error, ['MERIDIAN_LOGIN_URL: "https://login.example.com/path?x" must be an http(s) origin such as https://login.example.com']);
+});

@@ -1,3 +1,4 @@
+import { runCanary } from './commands/canary.js';
 import { runCrds } from './commands/crds.js';
 import { runExplainRedirect } from './commands/explain-redirect.js';
 import { runOidc } from './commands/oidc.js';
@@ -21,11 +22,12 @@ Usage:
   meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]
   meridian rollout start|pause|resume|abort NAME [-n NAMESPACE] [--server URL | --manifests DIR]
   meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
+  meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]
   meridian crds --out DIR
 `;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, 'explain-redirect': runExplainRedirect };
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, canary: runCanary, 'explain-redirect': runExplainRedirect };
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

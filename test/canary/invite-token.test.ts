@@ -4,7 +4,7 @@ import { signInvite, verifyInvite } from '../../src/canary/core/invite-token.js'
 
 const KEY = 'k'.repeat(32);
 const NOW = 1_800_000_000;
-const running = (c: string) => c === 'debug-17-4-9';
+const running = (c: string): boolean => c === 'debug-17-4-9';
 
 test('an invite signed with the key verifies until it expires, for a running canary', () => {
   const token = signInvite({ canary: 'debug-17-4-9', expiresAt: NOW + 3600 }, KEY);
