@@ -1,10 +1,16 @@
 import type { HookRequest, NoticePayload } from '../model/actuators.js';
 import { formatDuration } from '../model/duration.js';
 import type { ProxyFleetSpec } from '../model/fleet.js';
-import type { ProxyRollout, RolloutAction } from '../model/rollout.js';
+import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction } from '../model/rollout.js';
+
+/** What the payloads are built from: the spec and the status the action was written to. */
+export interface RolloutState {
+  readonly spec: ProxyRolloutSpec;
+  readonly status?: ProxyRolloutStatus;
+}
 
 /** The notice a `notify` action sends, from what the status recorded when the window was planned. */
-export function noticePayload(rollout: ProxyRollout, name: string, noticeId: string, now: number): NoticePayload | undefined {
+export function noticePayload(rollout: RolloutState, name: string, noticeId: string, now: number): NoticePayload | undefined {
   const st = rollout.status;
   const n = st?.notices?.find((x) => x.id === noticeId);
   const w = st?.windows?.find((x) => x.region === n?.region);
@@ -25,7 +31,7 @@ export function noticePayload(rollout: ProxyRollout, name: string, noticeId: str
   };
 }
 
-export function hookRequest(rollout: ProxyRollout, name: string, fleet: ProxyFleetSpec, a: Extract<RolloutAction, { kind: 'hook' }>): HookRequest | undefined {
+export function hookRequest(rollout: RolloutState, name: string, fleet: ProxyFleetSpec, a: Extract<RolloutAction, { kind: 'hook' }>): HookRequest | undefined {
   const proxy = fleet.proxies.find((p) => p.name === a.proxy);
   if (!proxy) return undefined;
   const image = rollout.status?.image ?? rollout.spec.image;

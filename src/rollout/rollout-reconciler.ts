@@ -7,15 +7,12 @@ import { formatPath } from '../model/field-error.js';
 import type { ProxyFleet } from '../model/fleet.js';
 import { DEFAULT_NAMESPACE, keyOf, type ResourceKey } from '../model/resource.js';
 import { err } from '../model/result.js';
-import type { ProxyRollout, ProxyRolloutStatus, RolloutAction } from '../model/rollout.js';
+import type { ProxyRollout, ProxyRolloutStatus } from '../model/rollout.js';
 import { rolloutFleetErrors } from '../model/rollout-rules.js';
 import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
 import type { Store } from '../model/store.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
-import { applyOutcome, type ActionOutcome } from './core/apply-outcome.js';
-import type { RolloutEvent } from './core/rollout-draft.js';
-import { stepRollout, type RolloutContext } from './core/step-rollout.js';
-import { hookRequest, noticePayload } from './rollout-payloads.js';
+import { createRolloutEngine } from './rollout-engine.js';
 import type { RolloutMetrics } from './rollout-metrics.js';
 
 export interface RolloutReconcilerDeps {
@@ -29,39 +26,19 @@ export interface RolloutReconcilerDeps {
 }
 
 /**
- * Drives each ProxyRollout one safe step per pass: gather, compute (pure core), write the intent,
- * act once, fold the result in, write again. A crash between any two of these resumes from the
- * store: an action written as `inFlight` is made again with the same id.
+ * Drives each ProxyRollout: checks it against its fleet before the start, lets one rollout run
+ * per fleet, then moves it one engine step per pass (see rollout-engine.ts for crash safety).
  */
 export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler {
   const { store, clock } = deps;
+
+  const engine = createRolloutEngine({ clock, sendNotice: deps.sendNotice, runHook: deps.runHook, ...(deps.metrics ? { onNotice: deps.metrics.onNotice } : {}) });
 
   async function persist(r: ProxyRollout, status: ProxyRolloutStatus): Promise<void> {
     const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
     if (isDeepStrictEqual(status, r.status ?? {})) return;
     await store.updateStatus('ProxyRollout', ns, r.metadata.name, status);
     deps.metrics?.onTransition(`${ns}/${r.metadata.name}`, r.status ?? {}, status);
-  }
-
-  function logEvents(log: Logger, events: readonly RolloutEvent[]): void {
-    for (const e of events) log.info({ reason: e.reason, ...(e.proxy ? { proxy: e.proxy } : {}), ...(e.region ? { region: e.region } : {}) }, e.message);
-  }
-
-  async function perform(r: ProxyRollout, name: string, fleet: ProxyFleet, action: RolloutAction, signal: AbortSignal): Promise<ActionOutcome> {
-    if (action.kind === 'notify') {
-      const payload = noticePayload(r, name, action.noticeId, clock.now());
-      const channels = (r.spec.notice?.channels ?? []).filter((c) => action.channels.includes(c.name));
-      const results = await Promise.all(
-        channels.map(async (c) => ({
-          channel: c.name,
-          result: payload ? await deps.sendNotice(c, payload, signal) : err({ attempts: 0, error: `notice ${action.noticeId} is no longer in the status` }),
-        })),
-      );
-      for (const { channel, result } of results) deps.metrics?.onNotice(channel, result.ok);
-      return { kind: 'notify', results };
-    }
-    const req = hookRequest(r, name, fleet.spec, action);
-    return { kind: 'hook', result: req ? await deps.runHook(req, signal) : err({ attempts: 0, error: `proxy ${action.proxy} is no longer in the fleet` }) };
   }
 
   return {
@@ -98,21 +75,24 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
       }
       const snapshot = deps.snapshotOf(keyOf(fleet.value));
       const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
-      const ctx: RolloutContext = { rollout: name, generation, spec: r.spec, status: r.status ?? {}, fleet: fleet.value.spec, observations, now: clock.now() };
-      const step = stepRollout(ctx);
-      logEvents(log, step.events);
-      if (!step.action) {
-        await persist(r, step.status);
-        return step.wakeAt === undefined ? {} : { requeueAfterMs: Math.max(0, step.wakeAt - clock.now()) };
-      }
-      // The intent first: a crash from here on makes the same action again, never skips it.
-      const intent: ProxyRolloutStatus = { ...step.status, inFlight: step.action };
-      await persist(r, intent);
-      const outcome = await perform(r, name, fleet.value, step.action, signal);
-      const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, step.action, outcome);
-      logEvents(log, applied.events);
-      await persist({ ...r, status: intent }, applied.status);
-      return { requeueAfterMs: 0 };
+      let stored = r;
+      const result = await engine.step(
+        {
+          name,
+          generation,
+          spec: r.spec,
+          status: r.status ?? {},
+          fleet: fleet.value.spec,
+          observations,
+          log,
+          persist: async (status) => {
+            await persist(stored, status);
+            stored = { ...stored, status };
+          },
+        },
+        signal,
+      );
+      return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
     },
   };
 }

@@ -1,0 +1,93 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { RunHook, SendNotice } from '../model/actuators.js';
+import type { Clock } from '../model/clock.js';
+import type { ProxyFleetSpec } from '../model/fleet.js';
+import { err } from '../model/result.js';
+import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction } from '../model/rollout.js';
+import type { ProxyObservation } from '../model/snapshot.js';
+import { applyOutcome, type ActionOutcome } from './core/apply-outcome.js';
+import type { RolloutEvent } from './core/rollout-draft.js';
+import { stepRollout, type RolloutContext } from './core/step-rollout.js';
+import { hookRequest, noticePayload } from './rollout-payloads.js';
+
+export interface RolloutEngineDeps {
+  readonly clock: Clock;
+  readonly sendNotice: SendNotice;
+  readonly runHook: RunHook;
+  readonly onNotice?: (channel: string, sent: boolean) => void;
+}
+
+/** One rollout-shaped run: a ProxyRollout, or the proxies of a canary going to (or back from) a build. */
+export interface EngineRun {
+  /** `namespace/name`, in action ids and notices. */
+  readonly name: string;
+  readonly generation: number;
+  readonly spec: ProxyRolloutSpec;
+  readonly status: ProxyRolloutStatus;
+  readonly fleet: ProxyFleetSpec;
+  readonly observations: ReadonlyMap<string, ProxyObservation>;
+  readonly log: Logger;
+  /** Stores the run's status; called only when it changed. */
+  readonly persist: (status: ProxyRolloutStatus) => Promise<void>;
+}
+
+function logEvents(log: Logger, events: readonly RolloutEvent[]): void {
+  for (const e of events) log.info({ reason: e.reason, ...(e.proxy ? { proxy: e.proxy } : {}), ...(e.region ? { region: e.region } : {}) }, e.message);
+}
+
+/**
+ * The per-proxy steps of a rollout (notice, out of rotation, drain, upgrade, verify, back), one
+ * safe step per call: compute (pure core), write the intent, act once, fold the result in, write
+ * again. A crash between any two of these resumes from the stored status.
+ */
+export function createRolloutEngine(deps: RolloutEngineDeps) {
+  const { clock } = deps;
+
+  async function perform(run: EngineRun, status: ProxyRolloutStatus, action: RolloutAction, signal: AbortSignal): Promise<ActionOutcome> {
+    const state = { spec: run.spec, status };
+    if (action.kind === 'notify') {
+      const payload = noticePayload(state, run.name, action.noticeId, clock.now());
+      const channels = (run.spec.notice?.channels ?? []).filter((c) => action.channels.includes(c.name));
+      const results = await Promise.all(
+        channels.map(async (c) => ({
+          channel: c.name,
+          result: payload ? await deps.sendNotice(c, payload, signal) : err({ attempts: 0, error: `notice ${action.noticeId} is no longer in the status` }),
+        })),
+      );
+      for (const { channel, result } of results) deps.onNotice?.(channel, result.ok);
+      return { kind: 'notify', results };
+    }
+    const req = hookRequest(state, run.name, run.fleet, action);
+    return { kind: 'hook', result: req ? await deps.runHook(req, signal) : err({ attempts: 0, error: `proxy ${action.proxy} is no longer in the fleet` }) };
+  }
+
+  return {
+    /** One step; returns when to look again (0: at once, after an action). */
+    async step(run: EngineRun, signal: AbortSignal): Promise<{ readonly requeueAfterMs?: number; readonly status: ProxyRolloutStatus }> {
+      let current = run.status;
+      const persist = async (next: ProxyRolloutStatus): Promise<void> => {
+        if (isDeepStrictEqual(next, current)) return;
+        await run.persist(next);
+        current = next;
+      };
+      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, now: clock.now() };
+      const step = stepRollout(ctx);
+      logEvents(run.log, step.events);
+      if (!step.action) {
+        await persist(step.status);
+        return { status: current, ...(step.wakeAt === undefined ? {} : { requeueAfterMs: Math.max(0, step.wakeAt - clock.now()) }) };
+      }
+      // The intent first: a crash from here on makes the same action again, never skips it.
+      const intent: ProxyRolloutStatus = { ...step.status, inFlight: step.action };
+      await persist(intent);
+      const outcome = await perform(run, intent, step.action, signal);
+      const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, step.action, outcome);
+      logEvents(run.log, applied.events);
+      await persist(applied.status);
+      return { status: current, requeueAfterMs: 0 };
+    },
+  };
+}
+
+export type RolloutEngine = ReturnType<typeof createRolloutEngine>;
