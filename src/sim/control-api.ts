@@ -1,7 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Result } from '../model/result.js';
-import { parseAddSessions, parseFault, parseRestart, parseShutdown, type InputError } from './control-input.js';
+import type { BuildBehaviour } from './build-behaviour.js';
+import { parseAddSessions, parseBuildBehaviour, parseFault, parseRestart, parseShutdown, parseVersion, type InputError } from './control-input.js';
 import type { Fault } from './fault.js';
 import { CONTROL_BODY_LIMIT_BYTES, readJsonBody, sendJson } from './http-util.js';
 import type { TctlNode, TctlProxy } from './inventory.js';
@@ -20,6 +21,12 @@ export interface FleetControl {
   setRotation(name: string, inRotation: boolean): ProxyView;
   nodesInventory(): readonly TctlNode[];
   proxiesInventory(): readonly TctlProxy[];
+  /** Build behaviours by version; a proxy shows the one of the version it runs. */
+  listBuilds(): Readonly<Record<string, BuildBehaviour>>;
+  buildOf(version: string): BuildBehaviour | undefined;
+  setBuild(version: string, behaviour: BuildBehaviour): BuildBehaviour;
+  /** False when the version had no behaviour. */
+  deleteBuild(version: string): boolean;
 }
 
 type Action = 'shutdown' | 'restart' | 'fault' | 'sessions';
@@ -68,6 +75,28 @@ async function runAction(fleet: FleetControl, name: string, action: Action, body
   }
 }
 
+async function routeBuild(fleet: FleetControl, rawVersion: string, method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const allowed = 'GET, PUT, DELETE';
+  if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') return methodNotAllowed(res, method, path, allowed);
+  const version = parseVersion(rawVersion);
+  if (!version.ok) return inputError(res, version.error);
+  const v = version.value;
+  switch (method) {
+    case 'GET': {
+      const b = fleet.buildOf(v);
+      return b ? sendJson(res, 200, b) : sendJson(res, 404, { error: `no build behaviour for version "${v}"` });
+    }
+    case 'DELETE':
+      return fleet.deleteBuild(v) ? sendJson(res, 200, { version: v, deleted: true }) : sendJson(res, 404, { error: `no build behaviour for version "${v}"` });
+    case 'PUT': {
+      const body = await readJsonBody(req, CONTROL_BODY_LIMIT_BYTES);
+      if (!body.ok) return inputError(res, { field: 'body', message: `body: ${body.error}` });
+      const input = parseBuildBehaviour(body.value);
+      return input.ok ? sendJson(res, 200, fleet.setBuild(v, input.value)) : inputError(res, input.error);
+    }
+  }
+}
+
 async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
@@ -85,6 +114,11 @@ async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessag
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, second === 'nodes' ? fleet.nodesInventory() : fleet.proxiesInventory());
   }
+  if (root === 'builds' && second === undefined) {
+    if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+    return sendJson(res, 200, fleet.listBuilds());
+  }
+  if (root === 'builds' && second !== undefined && third === undefined) return routeBuild(fleet, second, method, path, req, res);
   if (root === 'proxies' && second === undefined) {
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, fleet.listProxies());
@@ -112,7 +146,8 @@ export interface ControlOptions {
 }
 
 /**
- * The simulator's control API (tests and the upgrade hook): JSON in and out, 400 naming the
+ * The simulator's control API (tests and the upgrade hook; `/builds/:version` sets a build's
+ * behaviour, GET, PUT or DELETE): JSON in and out, 400 naming the
  * bad field, 401 for a hook request whose signature fails, 404 for an unknown proxy or route,
  * 409 when the proxy's state forbids the action.
  */

@@ -1,6 +1,15 @@
 import { HOOK_ACTIONS, type HookAction } from '../model/actuators.js';
 import { err, ok, type Result } from '../model/result.js';
 import { SESSION_KINDS, type SessionKind } from '../model/snapshot.js';
+import {
+  BUILD_BEHAVIOUR_FIELDS,
+  MAX_FLAP_SECONDS,
+  MAX_GOROUTINE_LEAK_PER_HOUR,
+  MAX_MEMORY_LEAK_BYTES_PER_HOUR,
+  MAX_RESTART_EVERY_MS,
+  MIN_RESTART_EVERY_MS,
+  type BuildBehaviour,
+} from './build-behaviour.js';
 import { DEFAULT_SLOW_DELAY_MS, FAULT_MODES, MAX_SLOW_DELAY_MS, type Fault, type FaultMode } from './fault.js';
 import type { AddSessions, ShutdownMode } from './sim-proxy.js';
 
@@ -53,6 +62,15 @@ function integerIn(fields: Fields, field: string, min: number, max: number): Res
   if (v === undefined) return bad(field, 'is required');
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     return bad(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return ok(v);
+}
+
+function optionalNumberIn(fields: Fields, field: string, min: number, max: number, minExclusive = false): Result<number | undefined, InputError> {
+  const v = fields[field];
+  if (v === undefined) return ok(undefined);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (minExclusive && v === min) || v > max) {
+    return bad(field, `must be a number ${minExclusive ? 'above' : 'from'} ${min} ${minExclusive ? 'and at most' : 'to'} ${max}, got ${JSON.stringify(v)}`);
   }
   return ok(v);
 }
@@ -120,6 +138,37 @@ export function parseAddSessions(body: unknown): Result<AddSessions, InputError>
   const durationMs = integerIn(f.value, 'durationMs', 1, MAX_SESSION_DURATION_MS);
   if (!durationMs.ok) return durationMs;
   return ok({ kind: kind.value, count: count.value, durationMs: durationMs.value });
+}
+
+/** A version as the control API takes it in a path (`PUT /builds/:version`). */
+export function parseVersion(version: string): Result<string, InputError> {
+  return matching({ version }, 'version', VERSION, VERSION_TEXT);
+}
+
+/** A build's behaviour (`PUT /builds/:version`, or a value of FleetSimOptions.builds); `{}` is a well-behaved build. */
+export function parseBuildBehaviour(body: unknown): Result<BuildBehaviour, InputError> {
+  const f = objectBody(body, BUILD_BEHAVIOUR_FIELDS);
+  if (!f.ok) return f;
+  const connectFailureRatio = optionalNumberIn(f.value, 'connectFailureRatio', 0, 1);
+  if (!connectFailureRatio.ok) return connectFailureRatio;
+  const flapProcessState = optionalNumberIn(f.value, 'flapProcessState', 0, MAX_FLAP_SECONDS, true);
+  if (!flapProcessState.ok) return flapProcessState;
+  const memoryLeakBytesPerHour = optionalNumberIn(f.value, 'memoryLeakBytesPerHour', 0, MAX_MEMORY_LEAK_BYTES_PER_HOUR);
+  if (!memoryLeakBytesPerHour.ok) return memoryLeakBytesPerHour;
+  const goroutineLeakPerHour = optionalNumberIn(f.value, 'goroutineLeakPerHour', 0, MAX_GOROUTINE_LEAK_PER_HOUR);
+  if (!goroutineLeakPerHour.ok) return goroutineLeakPerHour;
+  const restartEveryMs = f.value['restartEveryMs'] === undefined ? ok(undefined) : integerIn(f.value, 'restartEveryMs', MIN_RESTART_EVERY_MS, MAX_RESTART_EVERY_MS);
+  if (!restartEveryMs.ok) return restartEveryMs;
+  const debug = f.value['debug'];
+  if (debug !== undefined && typeof debug !== 'boolean') return bad('debug', `must be true or false, got ${JSON.stringify(debug)}`);
+  const out: { -readonly [K in keyof BuildBehaviour]: BuildBehaviour[K] } = {};
+  if (connectFailureRatio.value !== undefined) out.connectFailureRatio = connectFailureRatio.value;
+  if (flapProcessState.value !== undefined) out.flapProcessState = flapProcessState.value;
+  if (memoryLeakBytesPerHour.value !== undefined) out.memoryLeakBytesPerHour = memoryLeakBytesPerHour.value;
+  if (goroutineLeakPerHour.value !== undefined) out.goroutineLeakPerHour = goroutineLeakPerHour.value;
+  if (restartEveryMs.value !== undefined) out.restartEveryMs = restartEveryMs.value;
+  if (debug !== undefined) out.debug = debug;
+  return ok(out);
 }
 
 /** The body of an upgrade hook request, as Meridian's webhook hook adapter sends it. */

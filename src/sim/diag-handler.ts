@@ -3,6 +3,7 @@ import type { ProcessState } from '../model/snapshot.js';
 import { HTML_PAGE, GARBAGE_PAGE, type Fault, type FaultPages } from './fault.js';
 import { sendJson, sendText } from './http-util.js';
 import { METRICS_CONTENT_TYPE } from './metrics-page.js';
+import { servePprof, type PprofView } from './pprof.js';
 
 /** What the diagnostic address needs from a running proxy. */
 export interface DiagTarget {
@@ -10,6 +11,8 @@ export interface DiagTarget {
   readonly pid: number;
   processState(): ProcessState;
   metricsPage(): string;
+  /** What /debug/pprof/ shows; undefined unless the build runs with --debug (then 404, as Teleport). */
+  pprof(): PprofView | undefined;
   /** Runs `fn` after `ms` real milliseconds unless the process stops first. */
   defer(fn: () => void, ms: number): void;
 }
@@ -40,7 +43,11 @@ function serveMetrics(target: DiagTarget, pages: FaultPages, res: ServerResponse
   }
 }
 
-function respond(target: DiagTarget, pages: FaultPages, path: string, res: ServerResponse): void {
+function respond(target: DiagTarget, pages: FaultPages, path: string, query: string, res: ServerResponse): void {
+  if (path === '/debug/pprof' || path.startsWith('/debug/pprof/')) {
+    const view = target.pprof();
+    if (view) return servePprof(view, path, new URLSearchParams(query), res);
+  }
   switch (path) {
     case '/metrics':
       return serveMetrics(target, pages, res);
@@ -62,7 +69,8 @@ export function serveDiagnostics(target: DiagTarget, pages: FaultPages, req: Inc
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q + 1);
   const { mode, delayMs = 0 } = target.fault;
-  if (mode === 'slow' && delayMs > 0) target.defer(() => respond(target, pages, path, res), delayMs);
-  else respond(target, pages, path, res);
+  if (mode === 'slow' && delayMs > 0) target.defer(() => respond(target, pages, path, query, res), delayMs);
+  else respond(target, pages, path, query, res);
 }

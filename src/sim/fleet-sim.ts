@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { err, ok, type Result } from '../model/result.js';
+import { BuildBook, type BuildBehaviour } from './build-behaviour.js';
 import { createControlHandler, type FleetControl } from './control-api.js';
 import { FaultPages, type Fault } from './fault.js';
 import { closeServer, hostPort, listen } from './http-util.js';
@@ -31,6 +32,7 @@ class FleetSimulator implements FleetSim, FleetControl {
   private readonly byName = new Map<string, SimProxy>();
   private readonly list: SimProxy[];
   private readonly tunnels: NodeTunnels;
+  private readonly builds: BuildBook;
   private readonly control: Server;
   private ticker: NodeJS.Timeout | undefined;
   private closed: Promise<void> | undefined;
@@ -39,6 +41,7 @@ class FleetSimulator implements FleetSim, FleetControl {
     this.clock = new SimClock(o.startAt);
     const model = new SessionModel(o.sessionsPerProxy);
     const pages = new FaultPages();
+    this.builds = new BuildBook(o.builds);
     const connectionLimit = Math.max(MIN_CONNECTION_LIMIT, Math.ceil(o.sessionsPerProxy * CONNECTION_LIMIT_FACTOR));
     this.list = o.proxies.map(
       (p) =>
@@ -49,6 +52,7 @@ class FleetSimulator implements FleetSim, FleetControl {
           pages,
           startupMs: o.startupMs,
           connectionLimit,
+          builds: this.builds,
           log: o.log,
         }),
     );
@@ -138,6 +142,30 @@ class FleetSimulator implements FleetSim, FleetControl {
     const p = this.proxy(name);
     p.setRotation(inRotation);
     return p.view();
+  }
+
+  listBuilds(): Readonly<Record<string, BuildBehaviour>> {
+    return this.builds.list();
+  }
+
+  buildOf(version: string): BuildBehaviour | undefined {
+    return this.builds.get(version);
+  }
+
+  setBuild(version: string, behaviour: BuildBehaviour): BuildBehaviour {
+    const set = this.builds.set(version, behaviour);
+    for (const p of this.list) p.buildsChanged();
+    this.o.log?.info({ version, build: set }, 'Build behaviour set');
+    return set;
+  }
+
+  deleteBuild(version: string): boolean {
+    const had = this.builds.delete(version);
+    if (had) {
+      for (const p of this.list) p.buildsChanged();
+      this.o.log?.info({ version }, 'Build behaviour removed');
+    }
+    return had;
   }
 
   nodesInventory(): readonly TctlNode[] {

@@ -18,6 +18,11 @@ export interface MetricsView {
   readonly startTimeSeconds: number;
   readonly residentMemoryBytes: number;
   readonly goroutines: number;
+  /**
+   * go_memstats_heap_alloc_bytes. Shown only when given (by proxies whose build has a
+   * behaviour), so a default page stays as it always was.
+   */
+  readonly heapAllocBytes?: number;
 }
 
 /**
@@ -45,6 +50,7 @@ type Kind = 'gauge' | 'counter';
 const FAMILIES = {
   failed_connect_to_node_attempts_total: ['counter', 'Number of failed SSH connection attempts to a node. Use with `teleport_connect_to_node_attempts_total` to get the failure rate.'],
   go_goroutines: ['gauge', 'Number of goroutines that currently exist.'],
+  go_memstats_heap_alloc_bytes: ['gauge', 'Number of heap bytes allocated and still in use.'],
   process_resident_memory_bytes: ['gauge', 'Resident memory size in bytes.'],
   process_start_time_seconds: ['gauge', 'Start time of the process since unix epoch in seconds.'],
   process_state: ['gauge', 'State of the teleport process: 0 - ok, 1 - recovering, 2 - degraded, 3 - starting'],
@@ -74,6 +80,7 @@ export function renderMetricsPage(v: MetricsView): string {
   const samples: Record<FamilyName, readonly string[]> = {
     failed_connect_to_node_attempts_total: [g(v.connectFailures)],
     go_goroutines: [g(v.goroutines)],
+    go_memstats_heap_alloc_bytes: v.heapAllocBytes === undefined ? [] : [g(v.heapAllocBytes)],
     process_resident_memory_bytes: [g(v.residentMemoryBytes)],
     process_start_time_seconds: [g(v.startTimeSeconds)],
     process_state: [String(PROCESS_STATES.indexOf(v.processState))],
@@ -98,6 +105,7 @@ export function renderMetricsPage(v: MetricsView): string {
   let out = '';
   for (const name of Object.keys(FAMILIES) as FamilyName[]) {
     const [type, help] = FAMILIES[name];
+    if (samples[name].length === 0) continue;
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
     // A sample is either "<labels> <value>" or a bare value.
     for (const sample of samples[name]) out += sample.startsWith('{') ? `${name}${sample}\n` : `${name} ${sample}\n`;

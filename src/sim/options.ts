@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
+import type { BuildBehaviour } from './build-behaviour.js';
+import { parseBuildBehaviour } from './control-input.js';
 
 export interface SimProxyOptions {
   name: string;
@@ -38,6 +40,8 @@ export interface FleetSimOptions {
   controlPort?: number;
   /** Key for X-Meridian-Signature on POST /hooks/upgrade; absent = requests are not checked. */
   hookSecret?: string;
+  /** Faults by version (`PUT /builds/:version` changes them at run time); absent = every build behaves. */
+  builds?: Readonly<Record<string, BuildBehaviour>>;
   log?: Logger;
 }
 
@@ -82,6 +86,7 @@ export interface ResolvedFleetSimOptions {
   readonly controlHost: string;
   readonly controlPort: number;
   readonly hookSecret: string | undefined;
+  readonly builds: Readonly<Record<string, BuildBehaviour>>;
   readonly log: Logger | undefined;
 }
 
@@ -100,6 +105,22 @@ function numberOr(v: number | undefined, fallback: number, field: string, rule: 
   const n = v ?? fallback;
   check(typeof n === 'number' && Number.isFinite(n) && ok(n), field, rule, v);
   return n;
+}
+
+function resolveBuilds(builds: FleetSimOptions['builds']): Readonly<Record<string, BuildBehaviour>> {
+  if (builds === undefined) return {};
+  check(typeof builds === 'object' && builds !== null && !Array.isArray(builds), 'builds', 'must be an object of versions', builds);
+  const out: Record<string, BuildBehaviour> = {};
+  for (const [version, b] of Object.entries(builds)) {
+    const at = `builds[${JSON.stringify(version)}]`;
+    check(nonEmptyString(version), at, 'must be keyed by a non-empty version', version);
+    const r = parseBuildBehaviour(b);
+    if (!r.ok) {
+      if (r.error.field === 'body') check(false, at, 'must be an object', b);
+      else throw new RangeError(`FleetSimOptions.${at}.${r.error.message}`);
+    } else out[version] = r.value;
+  }
+  return out;
 }
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
@@ -143,6 +164,7 @@ export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFlee
     controlHost: opts.controlHost ?? DEFAULT_HOST,
     controlPort: numberOr(opts.controlPort, 0, 'controlPort', 'must be a whole number from 0 to 65535', isPort),
     hookSecret: opts.hookSecret,
+    builds: resolveBuilds(opts.builds),
     log: opts.log,
   };
 }

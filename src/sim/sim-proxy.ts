@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { err, ok, type Result } from '../model/result.js';
 import type { ProcessState, SessionCounts, SessionKind } from '../model/snapshot.js';
+import type { BuildBehaviour, BuildLookup } from './build-behaviour.js';
 import { faultAfterRestart, NO_FAULT, type Fault, type FaultPages } from './fault.js';
 import { serveDiagnostics, type DiagTarget } from './diag-handler.js';
 import { proxyHostId } from './host-id.js';
@@ -9,6 +10,7 @@ import { closeServer, hostPort, listen } from './http-util.js';
 import { renderMetricsPage } from './metrics-page.js';
 import type { TunnelEndpoint } from './node-tunnels.js';
 import type { ResolvedProxyOptions } from './options.js';
+import { goroutineCount, type GoroutineLoad, type PprofView } from './pprof.js';
 import { hashString, type Prng } from './prng.js';
 import { SSH_CONNECT_FAILURE_RATE, SSH_SHARE, type SessionModel } from './session-model.js';
 import { SessionPool } from './session-pool.js';
@@ -19,6 +21,7 @@ export type ShutdownMode = 'graceful' | 'immediate';
 
 /** Teleport's fixed ceiling on a graceful shutdown: after it the process exits anyway. */
 export const GRACEFUL_SHUTDOWN_LIMIT_MS = 30 * 3_600_000;
+const HOUR_MS = 3_600_000;
 
 export type SimProxySettings = ResolvedProxyOptions;
 
@@ -30,6 +33,8 @@ export interface SimProxyDeps {
   readonly startupMs: number;
   /** Live sessions above which new ones are refused (proxy_connection_limit_exceeded_total). */
   readonly connectionLimit: number;
+  /** Behaviours by version: the running version's shows. */
+  readonly builds: BuildLookup;
   readonly log: Logger | undefined;
 }
 
@@ -55,6 +60,8 @@ export interface ProxyView {
   readonly tunnels: { readonly node: number; readonly missing: number };
   readonly connectAttempts: number;
   readonly connectFailures: number;
+  /** The behaviour of the build it runs (absent: a well-behaved build). */
+  readonly build?: BuildBehaviour;
 }
 
 export interface AddSessions {
@@ -105,6 +112,14 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   private server: Server | undefined;
   private closing: Promise<void> = Promise.resolve();
   private restarting = false;
+  /** The behaviour this process shows, and since when (its start, or when the behaviour was set). */
+  private build: BuildBehaviour | undefined;
+  private buildSince = 0;
+  private nextSelfRestartAt = Infinity;
+  /** What a leaky build has leaked since the process started, accrued up to `accruedAt`. */
+  private leakedBytes = 0;
+  private leakedGoroutines = 0;
+  private accruedAt = 0;
 
   constructor(
     settings: SimProxySettings,
@@ -137,13 +152,34 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     const { model, rng } = this.deps;
     model.steadyState(rng, now, (kind, endAt) => this.sessions.add(kind, endAt));
     this.nextArrivalAt = now + model.nextGap(rng);
+    this.accruedAt = now;
+    this.adoptBuild(now);
     // Counters of a long-running process are already large; scrapers must cope with that.
     this.connectAttempts = Math.round((uptimeMs / model.meanGapMs) * SSH_SHARE);
     this.connectFailures = Math.round(this.connectAttempts * SSH_CONNECT_FAILURE_RATE * rng.between(0.5, 1.5));
   }
 
-  /** Moves this process to sim time `t`: arrivals, ends, startup completing, drains finishing. */
+  /** Moves this process to sim time `t`: arrivals, ends, startup completing, drains finishing, self-restarts. */
   advanceTo(t: number): void {
+    while (this.nextSelfRestartAt <= t) {
+      const at = this.nextSelfRestartAt;
+      this.step(at);
+      this.restartItself(at);
+    }
+    this.step(t);
+  }
+
+  /** The behaviours by version changed: a process whose version's behaviour changed shows the new one from now. */
+  buildsChanged(): void {
+    if (this.deps.builds.get(this.version) === this.build) return;
+    const now = this.deps.clock.now();
+    this.accrue(now);
+    this.adoptBuild(now);
+    this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, build: this.build ?? null }, 'Proxy build behaviour changed');
+  }
+
+  private step(t: number): void {
+    this.accrue(t);
     if (this.state === 'starting') {
       if (this.readyAt > t) return;
       this.becomeReady(this.readyAt);
@@ -224,6 +260,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       this.stoppedAt = undefined;
       this.pid = this.newPid();
       this.state = 'starting';
+      this.resetLeaks(now);
+      this.adoptBuild(now);
       this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, gitref: this.gitref }, 'Proxy restarted');
       if (this.deps.startupMs <= 0) this.becomeReady(now);
       return ok(undefined);
@@ -263,13 +301,14 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   processState(): ProcessState {
     if (this.fault.mode === 'degraded') return 'degraded';
     if (this.fault.mode === 'recovering') return 'recovering';
-    return this.state === 'starting' ? 'starting' : 'ok';
+    if (this.state === 'starting') return 'starting';
+    return this.flappedDown() ? 'degraded' : 'ok';
   }
 
   metricsPage(): string {
     const sessions = this.sessions.counts();
-    const total = this.sessions.total();
-    const tunnels = this.nodeTunnels + this.appTunnels + this.kubeTunnels;
+    const baseMemory = this.baseMemoryBytes();
+    const leaked = Math.round(this.leakedBytes);
     return renderMetricsPage({
       processState: this.processState(),
       version: this.version,
@@ -282,10 +321,23 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       connectionLimitExceeded: this.limitExceeded,
       peerDialErrors: 0,
       startTimeSeconds: this.startedAt / 1000,
-      // Plausible figures for a proxy: a base plus a share per session and tunnel.
-      residentMemoryBytes: 96 * 1024 * 1024 + total * 180 * 1024 + tunnels * 48 * 1024 + (this.pid % 97) * 4096,
-      goroutines: 160 + total * 9 + tunnels * 4,
+      residentMemoryBytes: baseMemory + leaked,
+      goroutines: goroutineCount(this.goroutineLoad()),
+      // Only a build with a behaviour shows the Go heap, so a default page is as it was.
+      ...(this.build === undefined ? {} : { heapAllocBytes: this.heapAllocBytes(baseMemory) + leaked }),
     });
+  }
+
+  pprof(): PprofView | undefined {
+    if (this.build?.debug !== true) return undefined;
+    return {
+      load: this.goroutineLoad(),
+      uptimeMs: this.deps.clock.now() - this.startedAt,
+      leakingMs: this.deps.clock.now() - Math.max(this.startedAt, this.buildSince),
+      heapAllocBytes: this.heapAllocBytes(this.baseMemoryBytes()) + Math.round(this.leakedBytes),
+      version: this.version,
+      pid: this.pid,
+    };
   }
 
   defer(fn: () => void, ms: number): void {
@@ -337,6 +389,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       tunnels: { node: this.nodeTunnels, missing: this.missingTunnels },
       connectAttempts: this.connectAttempts,
       connectFailures: this.connectFailures,
+      ...(this.build === undefined ? {} : { build: this.build }),
     };
   }
 
@@ -347,7 +400,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     const kind = model.kind(rng);
     if (kind === 'ssh') {
       this.connectAttempts++;
-      if (rng.chance(SSH_CONNECT_FAILURE_RATE)) {
+      if (rng.chance(this.build?.connectFailureRatio ?? SSH_CONNECT_FAILURE_RATE)) {
         this.connectFailures++;
         return;
       }
@@ -357,6 +410,79 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       return;
     }
     this.sessions.add(kind, at + model.duration(rng));
+  }
+
+  /** Takes on the behaviour of the version it runs, from `since`. */
+  private adoptBuild(since: number): void {
+    this.build = this.deps.builds.get(this.version);
+    this.buildSince = since;
+    const every = this.build?.restartEveryMs;
+    this.nextSelfRestartAt = every === undefined || this.state === 'stopped' || this.state === 'draining' ? Infinity : since + every;
+  }
+
+  private resetLeaks(at: number): void {
+    this.leakedBytes = 0;
+    this.leakedGoroutines = 0;
+    this.accruedAt = at;
+  }
+
+  private accrue(t: number): void {
+    const dt = t - this.accruedAt;
+    this.accruedAt = t;
+    const b = this.build;
+    if (b === undefined || dt <= 0 || this.state === 'stopped') return;
+    this.leakedBytes += ((b.memoryLeakBytesPerHour ?? 0) * dt) / HOUR_MS;
+    this.leakedGoroutines += ((b.goroutineLeakPerHour ?? 0) * dt) / HOUR_MS;
+  }
+
+  /** A flapping build is ok for N sim seconds once ready, then degraded for N, and so on. */
+  private flappedDown(): boolean {
+    const periodS = this.build?.flapProcessState;
+    if (periodS === undefined || this.state === 'stopped') return false;
+    const from = Math.max(this.readyAt, this.buildSince);
+    const now = this.deps.clock.now();
+    return now >= from && Math.floor((now - from) / (periodS * 1000)) % 2 === 1;
+  }
+
+  private tunnelCount(): number {
+    return this.nodeTunnels + this.appTunnels + this.kubeTunnels;
+  }
+
+  /** Plausible figures for a proxy: a base plus a share per session and tunnel. */
+  private baseMemoryBytes(): number {
+    return 96 * 1024 * 1024 + this.sessions.total() * 180 * 1024 + this.tunnelCount() * 48 * 1024 + (this.pid % 97) * 4096;
+  }
+
+  private goroutineLoad(): GoroutineLoad {
+    return { sessions: this.sessions.total(), tunnels: this.tunnelCount(), leaked: Math.floor(this.leakedGoroutines) };
+  }
+
+  /** Live heap: a bit under half of resident memory, as for a Go server at rest. */
+  private heapAllocBytes(baseMemory: number): number {
+    return Math.round(baseMemory * 0.45);
+  }
+
+  /**
+   * A build with restartEveryMs: the process dies (sessions cut) and its supervisor starts it
+   * again at once; the diagnostic listener stays up, answering `starting` until it is ready.
+   */
+  private restartItself(at: number): void {
+    if (this.state !== 'running' && this.state !== 'starting') {
+      this.nextSelfRestartAt = Infinity;
+      return;
+    }
+    const cut = this.sessions.cutAll();
+    this.sessionsCut += cut;
+    this.fault = faultAfterRestart(this.fault);
+    this.startedAt = at;
+    this.readyAt = at + this.deps.startupMs;
+    this.pid = this.newPid();
+    this.state = 'starting';
+    this.nextArrivalAt = Infinity;
+    this.resetLeaks(at);
+    this.adoptBuild(at);
+    this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, sessionsCut: cut }, 'Proxy restarted itself');
+    if (this.deps.startupMs <= 0) this.becomeReady(at);
   }
 
   private becomeReady(at: number): void {
