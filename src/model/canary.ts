@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Condition } from './conditions.js';
 import { DURATION_PATTERN } from './duration.js';
-import { VERSION_PATTERN } from './rollout.js';
+import { VERSION_PATTERN, MaintenanceWindowsSchema, NoticeChannelSchema, type ProxyRolloutStatus } from './rollout.js';
 import type { Resource } from './resource.js';
 
 const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label' });
@@ -100,12 +100,17 @@ export const ProxyCanarySpecSchema = Type.Object(
         {
           leadTimes: Type.Optional(Type.Array(Duration('Before a canary proxy is taken out'), { uniqueItems: true })),
           rollbackLeadTime: Type.Optional(Duration('Before a failed canary is taken back; may be short. Default 5m')),
+          channels: Type.Optional(Type.Array(NoticeChannelSchema)),
         },
         { additionalProperties: false },
       ),
     ),
     drain: Type.Optional(Type.Object({ deadline: Type.Optional(Duration('Default 30m')) }, { additionalProperties: false })),
-    paused: Type.Optional(Type.Boolean()),
+    maintenanceWindows: Type.Optional(MaintenanceWindowsSchema),
+    paused: Type.Optional(Type.Boolean({ description: 'Set until `meridian canary start`' })),
+    decision: Type.Optional(
+      Type.Union([Type.Literal('promote'), Type.Literal('rollback')], { description: 'The operator ends a Held canary: `meridian canary promote|rollback`' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -137,14 +142,31 @@ export interface IntervalVerdict {
 export const CANARY_PHASES = ['Pending', 'Deploying', 'Baking', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Held', 'Invalid'] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
+export interface CanaryDecisionStatus {
+  readonly kind: 'rollback' | 'succeed' | 'hold';
+  readonly reason: string;
+  readonly at: string;
+}
+
 export interface ProxyCanaryStatus {
   readonly observedGeneration?: number;
   readonly phase?: CanaryPhase;
   readonly message?: string;
+  readonly startedAt?: string;
+  /** The subset, chosen once at the start. */
   readonly proxies?: readonly string[];
+  /** The canary proxies going to the build, through the rollout steps. */
+  readonly deploy?: ProxyRolloutStatus;
   readonly bakeStartedAt?: string;
+  readonly intervalStartedAt?: string;
+  /** The latest analysis intervals, newest last. */
   readonly intervals?: readonly IntervalVerdict[];
-  readonly diagnostics?: readonly { readonly proxy: string; readonly files: readonly string[]; readonly at: string }[];
+  readonly decision?: CanaryDecisionStatus;
+  /** The canary proxies going back to their previous version. */
+  readonly revert?: ProxyRolloutStatus;
+  /** The ProxyRollout created to take the build to the rest of the fleet. */
+  readonly promotedRollout?: string;
+  readonly diagnostics?: readonly { readonly proxy: string; readonly files: readonly string[]; readonly error?: string; readonly at: string }[];
   readonly conditions?: readonly Condition[];
 }
 

@@ -91,6 +91,12 @@ const PRINTER_COLUMNS: Record<Kind, JsonObject[]> = {
     { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
+  ProxyCanary: [
+    { name: 'Build', type: 'string', jsonPath: '.spec.build.version' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
 };
 
 /** The CustomResourceDefinition of a kind, from the same schema the file store validates with. */

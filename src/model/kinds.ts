@@ -1,4 +1,5 @@
 import { Type, type TObject } from '@sinclair/typebox';
+import { ProxyCanarySpecSchema, type ProxyCanary } from './canary.js';
 import { ProxyFleetSpecSchema, type ProxyFleet } from './fleet.js';
 import { ProxyRolloutSpecSchema, type ProxyRollout } from './rollout.js';
 
@@ -6,6 +7,7 @@ import { ProxyRolloutSpecSchema, type ProxyRollout } from './rollout.js';
 export const KIND_SPECS = {
   ProxyFleet: { plural: 'proxyfleets', shortNames: ['pf'], spec: ProxyFleetSpecSchema },
   ProxyRollout: { plural: 'proxyrollouts', shortNames: ['prollout'], spec: ProxyRolloutSpecSchema },
+  ProxyCanary: { plural: 'proxycanaries', shortNames: ['pcanary'], spec: ProxyCanarySpecSchema },
 } as const satisfies Record<string, { plural: string; shortNames: readonly string[]; spec: TObject }>;
 
 export type Kind = keyof typeof KIND_SPECS;
@@ -14,6 +16,7 @@ export const KINDS = Object.keys(KIND_SPECS) as Kind[];
 export interface KindMap {
   ProxyFleet: ProxyFleet;
   ProxyRollout: ProxyRollout;
+  ProxyCanary: ProxyCanary;
 }
 export type AnyResource = KindMap[Kind];
 

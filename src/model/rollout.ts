@@ -48,6 +48,10 @@ export const NoticeChannelSchema = Type.Union([
 ]);
 export type NoticeChannel = Static<typeof NoticeChannelSchema>;
 
+export const MaintenanceWindowsSchema = Type.Record(Name, Type.Array(MaintenanceWindowSchema, { minItems: 1 }), {
+  description: "Per-region windows (in the region's time zone); default: the fleet's regions[].maintenanceWindows",
+});
+
 export const ProxyRolloutSpecSchema = Type.Object(
   {
     fleet: Type.Optional(Type.String({ minLength: 1, description: 'ProxyFleet name in the same namespace (default: the only one)' })),
@@ -75,11 +79,7 @@ export const ProxyRolloutSpecSchema = Type.Object(
       }),
     ),
     allowRegionOutage: Type.Optional(Type.Boolean({ description: 'Allow taking the last ready proxy of a region out of rotation' })),
-    maintenanceWindows: Type.Optional(
-      Type.Record(Name, Type.Array(MaintenanceWindowSchema, { minItems: 1 }), {
-        description: "Per-region windows (in the region's time zone); default: the fleet's regions[].maintenanceWindows",
-      }),
-    ),
+    maintenanceWindows: Type.Optional(MaintenanceWindowsSchema),
     notice: Type.Optional(
       Type.Object(
         {

@@ -32,6 +32,11 @@ export interface Store {
    * the file store edits the manifest in place. Throws if the object is gone or the result is invalid.
    */
   patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void>;
+  /**
+   * Creates an object the controller derives (a promoted canary's rollout); the file store writes
+   * it as a new manifest for the operators to commit. Throws if it exists or is invalid.
+   */
+  create<K extends Kind>(resource: KindMap[K]): Promise<void>;
   /** Inputs currently refused, with the reason. */
   problems(): readonly ManifestProblem[];
 }

@@ -6,6 +6,7 @@ import type { ProxyFleetSpec } from './fleet.js';
 import { isKind, KIND_SPECS, KINDS, ManifestMetadataSchema, type AnyResource, type Kind } from './kinds.js';
 import { API_VERSION } from './resource.js';
 import { rolloutSemanticErrors } from './rollout-rules.js';
+import { canarySemanticErrors } from './canary-rules.js';
 import { err, ok, type Result } from './result.js';
 
 // ajv-formats is published as CommonJS with a default export.
@@ -134,6 +135,7 @@ export function validateManifest(doc: unknown): Result<AnyResource, FieldError[]
   if (!validate) return err([{ path: ['kind'], message: `no schema for ${kind}` }]);
   if (!validate(doc)) return err(schemaErrors(validate.errors ?? []));
   const resource = doc as AnyResource;
-  const semantic = resource.kind === 'ProxyFleet' ? fleetSemanticErrors(resource.spec) : rolloutSemanticErrors(resource.spec);
+  const semantic =
+    resource.kind === 'ProxyFleet' ? fleetSemanticErrors(resource.spec) : resource.kind === 'ProxyRollout' ? rolloutSemanticErrors(resource.spec) : canarySemanticErrors(resource.spec);
   return semantic.length ? err(semantic) : ok(resource);
 }

@@ -6,11 +6,11 @@ import { setCondition } from '../model/conditions.js';
 import { formatPath } from '../model/field-error.js';
 import type { ProxyFleet } from '../model/fleet.js';
 import { DEFAULT_NAMESPACE, keyOf, type ResourceKey } from '../model/resource.js';
-import { err } from '../model/result.js';
 import type { ProxyRollout, ProxyRolloutStatus } from '../model/rollout.js';
 import { rolloutFleetErrors } from '../model/rollout-rules.js';
 import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
 import type { Store } from '../model/store.js';
+import { fleetOf } from '../fleet/fleet-of.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
 import { createRolloutEngine } from './rollout-engine.js';
 import type { RolloutMetrics } from './rollout-metrics.js';
@@ -95,20 +95,6 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
       return result.requeueAfterMs === undefined ? {} : { requeueAfterMs: result.requeueAfterMs };
     },
   };
-}
-
-/** The fleet a rollout upgrades: `spec.fleet` in its namespace, or the namespace's only fleet. */
-async function fleetOf(store: Store, r: ProxyRollout) {
-  const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
-  const fleets = (await store.list('ProxyFleet')).filter((f) => (f.metadata.namespace ?? DEFAULT_NAMESPACE) === ns);
-  if (r.spec.fleet) {
-    const f = fleets.find((x) => x.metadata.name === r.spec.fleet);
-    return f ? { ok: true as const, value: f } : err(`spec.fleet: ProxyFleet "${r.spec.fleet}" not found in namespace ${ns}`);
-  }
-  const [only, ...more] = fleets;
-  if (!only) return err(`no ProxyFleet in namespace ${ns}`);
-  if (more.length) return err(`spec.fleet: namespace ${ns} has ${fleets.length} ProxyFleets; name one`);
-  return { ok: true as const, value: only };
 }
 
 /** Another rollout of the same fleet that has started and not finished, by name. */

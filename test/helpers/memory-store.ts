@@ -47,6 +47,12 @@ export class MemoryStore implements Store {
     this.put({ ...o, spec, metadata: { ...o.metadata, generation: (o.metadata.generation ?? 0) + 1 } } as KindMap[Kind]);
   }
 
+  async create<K extends Kind>(resource: KindMap[K]): Promise<void> {
+    const k = keyString(keyOf(resource));
+    if (this.objects.has(k)) throw new Error(`${k} already exists`);
+    this.put({ ...resource, metadata: { ...resource.metadata, generation: 1 } } as KindMap[Kind]);
+  }
+
   problems(): readonly ManifestProblem[] {
     return [];
   }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { stringify } from 'yaml';
 import { watch, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { formatPath } from '../../model/field-error.js';
 import type { AnyResource, Kind, KindMap } from '../../model/kinds.js';
-import { keyString, type ResourceKey } from '../../model/resource.js';
+import { keyOf, keyString, type ResourceKey } from '../../model/resource.js';
+import { validateManifest } from '../../model/validate.js';
 import type { ManifestProblem, SpecPatch, StatusOf, Store } from '../../model/store.js';
-import { ensureDir, type AtomicWriteHooks } from './atomic-write.js';
+import { ensureDir, writeFileAtomic, type AtomicWriteHooks } from './atomic-write.js';
 import { canonicalJson, sha256Of } from './canonical-json.js';
 import { deepFreeze } from '../../model/deep-freeze.js';
 import { formatProblem } from './format-problem.js';
@@ -214,6 +217,18 @@ export class FileStore implements Store {
     await this.rescan();
   }
 
+  async create<K extends Kind>(resource: KindMap[K]): Promise<void> {
+    const k = keyString(keyOf(resource));
+    if (this.#entries.get(k)?.record.inForce) throw new Error(`${k} already exists`);
+    const checked = validateManifest(JSON.parse(JSON.stringify(resource)));
+    if (!checked.ok) throw new Error(`cannot create ${k}: ${checked.error.map((e) => `${formatPath(e.path)}: ${e.message}`).join('; ')}`);
+    const file = join(this.#deps.manifestDir, `${resource.kind.toLowerCase()}-${resource.metadata.name}.yaml`);
+    if (await exists(file)) throw new Error(`cannot create ${k}: ${file} already exists`);
+    const { status: _, ...manifest } = resource;
+    await writeFileAtomic(file, `# Created by Meridian; commit it to keep it.\n${stringify(manifest)}`);
+    await this.rescan();
+  }
+
   problems(): readonly ManifestProblem[] {
     return Object.freeze([...this.#stateProblems, ...this.#manifestProblems]);
   }
@@ -379,5 +394,14 @@ export class FileStore implements Store {
         }
       }
     }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

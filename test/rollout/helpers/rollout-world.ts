@@ -16,6 +16,8 @@ interface WorldProxy {
   inLoadBalancer: boolean;
   restartUntil: number;
   restarts: number;
+  connectAttempts: number;
+  connectFailures: number;
 }
 
 export interface ReceivedNotice {
@@ -42,6 +44,9 @@ export interface WorldOptions {
   readonly badVersions?: readonly string[];
   /** Channels that fail this many times before they work. */
   readonly channelFailures?: Readonly<Record<string, number>>;
+  /** Node connections a ready proxy makes per minute (default 0), and the share that fail, by version. */
+  readonly connectsPerMinute?: number;
+  readonly connectFailureRatio?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -64,7 +69,7 @@ export class RolloutWorld {
     private readonly opts: WorldOptions = {},
   ) {
     for (const p of fleet.proxies)
-      this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, restartUntil: 0, restarts: 0 });
+      this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, restartUntil: 0, restarts: 0, connectAttempts: 0, connectFailures: 0 });
     this.channelFailuresLeft = { ...(opts.channelFailures ?? {}) };
     this.lastScrapeAt = clock.now();
   }
@@ -77,8 +82,13 @@ export class RolloutWorld {
   /** Time passes: sessions on proxies nobody is sent to end (half-life); a new scrape is taken. */
   tick(ms: number, heldByRollout: ReadonlySet<string>): void {
     const halfLife = this.opts.sessionHalfLifeMs ?? 600_000;
-    for (const p of this.proxies.values())
+    for (const p of this.proxies.values()) {
       if (!p.inLoadBalancer || heldByRollout.has(p.name)) p.sessions = Math.floor(p.sessions * 0.5 ** (ms / halfLife));
+      if (this.readyz(p) !== 200) continue;
+      const attempts = Math.round(((this.opts.connectsPerMinute ?? 0) * ms) / 60_000);
+      p.connectAttempts += attempts;
+      p.connectFailures += Math.round(attempts * (this.opts.connectFailureRatio?.[p.version] ?? 0));
+    }
     this.lastScrapeAt = this.clock.now();
   }
 
@@ -97,7 +107,7 @@ export class RolloutWorld {
     const at = new Date(this.lastScrapeAt).toISOString();
     const proxies: ProxyObservation[] = [...this.proxies.values()].map((p) => {
       const readyzStatus = this.readyz(p);
-      const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 } });
+      const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 }, connectAttempts: p.connectAttempts, connectFailures: p.connectFailures });
       return { name: p.name, region: p.region, up: true, ready: readyzStatus === 200, consecutiveFailures: 0, readyzStatus, metrics: m, sessionsTotal: p.sessions, lastScrapeAt: at, lastSuccessAt: at, scrapeDurationMs: 2 };
     });
     return { observedAt: at, fleet: { name: 'demo', namespace: 'default', generation: 1 }, proxies };

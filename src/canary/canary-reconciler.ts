@@ -1,0 +1,239 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { CanaryPhase, ProxyCanary, ProxyCanaryStatus } from '../model/canary.js';
+import type { Clock } from '../model/clock.js';
+import { setCondition } from '../model/conditions.js';
+import { parseDuration } from '../model/duration.js';
+import { formatPath } from '../model/field-error.js';
+import type { Proxy } from '../model/fleet.js';
+import { DEFAULT_NAMESPACE, keyOf, keyString, type ResourceKey } from '../model/resource.js';
+import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
+import type { Store } from '../model/store.js';
+import { fleetOf } from '../fleet/fleet-of.js';
+import type { RolloutEngine } from '../rollout/rollout-engine.js';
+import { sameVersion } from '../rollout/core/rollout-draft.js';
+import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
+import { baselineProxies } from './core/baseline.js';
+import { deploySpec, previousVersion, promotionRollout, revertSpec } from './core/canary-runs.js';
+import { resolveChecks } from './core/canary-checks.js';
+import { decideCanary } from './core/decide-canary.js';
+import { judgeInterval } from './core/judge-canary.js';
+import { addObservation, emptyWindow, type ProxyWindow } from './core/proxy-window.js';
+import { selectCanaryProxies } from './core/select-subset.js';
+
+/** Saves what a failing canary proxy shows before it is taken back (goroutine dump, heap profile). */
+export type CaptureDiagnostics = (canary: string, proxy: Proxy) => Promise<{ readonly files: readonly string[]; readonly error?: string }>;
+
+export interface CanaryReconcilerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly snapshotOf: (fleet: ResourceKey) => FleetSnapshot | undefined;
+  readonly engine: RolloutEngine;
+  readonly captureDiagnostics: CaptureDiagnostics;
+}
+
+const KEPT_INTERVALS = 100;
+const TERMINAL: ReadonlySet<CanaryPhase | undefined> = new Set(['Promoted', 'RolledBack']);
+
+/**
+ * Drives each ProxyCanary: choose the subset, deploy the build through the rollout steps, bake
+ * with an analysis every interval against same-region baselines, then promote, hold for the
+ * operator, or take the build back through the same steps. The current interval's windows live in
+ * memory: a restart begins that interval again; everything decided is in the status.
+ */
+export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
+  const { store, clock } = deps;
+  const windows = new Map<string, Map<string, ProxyWindow>>();
+
+  async function write(c: ProxyCanary, next: ProxyCanaryStatus): Promise<ProxyCanary> {
+    const status: ProxyCanaryStatus = {
+      ...next,
+      observedGeneration: c.metadata.generation ?? 0,
+      conditions: setCondition(
+        next.conditions ?? [],
+        { type: 'Ready', status: next.phase === 'Invalid' ? 'False' : 'True', reason: next.phase === 'Invalid' ? 'InvalidSpec' : 'SpecValid', message: next.phase === 'Invalid' ? (next.message ?? '') : 'The spec is valid for the fleet', observedGeneration: c.metadata.generation ?? 0 },
+        new Date(clock.now()).toISOString(),
+      ),
+    };
+    if (isDeepStrictEqual(status, c.status ?? {})) return c;
+    await store.updateStatus('ProxyCanary', c.metadata.namespace ?? DEFAULT_NAMESPACE, c.metadata.name, status);
+    return { ...c, status };
+  }
+
+  /** Adds this snapshot to each proxy's window of the current interval. */
+  function observe(key: string, observations: ReadonlyMap<string, ProxyObservation>): Map<string, ProxyWindow> {
+    let w = windows.get(key);
+    if (!w) windows.set(key, (w = new Map()));
+    for (const o of observations.values()) w.set(o.name, addObservation(w.get(o.name) ?? emptyWindow(o.name, o.region), o));
+    return w;
+  }
+
+  /** A new interval: counts start again from the last pages seen. */
+  function newInterval(key: string): void {
+    const w = windows.get(key);
+    if (w) for (const [name, x] of w) w.set(name, emptyWindow(x.proxy, x.region, x.last));
+  }
+
+  return {
+    kind: 'ProxyCanary',
+    async reconcile(key: ResourceKey, signal: AbortSignal): Promise<ReconcileResult> {
+      let c = await store.get('ProxyCanary', key.namespace, key.name);
+      if (!c) {
+        windows.delete(keyString(key));
+        return {};
+      }
+      const name = `${key.namespace}/${key.name}`;
+      const log = deps.log.child({ kind: 'ProxyCanary', name });
+      const st = c.status ?? {};
+      const spec = c.spec;
+      if (TERMINAL.has(st.phase)) return {};
+      const fleet = await fleetOf(store, c);
+      if (!fleet.ok) {
+        await write(c, { ...st, phase: 'Invalid', message: fleet.error });
+        return {};
+      }
+      const fleetSpec = fleet.value.spec;
+      const snapshot = deps.snapshotOf(keyOf(fleet.value));
+      const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
+      const now = clock.now();
+      const nowIso = new Date(now).toISOString();
+
+      if (!st.startedAt) {
+        if (c.spec.paused) {
+          await write(c, { ...st, phase: 'Pending', message: 'Not started: run `meridian canary start`' });
+          return {};
+        }
+        const chosen = selectCanaryProxies(c.spec, fleetSpec, (p) => observations.get(p)?.ready === true);
+        if (!chosen.ok) {
+          await write(c, { ...st, phase: 'Invalid', message: chosen.error.map((e) => `${formatPath(e.path)}: ${e.message}`).join('; ') });
+          return {};
+        }
+        log.info({ proxies: chosen.value }, `Canary of ${c.spec.build.version} starts on ${chosen.value.length} proxies`);
+        await write(c, { ...st, startedAt: nowIso, proxies: chosen.value, phase: 'Deploying', message: `Deploying ${c.spec.build.version} to ${chosen.value.join(', ')}` });
+        return { requeueAfterMs: 0 };
+      }
+      const proxies = st.proxies ?? [];
+      const run = (part: 'deploy' | 'revert', version?: string) =>
+        deps.engine.step(
+          {
+            name: `${name}/${part}`,
+            generation: c?.metadata.generation ?? 0,
+            spec: part === 'deploy' ? deploySpec(spec, fleetSpec, proxies) : revertSpec(spec, fleetSpec, proxies, version ?? ''),
+            status: (part === 'deploy' ? c?.status?.deploy : c?.status?.revert) ?? {},
+            fleet: fleetSpec,
+            observations,
+            log: log.child({ part }),
+            persist: async (s) => {
+              if (c) c = await write(c, { ...(c.status ?? {}), [part]: s });
+            },
+          },
+          signal,
+        );
+
+      switch (st.phase) {
+        case 'Deploying': {
+          const r = await run('deploy');
+          if (r.status.phase === 'Completed') {
+            windows.delete(keyString(key));
+            await write(c, { ...(c.status ?? {}), phase: 'Baking', bakeStartedAt: nowIso, intervalStartedAt: nowIso, message: `Baking ${c.spec.build.version} on ${proxies.join(', ')}` });
+            return { requeueAfterMs: 0 };
+          }
+          if (r.status.phase === 'Failed' || r.status.phase === 'Aborted') return rollBack(`deploying the build failed: ${r.status.message ?? ''}`, []);
+          return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
+        }
+        case 'Baking':
+          return bake();
+        case 'Held':
+          if (c.spec.decision === 'promote') return promote('the operator promoted it');
+          if (c.spec.decision === 'rollback') return rollBack('the operator rolled it back', []);
+          return {};
+        case 'RollingBack': {
+          const r = await run('revert', previousVersion(st.deploy, fleetSpec, proxies));
+          if (r.status.phase === 'Completed' || r.status.phase === 'Failed') {
+            await write(c, { ...(c.status ?? {}), phase: 'RolledBack', message: `${st.decision?.reason ?? 'rolled back'}; ${r.status.message ?? ''}` });
+            return {};
+          }
+          return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
+        }
+        case 'Promoting':
+          return promote(st.decision?.reason ?? 'the analysis passed');
+        default:
+          // Invalid or Pending after a start: the spec changed under a running canary; say so and wait.
+          return {};
+      }
+
+      async function bake(): Promise<ReconcileResult> {
+        if (!c) return {};
+        const w = observe(keyString(key), observations);
+        if (c.spec.decision === 'rollback') return rollBack('the operator rolled it back', []);
+        const intervalMs = msOf(c.spec.analysisInterval, '5m');
+        const bakeMs = msOf(c.spec.bakeTime, '2h');
+        const started = Date.parse(st.intervalStartedAt ?? nowIso);
+        if (now < started + intervalMs) return { requeueAfterMs: started + intervalMs - now };
+        const canaries = new Set(proxies);
+        const before = previousVersion(st.deploy, fleetSpec, proxies);
+        const onBefore = (p: string): boolean => observations.get(p)?.ready === true && sameVersion(observations.get(p)?.metrics?.version, before);
+        const checks = resolveChecks(c.spec.analysis?.checks);
+        const verdict = judgeInterval({
+          from: st.intervalStartedAt ?? nowIso,
+          to: nowIso,
+          canary: proxies.flatMap((p) => w.get(p) ?? []),
+          baselineOf: (p) => baselineProxies(fleetSpec, p, canaries, onBefore).flatMap((b) => w.get(b) ?? []),
+          checks,
+        });
+        newInterval(keyString(key));
+        const intervals = [...(st.intervals ?? []).slice(-(KEPT_INTERVALS - 1)), verdict];
+        log.info({ verdict: verdict.verdict, failing: verdict.outcomes.filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${o.check}`) }, `Canary interval ${verdict.verdict}`);
+        const decision = decideCanary({ intervals, checks, bakeEndsAt: Date.parse(st.bakeStartedAt ?? nowIso) + bakeMs, now });
+        c = await write(c, { ...(c.status ?? {}), intervals, intervalStartedAt: nowIso });
+        switch (decision.kind) {
+          case 'continue':
+            return { requeueAfterMs: intervalMs };
+          case 'rollback':
+            return rollBack(decision.reason, proxies);
+          case 'hold':
+            await write(c, { ...(c.status ?? {}), phase: 'Held', decision: { kind: 'hold', reason: decision.reason, at: nowIso }, message: `Held for the operator: ${decision.reason} (meridian canary promote|rollback)` });
+            return {};
+          case 'succeed':
+            if (c.spec.onSuccess === 'revert') return rollBack('the analysis passed; the spec asks for the previous version back', []);
+            return promote('the analysis passed');
+        }
+      }
+
+      /** Diagnostics first (a debug build's pprof), then the build goes back through the drain path. */
+      async function rollBack(reason: string, capture: readonly string[]): Promise<ReconcileResult> {
+        if (!c) return {};
+        log.warn({ reason }, 'Canary rolling back');
+        const diagnostics = [...(c.status?.diagnostics ?? [])];
+        if (c.spec.build.debug)
+          for (const p of capture) {
+            const proxy = fleetSpec.proxies.find((x) => x.name === p);
+            if (!proxy) continue;
+            const d = await deps.captureDiagnostics(name, proxy);
+            diagnostics.push({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}), at: nowIso });
+            log.info({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}) }, 'Saved canary diagnostics');
+          }
+        await write(c, { ...(c.status ?? {}), phase: 'RollingBack', decision: { kind: 'rollback', reason, at: nowIso }, diagnostics, message: `Rolling back: ${reason}` });
+        return { requeueAfterMs: 0 };
+      }
+
+      async function promote(reason: string): Promise<ReconcileResult> {
+        if (!c) return {};
+        if (c.status?.phase !== 'Promoting') c = await write(c, { ...(c.status ?? {}), phase: 'Promoting', decision: { kind: 'succeed', reason, at: nowIso } });
+        const rollout = promotionRollout(c);
+        const existing = await store.get('ProxyRollout', rollout.metadata.namespace ?? DEFAULT_NAMESPACE, rollout.metadata.name);
+        if (!existing) await store.create(rollout);
+        const ref = `${rollout.metadata.namespace ?? DEFAULT_NAMESPACE}/${rollout.metadata.name}`;
+        await write(c, { ...(c.status ?? {}), phase: 'Promoted', promotedRollout: ref, message: `Promoted: ProxyRollout ${ref} takes ${c.spec.build.version} to the fleet${c.spec.autoPromote ? '' : ' once started (meridian rollout start)'}` });
+        return {};
+      }
+    },
+  };
+}
+
+function msOf(text: string | undefined, fallback: string): number {
+  const r = parseDuration(text ?? fallback);
+  return r.ok ? r.value : 0;
+}
+

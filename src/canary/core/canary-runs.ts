@@ -1,0 +1,71 @@
+import type { ProxyCanary, ProxyCanarySpec } from '../../model/canary.js';
+import type { ProxyFleetSpec } from '../../model/fleet.js';
+import { API_VERSION, DEFAULT_NAMESPACE } from '../../model/resource.js';
+import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../model/rollout.js';
+
+function regionsOf(fleet: ProxyFleetSpec, proxies: readonly string[]): string[] {
+  return [...new Set(fleet.proxies.filter((p) => proxies.includes(p.name)).map((p) => p.region))];
+}
+
+/** The canary proxies going to the build: the rollout steps, every canary region in one wave. */
+export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: readonly string[]): ProxyRolloutSpec {
+  return {
+    ...(c.fleet ? { fleet: c.fleet } : {}),
+    version: c.build.version,
+    ...(c.build.image ? { image: c.build.image } : {}),
+    selector: { proxies: [...proxies] },
+    waves: [{ name: 'canary', regions: regionsOf(fleet, proxies) }],
+    maxUnavailable: 1,
+    notice: { leadTimes: c.notice?.leadTimes ?? ['1h', '10m'], channels: c.notice?.channels ?? [] },
+    drain: { deadline: c.drain?.deadline ?? '30m' },
+    failurePolicy: 'rollback',
+    ...(c.maintenanceWindows ? { maintenanceWindows: c.maintenanceWindows } : {}),
+  };
+}
+
+/** The canary proxies going back to `version`, with the (short) rollback notice. */
+export function revertSpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: readonly string[], version: string): ProxyRolloutSpec {
+  return {
+    ...deploySpec(c, fleet, proxies),
+    version,
+    notice: { leadTimes: [c.notice?.rollbackLeadTime ?? '5m'], channels: c.notice?.channels ?? [] },
+    failurePolicy: 'halt',
+  };
+}
+
+/** The version the canary proxies ran before the build: what a rollback returns them to. */
+export function previousVersion(deploy: ProxyRolloutStatus | undefined, fleet: ProxyFleetSpec, proxies: readonly string[]): string {
+  const from = deploy?.proxies?.find((p) => p.fromVersion && p.step !== 'Skipped')?.fromVersion;
+  return from ?? fleet.proxies.find((p) => proxies.includes(p.name))?.version ?? '';
+}
+
+/** A ProxyRollout of the build for the whole fleet (the canary proxies already on it are skipped), held back unless autoPromote. */
+export function promotionRollout(c: ProxyCanary): ProxyRollout {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ProxyRollout',
+    metadata: {
+      name: `${c.metadata.name}-promote`,
+      namespace: c.metadata.namespace ?? DEFAULT_NAMESPACE,
+      annotations: { 'meridian.dev/promoted-from': `ProxyCanary/${c.metadata.name}` },
+    },
+    spec: {
+      ...(c.spec.fleet ? { fleet: c.spec.fleet } : {}),
+      version: c.spec.build.version,
+      ...(c.spec.build.image ? { image: c.spec.build.image } : {}),
+      ...(c.spec.autoPromote ? {} : { paused: true }),
+    },
+  };
+}
+
+/** Proxies on the build now: done in the deploy and not yet back in the revert. */
+export function proxiesOnBuild(c: ProxyCanary): string[] {
+  const done = new Set((c.status?.deploy?.proxies ?? []).filter((p) => p.step === 'Done').map((p) => p.name));
+  for (const p of c.status?.revert?.proxies ?? []) if (p.step === 'Done') done.delete(p.name);
+  return [...done];
+}
+
+/** Proxies the canary holds out of rotation right now (deploying or reverting). */
+export function heldByCanary(c: ProxyCanary): string[] {
+  return [...(c.status?.deploy?.proxies ?? []), ...(c.status?.revert?.proxies ?? [])].filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name);
+}

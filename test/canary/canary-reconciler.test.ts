@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { createCanaryReconciler } from '../../src/canary/canary-reconciler.js';
+import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../src/model/canary.js';
+import type { ProxyFleetSpec, Weekday } from '../../src/model/fleet.js';
+import { API_VERSION } from '../../src/model/resource.js';
+import { createRolloutEngine } from '../../src/rollout/rollout-engine.js';
+import { fleet as fleetResource } from '../helpers/fleet-fixture.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { MemoryStore } from '../helpers/memory-store.js';
+import { RolloutWorld, type WorldOptions } from '../rollout/helpers/rollout-world.js';
+
+const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
+const EVERY_DAY: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const ALWAYS = [{ days: EVERY_DAY, start: '00:00', duration: '24h' }];
+const BUILD = '17.4.9-debug.1';
+
+function fleet(): ProxyFleetSpec {
+  const regions = [
+    { name: 'tokyo', latitude: 35.68, longitude: 139.69, timeZone: 'Asia/Tokyo' },
+    { name: 'london', latitude: 51.51, longitude: -0.13, timeZone: 'Europe/London', default: true },
+  ];
+  const proxies = regions.flatMap((r) => [1, 2, 3].map((i) => ({ name: `${r.name}-${i}`, region: r.name, publicUrl: `https://${r.name}-${i}.example.com`, diagnosticUrl: `http://127.0.0.1:${i}`, version: '17.4.2', upgrade: HOOK })));
+  return { regions, proxies };
+}
+
+function canary(spec: Partial<ProxyCanarySpec> = {}): ProxyCanary {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ProxyCanary',
+    metadata: { name: 'debug', namespace: 'default', generation: 1 },
+    spec: {
+      build: { version: BUILD, debug: true },
+      subset: { perRegion: 1 },
+      bakeTime: '30m',
+      analysisInterval: '5m',
+      maintenanceWindows: { tokyo: ALWAYS, london: ALWAYS },
+      notice: { leadTimes: ['10m'], rollbackLeadTime: '2m' },
+      drain: { deadline: '5m' },
+      ...spec,
+    },
+  };
+}
+
+interface Run {
+  readonly status: ProxyCanaryStatus;
+  readonly world: RolloutWorld;
+  readonly store: MemoryStore;
+  readonly captured: string[];
+}
+
+/** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps. */
+async function runCanary(c: ProxyCanary, world: WorldOptions): Promise<Run> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 5));
+  const spec = fleet();
+  const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
+  const store = new MemoryStore();
+  store.put(fleetResource(spec));
+  store.put(c);
+  const captured: string[] = [];
+  const reconciler = createCanaryReconciler({
+    store,
+    clock,
+    log: pino({ level: 'silent' }),
+    snapshotOf: () => w.snapshot(),
+    engine: createRolloutEngine({ clock, sendNotice: w.sendNotice, runHook: w.runHook }),
+    captureDiagnostics: async (_canary, proxy) => {
+      captured.push(proxy.name);
+      return { files: [`/state/diagnostics/${proxy.name}-goroutine.txt`] };
+    },
+  });
+  const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
+  for (let pass = 0; pass < 20_000; pass++) {
+    const { requeueAfterMs } = await reconciler.reconcile(key, new AbortController().signal);
+    const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
+    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured };
+    if (requeueAfterMs === 0) continue;
+    const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));
+    clock.advance(step);
+    const held = new Set([...(status.deploy?.proxies ?? []), ...(status.revert?.proxies ?? [])].filter((p) => ['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack'].includes(p.step)).map((p) => p.name));
+    w.tick(step, held);
+  }
+  throw new Error('the canary did not finish');
+}
+
+test('a good build bakes, passes and is promoted: a held-back ProxyRollout of the build for the fleet', async () => {
+  const r = await runCanary(canary(), { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.005 } });
+  assert.equal(r.status.phase, 'Promoted', r.status.message);
+  assert.deepEqual(r.status.proxies, ['tokyo-1', 'london-1']);
+  for (const p of ['tokyo-1', 'london-1']) assert.equal(r.world.proxies.get(p)?.version, BUILD);
+  assert.equal(r.world.proxies.get('tokyo-2')?.version, '17.4.2');
+  assert.ok((r.status.intervals ?? []).length >= 6, 'a verdict every interval of the bake');
+  assert.ok(r.status.intervals?.some((i) => i.verdict === 'Pass'));
+  const rollout = await r.store.get('ProxyRollout', 'default', 'debug-promote');
+  assert.deepEqual([rollout?.spec.version, rollout?.spec.paused], [BUILD, true]);
+  assert.equal(r.status.promotedRollout, 'default/debug-promote');
+});
+
+test('a build that fails node connections is caught by that check, diagnosed, and taken back to the old version', async () => {
+  const r = await runCanary(canary(), { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.3 } });
+  assert.equal(r.status.phase, 'RolledBack', r.status.message);
+  assert.match(r.status.decision?.reason ?? '', /^connect-failure-ratio failed 2 intervals in a row: /);
+  for (const p of ['tokyo-1', 'london-1']) assert.deepEqual([p, r.world.proxies.get(p)?.version, r.world.proxies.get(p)?.inLoadBalancer], [p, '17.4.2', true]);
+  assert.deepEqual(r.captured, ['tokyo-1', 'london-1']);
+  assert.deepEqual(r.status.diagnostics?.map((d) => d.proxy), ['tokyo-1', 'london-1']);
+  // The rollback gave its own (short) notice first.
+  assert.ok(r.status.revert?.notices?.every((n) => n.leadTime === '2m' && n.givenAt));
+});
+
+test('too little traffic never passes: the canary is held for the operator', async () => {
+  const r = await runCanary(canary(), { connectsPerMinute: 0 });
+  assert.equal(r.status.phase, 'Held');
+  assert.match(r.status.decision?.reason ?? '', /too little traffic/);
+  assert.ok(r.status.intervals?.every((i) => i.verdict === 'Inconclusive'));
+});
+
+test('a subset that would take a region\'s last ready proxy is refused before anything moves', async () => {
+  const r = await runCanary(canary({ subset: { proxies: ['tokyo-1', 'tokyo-2', 'tokyo-3'] } }), {});
+  assert.equal(r.status.phase, 'Invalid');
+  assert.match(r.status.message ?? '', /takes every ready proxy of region "tokyo"/);
+  assert.equal(r.world.hooks.length, 0);
+});
