@@ -239,6 +239,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       rollouts: () => store.list('ProxyRollout'),
       getRollout: (namespace, name) => store.get('ProxyRollout', namespace, name),
       patchRollout: (namespace, name, patch) => store.patchSpec('ProxyRollout', namespace, name, patch),
+      canaries: () => store.list('ProxyCanary'),
+      getCanary: (namespace, name) => store.get('ProxyCanary', namespace, name),
+      patchCanary: (namespace, name, patch) => store.patchSpec('ProxyCanary', namespace, name, patch),
     });
     closers.push(() => app.close());
     const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });

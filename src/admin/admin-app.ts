@@ -5,9 +5,10 @@ import type { Registry } from 'prom-client';
 import { apiRoutes, type ApiRoutesOptions } from './routes/api.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { canaryRoutes, type CanaryRoutesOptions } from './routes/canaries.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 
-export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions {
+export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions {
   readonly log: Logger;
   readonly registry: Registry;
 }
@@ -26,5 +27,6 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(metricsRoutes, { registry: deps.registry });
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
   return app;
 }

@@ -22,6 +22,7 @@ Usage:
   meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]
   meridian rollout start|pause|resume|abort NAME [-n NAMESPACE] [--server URL | --manifests DIR]
   meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
+  meridian canary start|promote|rollback|status|report NAME [-n NAMESPACE] [--server URL] [--json]
   meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]
   meridian crds --out DIR
 `;

@@ -19,9 +19,20 @@ spec:
   paused: true
 `;
 
+const CANARY = `apiVersion: meridian.dev/v1alpha1
+kind: ProxyCanary
+metadata:
+  name: debug
+spec:
+  build: { version: 17.4.9-debug.1, debug: true }
+  subset: { perRegion: 1 }
+  paused: true
+`;
+
 async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-rollout-api-'));
   await writeFile(join(dir, 'rollout.yaml'), ROLLOUT);
+  await writeFile(join(dir, 'canary.yaml'), CANARY);
   const store = new FileStore({ manifestDir: join(dir), stateDir: join(dir, '.state'), log: pino({ level: 'silent' }), clock: new ManualClock(), watchFiles: false });
   await store.start();
   const app = await buildAdminApp({
@@ -34,6 +45,9 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
     rollouts: () => store.list('ProxyRollout'),
     getRollout: (ns, name) => store.get('ProxyRollout', ns, name),
     patchRollout: (ns, name, patch) => store.patchSpec('ProxyRollout', ns, name, patch),
+    canaries: () => store.list('ProxyCanary'),
+    getCanary: (ns, name) => store.get('ProxyCanary', ns, name),
+    patchCanary: (ns, name, patch) => store.patchSpec('ProxyCanary', ns, name, patch),
   });
   t.after(async () => {
     await app.close();
@@ -66,4 +80,17 @@ test('commands that make no sense now are 409 with the reason; unknown rollouts 
   assert.deepEqual([abort.json<{ aborted: boolean; paused: boolean }>().aborted, abort.json<{ paused: boolean }>().paused], [true, false]);
   const list = await app.inject({ method: 'GET', url: '/api/v1/rollouts' });
   assert.deepEqual(list.json<{ rollouts: { name: string }[] }>().rollouts.map((r) => r.name), ['upgrade']);
+});
+
+test('canary commands: start clears spec.paused; promote and rollback only fit a baking or held canary', async (t) => {
+  const { dir, app } = await setup(t);
+  const early = await app.inject({ method: 'POST', url: '/api/v1/canaries/default/debug/promote' });
+  assert.equal(early.statusCode, 409);
+  assert.match(early.json<{ message: string }>().message, /only a Held canary is promoted by hand/);
+  const start = await app.inject({ method: 'POST', url: '/api/v1/canaries/default/debug/start' });
+  assert.equal(start.statusCode, 200, start.body);
+  assert.deepEqual([start.json<{ build: string; paused: boolean }>().build, start.json<{ paused: boolean }>().paused], ['17.4.9-debug.1', false]);
+  assert.doesNotMatch(await readFile(join(dir, 'canary.yaml'), 'utf8'), /paused/);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/canaries/default/nope' })).statusCode, 404);
+  assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/canaries' })).json<{ canaries: { name: string }[] }>().canaries.map((c) => c.name), ['debug']);
 });

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyInvite } from '../../src/canary/core/invite-token.js';
+import { renderCanaryReport } from '../../src/cli/canary-report-text.js';
 import { runCli } from '../../src/cli/main.js';
 import { capture } from '../helpers/capture-io.js';
 
@@ -35,4 +36,34 @@ test('canary invite without a key, or with a bad name or ttl, says what is wrong
   const badKey = capture();
   assert.equal(await runCli(['canary', 'invite', 'debug', '--key-file', '/nonexistent/key'], badKey), 1);
   assert.match(badKey.stderr, /\/nonexistent\/key/);
+});
+
+test('the canary report is the A/B table: canary against baseline, check by check, interval by interval, with the verdict and why', () => {
+  const text = renderCanaryReport({
+    namespace: 'default',
+    name: 'debug',
+    build: '17.4.9-debug.1',
+    debug: true,
+    traffic: 'optInOnly',
+    paused: false,
+    phase: 'RollingBack',
+    message: 'Rolling back: connect-failure-ratio failed 2 intervals in a row',
+    proxies: ['tokyo-1'],
+    deploy: [],
+    revert: [],
+    decision: { kind: 'rollback', reason: 'connect-failure-ratio failed 2 intervals in a row', at: '2026-01-05T01:10:00.000Z' },
+    diagnostics: [{ proxy: 'tokyo-1', files: ['/state/diagnostics/default/debug/tokyo-1-goroutine.txt'], at: '2026-01-05T01:10:00.000Z' }],
+    intervals: [
+      {
+        from: '2026-01-05T01:00:00.000Z',
+        to: '2026-01-05T01:05:00.000Z',
+        verdict: 'Fail',
+        outcomes: [{ check: 'connect-failure-ratio', proxy: 'tokyo-1', result: 'Fail', value: 0.3, baseline: 0.005, limit: 0.02, sample: 500, reason: '0.3000 of node connections failed (limit 0.0200, baseline 0.0050)' }],
+      },
+    ],
+  });
+  assert.match(text, /^default\/debug: build 17\.4\.9-debug\.1 on tokyo-1\n {2}RollingBack: Rolling back/);
+  assert.match(text, /diagnostics of tokyo-1: \/state\/diagnostics\/default\/debug\/tokyo-1-goroutine\.txt/);
+  assert.match(text, /Interval 1: 2026-01-05T01:00:00\.000Z → 2026-01-05T01:05:00\.000Z: Fail/);
+  assert.match(text, /connect-failure-ratio  tokyo-1  0\.3000  0\.0050    0\.0200  Fail    0\.3000 of node connections failed/);
 });

@@ -1,10 +1,16 @@
+import type { CanaryRoutesOptions } from '../../src/admin/routes/canaries.js';
 import type { RolloutRoutesOptions } from '../../src/admin/routes/rollouts.js';
 
-/** Admin app deps for tests that are not about rollouts. */
-export const NO_ROLLOUTS: RolloutRoutesOptions = {
+/** Admin app deps for tests that are not about rollouts or canaries. */
+export const NO_ROLLOUTS: RolloutRoutesOptions & CanaryRoutesOptions = {
   rollouts: async () => [],
   getRollout: async () => undefined,
   patchRollout: async () => {
     throw new Error('no rollouts here');
+  },
+  canaries: async () => [],
+  getCanary: async () => undefined,
+  patchCanary: async () => {
+    throw new Error('no canaries here');
   },
 };

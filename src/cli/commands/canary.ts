@@ -1,18 +1,49 @@
 import { readSecret } from '../../adapters/hooks/index.js';
+import type { CanaryView } from '../../admin/canary-schemas.js';
+import { CANARY_VERBS, type CanaryVerb } from '../../canary/core/canary-commands.js';
+import { DEFAULT_NAMESPACE } from '../../model/resource.js';
+import { getJson, postJson } from '../admin-client.js';
+import { renderCanaryReport } from '../canary-report-text.js';
 import { signInvite } from '../../canary/core/invite-token.js';
-import { buildConfig, configFromEnv, type ConfigInput } from '../../config.js';
+import { buildConfig, configFromEnv, DEFAULT_ADMIN_URL, type ConfigInput } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 
-const USAGE = 'usage: meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]';
+const USAGE = 'usage: meridian canary start|promote|rollback|status|report NAME [-n NS] [--server URL] | invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]';
 
-/** `meridian canary ...`: for now, invitations to a canary. */
+/** `meridian canary ...`: command and read canaries through the admin API, and invite users to one. */
 export async function runCanary(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'invite') return runInvite(rest, io);
+  if (sub === 'status' || sub === 'report') return runCanaryRead(sub, rest, io);
+  if (sub && (CANARY_VERBS as readonly string[]).includes(sub)) return runCanaryCommand(sub as CanaryVerb, rest, io);
   io.err(`meridian canary: ${sub ? `unknown subcommand "${sub}"` : 'missing subcommand'}\n${USAGE}`);
   return 2;
+}
+
+function nameAndServer(args: string[]) {
+  const { values, positionals } = parseFlags(args, { server: { type: 'string', default: DEFAULT_ADMIN_URL }, namespace: { type: 'string', short: 'n', default: DEFAULT_NAMESPACE }, json: { type: 'boolean', default: false } }, true);
+  const [name, ...extra] = positionals;
+  if (!name || extra.length) throw new Error(USAGE);
+  return { name, ...values, path: `/api/v1/canaries/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}` };
+}
+
+async function runCanaryCommand(verb: CanaryVerb, args: string[], io: CliIo): Promise<number> {
+  const a = nameAndServer(args);
+  const view = await postJson<CanaryView>(a.server, `${a.path}/${verb}`);
+  io.out(`${verb}: ${view.namespace}/${view.name} — ${view.phase ?? 'Pending'}${view.paused ? ' (paused)' : ''}`);
+  return 0;
+}
+
+/** status: the phase and proxies; report: the A/B table, check by check, interval by interval. */
+async function runCanaryRead(kind: 'status' | 'report', args: string[], io: CliIo): Promise<number> {
+  const a = nameAndServer(args);
+  const view = await getJson<CanaryView>(a.server, a.path);
+  if (a.json) io.out(JSON.stringify(view, null, 2));
+  else if (kind === 'report') io.out(renderCanaryReport(view));
+  else io.out(renderCanaryReport({ ...view, intervals: view.intervals.slice(-1) }));
+  return 0;
 }
 
 /**

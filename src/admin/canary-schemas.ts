@@ -1,0 +1,48 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CANARY_CHECKS, CANARY_PHASES, CHECK_RESULTS } from '../model/canary.js';
+import { RolloutProxyView } from './rollout-schemas.js';
+
+const Str = Type.String();
+const Opt = Type.Optional;
+const Result = Type.Union(CHECK_RESULTS.map((r) => Type.Literal(r)));
+
+export const CanaryView = Type.Object({
+  namespace: Str,
+  name: Str,
+  build: Str,
+  debug: Type.Boolean(),
+  traffic: Type.Union([Type.Literal('optInOnly'), Type.Literal('normal')]),
+  paused: Type.Boolean(),
+  phase: Opt(Type.Union(CANARY_PHASES.map((p) => Type.Literal(p)))),
+  message: Opt(Str),
+  startedAt: Opt(Str),
+  bakeStartedAt: Opt(Str),
+  proxies: Type.Array(Str),
+  deploy: Type.Array(RolloutProxyView),
+  revert: Type.Array(RolloutProxyView),
+  decision: Opt(Type.Object({ kind: Type.Union([Type.Literal('rollback'), Type.Literal('succeed'), Type.Literal('hold')]), reason: Str, at: Str })),
+  promotedRollout: Opt(Str),
+  diagnostics: Type.Array(Type.Object({ proxy: Str, files: Type.Array(Str), error: Opt(Str), at: Str })),
+  intervals: Type.Array(
+    Type.Object({
+      from: Str,
+      to: Str,
+      verdict: Result,
+      outcomes: Type.Array(
+        Type.Object({
+          check: Type.Union(CANARY_CHECKS.map((c) => Type.Literal(c))),
+          proxy: Str,
+          result: Result,
+          value: Opt(Type.Number()),
+          baseline: Opt(Type.Number()),
+          limit: Opt(Type.Number()),
+          sample: Type.Number(),
+          reason: Str,
+        }),
+      ),
+    }),
+  ),
+});
+export type CanaryView = Static<typeof CanaryView>;
+
+export const CanariesResponse = Type.Object({ canaries: Type.Array(CanaryView) });

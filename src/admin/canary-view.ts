@@ -1,0 +1,42 @@
+import type { ProxyCanary } from '../model/canary.js';
+import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import type { ProxyRolloutProxyStatus } from '../model/rollout.js';
+import type { CanaryView } from './canary-schemas.js';
+
+const proxyView = (p: ProxyRolloutProxyStatus) => ({
+  name: p.name,
+  region: p.region,
+  wave: p.wave,
+  step: p.step,
+  ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
+  ...(p.outAt ? { outAt: p.outAt } : {}),
+  ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
+  ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
+  ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
+  ...(p.doneAt ? { doneAt: p.doneAt } : {}),
+  ...(p.message ? { message: p.message } : {}),
+});
+
+/** The API's view of a canary: the spec essentials and everything the controller decided. */
+export function canaryView(c: ProxyCanary): CanaryView {
+  const st = c.status ?? {};
+  return {
+    namespace: c.metadata.namespace ?? DEFAULT_NAMESPACE,
+    name: c.metadata.name,
+    build: c.spec.build.version,
+    debug: c.spec.build.debug ?? false,
+    traffic: c.spec.traffic ?? 'optInOnly',
+    paused: c.spec.paused ?? false,
+    ...(st.phase ? { phase: st.phase } : {}),
+    ...(st.message ? { message: st.message } : {}),
+    ...(st.startedAt ? { startedAt: st.startedAt } : {}),
+    ...(st.bakeStartedAt ? { bakeStartedAt: st.bakeStartedAt } : {}),
+    proxies: [...(st.proxies ?? [])],
+    deploy: (st.deploy?.proxies ?? []).map(proxyView),
+    revert: (st.revert?.proxies ?? []).map(proxyView),
+    ...(st.decision ? { decision: { ...st.decision } } : {}),
+    ...(st.promotedRollout ? { promotedRollout: st.promotedRollout } : {}),
+    diagnostics: (st.diagnostics ?? []).map((d) => ({ proxy: d.proxy, files: [...d.files], ...(d.error ? { error: d.error } : {}), at: d.at })),
+    intervals: (st.intervals ?? []).map((i) => ({ from: i.from, to: i.to, verdict: i.verdict, outcomes: i.outcomes.map((o) => ({ ...o })) })),
+  };
+}
