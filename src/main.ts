@@ -23,9 +23,15 @@ import { buildRoutingTable, type RoutingTable } from './redirect/core/routing-ta
 import { buildPublicApp } from './redirect/public-app.js';
 import { registerRedirectMetrics } from './redirect/redirect-metrics.js';
 import { createRedirectService } from './redirect/redirect-service.js';
-import { OUT_OF_ROTATION_STEPS, type ProxyRollout } from './model/rollout.js';
+import { OUT_OF_ROTATION_STEPS } from './model/rollout.js';
 import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
 import { createRolloutReconciler } from './rollout/rollout-reconciler.js';
+import { createRolloutEngine } from './rollout/rollout-engine.js';
+import { createCanaryReconciler } from './canary/canary-reconciler.js';
+import { heldByCanary, proxiesOnBuild } from './canary/core/canary-runs.js';
+import type { CanaryPhase } from './model/canary.js';
+import { createPprofCapture } from './adapters/teleport/pprof-capture.js';
+import { createKindController } from './runtime/kind-controller.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
 import { WorkQueue, type Timers } from './runtime/work-queue.js';
@@ -41,6 +47,17 @@ export interface MeridianHandle {
 }
 
 const systemClock: Clock = { now: () => Date.now() };
+/** Canary phases in which proxies may be on the build. */
+const LIVE_CANARY_PHASES: ReadonlySet<CanaryPhase> = new Set(['Deploying', 'Baking', 'Held', 'Promoting', 'RollingBack']);
+
+/** The key invitations are signed with; absent: invitations are off. A file that cannot be read stops the start. */
+async function readCanaryKey(file: string | undefined): Promise<string | undefined> {
+  if (!file) return undefined;
+  const key = await readSecret(file);
+  if (!key.ok) throw new Error(`canary key: ${key.error}`);
+  return key.value;
+}
+
 /** The fastest the observer runs on a compressed clock, in real ms. */
 const MIN_REAL_OBSERVE_MS = 100;
 const realTimers: Timers = { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
@@ -116,51 +133,46 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     closers.push(() => queue.shutDown());
     const reconciler = createFleetReconciler({ store, clock, log: log.child({ controller: 'proxyfleet' }), snapshotOf });
 
-    // Rollouts: the stored status says which proxies they hold out of rotation; the redirect follows it.
-    const rollouts = new Map<string, ProxyRollout>();
-    const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.values()]);
-    const rolloutQueue = new WorkQueue({ baseBackoffMs: 1_000, maxBackoffMs: 300_000, timers });
-    closers.push(() => rolloutQueue.shutDown());
+    // Rollouts and canaries: their stored status says which proxies they hold out of rotation; the redirect follows it.
     // Signatures carry wall time: receivers check it against their own clocks.
     const hookDeps = { log: log.child({ component: 'hooks' }), clock: systemClock, runCommand, readSecret };
-    const rolloutReconciler = createRolloutReconciler({
-      store,
-      clock,
-      log: log.child({ controller: 'proxyrollout' }),
-      snapshotOf,
-      sendNotice: createNoticeSender({ ...hookDeps, log: log.child({ component: 'notify' }) }),
-      runHook: createHookRunner(hookDeps),
-      metrics: rolloutMetrics,
+    const sendNotice = createNoticeSender({ ...hookDeps, log: log.child({ component: 'notify' }) });
+    const runHook = createHookRunner(hookDeps);
+    const kindDeps = { store, clock, timers, stopwatch, log, onPass: controllerMetrics.onPass, onChange: () => rebuildRouting() };
+    const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
+      ...kindDeps,
+      kind: 'ProxyRollout',
+      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: registerRolloutMetrics(registry, () => [...rollouts.cache.values()]) }),
     });
-    const enqueueRollouts = (): void => {
-      for (const r of rollouts.values()) rolloutQueue.add(keyOf(r));
-    };
-    const refreshRollout = async (key: ResourceKey): Promise<void> => {
-      const r = await store.get('ProxyRollout', key.namespace, key.name);
-      if (r) rollouts.set(keyString(key), r);
-      else rollouts.delete(keyString(key));
-      rebuildRouting();
-    };
+    const canaries = createKindController({
+      ...kindDeps,
+      kind: 'ProxyCanary',
+      reconciler: createCanaryReconciler({
+        store,
+        clock,
+        log: log.child({ controller: 'proxycanary' }),
+        snapshotOf,
+        engine: createRolloutEngine({ clock, sendNotice, runHook }),
+        captureDiagnostics: createPprofCapture({ stateDir: config.stateDir, clock, timeoutMs: 10_000 }),
+      }),
+    });
+    closers.push(() => rollouts.shutDown(), () => canaries.shutDown());
 
     const unwatch = store.watch((key) => {
       if (key.kind === reconciler.kind) {
         queue.add(key);
-        enqueueRollouts();
-      } else if (key.kind === rolloutReconciler.kind) {
-        rolloutQueue.add(key);
-        void refreshRollout(key).catch((e: unknown) => log.error({ err: e, ...key }, 'Could not read ProxyRollout'));
-      }
+        rollouts.enqueueAll();
+        canaries.enqueueAll();
+      } else if (key.kind === 'ProxyRollout') rollouts.changed(key);
+      else if (key.kind === 'ProxyCanary') canaries.changed(key);
     });
     closers.push(unwatch);
     for (const f of await store.list('ProxyFleet')) queue.add(keyOf(f));
-    for (const r of await store.list('ProxyRollout')) {
-      rollouts.set(keyString(keyOf(r)), r);
-      rolloutQueue.add(keyOf(r));
-    }
     const controllerDone = runController({ reconciler, queue, clock, stopwatch, log, onPass: controllerMetrics.onPass }, stop.signal);
     closers.push(() => controllerDone);
-    const rolloutControllerDone = runController({ reconciler: rolloutReconciler, queue: rolloutQueue, clock, stopwatch, log, onPass: controllerMetrics.onPass }, stop.signal);
-    closers.push(() => rolloutControllerDone);
+    const rolloutLoop = await rollouts.start(stop.signal);
+    const canaryLoop = await canaries.start(stop.signal);
+    closers.push(() => rolloutLoop.done, () => canaryLoop.done);
 
     const client = createDiagnosticClient({ timeoutMs: config.observe.timeoutMs, maxBodyBytes: config.observe.maxBodyBytes, log: log.child({ component: 'diagnostic-client' }) });
     closers.push(() => client.close());
@@ -179,8 +191,16 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const rebuildRouting = (): void => {
       const snapshot = current && snapshotOf(keyOf(current));
       const draining = new Set(current?.spec.proxies.filter((p) => p.cordoned).map((p) => p.name));
-      for (const r of rollouts.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) draining.add(p.name);
-      routing = current && snapshot ? buildRoutingTable(current.spec, snapshot, { draining, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) }) : undefined;
+      for (const r of rollouts.cache.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) draining.add(p.name);
+      for (const c of canaries.cache.values()) for (const p of heldByCanary(c)) draining.add(p);
+      // Proxies already on a canary's build: under optInOnly only opted-in users reach them.
+      const canaryRoutes = [...canaries.cache.values()]
+        .filter((c) => c.status?.phase && LIVE_CANARY_PHASES.has(c.status.phase))
+        .map((c) => ({ name: c.metadata.name, proxies: proxiesOnBuild(c), optInOnly: (c.spec.traffic ?? 'optInOnly') === 'optInOnly' }));
+      routing =
+        current && snapshot
+          ? buildRoutingTable(current.spec, snapshot, { draining, canaries: canaryRoutes, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) })
+          : undefined;
     };
     const observing = runObserverLoop({
       observer,
@@ -197,8 +217,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         rebuildRouting();
         fleetMetrics.recordCycle(snapshot, cycleMs / 1000);
         queue.add(key);
-        // Drains and verifications move on what each observation shows.
-        enqueueRollouts();
+        // Drains, verifications and canary analysis move on what each observation shows.
+        rollouts.enqueueAll();
+        canaries.enqueueAll();
       },
       // A proxy that stops being ready leaves the rotation now, not when the whole cycle ends.
       onObservation: (o) => {
@@ -224,7 +245,17 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     await refreshFleet();
     closers.push(store.watch((key) => void (key.kind === 'ProxyFleet' && refreshFleet())));
 
-    const redirects = createRedirectService({ routing: () => routing, geo: () => geo.current(), trusted: config.redirect.trusted, metrics: redirectMetrics, now: () => performance.now(), cacheSize: 100_000 });
+    const canaryKey = await readCanaryKey(config.redirect.canaryKeyFile);
+    const redirects = createRedirectService({
+      routing: () => routing,
+      geo: () => geo.current(),
+      trusted: config.redirect.trusted,
+      metrics: redirectMetrics,
+      now: () => performance.now(),
+      cacheSize: 100_000,
+      nowSeconds: () => Math.floor(clock.now() / 1000),
+      ...(canaryKey ? { canaryKey } : {}),
+    });
     const publicApp = await buildPublicApp({ log, redirects });
     closers.push(() => publicApp.close());
     const loginUrl = await publicApp.listen({ host: config.public.host, port: config.public.port });

@@ -17,3 +17,32 @@ This page tries again every ${retryAfterSeconds} seconds. If it persists, contac
 </html>
 `;
 }
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = Object.freeze({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' });
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+
+/** Seconds the canary refusal page waits before sending the user on to the ordinary login redirect. */
+export const CANARY_REFUSED_REFRESH_SECONDS = 5;
+
+/**
+ * The page of a refused canary invitation: why, in the fixed words of the check (never the
+ * token), and on to the ordinary login redirect by itself.
+ */
+export function canaryRefusedPage(message: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="${CANARY_REFUSED_REFRESH_SECONDS};url=/">
+<title>Canary invitation refused</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#1f2328}h1{font-size:1.4rem}</style>
+</head>
+<body>
+<h1>This canary invitation cannot be used</h1>
+<p>${escapeHtml(message)}</p>
+<p>You will be taken to the usual login in ${CANARY_REFUSED_REFRESH_SECONDS} seconds, or <a href="/">continue now</a>.</p>
+</body>
+</html>
+`;
+}

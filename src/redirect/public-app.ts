@@ -2,6 +2,7 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { RedirectService } from './redirect-service.js';
+import { canaryRoutes } from './routes/canary.js';
 import { loginRoutes } from './routes/login.js';
 import { nearestRoutes } from './routes/nearest.js';
 
@@ -12,7 +13,7 @@ export interface PublicDeps {
   readonly retryAfterSeconds?: number;
 }
 
-/** The public login listener's app: the geo redirect and /nearest. Never listens. */
+/** The public login listener's app: the geo redirect, /nearest and canary opt-in. Never listens. */
 export async function buildPublicApp(deps: PublicDeps) {
   // Thousands of redirects a second: per-request logs would cost more than the redirect.
   const app = Fastify({ loggerInstance: deps.log.child({ listener: 'public' }, { level: 'warn' }), routerOptions: { maxParamLength: 2048 } }).withTypeProvider<TypeBoxTypeProvider>();
@@ -24,5 +25,7 @@ export async function buildPublicApp(deps: PublicDeps) {
   });
   await app.register(loginRoutes, { redirects: deps.redirects, retryAfterSeconds: deps.retryAfterSeconds ?? 10 });
   await app.register(nearestRoutes, { redirects: deps.redirects });
+  // Invites are checked by the redirect service (its canaryKey and nowSeconds); without a key they are refused.
+  await app.register(canaryRoutes, { redirects: deps.redirects, retryAfterSeconds: deps.retryAfterSeconds ?? 10 });
   return app;
 }

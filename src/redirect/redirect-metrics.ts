@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export type GeoLookupResult = 'found' | 'not_found' | 'private' | 'invalid' | 'no_database';
 
 export interface RedirectMetrics {
-  redirected(region: string, reason: string, seconds: number): void;
+  /** `canary`: given only when the canary rule decided (the client's canary), for meridian_canary_optin_redirects_total. */
+  redirected(region: string, reason: string, seconds: number, canary?: string): void;
   unavailable(seconds: number): void;
   geoLookup(result: GeoLookupResult): void;
 }
@@ -18,6 +19,8 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
   // region -> reason -> count
   const redirectCounts = new Map<string, Map<string, number>>();
   const lookupCounts: Record<GeoLookupResult, number> = { found: 0, not_found: 0, private: 0, invalid: 0, no_database: 0 };
+  // canary -> count
+  const canaryCounts = new Map<string, number>();
   new Counter({
     name: 'meridian_redirects_total',
     help: 'Login redirects by chosen region and the rule that chose it (region "none": no proxy available, 503)',
@@ -26,6 +29,16 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
     collect() {
       this.reset();
       for (const [region, byReason] of redirectCounts) for (const [reason, n] of byReason) this.inc({ region, reason }, n);
+    },
+  });
+  new Counter({
+    name: 'meridian_canary_optin_redirects_total',
+    help: 'Login redirects decided by the canary rule: users with a canary invite sent to a proxy of that canary',
+    labelNames: ['canary'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [canary, n] of canaryCounts) this.inc({ canary }, n);
     },
   });
   new Counter({
@@ -59,8 +72,9 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
     byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   };
   return {
-    redirected(region, reason, seconds) {
+    redirected(region, reason, seconds, canary) {
       count(region, reason);
+      if (canary !== undefined) canaryCounts.set(canary, (canaryCounts.get(canary) ?? 0) + 1);
       duration.observe(seconds);
     },
     unavailable(seconds) {

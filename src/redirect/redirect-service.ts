@@ -1,4 +1,6 @@
 import type { GeoDatabase } from '../adapters/geoip/index.js';
+import { verifyInvite, type InviteRefusal } from '../canary/core/invite-token.js';
+import { clearCanaryCookie, readCanaryCookie, setCanaryCookie } from './canary-cookie.js';
 import { chooseProxy, type ClientLocation, type Decision } from './core/choose-proxy.js';
 import { clientAddress, type ClientAddress } from './core/client-address.js';
 import { explainChoice, type ExplainedChoice } from './core/explain-choice.js';
@@ -26,9 +28,30 @@ export interface RedirectOutcome {
   readonly setCookie?: string;
   /** The override in force (from ?region= or the cookie). */
   readonly regionOverride?: string;
+  /** The canary of the client's invite cookie, verified on this request. */
+  readonly canary?: string;
+  /** Set-Cookie for the canary cookie (clearing one that failed verification), sent beside `setCookie`. */
+  readonly canaryCookie?: string;
 }
 
-export interface RedirectServiceDeps {
+/** `GET /canary/join?t=`: who asks, and the invite token. */
+export interface JoinCanaryRequest {
+  readonly socketAddress: string;
+  readonly headers: RedirectRequest['headers'];
+  readonly token: string;
+}
+
+export const INVITES_DISABLED_MESSAGE = 'Canary invitations are not enabled on this login service.';
+
+export type JoinCanaryOutcome =
+  /** Set `canaryCookie`, then redirect as `redirect` says (to the canary's proxy, or the ordinary one when it has none ready). */
+  | { readonly kind: 'joined'; readonly canary: string; readonly canaryCookie: string; readonly redirect: RedirectOutcome }
+  /** The invite was refused; `message` is fixed text for the page, nothing from the token. */
+  | { readonly kind: 'refused'; readonly why: InviteRefusal | 'disabled'; readonly message: string }
+  /** A well-signed, unexpired invite, but no fleet has been observed yet: nothing set, the 503 page retries. */
+  | { readonly kind: 'unavailable'; readonly redirect: RedirectOutcome };
+
+interface RedirectServiceBaseDeps {
   readonly routing: () => RoutingTable | undefined;
   readonly geo: () => GeoDatabase | undefined;
   readonly trusted: TrustedProxies;
@@ -38,6 +61,24 @@ export interface RedirectServiceDeps {
   readonly cacheSize: number;
 }
 
+/** Canary invitations: off without a key; with one, the clock their expiry is checked against. */
+export type CanaryInviteDeps =
+  | { readonly canaryKey?: undefined; readonly nowSeconds?: () => number }
+  | {
+      /** HMAC key invites are signed with. */
+      readonly canaryKey: string;
+      /** Epoch seconds. */
+      readonly nowSeconds: () => number;
+    };
+
+export type RedirectServiceDeps = RedirectServiceBaseDeps & CanaryInviteDeps;
+
+/** The canary cookie as one request saw it: none, a verified canary, or one to clear. */
+interface CanaryCookie {
+  readonly canary?: string;
+  readonly clear?: string;
+}
+
 interface Override {
   readonly region?: string;
   readonly setCookie?: string;
@@ -45,10 +86,12 @@ interface Override {
 
 const NO_TABLE: Decision = Object.freeze({ kind: 'unavailable', reason: 'no fleet has been observed yet' });
 const NO_OVERRIDE: Override = Object.freeze({});
+const NO_CANARY: CanaryCookie = Object.freeze({});
 
 /** The request path of the login redirect: client address, override, GeoIP, decision (cached per table). */
 export function createRedirectService(deps: RedirectServiceDeps) {
   const decisions = new DecisionCache<Decision>(deps.cacheSize);
+  const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds } : undefined;
 
   function locate(ip: string): ClientLocation | undefined {
     const db = deps.geo();
@@ -61,18 +104,45 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     return r.result === 'found' ? r.location : undefined;
   }
 
-  function override(req: RedirectRequest, table: RoutingTable): Override {
-    const param = typeof req.regionParam === 'string' ? req.regionParam : undefined;
-    if (param === AUTO_REGION) return { setCookie: clearRegionCookie() };
+  function override(param: unknown, cookieHeader: string | undefined, table: RoutingTable): Override {
+    const p = typeof param === 'string' ? param : undefined;
+    if (p === AUTO_REGION) return { setCookie: clearRegionCookie() };
     // Unknown names are ignored, never echoed back.
-    if (param !== undefined && table.byName[param]) return { region: param, setCookie: setRegionCookie(param) };
-    const cookie = readRegionCookie(req.headers.cookie);
+    if (p !== undefined && table.byName[p]) return { region: p, setCookie: setRegionCookie(p) };
+    const cookie = readRegionCookie(cookieHeader);
     return cookie !== undefined && table.byName[cookie] ? { region: cookie } : NO_OVERRIDE;
   }
 
-  function choose(ip: string, region: string | undefined, table: RoutingTable): Decision {
+  /** The invite in the canary cookie, checked on every request (it may have expired, or its canary ended). */
+  function canaryCookie(cookieHeader: string | undefined, table: RoutingTable): CanaryCookie {
+    // Invites off: the cookie is ignored, not cleared (a key may come back).
+    if (invites === undefined) return NO_CANARY;
+    const token = readCanaryCookie(cookieHeader);
+    if (token === undefined) return NO_CANARY;
+    const v = verifyInvite(token, invites.key, invites.nowSeconds(), (c) => table.canaries[c] !== undefined);
+    return v.ok ? { canary: v.value.canary } : { clear: clearCanaryCookie() };
+  }
+
+  function choose(ip: string, region: string | undefined, canary: string | undefined, table: RoutingTable): Decision {
     const location = locate(ip);
+    if (canary !== undefined) return chooseProxy({ location, clientKey: ip, regionOverride: region, canary }, table);
     return chooseProxy(region === undefined ? { location, clientKey: ip } : { location, clientKey: ip, regionOverride: region }, table);
+  }
+
+  /** The decision for a client, from the cache when this table already decided for the same key. */
+  function resolve(ip: string, o: Override, canary: string | undefined, table: RoutingTable): Decision {
+    // "|" and "#" appear in no address, region or canary name.
+    const key = canary === undefined ? (o.region === undefined ? ip : `${ip}|${o.region}`) : `${ip}|${o.region ?? ''}#${canary}`;
+    let decision = decisions.get(table, key);
+    if (decision === undefined) decisions.set(key, (decision = choose(ip, o.region, canary, table)));
+    return decision;
+  }
+
+  function count(decision: Decision, canary: string | undefined, started: number): void {
+    const seconds = (deps.now() - started) / 1000;
+    if (decision.kind === 'unavailable') deps.metrics.unavailable(seconds);
+    else if (decision.reason === 'canary') deps.metrics.redirected(decision.region, decision.reason, seconds, canary);
+    else deps.metrics.redirected(decision.region, decision.reason, seconds);
   }
 
   return {
@@ -84,24 +154,67 @@ export function createRedirectService(deps: RedirectServiceDeps) {
         deps.metrics.unavailable(0);
         return { decision: NO_TABLE, client };
       }
-      const o = override(req, table);
-      const key = o.region === undefined ? client.ip : `${client.ip}|${o.region}`;
-      let decision = decisions.get(table, key);
-      if (decision === undefined) decisions.set(key, (decision = choose(client.ip, o.region, table)));
-      const seconds = (deps.now() - started) / 1000;
-      if (decision.kind === 'proxy') deps.metrics.redirected(decision.region, decision.reason, seconds);
-      else deps.metrics.unavailable(seconds);
+      const o = override(req.regionParam, req.headers.cookie, table);
+      const c = canaryCookie(req.headers.cookie, table);
+      const decision = resolve(client.ip, o, c.canary, table);
+      count(decision, c.canary, started);
+      if (c !== NO_CANARY) return withCanary({ decision, client }, o, c);
       // One literal per shape: no spreads on the request path.
       if (o.setCookie === undefined) return o.region === undefined ? { decision, client } : { decision, client, regionOverride: o.region };
       return o.region === undefined ? { decision, client, setCookie: o.setCookie } : { decision, client, setCookie: o.setCookie, regionOverride: o.region };
     },
 
-    /** For `meridian explain-redirect` and the admin API: the decision with every region's verdict. */
-    explain(ip: string, regionOverride?: string): ExplainedChoice | undefined {
+    /**
+     * `GET /canary/join?t=`: checks the invite and, when it holds, the cookie to set and where
+     * to send the user now (the canary's nearest ready proxy, else the ordinary decision).
+     */
+    joinCanary(req: JoinCanaryRequest): JoinCanaryOutcome {
+      if (invites === undefined) return { kind: 'refused', why: 'disabled', message: INVITES_DISABLED_MESSAGE };
+      const started = deps.now();
+      const table = deps.routing();
+      const now = invites.nowSeconds();
+      // Before the first observation no canary can be checked; signature and expiry still can.
+      const v = verifyInvite(req.token, invites.key, now, (c) => table === undefined || table.canaries[c] !== undefined);
+      if (!v.ok) return { kind: 'refused', why: v.error.why, message: v.error.message };
+      const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
+      if (!table) {
+        deps.metrics.unavailable(0);
+        return { kind: 'unavailable', redirect: { decision: NO_TABLE, client } };
+      }
+      const { canary, expiresAt } = v.value;
+      const o = override(undefined, req.headers.cookie, table);
+      const decision = resolve(client.ip, o, canary, table);
+      count(decision, canary, started);
+      // At least a second: Max-Age=0 would delete the cookie just set.
+      const canaryCookie = setCanaryCookie(req.token, Math.max(1, Math.floor(expiresAt - now)));
+      return { kind: 'joined', canary, canaryCookie, redirect: withCanary({ decision, client }, o, { canary }) };
+    },
+
+    /** For `meridian explain-redirect` and the admin API: the decision with every region's verdict; `canary` as if the client had opted in. */
+    explain(ip: string, regionOverride?: string, canary?: string): ExplainedChoice | undefined {
       const table = deps.routing();
       if (!table) return undefined;
-      return explainChoice({ location: locate(ip), clientKey: ip, ...(regionOverride && table.byName[regionOverride] ? { regionOverride } : {}) }, table);
+      return explainChoice(
+        {
+          location: locate(ip),
+          clientKey: ip,
+          ...(regionOverride && table.byName[regionOverride] ? { regionOverride } : {}),
+          ...(canary !== undefined ? { canary } : {}),
+        },
+        table,
+      );
     },
+  };
+}
+
+/** An outcome of a request that carried a canary cookie (off the common path). */
+function withCanary(base: { readonly decision: Decision; readonly client: ClientAddress }, o: Override, c: CanaryCookie): RedirectOutcome {
+  return {
+    ...base,
+    ...(o.setCookie !== undefined ? { setCookie: o.setCookie } : {}),
+    ...(o.region !== undefined ? { regionOverride: o.region } : {}),
+    ...(c.canary !== undefined ? { canary: c.canary } : {}),
+    ...(c.clear !== undefined ? { canaryCookie: c.clear } : {}),
   };
 }
 

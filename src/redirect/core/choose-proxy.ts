@@ -19,9 +19,13 @@ export interface ChooseInput {
   readonly clientKey: string;
   /** From ?region= or the cookie, already checked to be a region name; undefined when absent. */
   readonly regionOverride?: string;
+  /** The canary of the client's verified invite; undefined when the client did not opt in. */
+  readonly canary?: string;
 }
 
 export type DecisionReason =
+  /** Opted in to a canary: its ready proxy nearest the client (or nearest the default region). */
+  | 'canary'
   | 'override'
   | 'country_pin'
   | 'continent_pin'
@@ -35,11 +39,22 @@ export type DecisionReason =
   | 'default_fallback';
 
 /** A rule that named a region the client could not be sent to. */
-export interface SkippedRule {
+export interface RegionSkippedRule {
   readonly rule: 'override' | 'country_pin' | 'continent_pin' | 'default_region';
   readonly region: string;
   readonly why: RegionUnavailable | 'saturated' | 'unknown_region';
 }
+
+/** The client opted in to a canary that could not take them: the ordinary rules decided instead. */
+export interface CanarySkippedRule {
+  readonly rule: 'canary';
+  /** The canary's name. */
+  readonly region: string;
+  /** `no_ready_proxy`: none of its proxies is available. `unknown_canary`: the table has no such canary. */
+  readonly why: 'no_ready_proxy' | 'unknown_canary';
+}
+
+export type SkippedRule = RegionSkippedRule | CanarySkippedRule;
 
 export interface ProxyDecision {
   readonly kind: 'proxy';
@@ -51,7 +66,7 @@ export interface ProxyDecision {
   readonly reason: DecisionReason;
   /** The chosen proxy is at or above its capacity (an override, pin or all-saturated fleet). */
   readonly saturated: boolean;
-  /** Present only when an override, pin or the default region was passed over. */
+  /** Present only when a canary, an override, a pin or the default region was passed over. */
   readonly skipped?: readonly SkippedRule[];
 }
 
@@ -107,7 +122,7 @@ function decide(
     : { kind: 'proxy', region: region.name, proxy: proxy.name, publicUrl: proxy.publicUrl, distanceKm: distance, reason, saturated, skipped };
 }
 
-function whyNot(r: RegionRoute | undefined): SkippedRule['why'] {
+function whyNot(r: RegionRoute | undefined): RegionSkippedRule['why'] {
   if (!r) return 'unknown_region';
   switch (r.state) {
     case 'open':
@@ -123,7 +138,7 @@ function whyNot(r: RegionRoute | undefined): SkippedRule['why'] {
 }
 
 /** The named region if a client can go there; otherwise a note of why not. No closure, no array: the common path allocates nothing. */
-function ruleTarget(table: RoutingTable, rule: SkippedRule['rule'], name: string): RegionRoute | SkippedRule {
+function ruleTarget(table: RoutingTable, rule: RegionSkippedRule['rule'], name: string): RegionRoute | RegionSkippedRule {
   const r = table.byName[name];
   return r && isAvailable(r) ? r : { rule, region: name, why: whyNot(r) };
 }
@@ -144,14 +159,42 @@ function distanceFrom(client: ClientPoint | undefined, r: RegionRoute): number |
 }
 
 /**
- * The proxy a client should be sent to. Rules, first match wins: an explicit override, a
- * country pin, a continent pin, the nearest region with room (spilling over saturated
- * ones), the default region when the location is unknown. Overrides and pins are honoured
- * even when their region is saturated: they carry intent (residency, a user's choice) that
- * outranks capacity. Pure, deterministic and allocation-light: called on every request.
+ * An opted-in client's decision from its canary's table: the nearest available region
+ * (preferring one with room), else the default order. Off the common path.
+ */
+function decideCanary(canary: RoutingTable, input: ChooseInput, client: ClientPoint | undefined): Decision {
+  let target: RegionRoute | undefined;
+  if (client) {
+    let nearestKm = Infinity;
+    let openKm = Infinity;
+    let nearest: RegionRoute | undefined;
+    for (const r of canary.available) {
+      const d = haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
+      if (d < nearestKm) {
+        nearest = r;
+        nearestKm = d;
+      }
+      if (r.state === 'open' && d < openKm) {
+        target = r;
+        openKm = d;
+      }
+    }
+    target ??= nearest;
+  } else {
+    target = canary.defaultOrder.find((r) => r.state === 'open') ?? canary.defaultOrder[0] ?? canary.available[0];
+  }
+  return target ? decide(canary, target, 'canary', input, distanceFrom(client, target), undefined) : unavailable(canary);
+}
+
+/**
+ * The proxy a client should be sent to. Rules, first match wins: the client's canary (when
+ * it opted in and the canary has a ready proxy), an explicit override, a country pin, a
+ * continent pin, the nearest region with room (spilling over saturated ones), the default
+ * region when the location is unknown. Overrides and pins are honoured even when their
+ * region is saturated: they carry intent (residency, a user's choice) that outranks
+ * capacity. Pure, deterministic and allocation-light: called on every request.
  */
 export function chooseProxy(input: ChooseInput, table: RoutingTable): Decision {
-  if (table.available.length === 0) return unavailable(table);
   const loc = input.location;
   let client: ClientPoint | undefined;
   if (loc && isUsablePoint(loc.latitude, loc.longitude)) {
@@ -160,6 +203,12 @@ export function chooseProxy(input: ChooseInput, table: RoutingTable): Decision {
   }
 
   let skipped: readonly SkippedRule[] | undefined;
+  if (input.canary !== undefined) {
+    const canary = table.canaries[input.canary];
+    if (canary && canary.available.length > 0) return decideCanary(canary, input, client);
+    skipped = [{ rule: 'canary', region: input.canary, why: canary ? 'no_ready_proxy' : 'unknown_canary' }];
+  }
+  if (table.available.length === 0) return unavailable(table);
   if (input.regionOverride !== undefined) {
     const t = ruleTarget(table, 'override', input.regionOverride);
     if ('state' in t) return decide(table, t, 'override', input, distanceFrom(client, t), skipped);

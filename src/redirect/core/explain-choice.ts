@@ -1,6 +1,6 @@
 import { assertNever } from '../../model/result.js';
 import { distanceKm, isUsablePoint, type GeoPoint } from './geo-distance.js';
-import { chooseProxy, type ChooseInput, type ClientLocation, type Decision, type DecisionReason, type SkippedRule } from './choose-proxy.js';
+import { chooseProxy, type CanarySkippedRule, type ChooseInput, type ClientLocation, type Decision, type DecisionReason, type RegionSkippedRule } from './choose-proxy.js';
 import type { ProxyState, RegionRoute, RegionState, RoutingTable } from './routing-table.js';
 
 export interface ExplainedProxy {
@@ -21,6 +21,8 @@ export type RegionVerdict =
   | 'saturated'
   | 'overridden'
   | 'pinned_elsewhere'
+  /** The client's canary decided, in another region. */
+  | 'canary_elsewhere'
   /** Farther from the client (or from the default region when the location is unknown) than the chosen one. */
   | 'farther';
 
@@ -34,13 +36,15 @@ export interface ExplainedRegion {
   readonly proxies: readonly ExplainedProxy[];
 }
 
-export type ExplainedRule = 'override' | 'country_pin' | 'continent_pin' | 'nearest' | 'default_region';
+export type ExplainedRule = 'canary' | 'override' | 'country_pin' | 'continent_pin' | 'nearest' | 'default_region';
 
 export interface ExplainedStep {
   readonly rule: ExplainedRule;
   readonly outcome: 'chosen' | 'skipped' | 'not_applicable' | 'not_reached';
   /** The region the rule named (override, pin, default) or chose. */
   readonly region?: string;
+  /** The canary rule's canary. */
+  readonly canary?: string;
   readonly why?: string;
 }
 
@@ -52,9 +56,13 @@ export interface Explanation {
   readonly coordinatesUsed: boolean;
   readonly regionOverride?: string;
   readonly defaultRegion?: string;
+  /** The canary the client opted in to; present only then, and the steps then start with the canary rule. */
+  readonly canary?: string;
   readonly steps: readonly ExplainedStep[];
   /** Nearest first: to the client, or to the default region when the location is unknown. */
   readonly regions: readonly ExplainedRegion[];
+  /** The canary's own table (regions holding its proxies, nearest first), when the client opted in to a running canary. */
+  readonly canaryRegions?: readonly ExplainedRegion[];
 }
 
 export interface ExplainedChoice {
@@ -65,6 +73,7 @@ export interface ExplainedChoice {
 /** The rule that produced a decision: the reason names it, except that distance-based reasons depend on whether coordinates were known. */
 function chosenRule(reason: DecisionReason, coordinatesUsed: boolean): ExplainedRule {
   switch (reason) {
+    case 'canary':
     case 'override':
     case 'country_pin':
     case 'continent_pin':
@@ -80,8 +89,9 @@ function chosenRule(reason: DecisionReason, coordinatesUsed: boolean): Explained
   }
 }
 
-function verdictOf(r: RegionRoute, decision: Decision): RegionVerdict {
-  if (decision.kind === 'proxy' && r.name === decision.region) return 'chosen';
+/** `inCanaryTable`: r is a region of the client's canary table, chosen only when the canary rule decided. */
+function verdictOf(r: RegionRoute, decision: Decision, inCanaryTable: boolean): RegionVerdict {
+  if (decision.kind === 'proxy' && r.name === decision.region && (!inCanaryTable || decision.reason === 'canary')) return 'chosen';
   switch (r.state) {
     case 'no_proxies':
     case 'no_ready_proxy':
@@ -93,13 +103,14 @@ function verdictOf(r: RegionRoute, decision: Decision): RegionVerdict {
     default:
       return assertNever(r.state, 'region state');
   }
-  if (decision.kind === 'unavailable') return r.state === 'saturated' ? 'saturated' : 'farther';
+  if (decision.kind === 'unavailable' || inCanaryTable) return r.state === 'saturated' ? 'saturated' : 'farther';
+  if (decision.reason === 'canary') return 'canary_elsewhere';
   if (decision.reason === 'override') return 'overridden';
   if (decision.reason === 'country_pin' || decision.reason === 'continent_pin') return 'pinned_elsewhere';
   return r.state === 'saturated' ? 'saturated' : 'farther';
 }
 
-const SKIP_WHY: Readonly<Record<SkippedRule['why'], string>> = Object.freeze({
+const SKIP_WHY: Readonly<Record<RegionSkippedRule['why'], string>> = Object.freeze({
   unknown_region: 'no such region',
   no_proxies: 'region has no proxies',
   no_ready_proxy: 'no ready proxy in the region',
@@ -107,7 +118,13 @@ const SKIP_WHY: Readonly<Record<SkippedRule['why'], string>> = Object.freeze({
   saturated: 'every proxy in the region is at capacity',
 });
 
+const CANARY_SKIP_WHY: Readonly<Record<CanarySkippedRule['why'], string>> = Object.freeze({
+  no_ready_proxy: 'no ready proxy of the canary; the ordinary rules decide',
+  unknown_canary: 'no such canary is running; the ordinary rules decide',
+});
+
 const REASON_WHY: Readonly<Record<DecisionReason, string>> = Object.freeze({
+  canary: 'opted in to the canary: its nearest ready proxy',
   override: 'region asked for explicitly',
   country_pin: 'country pinned to this region',
   continent_pin: 'continent pinned to this region',
@@ -131,6 +148,7 @@ function reasonWhy(reason: DecisionReason, loc: ClientLocation | undefined): str
   return REASON_WHY[reason];
 }
 
+/** The rules in the order chooseProxy applies them; the canary rule only for a client that opted in. */
 function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coordinatesUsed: boolean): ExplainedStep[] {
   const skipped = decision.kind === 'proxy' ? (decision.skipped ?? []) : [];
   const chosen = decision.kind === 'proxy' ? chosenRule(decision.reason, coordinatesUsed) : undefined;
@@ -142,7 +160,7 @@ function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coor
       decided = true;
       return { rule, outcome: 'chosen', region: decision.region, why: reasonWhy(decision.reason, input.location) };
     }
-    const skip = skipped.find((s) => s.rule === rule);
+    const skip = skipped.find((s): s is RegionSkippedRule => s.rule === rule);
     const why = skip ? SKIP_WHY[skip.why] : decision.kind === 'unavailable' ? table.unavailableReason : 'not used';
     return region === undefined ? { rule, outcome: 'skipped', why } : { rule, outcome: 'skipped', region, why };
   };
@@ -151,7 +169,20 @@ function steps(input: ChooseInput, table: RoutingTable, decision: Decision, coor
   const continent = loc?.continentCode?.toUpperCase();
   const countryPin = country ? table.countryPins[country] : undefined;
   const continentPin = continent ? table.continentPins[continent] : undefined;
+  const first: ExplainedStep[] = [];
+  if (input.canary !== undefined) {
+    const canary = input.canary;
+    if (decision.kind === 'proxy' && decision.reason === 'canary') {
+      decided = true;
+      first.push({ rule: 'canary', outcome: 'chosen', canary, region: decision.region, why: reasonWhy(decision.reason, loc) });
+    } else {
+      const skip = skipped.find((s): s is CanarySkippedRule => s.rule === 'canary');
+      const why = skip ? CANARY_SKIP_WHY[skip.why] : decision.kind === 'unavailable' ? table.unavailableReason : 'not used';
+      first.push({ rule: 'canary', outcome: 'skipped', canary, why });
+    }
+  }
   return [
+    ...first,
     step('override', input.regionOverride, input.regionOverride !== undefined, 'no region asked for'),
     step('country_pin', countryPin, countryPin !== undefined, country ? `no pin for country ${country}` : 'country unknown'),
     step('continent_pin', continentPin, continentPin !== undefined, continent ? `no pin for continent ${continent}` : 'continent unknown'),
@@ -170,32 +201,37 @@ export function explainChoice(input: ChooseInput, table: RoutingTable): Explaine
     : table.defaultRegion !== undefined
       ? table.byName[table.defaultRegion]
       : undefined;
-  const regions = table.regions
-    .map((r) => ({ r, d: from ? distanceKm(from, r) : 0 }))
-    .sort((a, b) => a.d - b.d)
-    .map(({ r, d }): ExplainedRegion => {
-      const base = {
-        region: r.name,
-        state: r.state,
-        isDefault: r.isDefault,
-        verdict: verdictOf(r, decision),
-        proxies: r.proxies.map((p): ExplainedProxy => {
-          const candidate = r.candidates.includes(p);
-          return p.capacity === undefined
-            ? { name: p.name, state: p.state, sessions: p.sessions, candidate }
-            : { name: p.name, state: p.state, sessions: p.sessions, capacity: p.capacity, candidate };
-        }),
-      };
-      return coordinatesUsed ? { ...base, distanceKm: d } : base;
-    });
+  const explainRegions = (list: readonly RegionRoute[], inCanaryTable: boolean): ExplainedRegion[] =>
+    list
+      .map((r) => ({ r, d: from ? distanceKm(from, r) : 0 }))
+      .sort((a, b) => a.d - b.d)
+      .map(({ r, d }): ExplainedRegion => {
+        const base = {
+          region: r.name,
+          state: r.state,
+          isDefault: r.isDefault,
+          verdict: verdictOf(r, decision, inCanaryTable),
+          proxies: r.proxies.map((p): ExplainedProxy => {
+            const candidate = r.candidates.includes(p);
+            return p.capacity === undefined
+              ? { name: p.name, state: p.state, sessions: p.sessions, candidate }
+              : { name: p.name, state: p.state, sessions: p.sessions, capacity: p.capacity, candidate };
+          }),
+        };
+        return coordinatesUsed ? { ...base, distanceKm: d } : base;
+      });
+  const regions = explainRegions(table.regions, false);
+  const canaryTable = input.canary !== undefined ? table.canaries[input.canary] : undefined;
   const explanation: Explanation = {
     observedAt: table.observedAt,
     ...(loc ? { location: loc } : {}),
     coordinatesUsed,
     ...(input.regionOverride !== undefined ? { regionOverride: input.regionOverride } : {}),
     ...(table.defaultRegion !== undefined ? { defaultRegion: table.defaultRegion } : {}),
+    ...(input.canary !== undefined ? { canary: input.canary } : {}),
     steps: steps(input, table, decision, coordinatesUsed),
     regions,
+    ...(canaryTable ? { canaryRegions: explainRegions(canaryTable.regions.filter((r) => r.proxies.length > 0), true) } : {}),
   };
   return { decision, explanation };
 }

@@ -5,8 +5,11 @@ import { degreesToRadians, haversineKm } from './geo-distance.js';
 
 import { fnv1a32 } from './string-hash.js';
 
-/** Why a proxy can or cannot take a new client. */
-export type ProxyState = 'eligible' | 'full' | 'draining' | 'down' | 'not_ready' | 'not_observed';
+/**
+ * Why a proxy can or cannot take a new client. `canary`: it runs an opt-in-only canary build,
+ * so only users with that canary's invite are sent there (through the canary's own table).
+ */
+export type ProxyState = 'eligible' | 'full' | 'draining' | 'down' | 'not_ready' | 'not_observed' | 'canary';
 
 /** `open`: has an eligible proxy below capacity. `saturated`: every eligible proxy is full. The rest have none. */
 export type RegionState = 'open' | 'saturated' | 'no_proxies' | 'no_ready_proxy' | 'draining';
@@ -29,8 +32,9 @@ export interface RegionRoute {
   readonly latitude: number;
   readonly longitude: number;
   readonly isDefault: boolean;
+  /** From the proxies ordinary clients may reach (not those reserved for opt-in-only canaries). */
   readonly state: RegionState;
-  /** Every proxy of the region, in spec order. */
+  /** Every proxy of the region, in spec order (reserved canary proxies too, in state `canary`). */
   readonly proxies: readonly RouteProxy[];
   /**
    * Where clients of this region may go: the least-loaded eligible proxies (within the load
@@ -51,11 +55,21 @@ export interface LoadTolerance {
 
 export const DEFAULT_LOAD_TOLERANCE: LoadTolerance = Object.freeze({ ratio: 0.1, sessions: 20 });
 
+/** A running canary as the redirect sees it: its proxies and who may be sent there. */
+export interface CanaryRoute {
+  readonly name: string;
+  readonly proxies: readonly string[];
+  /** traffic `optInOnly`: only users with an invite reach these proxies. False (`normal`): they also take their usual share. */
+  readonly optInOnly: boolean;
+}
+
 export interface RoutingOptions {
   /** Proxies taken out of rotation (rollouts, operators). */
   readonly draining: ReadonlySet<string>;
   readonly pins?: RedirectPins;
   readonly loadTolerance?: LoadTolerance;
+  /** Running canaries. Names are unique (resource names); a repeated name keeps the last. */
+  readonly canaries?: readonly CanaryRoute[];
 }
 
 export interface RoutingTable {
@@ -74,6 +88,11 @@ export interface RoutingTable {
   readonly continentPins: Readonly<Record<string, string | undefined>>;
   /** Returned as is when nothing is eligible anywhere, so that path allocates nothing. */
   readonly unavailableReason: string;
+  /**
+   * Canary name → a table of the same fleet holding only that canary's proxies (same
+   * observations and draining set, no pins, no canaries of its own): where opted-in users go.
+   */
+  readonly canaries: Readonly<Record<string, RoutingTable | undefined>>;
 }
 
 function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number, capacity: number | undefined): ProxyState {
@@ -142,6 +161,14 @@ function sessionsOf(obs: ProxyObservation | undefined): number {
  * client key and measures a handful of distances. Frozen all the way down.
  */
 export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot, options: RoutingOptions): RoutingTable {
+  const canaries = options.canaries ?? [];
+  // Kept out of the ordinary table: proxies of opt-in-only canaries.
+  const reserved = new Set(canaries.flatMap((c) => (c.optInOnly ? c.proxies : [])));
+  const subOptions: RoutingOptions = options.loadTolerance ? { draining: options.draining, loadTolerance: options.loadTolerance } : { draining: options.draining };
+  const canaryTables = canaries.map((c) => {
+    const members = new Set(c.proxies);
+    return [c.name, buildRoutingTable({ ...spec, proxies: spec.proxies.filter((p) => members.has(p.name)) }, snapshot, subOptions)] as const;
+  });
   const tolerance = options.loadTolerance ?? DEFAULT_LOAD_TOLERANCE;
   const observed = new Map(snapshot.proxies.map((o) => [o.name, o]));
   const defaultName = (spec.regions.find((r) => r.default) ?? spec.regions[0])?.name;
@@ -156,13 +183,15 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
           name: p.name,
           region: p.region,
           publicUrl: p.publicUrl,
-          state: proxyState(obs, options.draining.has(p.name), sessions, p.capacity),
+          // A reserved canary proxy is never a candidate here, whatever its health (its own table shows that).
+          state: reserved.has(p.name) ? 'canary' : proxyState(obs, options.draining.has(p.name), sessions, p.capacity),
           sessions,
           capacity: p.capacity,
           hash: fnv1a32(p.name),
         };
       });
-    return regionRoute(region, region.name === defaultName, proxies, regionState(proxies, options.draining, observed), tolerance);
+    const ordinary = reserved.size === 0 ? proxies : proxies.filter((p) => p.state !== 'canary');
+    return regionRoute(region, region.name === defaultName, proxies, regionState(ordinary, options.draining, observed), tolerance);
   });
 
   const available = regions.filter((r) => r.state === 'open' || r.state === 'saturated');
@@ -174,6 +203,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
         .map((x) => x.r)
     : [];
 
+  const reservedCount = reserved.size === 0 ? 0 : spec.proxies.filter((p) => reserved.has(p.name)).length;
   return deepFreeze({
     observedAt: snapshot.observedAt,
     regions,
@@ -183,6 +213,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
     defaultOrder,
     countryPins: lookup(upperKeys(options.pins?.countries)),
     continentPins: lookup(upperKeys(options.pins?.continents)),
-    unavailableReason: `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length} proxies)`,
+    unavailableReason: `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`,
+    canaries: lookup(canaryTables),
   });
 }

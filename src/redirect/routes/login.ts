@@ -27,6 +27,7 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });
     reply.header('cache-control', 'no-store').header('vary', VARY);
     if (out.setCookie) reply.header('set-cookie', out.setCookie);
+    if (out.canaryCookie) reply.header('set-cookie', out.canaryCookie);
     if (out.decision.kind === 'unavailable') {
       return reply.code(503).header('retry-after', String(opts.retryAfterSeconds)).type('text/html; charset=utf-8').send(unavailablePage(opts.retryAfterSeconds));
     }

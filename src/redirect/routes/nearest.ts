@@ -33,6 +33,7 @@ export const nearestRoutes: FastifyPluginAsyncTypebox<NearestRoutesOptions> = as
       const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });
       reply.header('cache-control', 'no-store').header('vary', 'Cookie, X-Forwarded-For, Forwarded');
       if (out.setCookie) reply.header('set-cookie', out.setCookie);
+    if (out.canaryCookie) reply.header('set-cookie', out.canaryCookie);
       const d = out.decision;
       if (d.kind === 'unavailable') return reply.code(503).send({ error: 'no proxy available', reason: d.reason });
       if (req.query.format === 'host') return reply.type('text/plain; charset=utf-8').send(`${new URL(d.publicUrl).host}\n`);

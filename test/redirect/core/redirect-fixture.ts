@@ -2,7 +2,7 @@ import type { ProxyFleetSpec, Region } from '../../../src/model/fleet.js';
 import type { FleetSnapshot, ProxyObservation } from '../../../src/model/snapshot.js';
 import type { ClientLocation } from '../../../src/redirect/core/choose-proxy.js';
 import type { RedirectPins } from '../../../src/model/fleet.js';
-import { buildRoutingTable, type LoadTolerance, type RoutingTable } from '../../../src/redirect/core/routing-table.js';
+import { buildRoutingTable, type CanaryRoute, type LoadTolerance, type RoutingTable } from '../../../src/redirect/core/routing-table.js';
 import { observation, snapshot } from '../../helpers/snapshot-fixture.js';
 
 function region(name: string, latitude: number, longitude: number, timeZone: string, extra: Partial<Region> = {}): Region {
@@ -58,6 +58,7 @@ export interface TableOptions {
   readonly draining?: readonly string[];
   readonly pins?: RedirectPins;
   readonly loadTolerance?: LoadTolerance;
+  readonly canaries?: readonly CanaryRoute[];
 }
 
 export function table(o: TableOptions = {}): RoutingTable {
@@ -66,6 +67,7 @@ export function table(o: TableOptions = {}): RoutingTable {
     draining: new Set(o.draining ?? []),
     ...(o.pins ? { pins: o.pins } : {}),
     ...(o.loadTolerance ? { loadTolerance: o.loadTolerance } : {}),
+    ...(o.canaries ? { canaries: o.canaries } : {}),
   });
 }
 
