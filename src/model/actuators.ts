@@ -52,6 +52,8 @@ export interface HookRequest {
   /** Target of an upgrade or rollback; the running version for rotation actions. */
   readonly version: string;
   readonly image?: string;
+  /** Extra flags for the build (a debug build's --debug), for upgrade and rollback. */
+  readonly flags?: readonly string[];
 }
 
 /**

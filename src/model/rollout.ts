@@ -57,6 +57,7 @@ export const ProxyRolloutSpecSchema = Type.Object(
     fleet: Type.Optional(Type.String({ minLength: 1, description: 'ProxyFleet name in the same namespace (default: the only one)' })),
     version: Type.String({ pattern: VERSION_PATTERN, description: 'Target Teleport version, e.g. 17.4.8' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Image for proxies upgraded by Kubernetes' })),
+    flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra flags for the target build (e.g. --debug), passed to the upgrade hook' })),
     selector: Type.Optional(
       Type.Object(
         {

@@ -35,5 +35,7 @@ export function hookRequest(rollout: RolloutState, name: string, fleet: ProxyFle
   const proxy = fleet.proxies.find((p) => p.name === a.proxy);
   if (!proxy) return undefined;
   const image = rollout.status?.image ?? rollout.spec.image;
-  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(image ? { image } : {}) };
+  // Flags belong to the target build: a rollback or a rotation action runs without them.
+  const flags = a.action === 'upgrade' ? rollout.spec.flags : undefined;
+  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(image ? { image } : {}), ...(flags?.length ? { flags } : {}) };
 }

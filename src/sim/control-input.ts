@@ -180,9 +180,10 @@ export interface HookInput {
   readonly region: string;
   readonly version: string;
   readonly image?: string;
+  readonly flags?: readonly string[];
 }
 
-const HOOK_FIELDS = ['type', 'id', 'rollout', 'action', 'proxy', 'region', 'version', 'image'];
+const HOOK_FIELDS = ['type', 'id', 'rollout', 'action', 'proxy', 'region', 'version', 'image', 'flags'];
 
 export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
   const f = objectBody(body, HOOK_FIELDS);
@@ -203,6 +204,9 @@ export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
   if (!version.ok) return version;
   const image = f.value['image'] === undefined ? ok(undefined) : requiredText(f.value, 'image');
   if (!image.ok) return image;
+  const flags = f.value['flags'];
+  if (flags !== undefined && (!Array.isArray(flags) || !flags.every((x): x is string => typeof x === 'string' && x.length > 0)))
+    return err({ field: 'flags', message: 'flags: must be a list of non-empty strings' });
   return ok({
     id: id.value,
     rollout: rollout.value,
@@ -211,5 +215,6 @@ export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
     region: region.value,
     version: version.value,
     ...(image.value === undefined ? {} : { image: image.value }),
+    ...(flags === undefined ? {} : { flags }),
   });
 }

@@ -167,10 +167,20 @@ test('manual answers ok with 0 attempts; kubernetes, no upgrade and incomplete m
     [undefined, 'upgrade hook of proxy "fra-1": the proxy has no spec.proxies[].upgrade'],
     [{ method: 'webhook' }, 'upgrade hook of proxy "fra-1": upgrade.method is webhook but upgrade.url is not set'],
     [{ method: 'command' }, 'upgrade hook of proxy "fra-1": upgrade.method is command but upgrade.command is not set'],
-    [{ method: 'command', command: ['deploy', '{host}'] }, 'upgrade hook of proxy "fra-1": upgrade.command: unknown placeholder {host} in the command (known: {proxy} {region} {version} {image} {id} {action} {rollout})'],
+    [{ method: 'command', command: ['deploy', '{host}'] }, 'upgrade hook of proxy "fra-1": upgrade.command: unknown placeholder {host} in the command (known: {proxy} {region} {version} {image} {id} {action} {rollout} {flags})'],
     [{ method: 'webhook', url: 'http://127.0.0.1:9/', secretFile: '/nonexistent/key' }, 'upgrade hook of proxy "fra-1": secret file /nonexistent/key does not exist'],
   ];
   for (const [upgrade, message] of cases) {
     assert.deepEqual(await runner()(request(upgrade), signal()), { ok: false, error: { attempts: 0, error: message } });
   }
+});
+
+test('a build\'s extra flags go in the webhook body and fill {flags} in a command', async (t) => {
+  const rx = await startReceiver(t, [{ status: 200 }]);
+  await runner()(request({ method: 'webhook', url: rx.url }, 'upgrade', { flags: ['--debug', '--log-level=debug'] }), signal());
+  assert.deepEqual((JSON.parse(rx.received[0]?.body ?? '{}') as { flags?: string[] }).flags, ['--debug', '--log-level=debug']);
+  const out = join(await tempDir(t), 'argv.json');
+  const r = await runner()(request({ method: 'command', command: [process.execPath, '-e', WRITE_ARGS, out, '{proxy}', '--flags={flags}'] }, 'upgrade', { flags: ['--debug'] }), signal());
+  assert.ok(r.ok, r.ok ? '' : r.error.error);
+  assert.deepEqual(JSON.parse(await readFile(out, 'utf8')), ['fra-1', '--flags=--debug']);
 });

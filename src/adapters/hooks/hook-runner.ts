@@ -45,6 +45,7 @@ function hookBody(req: HookRequest): string {
     region: req.proxy.region,
     version: req.version,
     ...(req.image === undefined ? {} : { image: req.image }),
+    ...(req.flags?.length ? { flags: req.flags } : {}),
   });
 }
 
@@ -58,6 +59,8 @@ function commandValues(req: HookRequest): ReadonlyMap<string, string> {
     ['id', req.id],
     ['action', req.action],
     ['rollout', req.rollout],
+    // One argv element: a template such as ["upgrade", "{proxy}", "--flags={flags}"] gets them space-separated.
+    ['flags', (req.flags ?? []).join(' ')],
   ]);
 }
 

@@ -13,6 +13,7 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
     ...(c.fleet ? { fleet: c.fleet } : {}),
     version: c.build.version,
     ...(c.build.image ? { image: c.build.image } : {}),
+    ...(c.build.flags?.length ? { flags: [...c.build.flags] } : {}),
     selector: { proxies: [...proxies] },
     waves: [{ name: 'canary', regions: regionsOf(fleet, proxies) }],
     maxUnavailable: 1,
