@@ -31,7 +31,7 @@ function canary(spec: Partial<ProxyCanarySpec> = {}): ProxyCanary {
     kind: 'ProxyCanary',
     metadata: { name: 'debug', namespace: 'default', generation: 1 },
     spec: {
-      build: { version: BUILD, debug: true },
+      build: { version: BUILD, debug: true, flags: ['--debug'] },
       subset: { perRegion: 1 },
       bakeTime: '30m',
       analysisInterval: '5m',
@@ -90,6 +90,8 @@ test('a good build bakes, passes and is promoted: a held-back ProxyRollout of th
   assert.deepEqual(r.status.proxies, ['tokyo-1', 'london-1']);
   for (const p of ['tokyo-1', 'london-1']) assert.equal(r.world.proxies.get(p)?.version, BUILD);
   assert.equal(r.world.proxies.get('tokyo-2')?.version, '17.4.2');
+  const upgrades = r.world.hooks.filter((h) => h.req.action === 'upgrade');
+  assert.deepEqual(upgrades.map((h) => [h.req.proxy.name, h.req.flags]), [['tokyo-1', ['--debug']], ['london-1', ['--debug']]]);
   assert.ok((r.status.intervals ?? []).length >= 6, 'a verdict every interval of the bake');
   assert.ok(r.status.intervals?.some((i) => i.verdict === 'Pass'));
   const rollout = await r.store.get('ProxyRollout', 'default', 'debug-promote');
@@ -102,6 +104,8 @@ test('a build that fails node connections is caught by that check, diagnosed, an
   assert.equal(r.status.phase, 'RolledBack', r.status.message);
   assert.match(r.status.decision?.reason ?? '', /^connect-failure-ratio failed 2 intervals in a row: /);
   for (const p of ['tokyo-1', 'london-1']) assert.deepEqual([p, r.world.proxies.get(p)?.version, r.world.proxies.get(p)?.inLoadBalancer], [p, '17.4.2', true]);
+  // The rollback runs the previous build: no debug flags.
+  assert.ok(r.world.hooks.filter((h) => h.req.action === 'rollback' || (h.req.action === 'upgrade' && h.req.version === '17.4.2')).every((h) => h.req.flags === undefined));
   assert.deepEqual(r.captured, ['tokyo-1', 'london-1']);
   assert.deepEqual(r.status.diagnostics?.map((d) => d.proxy), ['tokyo-1', 'london-1']);
   // The rollback gave its own (short) notice first.

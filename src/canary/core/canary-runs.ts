@@ -26,8 +26,10 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
 
 /** The canary proxies going back to `version`, with the (short) rollback notice. */
 export function revertSpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: readonly string[], version: string): ProxyRolloutSpec {
+  // The build's image and flags stay with the build.
+  const { image: _image, flags: _flags, ...rest } = deploySpec(c, fleet, proxies);
   return {
-    ...deploySpec(c, fleet, proxies),
+    ...rest,
     version,
     notice: { leadTimes: [c.notice?.rollbackLeadTime ?? '5m'], channels: c.notice?.channels ?? [] },
     failurePolicy: 'halt',
