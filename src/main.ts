@@ -28,6 +28,7 @@ import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
 import { createRolloutReconciler } from './rollout/rollout-reconciler.js';
 import { createRolloutEngine } from './rollout/rollout-engine.js';
 import { createCanaryReconciler } from './canary/canary-reconciler.js';
+import { registerCanaryMetrics } from './canary/canary-metrics.js';
 import { heldByCanary, proxiesOnBuild } from './canary/core/canary-runs.js';
 import type { CanaryPhase } from './model/canary.js';
 import { createPprofCapture } from './adapters/teleport/pprof-capture.js';
@@ -156,6 +157,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         captureDiagnostics: createPprofCapture({ stateDir: config.stateDir, clock, timeoutMs: 10_000 }),
       }),
     });
+    registerCanaryMetrics(registry, () => [...canaries.cache.values()]);
     closers.push(() => rollouts.shutDown(), () => canaries.shutDown());
 
     const unwatch = store.watch((key) => {

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { registerCanaryMetrics } from '../../src/canary/canary-metrics.js';
+import type { ProxyCanary } from '../../src/model/canary.js';
+import { API_VERSION } from '../../src/model/resource.js';
+
+test('canary phase and the latest interval\'s check results are gauges', async () => {
+  const registry = new Registry();
+  const canary: ProxyCanary = {
+    apiVersion: API_VERSION,
+    kind: 'ProxyCanary',
+    metadata: { name: 'debug', namespace: 'default' },
+    spec: { build: { version: '17.4.9-debug.1' }, subset: { perRegion: 1 } },
+    status: {
+      phase: 'Baking',
+      intervals: [
+        {
+          from: 'a',
+          to: 'b',
+          verdict: 'Fail',
+          outcomes: [
+            { check: 'restarts', proxy: 'tokyo-1', result: 'Pass', sample: 10, reason: '' },
+            { check: 'connect-failure-ratio', proxy: 'tokyo-1', result: 'Fail', sample: 500, reason: '' },
+            { check: 'connect-failure-ratio', proxy: 'london-1', result: 'Pass', sample: 500, reason: '' },
+          ],
+        },
+      ],
+    },
+  };
+  registerCanaryMetrics(registry, () => [canary]);
+  const text = await registry.metrics();
+  assert.match(text, /meridian_canary_phase\{canary="default\/debug",phase="Baking"\} 1/);
+  assert.match(text, /meridian_canary_phase\{canary="default\/debug",phase="Held"\} 0/);
+  assert.match(text, /meridian_canary_check\{canary="default\/debug",check="connect-failure-ratio",result="Fail"\} 1/);
+  assert.match(text, /meridian_canary_check\{canary="default\/debug",check="restarts",result="Pass"\} 1/);
+  assert.doesNotMatch(text, /check="memory"/);
+});
