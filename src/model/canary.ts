@@ -45,7 +45,6 @@ export const ProxyCanarySpecSchema = Type.Object(
       {
         version: Type.String({ pattern: VERSION_PATTERN, description: 'e.g. 17.4.9-debug.1' }),
         image: Type.Optional(Type.String({ minLength: 1 })),
-        artifact: Type.Optional(Type.String({ format: 'uri', description: 'Where the upgrade hook fetches the build' })),
         debug: Type.Optional(Type.Boolean({ description: 'A debug build: /debug/pprof/ is expected on the diagnostic address' })),
         flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra flags for the upgrade hook, e.g. --debug' })),
       },
@@ -66,26 +65,6 @@ export const ProxyCanarySpecSchema = Type.Object(
       Type.Object(
         {
           checks: Type.Optional(Type.Array(CanaryCheckSchema, { description: 'Overrides of the built-in checks by name' })),
-          prometheus: Type.Optional(
-            Type.Object(
-              {
-                url: Type.String({ format: 'uri', pattern: '^https?://' }),
-                queries: Type.Array(
-                  Type.Object(
-                    {
-                      name: Name,
-                      query: Type.String({ minLength: 1, description: 'PromQL; {{canary}} and {{baseline}} become regexes of proxy names' }),
-                      max: Type.Optional(Type.Number()),
-                      maxRelative: Type.Optional(Type.Number({ minimum: 1 })),
-                    },
-                    { additionalProperties: false },
-                  ),
-                  { minItems: 1 },
-                ),
-              },
-              { additionalProperties: false },
-            ),
-          ),
         },
         { additionalProperties: false },
       ),
