@@ -1,21 +1,7 @@
 import type { ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
-import type { ProxyRolloutProxyStatus } from '../model/rollout.js';
 import type { CanaryView } from './canary-schemas.js';
-
-const proxyView = (p: ProxyRolloutProxyStatus) => ({
-  name: p.name,
-  region: p.region,
-  wave: p.wave,
-  step: p.step,
-  ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
-  ...(p.outAt ? { outAt: p.outAt } : {}),
-  ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
-  ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
-  ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
-  ...(p.doneAt ? { doneAt: p.doneAt } : {}),
-  ...(p.message ? { message: p.message } : {}),
-});
+import { rolloutProxyView } from './rollout-view.js';
 
 /** The API's view of a canary: the spec essentials and everything the controller decided. */
 export function canaryView(c: ProxyCanary): CanaryView {
@@ -32,8 +18,8 @@ export function canaryView(c: ProxyCanary): CanaryView {
     ...(st.startedAt ? { startedAt: st.startedAt } : {}),
     ...(st.bakeStartedAt ? { bakeStartedAt: st.bakeStartedAt } : {}),
     proxies: [...(st.proxies ?? [])],
-    deploy: (st.deploy?.proxies ?? []).map(proxyView),
-    revert: (st.revert?.proxies ?? []).map(proxyView),
+    deploy: (st.deploy?.proxies ?? []).map(rolloutProxyView),
+    revert: (st.revert?.proxies ?? []).map(rolloutProxyView),
     ...(st.decision ? { decision: { ...st.decision } } : {}),
     ...(st.promotedRollout ? { promotedRollout: st.promotedRollout } : {}),
     diagnostics: (st.diagnostics ?? []).map((d) => ({ proxy: d.proxy, files: [...d.files], ...(d.error ? { error: d.error } : {}), at: d.at })),

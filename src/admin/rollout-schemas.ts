@@ -18,6 +18,8 @@ export const RolloutProxyView = Type.Object({
   message: Opt(Str),
 });
 
+export type RolloutProxyView = Static<typeof RolloutProxyView>;
+
 export const RolloutNoticeView = Type.Object({
   id: Str,
   region: Str,

@@ -1,6 +1,23 @@
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
-import type { ProxyRollout } from '../model/rollout.js';
-import type { RolloutView } from './rollout-schemas.js';
+import type { ProxyRollout, ProxyRolloutProxyStatus } from '../model/rollout.js';
+import type { RolloutProxyView, RolloutView } from './rollout-schemas.js';
+
+/** One proxy's step in a rollout (or a canary's deploy or revert), as the API shows it. */
+export function rolloutProxyView(p: ProxyRolloutProxyStatus): RolloutProxyView {
+  return {
+    name: p.name,
+    region: p.region,
+    wave: p.wave,
+    step: p.step,
+    ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
+    ...(p.outAt ? { outAt: p.outAt } : {}),
+    ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
+    ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
+    ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
+    ...(p.doneAt ? { doneAt: p.doneAt } : {}),
+    ...(p.message ? { message: p.message } : {}),
+  };
+}
 
 /** The API's view of a rollout: spec essentials and the status the controller keeps. */
 export function rolloutView(r: ProxyRollout): RolloutView {
@@ -19,19 +36,7 @@ export function rolloutView(r: ProxyRollout): RolloutView {
     waves: new Set((st.proxies ?? []).map((p) => p.wave)).size,
     ...(st.sessionsCut !== undefined ? { sessionsCut: st.sessionsCut } : {}),
     windows: [...(st.windows ?? [])],
-    proxies: (st.proxies ?? []).map((p) => ({
-      name: p.name,
-      region: p.region,
-      wave: p.wave,
-      step: p.step,
-      ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
-      ...(p.outAt ? { outAt: p.outAt } : {}),
-      ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
-      ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
-      ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
-      ...(p.doneAt ? { doneAt: p.doneAt } : {}),
-      ...(p.message ? { message: p.message } : {}),
-    })),
+    proxies: (st.proxies ?? []).map(rolloutProxyView),
     notices: (st.notices ?? []).map((n) => ({
       id: n.id,
       region: n.region,
