@@ -8,7 +8,8 @@ import { API_VERSION } from '../../src/model/resource.js';
 import { createRolloutEngine } from '../../src/rollout/rollout-engine.js';
 import { fleet as fleetResource } from '../helpers/fleet-fixture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { MemoryStore } from '../helpers/memory-store.js';
+import type { MemoryStore } from '../helpers/memory-store.js';
+import { Crash, CrashingStore } from '../rollout/helpers/rollout-harness.js';
 import { RolloutWorld, type WorldOptions } from '../rollout/helpers/rollout-world.js';
 
 const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
@@ -51,15 +52,21 @@ interface Run {
 }
 
 /** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps. */
-async function runCanary(c: ProxyCanary, world: WorldOptions): Promise<Run> {
+async function runCanary(c: ProxyCanary, world: WorldOptions, crash?: { at: number; afterWrite: boolean }): Promise<Run & { crashes: number; writes: number }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 5));
   const spec = fleet();
   const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
-  const store = new MemoryStore();
+  const store = new CrashingStore();
+  if (crash) {
+    store.crashAt = crash.at;
+    store.crashAfterWrite = crash.afterWrite;
+  }
   store.put(fleetResource(spec));
   store.put(c);
   const captured: string[] = [];
-  const reconciler = createCanaryReconciler({
+  let crashes = 0;
+  // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
+  const newReconciler = () => createCanaryReconciler({
     store,
     clock,
     log: pino({ level: 'silent' }),
@@ -70,11 +77,20 @@ async function runCanary(c: ProxyCanary, world: WorldOptions): Promise<Run> {
       return { files: [`/state/diagnostics/${proxy.name}-goroutine.txt`] };
     },
   });
+  let reconciler = newReconciler();
   const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
   for (let pass = 0; pass < 20_000; pass++) {
-    const { requeueAfterMs } = await reconciler.reconcile(key, new AbortController().signal);
+    let requeueAfterMs: number | undefined;
+    try {
+      requeueAfterMs = (await reconciler.reconcile(key, new AbortController().signal)).requeueAfterMs;
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      crashes++;
+      reconciler = newReconciler();
+      continue;
+    }
     const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
-    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured };
+    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes, writes: store.writes };
     if (requeueAfterMs === 0) continue;
     const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));
     clock.advance(step);
@@ -124,4 +140,22 @@ test('a subset that would take a region\'s last ready proxy is refused before an
   assert.equal(r.status.phase, 'Invalid');
   assert.match(r.status.message ?? '', /takes every ready proxy of region "tokyo"/);
   assert.equal(r.world.hooks.length, 0);
+});
+
+test('a crash before or after any status write of a canary resumes to the same end, with no upgrade repeated', async () => {
+  const world: WorldOptions = { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.3 } };
+  const clean = await runCanary(canary(), world);
+  const end = (r: typeof clean) => ({
+    phase: r.status.phase,
+    proxies: r.status.proxies,
+    versions: [...r.world.proxies.values()].map((p) => [p.name, p.version, p.restarts, p.inLoadBalancer]),
+    decided: r.status.decision?.reason.split(':')[0],
+  });
+  assert.equal(clean.status.phase, 'RolledBack');
+  for (let at = 1; at <= clean.writes; at += 3)
+    for (const afterWrite of [false, true]) {
+      const crashed = await runCanary(canary(), world, { at, afterWrite });
+      assert.equal(crashed.crashes, 1, `write ${at}: the crash happened`);
+      assert.deepEqual(end(crashed), end(clean), `crash ${afterWrite ? 'after' : 'before'} write ${at}`);
+    }
 });

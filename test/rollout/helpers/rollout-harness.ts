@@ -16,7 +16,7 @@ import { insideWindow } from './window-check.js';
 export class Crash extends Error {}
 
 /** Dies at the n-th status write, before or after it lands (a process killed mid-pass). */
-class CrashingStore extends MemoryStore {
+export class CrashingStore extends MemoryStore {
   writes = 0;
   crashAt = Infinity;
   crashAfterWrite = false;
