@@ -1,19 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { chromium, type Browser } from 'playwright-core';
 import { stringify } from 'yaml';
 import type { FleetsResponse } from '../../src/admin/schemas.js';
 import { buildConfig } from '../../src/config.js';
 import { startMeridian } from '../../src/main.js';
 import { startFleetSim } from '../../src/sim/index.js';
+import { cleanupStack, launchChromium, startWebUi, type Defer } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -23,17 +20,6 @@ import { waitFor } from '../helpers/wait.js';
  * server plays each proxy's web UI (where the browser lands), at the proxy's publicUrl.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const GEOIP_DB = fileURLToPath(new URL('../fixtures/geoip/geoip2-city-test.mmdb', import.meta.url));
 const SCREENSHOT_DIR = join(tmpdir(), 'meridian-e2e-screenshots');
 
@@ -50,67 +36,11 @@ const LONDON_CLIENT = { ip: '81.2.69.10' };
 
 const DEEP_LINK = '/web/cluster/main/nodes?sort=name';
 
-/** Registers a cleanup; cleanups run last-registered first. */
-type Defer = (fn: () => Promise<unknown>) => void;
-
-/**
- * node:test runs `t.after` hooks in registration order and stops at the first that throws,
- * so the temp dir would go before Meridian stops writing to it. One hook runs them all, newest first.
- */
-function cleanupStack(t: { after: (fn: () => Promise<void>) => void }): Defer {
-  const stack: (() => Promise<unknown>)[] = [];
-  t.after(async () => {
-    const errors: unknown[] = [];
-    for (const fn of stack.reverse()) await fn().catch((e: unknown) => errors.push(e));
-    if (errors.length) throw new AggregateError(errors, 'cleanup failed');
-  });
-  return (fn) => void stack.push(fn);
-}
-
 /** The test's own oracle for "nearest", independent of Meridian's chooser. */
 function haversineKm(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
   const rad = (d: number): number => (d * Math.PI) / 180;
   const h = Math.sin(rad(b.latitude - a.latitude) / 2) ** 2 + Math.cos(rad(a.latitude)) * Math.cos(rad(b.latitude)) * Math.sin(rad(b.longitude - a.longitude) / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.sqrt(h));
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A stand-in for one proxy's web UI: any path answers a page naming the proxy and the path it was asked for. */
-async function startWebUi(defer: Defer, name: string): Promise<string> {
-  const server: Server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(
-      `<!doctype html><html><head><meta charset=utf-8><title>${escapeHtml(name)}</title>` +
-        `<style>body{font:16px system-ui,sans-serif;margin:3em;background:#f4f6fb}h1{color:#512fc9}</style></head>` +
-        `<body><h1>Teleport proxy ${escapeHtml(name)}</h1><p id=path>${escapeHtml(req.url ?? '')}</p></body></html>`,
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  defer(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections(); // the browser's keep-alive connections
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function launchChromium(defer: Defer): Promise<Browser> {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-  } catch {
-    assert.fail(`Chromium is not installed at ${CHROMIUM}: run \`bash .ci/install-deps.sh\` (installs the Debian chromium package) before the e2e tests`);
-  }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 15_000 });
-  defer(() => browser.close());
-  return browser;
 }
 
 async function setup(defer: Defer) {
