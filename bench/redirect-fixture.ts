@@ -45,6 +45,8 @@ export interface FixtureOptions {
   readonly metrics?: RedirectMetrics;
   /** Wraps the GeoIP database the service sees (to measure alternatives). */
   readonly geo?: (db: GeoDatabase) => GeoDatabase;
+  /** An opt-in canary on these proxies, and invitations on: the canary rule active. */
+  readonly canaryProxies?: readonly string[];
 }
 
 export async function meridianRedirects(log: Logger, rebuildMs: number, options: FixtureOptions = {}): Promise<MeridianRedirects> {
@@ -59,7 +61,10 @@ export async function meridianRedirects(log: Logger, rebuildMs: number, options:
   if (!trusted.ok) throw new Error(trusted.error);
   // Every proxy up and ready, as an observation cycle would report them; a new snapshot each "cycle".
   const observe = (): RoutingTable =>
-    buildRoutingTable(spec, { ...snapshot(spec.proxies.map((p) => observation(p.name, p.region))), observedAt: new Date().toISOString() }, { draining: new Set() });
+    buildRoutingTable(spec, { ...snapshot(spec.proxies.map((p) => observation(p.name, p.region))), observedAt: new Date().toISOString() }, {
+      draining: new Set(),
+      ...(options.canaryProxies ? { canaries: [{ name: 'debug', proxies: options.canaryProxies, optInOnly: true }] } : {}),
+    });
   let routing = observe();
   if (rebuildMs > 0) setInterval(() => (routing = observe()), rebuildMs).unref();
   const metrics = options.metrics ?? registerRedirectMetrics(registry, () => geo.buildTimestampSeconds());
@@ -78,6 +83,8 @@ export async function meridianRedirects(log: Logger, rebuildMs: number, options:
     metrics,
     now: () => performance.now(),
     cacheSize: 100_000,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    ...(options.canaryProxies ? { canaryKey: 'bench-canary-key' } : {}),
   });
   return {
     redirects,

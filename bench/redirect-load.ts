@@ -3,6 +3,9 @@
  * on Meridian's public app, against a bare fastify route that answers a fixed 302 (same
  * fastify, same logger settings), both measured in this run with the same load.
  * Targets (issue #3): at least 0.85x the bare route's throughput; p99 under 2 ms at 5,000 req/s.
+ * Issue #5: with an opt-in canary active (its proxies out of everyone else's candidates, the
+ * invitation cookie looked for on every request), throughput within 5% of the same app without
+ * it (max-load rounds only).
  *
  * Each server runs in a process of its own (this file with `--serve meridian|bare`); the load
  * generator (autocannon, and a paced open-loop generator) runs in this process. On a 2-core
@@ -59,7 +62,9 @@ const RATE_CONNECTIONS = 10; // autocannon's default
 const REBUILD_MS = 5000;
 const DEEP_LINK = '/web/cluster/main/nodes?sort=hostname%3Aasc&query=labels.env%3D%3D%22prod%22';
 
-type ServerKind = 'meridian' | 'bare' | 'floor';
+type ServerKind = 'meridian' | 'canary' | 'bare' | 'floor';
+/** The canary server: an opt-in canary on one Tokyo and one London proxy, invitations on, no client invited. */
+const CANARY_PROXIES = ['tokyo-1', 'london-1'];
 const PROFILE_DIR = join(tmpdir(), 'meridian-bench-profiles');
 const PROFILING = Boolean(process.env['BENCH_CPU_PROF']);
 
@@ -71,8 +76,8 @@ function serverLog(): Logger {
   return pino({ level: 'info' }, pino.destination(2));
 }
 
-async function meridianApp(log: Logger) {
-  const { redirects } = await meridianRedirects(log, REBUILD_MS);
+async function meridianApp(log: Logger, canaryProxies?: readonly string[]) {
+  const { redirects } = await meridianRedirects(log, REBUILD_MS, canaryProxies ? { canaryProxies } : {});
   return buildPublicApp({ log, redirects });
 }
 
@@ -109,7 +114,7 @@ function floorServer(): Promise<{ url: string; close: () => Promise<void> }> {
  */
 async function serve(kind: ServerKind): Promise<void> {
   const log = serverLog();
-  const app = kind === 'floor' ? await floorServer() : kind === 'meridian' ? await meridianApp(log) : await bareApp(log);
+  const app = kind === 'floor' ? await floorServer() : kind === 'meridian' ? await meridianApp(log) : kind === 'canary' ? await meridianApp(log, CANARY_PROXIES) : await bareApp(log);
   const url = 'url' in app ? app.url : await app.listen({ host: '127.0.0.1', port: 0 });
   const reply = (v: unknown): void => void process.stdout.write(`${JSON.stringify(v)}\n`);
   reply({ url });
@@ -378,7 +383,7 @@ async function main(): Promise<void> {
   const pool = drawClientPool(db.value, { size: POOL, v6File: paths[1] ?? '' });
   const requests = requestsOf(pool);
 
-  const [bare, meridian, floor] = await Promise.all([startServer('bare'), startServer('meridian'), startServer('floor')]);
+  const [bare, meridian, floor, canary] = await Promise.all([startServer('bare'), startServer('meridian'), startServer('floor'), startServer('canary')]);
   try {
     const regions = await decisionsOf(meridian, pool);
     const probe = await fetch(new URL('/web/cluster/main', meridian.url), { redirect: 'manual', headers: { 'x-forwarded-for': pool[0]?.ip ?? '' } });
@@ -386,7 +391,7 @@ async function main(): Promise<void> {
     const fastify = [bare, meridian] as const;
 
     // Warm-up (JIT, connections), not measured.
-    for (const s of fastify) await cannon(s, requests, { seconds: 2, connections: CONNECTIONS });
+    for (const s of [...fastify, canary]) await cannon(s, requests, { seconds: 2, connections: CONNECTIONS });
     for (const s of [floor, ...fastify]) await paced(s, requests, RATE, 0.5);
 
     // Every kind of run alternates between the servers, round by round, so that a noisy
@@ -394,7 +399,7 @@ async function main(): Promise<void> {
     const runs = new Map<string, LoadRun[]>();
     const add = (key: string, run: LoadRun): void => void runs.set(key, [...(runs.get(key) ?? []), run]);
     if (PROFILING) await Promise.all(fastify.map((s) => s.command('prof-start')));
-    for (let i = 0; i < ROUNDS; i++) for (const s of fastify) add(`max ${s.kind}`, await cannon(s, requests, { seconds: MAX_SECONDS, connections: CONNECTIONS }));
+    for (let i = 0; i < ROUNDS; i++) for (const s of [...fastify, canary]) add(`max ${s.kind}`, await cannon(s, requests, { seconds: MAX_SECONDS, connections: CONNECTIONS }));
     const profiles = PROFILING ? await Promise.all(fastify.map((s) => s.command<{ file: string }>('prof-stop max'))) : [];
     for (let i = 0; i < ROUNDS; i++) for (const s of fastify) add(`rated ${s.kind}`, await cannon(s, requests, { seconds: RATE_SECONDS / ROUNDS, connections: RATE_CONNECTIONS, overallRate: RATE }));
     if (PROFILING) await Promise.all(fastify.map((s) => s.command('prof-start')));
@@ -425,6 +430,8 @@ async function main(): Promise<void> {
     console.log(`  latency     p50 ${ms(m.p50)}  p99 ${ms(m.p99)}   baseline p50 ${ms(b.p50)}  p99 ${ms(b.p99)}   ratio p99 ${r(m.p99, b.p99)}   (closed loop: latency = connections / throughput)`);
     console.log(`  server CPU  ${cpuText(m)}   baseline ${cpuText(b)}   ratio ${r(m.cpuUsPerReq, b.cpuUsPerReq)}   difference ${(m.cpuUsPerReq - b.cpuUsPerReq).toFixed(1)} us/request`);
     console.log(`  server GC   ${gcText(m)}   baseline ${gcText(b)}`);
+    const c = fig('max canary');
+    if (c) console.log(`  canary rule ${c.rps.toFixed(0)} req/s with an opt-in canary on ${CANARY_PROXIES.join(' and ')} (no client invited)   ratio to Meridian without it ${r(c.rps, m.rps)} (target >= 0.95: ${verdict(c.rps / m.rps >= 0.95)})   [rounds: ${each(c)}]`);
     console.log(`  load gen    ${m.genUsPerReq.toFixed(1)} us/request   baseline ${b.genUsPerReq.toFixed(1)} us/request   (autocannon, this process)`);
     const sections = [
       ['rated', `autocannon overallRate ${RATE}, ${RATE_CONNECTIONS} connections, ${ROUNDS} x ${RATE_SECONDS / ROUNDS} s (bursts: each connection sends ${RATE / RATE_CONNECTIONS}/s back to back, then waits for the next second)`],
@@ -458,14 +465,14 @@ async function main(): Promise<void> {
       printProfileSummary(summariseProfile(file), served, kind === 'bare');
     }
   } finally {
-    await Promise.all([bare.close(), meridian.close(), floor.close()]);
+    await Promise.all([bare.close(), meridian.close(), floor.close(), canary.close()]);
   }
 }
 
 const serveAt = process.argv.indexOf('--serve');
 if (serveAt >= 0) {
   const kind = process.argv[serveAt + 1];
-  if (kind !== 'meridian' && kind !== 'bare' && kind !== 'floor') throw new Error('--serve meridian|bare|floor');
+  if (kind !== 'meridian' && kind !== 'canary' && kind !== 'bare' && kind !== 'floor') throw new Error('--serve meridian|canary|bare|floor');
   await serve(kind);
 } else {
   await main();
