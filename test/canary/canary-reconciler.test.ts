@@ -9,7 +9,9 @@ import { createRolloutEngine } from '../../src/rollout/rollout-engine.js';
 import { fleet as fleetResource } from '../helpers/fleet-fixture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import type { MemoryStore } from '../helpers/memory-store.js';
-import { Crash, CrashingStore } from '../rollout/helpers/rollout-harness.js';
+import { checkWrite, Crash, CrashingStore } from '../rollout/helpers/rollout-harness.js';
+import { deploySpec, revertSpec } from '../../src/canary/core/canary-runs.js';
+import { Prng } from '../../src/sim/prng.js';
 import { RolloutWorld, type WorldOptions } from '../rollout/helpers/rollout-world.js';
 
 const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
@@ -52,9 +54,14 @@ interface Run {
 }
 
 /** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps. */
-async function runCanary(c: ProxyCanary, world: WorldOptions, crash?: { at: number; afterWrite: boolean }): Promise<Run & { crashes: number; writes: number }> {
+async function runCanary(
+  c: ProxyCanary,
+  world: WorldOptions,
+  crash?: { at: number; afterWrite: boolean },
+  spec: ProxyFleetSpec = fleet(),
+  check?: (w: RolloutWorld, now: number, before: ProxyCanaryStatus, after: ProxyCanaryStatus) => void,
+): Promise<Run & { crashes: number; writes: number }> {
   const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  const spec = fleet();
   const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
   const store = new CrashingStore();
   if (crash) {
@@ -63,6 +70,7 @@ async function runCanary(c: ProxyCanary, world: WorldOptions, crash?: { at: numb
   }
   store.put(fleetResource(spec));
   store.put(c);
+  if (check) store.onAnyWrite = (kind, before, after) => kind === 'ProxyCanary' && check(w, clock.now(), before as ProxyCanaryStatus, after as ProxyCanaryStatus);
   const captured: string[] = [];
   let crashes = 0;
   // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
@@ -158,4 +166,32 @@ test('a crash before or after any status write of a canary resumes to the same e
       assert.equal(crashed.crashes, 1, `write ${at}: the crash happened`);
       assert.deepEqual(end(crashed), end(clean), `crash ${afterWrite ? 'after' : 'before'} write ${at}`);
     }
+});
+
+test('random fleets and subsets: the rollout invariants hold for canary proxies on the way to the build and back', async () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    const rng = new Prng(seed);
+    const regions = Array.from({ length: 2 + rng.int(3) }, (_, i) => ({ name: `r${i}`, latitude: i * 10, longitude: i * 20, timeZone: rng.pick(['UTC', 'Asia/Tokyo', 'America/Chicago']) ?? 'UTC' }));
+    const proxies = regions.flatMap((r) => Array.from({ length: 2 + rng.int(3) }, (_, j) => ({ name: `${r.name}-p${j}`, region: r.name, publicUrl: `https://${r.name}-p${j}.example.com`, diagnosticUrl: `http://127.0.0.1:${j + 1}`, version: '17.4.2', upgrade: HOOK })));
+    const spec: ProxyFleetSpec = { regions, proxies };
+    const window = { days: EVERY_DAY.filter(() => rng.chance(0.6)), start: `${String(rng.int(24)).padStart(2, '0')}:00`, duration: `${2 + rng.int(6)}h` };
+    const windows = Object.fromEntries(regions.map((r) => [r.name, [{ ...window, days: window.days.length ? window.days : EVERY_DAY }]]));
+    const c = canary({
+      subset: rng.pick([{ perRegion: 1 }, { perRegion: '50%' as const }, { proxies: [proxies[0]?.name ?? 'r0-p0'] }]) ?? { perRegion: 1 },
+      maintenanceWindows: windows,
+      notice: { leadTimes: rng.pick([['10m'], ['1h', '5m'], []]) ?? [], rollbackLeadTime: rng.pick(['2m', '15m']) ?? '2m' },
+      drain: { deadline: rng.pick(['5m', '20m']) ?? '5m' },
+    });
+    const bad = rng.chance(0.5);
+    const checked: string[] = [];
+    const r = await runCanary(c, { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: bad ? 0.3 : 0.005 } }, undefined, spec, (w, now, before, after) => {
+      const proxiesOf = after.proxies ?? [];
+      if (after.deploy) checkWrite({ fleet: spec, rollout: deploySpec(c.spec, spec, proxiesOf) }, w, now, before.deploy ?? {}, after.deploy);
+      if (after.revert) checkWrite({ fleet: spec, rollout: revertSpec(c.spec, spec, proxiesOf, '17.4.2') }, w, now, before.revert ?? {}, after.revert);
+      checked.push(after.phase ?? '');
+    });
+    assert.equal(r.status.phase, bad ? 'RolledBack' : 'Promoted', `seed ${seed}: ${r.status.message ?? ''}`);
+    assert.ok(checked.length > 0);
+    for (const p of r.status.proxies ?? []) assert.equal(r.world.proxies.get(p)?.version, bad ? '17.4.2' : BUILD, `seed ${seed}: ${p}`);
+  }
 });

@@ -21,6 +21,8 @@ export class CrashingStore extends MemoryStore {
   crashAt = Infinity;
   crashAfterWrite = false;
   onWrite: (before: ProxyRolloutStatus, after: ProxyRolloutStatus) => void = () => undefined;
+  /** Every status write of any kind, with the status before it. */
+  onAnyWrite: (kind: Kind, before: unknown, after: unknown) => void = () => undefined;
 
   override async updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void> {
     this.writes++;
@@ -28,6 +30,7 @@ export class CrashingStore extends MemoryStore {
     const before = (await this.get(kind, namespace, name))?.status ?? {};
     await super.updateStatus(kind, namespace, name, status);
     if (kind === 'ProxyRollout') this.onWrite(before as ProxyRolloutStatus, status as ProxyRolloutStatus);
+    this.onAnyWrite(kind, before, status);
     if (this.writes === this.crashAt && this.crashAfterWrite) throw new Crash(`crash after write ${this.writes}`);
   }
 }
@@ -137,7 +140,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
 }
 
 /** The invariants every status write must keep. */
-function checkWrite(s: Scenario, world: RolloutWorld, now: number, before: ProxyRolloutStatus, after: ProxyRolloutStatus): void {
+export function checkWrite(s: Pick<Scenario, 'fleet' | 'rollout'>, world: RolloutWorld, now: number, before: ProxyRolloutStatus, after: ProxyRolloutStatus): void {
   const settings = resolveSettings(s.rollout, s.fleet);
   const held = (st: ProxyRolloutStatus) => new Set((st.proxies ?? []).filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name));
   const heldBefore = held(before);
