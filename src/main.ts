@@ -268,7 +268,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       notReadyReason: () => (!current ? 'no valid ProxyFleet' : snapshots.size === 0 ? 'waiting for the first observation' : undefined),
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
       problems: () => problemsView(store.problems()),
-      explain: (ip, region) => redirects.explain(ip, region),
+      explain: (ip, region, canary) => redirects.explain(ip, region, canary),
       rollouts: () => store.list('ProxyRollout'),
       getRollout: (namespace, name) => store.get('ProxyRollout', namespace, name),
       patchRollout: (namespace, name, patch) => store.patchSpec('ProxyRollout', namespace, name, patch),

@@ -14,12 +14,20 @@ export function renderExplanation(ip: string, { decision, explanation: e }: Expl
       : `Decision: no proxy available (${decision.reason}); the login URL answers 503`,
   );
   out.push('', 'Rules:');
-  for (const s of e.steps) out.push(`  ${s.rule.padEnd(14)} ${s.outcome.padEnd(15)} ${s.region ?? ''}${s.why ? `  ${s.why}` : ''}`.trimEnd());
+  for (const s of e.steps) out.push(`  ${s.rule.padEnd(14)} ${s.outcome.padEnd(15)} ${s.region ?? s.canary ?? ''}${s.why ? `  ${s.why}` : ''}`.trimEnd());
+  if (e.canary && e.canaryRegions) {
+    out.push('', `Canary ${e.canary} (its proxies, nearest region first):`);
+    regionLines(e.canaryRegions, out);
+  }
   out.push('', `Regions (observed ${e.observedAt}):`);
-  for (const r of e.regions) {
+  regionLines(e.regions, out);
+  return out.join('\n');
+}
+
+function regionLines(regions: ExplainedChoice['explanation']['regions'], out: string[]): void {
+  for (const r of regions) {
     const km = r.distanceKm !== undefined ? `${Math.round(r.distanceKm)} km` : '-';
     out.push(`  ${r.region.padEnd(12)} ${km.padStart(9)}  ${r.verdict.padEnd(16)} ${r.state}${r.isDefault ? ' (default)' : ''}`);
     for (const p of r.proxies) out.push(`      ${p.name.padEnd(16)} ${p.state.padEnd(12)} ${p.sessions} sessions${p.capacity !== undefined ? ` / ${p.capacity}` : ''}${p.candidate ? '  candidate' : ''}`);
   }
-  return out.join('\n');
 }

@@ -16,7 +16,7 @@ Usage:
   meridian start [--manifests DIR] [--state DIR] [--admin HOST:PORT] [--no-sim] [--time-factor N] [--log-level L]
   meridian sim --fleet FILE [--control HOST:PORT] [--time-factor N] [--seed N]
   meridian status [--server URL] [--json] [--watch] [--interval DURATION]
-  meridian explain-redirect IP [--region NAME] [--json] [--server URL]
+  meridian explain-redirect IP [--region NAME] [--canary NAME] [--json] [--server URL]
   meridian validate DIR
   meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
   meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]

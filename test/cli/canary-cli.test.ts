@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyInvite } from '../../src/canary/core/invite-token.js';
 import { renderCanaryReport } from '../../src/cli/canary-report-text.js';
+import { renderExplanation } from '../../src/cli/explain-text.js';
 import { runCli } from '../../src/cli/main.js';
+import { explainChoice } from '../../src/redirect/core/explain-choice.js';
+import { table } from '../redirect/core/redirect-fixture.js';
 import { capture } from '../helpers/capture-io.js';
 
 test('canary invite prints a link on the login host whose token the controller accepts until it expires', async (t) => {
@@ -66,4 +69,16 @@ test('the canary report is the A/B table: canary against baseline, check by chec
   assert.match(text, /diagnostics of tokyo-1: \/state\/diagnostics\/default\/debug\/tokyo-1-goroutine\.txt/);
   assert.match(text, /Interval 1: 2026-01-05T01:00:00\.000Z → 2026-01-05T01:05:00\.000Z: Fail/);
   assert.match(text, /connect-failure-ratio  tokyo-1  0\.3000  0\.0050    0\.0200  Fail    0\.3000 of node connections failed/);
+});
+
+test('explain-redirect as an opted-in user shows the canary rule and the canary\'s own regions', () => {
+  const routing = table({ canaries: [{ name: 'debug', proxies: ['tokyo-1'], optInOnly: true }] });
+  const text = renderExplanation('203.0.113.9', explainChoice({ location: { latitude: 35.7, longitude: 139.7, countryCode: 'JP', continentCode: 'AS' }, clientKey: '203.0.113.9', canary: 'debug' }, routing));
+  assert.match(text, /^Decision: tokyo-1 in tokyo \(canary, \d+ km\)/m);
+  assert.match(text, /^ {2}canary +\S+ +tokyo/m);
+  assert.match(text, /^Canary debug \(its proxies, nearest region first\):\n {2}tokyo /m);
+  // Without the canary, tokyo-1 is not a candidate for ordinary users.
+  const ordinary = renderExplanation('203.0.113.9', explainChoice({ location: { latitude: 35.7, longitude: 139.7 }, clientKey: '203.0.113.9' }, routing));
+  assert.match(ordinary, /tokyo-1 +canary/);
+  assert.doesNotMatch(ordinary, /^Decision: tokyo-1/m);
 });

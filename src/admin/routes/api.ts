@@ -8,7 +8,8 @@ export interface ApiRoutesOptions {
   readonly fleets: () => Promise<FleetsResponse>;
   readonly problems: () => ProblemsResponse;
   /** The login redirect's decision for an address, with every region's verdict; undefined before the first observation. */
-  readonly explain: (ip: string, regionOverride?: string) => ExplainedChoice | undefined;
+  /** `canary`: as a user who opted in to that canary. */
+  readonly explain: (ip: string, regionOverride?: string, canary?: string) => ExplainedChoice | undefined;
 }
 
 export const apiRoutes: FastifyPluginAsyncTypebox<ApiRoutesOptions> = async (app, opts) => {
@@ -30,14 +31,14 @@ export const apiRoutes: FastifyPluginAsyncTypebox<ApiRoutesOptions> = async (app
     '/explain-redirect',
     {
       schema: {
-        querystring: Type.Object({ ip: Type.String({ minLength: 2, maxLength: 64 }), region: Type.Optional(Type.String({ maxLength: 63 })) }),
+        querystring: Type.Object({ ip: Type.String({ minLength: 2, maxLength: 64 }), region: Type.Optional(Type.String({ maxLength: 63 })), canary: Type.Optional(Type.String({ maxLength: 253 })) }),
         response: { 200: ExplainResponse, 400: ErrorResponse, 503: ErrorResponse },
       },
     },
     async (req, reply) => {
       const ip = normaliseIp(req.query.ip);
       if (!ip) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'ip: not an IPv4 or IPv6 address' });
-      const explained = opts.explain(ip, req.query.region);
+      const explained = opts.explain(ip, req.query.region, req.query.canary);
       return explained ? { ip, ...explained } : reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'no fleet has been observed yet' });
     },
   );

@@ -7,10 +7,10 @@ import type { CliIo } from '../io.js';
 
 /** `meridian explain-redirect IP`: where the login URL sends that address, and why, from a running controller. */
 export async function runExplainRedirect(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, { server: { type: 'string', default: DEFAULT_ADMIN_URL }, json: { type: 'boolean', default: false }, region: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(args, { server: { type: 'string', default: DEFAULT_ADMIN_URL }, json: { type: 'boolean', default: false }, region: { type: 'string' }, canary: { type: 'string' } }, true);
   const [ip, ...extra] = positionals;
-  if (!ip || extra.length) throw new Error('usage: meridian explain-redirect IP [--region NAME] [--json] [--server URL]');
-  const query = new URLSearchParams({ ip, ...(values.region ? { region: values.region } : {}) });
+  if (!ip || extra.length) throw new Error('usage: meridian explain-redirect IP [--region NAME] [--canary NAME] [--json] [--server URL]');
+  const query = new URLSearchParams({ ip, ...(values.region ? { region: values.region } : {}), ...(values.canary ? { canary: values.canary } : {}) });
   const body = await getJson<ExplainedChoice & { ip: string }>(values.server, `/api/v1/explain-redirect?${query}`);
   io.out(values.json ? JSON.stringify(body, null, 2) : renderExplanation(body.ip, body));
   return 0;
