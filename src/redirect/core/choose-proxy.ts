@@ -158,6 +158,35 @@ function distanceFrom(client: ClientPoint | undefined, r: RegionRoute): number |
   return client ? haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat) : undefined;
 }
 
+interface NearestRegions {
+  /** The nearest available region, and the nearest one with room. */
+  readonly nearest: RegionRoute | undefined;
+  readonly nearestKm: number;
+  readonly open: RegionRoute | undefined;
+  readonly openKm: number;
+}
+
+/** One pass over the available regions, by great-circle distance from the client. */
+function nearestRegions(available: readonly RegionRoute[], client: ClientPoint): NearestRegions {
+  let nearest: RegionRoute | undefined;
+  let nearestKm = Infinity;
+  let open: RegionRoute | undefined;
+  let openKm = Infinity;
+  for (const r of available) {
+    const d = haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
+    if (d < nearestKm) {
+      nearest = r;
+      nearestKm = d;
+    }
+    if (r.state === 'open' && d < openKm) {
+      open = r;
+      openKm = d;
+    }
+  }
+  // One literal shape (no spreads): called on every decision-cache miss.
+  return { nearest, nearestKm, open, openKm };
+}
+
 /**
  * An opted-in client's decision from its canary's table: the nearest available region
  * (preferring one with room), else the default order. Off the common path.
@@ -165,21 +194,8 @@ function distanceFrom(client: ClientPoint | undefined, r: RegionRoute): number |
 function decideCanary(canary: RoutingTable, input: ChooseInput, client: ClientPoint | undefined): Decision {
   let target: RegionRoute | undefined;
   if (client) {
-    let nearestKm = Infinity;
-    let openKm = Infinity;
-    let nearest: RegionRoute | undefined;
-    for (const r of canary.available) {
-      const d = haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
-      if (d < nearestKm) {
-        nearest = r;
-        nearestKm = d;
-      }
-      if (r.state === 'open' && d < openKm) {
-        target = r;
-        openKm = d;
-      }
-    }
-    target ??= nearest;
+    const n = nearestRegions(canary.available, client);
+    target = n.open ?? n.nearest;
   } else {
     target = canary.defaultOrder.find((r) => r.state === 'open') ?? canary.defaultOrder[0] ?? canary.available[0];
   }
@@ -228,22 +244,7 @@ export function chooseProxy(input: ChooseInput, table: RoutingTable): Decision {
   }
 
   if (client) {
-    // One pass: the nearest available region, and the nearest one with room.
-    let nearest: RegionRoute | undefined;
-    let nearestKm = Infinity;
-    let open: RegionRoute | undefined;
-    let openKm = Infinity;
-    for (const r of table.available) {
-      const d = haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
-      if (d < nearestKm) {
-        nearest = r;
-        nearestKm = d;
-      }
-      if (r.state === 'open' && d < openKm) {
-        open = r;
-        openKm = d;
-      }
-    }
+    const { nearest, nearestKm, open, openKm } = nearestRegions(table.available, client);
     if (open) return decide(table, open, open === nearest ? 'nearest' : 'spillover', input, openKm, skipped);
     if (nearest) return decide(table, nearest, 'all_saturated', input, nearestKm, skipped);
     return unavailable(table);
