@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { setCondition, type ConditionInput } from '../../model/conditions.js';
 import type { ProxyFleetSpec } from '../../model/fleet.js';
 import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction, RolloutPhase } from '../../model/rollout.js';
-import { ok } from '../../model/result.js';
 import type { ProxyObservation } from '../../model/snapshot.js';
-import { applyOutcome } from './apply-outcome.js';
 import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
-import { iso, newDraft, sameVersion, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
+import { iso, newDraft, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
 import { settingsFor, type RolloutSettings } from './rollout-settings.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
@@ -51,12 +49,14 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
     if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: st.finishedAt ?? iso(ctx.now) }, 'Aborted', 'Aborted before it started');
     if (ctx.spec.paused) return settle(ctx, st, 'Pending', 'Not started: run `meridian rollout start`');
   }
-  if (st.inFlight) return resumeInFlight(ctx, st.inFlight);
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
   const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
+  // An action written as in flight is not replayed as such: the steps still call for it (with the
+  // same id) unless what is observed shows it took effect, as for any other pass.
+  if (st.inFlight) d.events.push({ reason: 'ActionInterrupted', message: `The pass that made ${describeAction(st.inFlight)} was interrupted; the steps decide again` });
 
   const planChanged = started.planHash !== planHash(ctx.spec);
   if (ctx.spec.aborted) abort(d);
@@ -88,20 +88,6 @@ function abort(d: RolloutDraft): void {
     } else if (p.returning) advanceProxy(d, p);
     else if (heldOut(p)) returnToRotation(d, p, 'Skipped', `Aborted: back in rotation on ${d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? 'its current version'}`);
   }
-}
-
-/**
- * The interrupted action of a pass that did not finish: make it again (it is idempotent), unless
- * what is observed shows it already took effect.
- */
-function resumeInFlight(ctx: RolloutContext, action: RolloutAction): RolloutStep {
-  const obs = action.kind === 'hook' ? ctx.observations.get(action.proxy) : undefined;
-  if (action.kind === 'hook' && (action.action === 'upgrade' || action.action === 'rollback') && obs?.up && sameVersion(obs.metrics?.version, action.version)) {
-    const r = applyOutcome(ctx, action, { kind: 'hook', result: ok({ attempts: 0 }) });
-    return { status: r.status, events: [...r.events, { reason: 'ActionAlreadyDone', proxy: action.proxy, message: `${describeAction(action)} had taken effect before the restart` }] };
-  }
-  const { inFlight: _, ...status } = ctx.status;
-  return { status, action, events: [{ reason: 'ActionResumed', message: `Resuming ${describeAction(action)} after a restart` }] };
 }
 
 export function describeAction(a: RolloutAction): string {
