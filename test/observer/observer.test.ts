@@ -127,6 +127,30 @@ describe('observer', () => {
     assert.match(find(s, 'hung').error?.message ?? '', /hung\.diag\.internal/);
   });
 
+  it('a proxy that hangs alone while the fleet answers leaves readiness at its first timeout, and the hook hears it', async () => {
+    let cycle = 0;
+    const heard: ProxyObservation[] = [];
+    const { observer } = observerWith(
+      byHost({ a: async () => good(1), b: async () => good(2), hung: async () => (cycle === 0 ? good(3) : new Promise<ScrapeOutcome>(() => undefined)) }),
+      { timeoutMs: 20 },
+    );
+    const first = await observer.observe(fleet(proxy('a'), proxy('b'), proxy('hung')), EMPTY_SNAPSHOT);
+    assert.equal(find(first, 'hung').ready, true);
+    cycle = 1;
+    const second = await observer.observe(fleet(proxy('a'), proxy('b'), proxy('hung')), first, { onObservation: (o) => heard.push(o) });
+    assert.deepEqual([find(second, 'hung').up, find(second, 'hung').ready, find(second, 'hung').consecutiveFailures], [false, false, 1]);
+    assert.deepEqual(heard.filter((o) => o.name === 'hung').map((o) => o.ready), [true, false]);
+  });
+
+  it('when every proxy times out together (an observer stall), the first timeout keeps the last readiness', async () => {
+    let cycle = 0;
+    const { observer } = observerWith(async () => (cycle === 0 ? good(1) : new Promise<ScrapeOutcome>(() => undefined)), { timeoutMs: 20 });
+    const first = await observer.observe(fleet(proxy('a'), proxy('b')), EMPTY_SNAPSHOT);
+    cycle = 1;
+    const second = await observer.observe(fleet(proxy('a'), proxy('b')), first);
+    assert.deepEqual(second.proxies.map((p) => [p.name, p.up, p.ready]), [['a', false, true], ['b', false, true]]);
+  });
+
   it('never runs more scrapes at once than its concurrency', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
