@@ -140,10 +140,11 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const sendNotice = createNoticeSender({ ...hookDeps, log: log.child({ component: 'notify' }) });
     const runHook = createHookRunner(hookDeps);
     const kindDeps = { store, clock, timers, stopwatch, log, onPass: controllerMetrics.onPass, onChange: () => rebuildRouting() };
+    const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.cache.values()]);
     const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
       ...kindDeps,
       kind: 'ProxyRollout',
-      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: registerRolloutMetrics(registry, () => [...rollouts.cache.values()]) }),
+      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics }),
     });
     const canaries = createKindController({
       ...kindDeps,
@@ -153,7 +154,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         clock,
         log: log.child({ controller: 'proxycanary' }),
         snapshotOf,
-        engine: createRolloutEngine({ clock, sendNotice, runHook }),
+        // A canary's drains and notices count in the same metrics as a rollout's.
+        engine: createRolloutEngine({ clock, sendNotice, runHook, onNotice: rolloutMetrics.onNotice, onTransition: rolloutMetrics.onTransition }),
         captureDiagnostics: createPprofCapture({ stateDir: config.stateDir, clock, timeoutMs: 10_000 }),
       }),
     });

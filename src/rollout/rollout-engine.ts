@@ -16,6 +16,8 @@ export interface RolloutEngineDeps {
   readonly sendNotice: SendNotice;
   readonly runHook: RunHook;
   readonly onNotice?: (channel: string, sent: boolean) => void;
+  /** After each status write, with the status before it (drain and cut-session metrics). */
+  readonly onTransition?: (before: ProxyRolloutStatus, after: ProxyRolloutStatus) => void;
 }
 
 /** One rollout-shaped run: a ProxyRollout, or the proxies of a canary going to (or back from) a build. */
@@ -69,6 +71,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
       const persist = async (next: ProxyRolloutStatus): Promise<void> => {
         if (isDeepStrictEqual(next, current)) return;
         await run.persist(next);
+        deps.onTransition?.(current, next);
         current = next;
       };
       const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, now: clock.now() };

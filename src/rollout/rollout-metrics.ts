@@ -36,8 +36,8 @@ export function registerRolloutMetrics(registry: Registry, rollouts: () => reado
   const notices = new Counter({ name: 'meridian_notices_total', help: 'Notices sent, by channel and result', labelNames: ['channel', 'result'] as const, registers });
 
   return {
-    /** Called with the status before and after each write. */
-    onTransition(_rollout: string, before: ProxyRolloutStatus, after: ProxyRolloutStatus): void {
+    /** Called with the status before and after each write of a rollout-shaped run (a rollout, a canary's deploy or revert). */
+    onTransition(before: ProxyRolloutStatus, after: ProxyRolloutStatus): void {
       const previous = new Map((before.proxies ?? []).map((p) => [p.name, p]));
       for (const p of after.proxies ?? []) {
         const was = previous.get(p.name);

@@ -32,13 +32,12 @@ export interface RolloutReconcilerDeps {
 export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler {
   const { store, clock } = deps;
 
-  const engine = createRolloutEngine({ clock, sendNotice: deps.sendNotice, runHook: deps.runHook, ...(deps.metrics ? { onNotice: deps.metrics.onNotice } : {}) });
+  const engine = createRolloutEngine({ clock, sendNotice: deps.sendNotice, runHook: deps.runHook, ...(deps.metrics ? { onNotice: deps.metrics.onNotice, onTransition: deps.metrics.onTransition } : {}) });
 
   async function persist(r: ProxyRollout, status: ProxyRolloutStatus): Promise<void> {
     const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
     if (isDeepStrictEqual(status, r.status ?? {})) return;
     await store.updateStatus('ProxyRollout', ns, r.metadata.name, status);
-    deps.metrics?.onTransition(`${ns}/${r.metadata.name}`, r.status ?? {}, status);
   }
 
   return {
