@@ -99,12 +99,15 @@ test('an invitation link sends a real browser to the canary proxy, and the login
   assert.equal(new URL(page.url()).origin, canaryOrigin, 'the login URL keeps the opted-in user on the canary');
   assert.equal(new URL(page.url()).pathname, '/web/cluster/main/nodes');
 
-  // Without the invitation a London user is sent to London's other proxy, never the canary.
-  const stranger = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': LONDON_CLIENT } });
-  defer(() => stranger.close());
-  const other = await stranger.newPage();
-  for (let i = 0; i < 3; i++) {
-    await other.goto(new URL('/', meridian.loginUrl).href, { waitUntil: 'load', timeout: 10_000 });
-    assert.equal(await (await other.$('h1'))?.textContent(), 'Teleport proxy london-2');
+  // Without the invitation, London users (and unknown addresses, which go to the default region,
+  // London) are sent to London's other proxy, never the canary: six clients, each its own hash.
+  for (const ip of [LONDON_CLIENT, '10.0.0.1', '10.0.0.2', '10.0.0.3', '192.168.7.9', '172.16.4.4']) {
+    const stranger = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': ip } });
+    defer(() => stranger.close());
+    const other = await stranger.newPage();
+    for (let i = 0; i < 3; i++) {
+      await other.goto(new URL('/', meridian.loginUrl).href, { waitUntil: 'load', timeout: 10_000 });
+      assert.equal(await (await other.$('h1'))?.textContent(), 'Teleport proxy london-2', `client ${ip}, visit ${i + 1}`);
+    }
   }
 });
