@@ -12,6 +12,7 @@ import { buildConfig } from '../../src/config.js';
 import { compressedTimers, startMeridian } from '../../src/main.js';
 import { startFleetSim } from '../../src/sim/index.js';
 import { cleanupStack, launchChromium, startWebUi } from '../helpers/browser.js';
+import { simFleetManifest } from '../helpers/sim-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 
 const GEOIP_DB = fileURLToPath(new URL('../fixtures/geoip/geoip2-city-test.mmdb', import.meta.url));
@@ -45,15 +46,8 @@ test('an invitation link sends a real browser to the canary proxy, and the login
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   await writeFile(join(dir, 'canary.key'), `${KEY}\n`);
-  const fleet = {
-    apiVersion: 'meridian.dev/v1alpha1',
-    kind: 'ProxyFleet',
-    metadata: { name: 'e2e' },
-    spec: {
-      regions: REGIONS,
-      proxies: sim.proxies.map((p) => ({ name: p.name, region: p.region, publicUrl: webUi.get(p.name), diagnosticUrl: p.diagnosticUrl, version: '17.4.2', upgrade: { method: 'webhook', url: `${sim.controlUrl}/hooks/upgrade` } })),
-    },
-  };
+  const fleet = simFleetManifest(sim, REGIONS, (name) => webUi.get(name));
+
   const canary = {
     apiVersion: 'meridian.dev/v1alpha1',
     kind: 'ProxyCanary',

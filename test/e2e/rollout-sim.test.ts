@@ -12,6 +12,7 @@ import type { RolloutView } from '../../src/admin/rollout-schemas.js';
 import { buildConfig } from '../../src/config.js';
 import { compressedTimers, startMeridian } from '../../src/main.js';
 import { startFleetSim } from '../../src/sim/index.js';
+import { simFleetManifest } from '../helpers/sim-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 
 const REGIONS = [
@@ -69,22 +70,8 @@ test('a rollout upgrades 12 simulated proxies in 6 regions, telling users first 
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
   await writeFile(join(dir, 'notice-secret'), `${SECRET}\n`);
-  const fleet = {
-    apiVersion: 'meridian.dev/v1alpha1',
-    kind: 'ProxyFleet',
-    metadata: { name: 'e2e' },
-    spec: {
-      regions: REGIONS,
-      proxies: sim.proxies.map((p) => ({
-        name: p.name,
-        region: p.region,
-        publicUrl: `https://${p.name}.example.com`,
-        diagnosticUrl: p.diagnosticUrl,
-        version: '17.4.2',
-        upgrade: { method: 'webhook', url: `${sim.controlUrl}/hooks/upgrade` },
-      })),
-    },
-  };
+  const fleet = simFleetManifest(sim, REGIONS);
+
   const always = [{ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '00:00', duration: '24h' }];
   const rollout = {
     apiVersion: 'meridian.dev/v1alpha1',
