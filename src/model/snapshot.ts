@@ -42,6 +42,11 @@ export interface TeleportMetrics {
   readonly startTimeSeconds?: number;
   /** proxy_peer_client_dial_error_total over every error_type; absent when peering never ran. */
   readonly peerDialErrors?: number;
+  /**
+   * proxy_peer_client_connections by remote proxy host id: the gRPC connectivity states with a
+   * series > 0 (READY, CONNECTING, TRANSIENT_FAILURE, ...); absent when peering is off.
+   */
+  readonly peerConnections?: Readonly<Record<string, readonly string[]>>;
   /** process_resident_memory_bytes and go_goroutines, when the page has them. */
   readonly residentMemoryBytes?: number;
   readonly goroutines?: number;

@@ -35,6 +35,7 @@ const FIXTURE_METRICS: TeleportMetrics = {
   connectionLimitExceeded: 4,
   startTimeSeconds: 1766112305.27,
   peerDialErrors: 4,
+  peerConnections: { '0b7e52c4-96f1-4c8f-a3c6-9f2e7d1a5b30': ['READY'], 'c52a8e10-2d7b-4e0c-8f71-3a9b6d4e2f08': ['TRANSIENT_FAILURE'] },
   residentMemoryBytes: 613367808,
   goroutines: 3317,
 };
@@ -60,6 +61,16 @@ describe('parseTeleportMetrics: pages it accepts', () => {
       name: 'kube and db services off (their gauges absent) count as 0',
       page: without(PAGE, SESSION_METRICS.kube_exec, SESSION_METRICS.kube_portforward, SESSION_METRICS.kube_join, SESSION_METRICS.db),
       expect: { sessions: { ssh: 42, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 } },
+    },
+    {
+      name: 'peer connections by remote host id: states of series above 0, a zero series left out',
+      page: `${MINIMAL}proxy_peer_client_connections{local_id="a",remote_id="b",state="READY"} 1
+proxy_peer_client_connections{local_id="a",remote_id="c",state="TRANSIENT_FAILURE"} 1
+proxy_peer_client_connections{local_id="a",remote_id="c",state="READY"} 0
+proxy_peer_client_connections{local_id="a",remote_id="d",state="CONNECTING"} 2
+proxy_peer_client_connections{local_id="a",remote_id="d",state="READY"} 1
+`,
+      expect: { peerConnections: { b: ['READY'], c: ['TRANSIENT_FAILURE'], d: ['CONNECTING', 'READY'] } },
     },
     { name: 'process_state 1 is recovering', page: withLine(PAGE, 'process_state ', 'process_state 1'), expect: { processState: 'recovering' } },
     { name: 'process_state 2 is degraded', page: withLine(PAGE, 'process_state ', 'process_state 2'), expect: { processState: 'degraded' } },

@@ -28,6 +28,7 @@ export const TELEPORT_METRICS = {
   connectionLimitExceeded: 'proxy_connection_limit_exceeded_total',
   startTime: 'process_start_time_seconds',
   peerDialErrors: 'proxy_peer_client_dial_error_total',
+  peerConnections: 'proxy_peer_client_connections',
   residentMemory: 'process_resident_memory_bytes',
   goroutines: 'go_goroutines',
 } as const;
@@ -123,6 +124,23 @@ function readSessions(samples: ExpositionSamples): SessionCounts {
   });
 }
 
+/** States per remote peer, from the series with a value above 0; undefined when the family is absent. */
+function readPeerConnections(samples: ExpositionSamples): TeleportMetrics['peerConnections'] {
+  const list = samples.get(TELEPORT_METRICS.peerConnections);
+  if (!list) return undefined;
+  const byRemote = new Map<string, string[]>();
+  for (const s of list) {
+    if (countOf(s) === 0) continue;
+    const remote = s.labels['remote_id'];
+    if (!remote) throw new PageError('parse_error', `${describeSample(s)} has no remote_id label`);
+    const state = detach(s.labels['state'] || 'UNKNOWN');
+    const states = byRemote.get(remote);
+    if (states) states.push(state);
+    else byRemote.set(detach(remote), [state]);
+  }
+  return Object.freeze(Object.fromEntries(byRemote));
+}
+
 /** The first series of an optional single-valued metric; absent stays absent. */
 function optionalValue(samples: ExpositionSamples, name: string): number | undefined {
   const [first] = samples.get(name) ?? [];
@@ -137,6 +155,7 @@ function fromSamples(samples: ExpositionSamples, source: string): Result<Telepor
     const residentMemoryBytes = optionalValue(samples, TELEPORT_METRICS.residentMemory);
     const goroutines = optionalValue(samples, TELEPORT_METRICS.goroutines);
     const peerDialErrors = samples.has(TELEPORT_METRICS.peerDialErrors) ? sum(samples, TELEPORT_METRICS.peerDialErrors, counterOf) : undefined;
+    const peerConnections = readPeerConnections(samples);
     const metrics: TeleportMetrics = {
       processState,
       ...build,
@@ -148,6 +167,7 @@ function fromSamples(samples: ExpositionSamples, source: string): Result<Telepor
       connectionLimitExceeded: sum(samples, TELEPORT_METRICS.connectionLimitExceeded, counterOf),
       ...(startTimeSeconds === undefined ? {} : { startTimeSeconds }),
       ...(peerDialErrors === undefined ? {} : { peerDialErrors }),
+      ...(peerConnections === undefined ? {} : { peerConnections }),
       ...(residentMemoryBytes === undefined ? {} : { residentMemoryBytes }),
       ...(goroutines === undefined ? {} : { goroutines }),
     };

@@ -1,0 +1,124 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Condition } from './conditions.js';
+import { DURATION_PATTERN } from './duration.js';
+import type { Resource } from './resource.js';
+
+const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
+const Url = (description: string) => Type.String({ format: 'uri', pattern: '^https?://', description });
+const Argv = (description: string) => Type.Array(Type.String(), { minItems: 1, description });
+
+/** Where an inventory comes from: a URL answering JSON, or a command printing it (run without a shell). */
+const SourceSchema = (what: string) =>
+  Type.Object(
+    {
+      url: Type.Optional(Url(`GET answering ${what}`)),
+      command: Type.Optional(Argv(`argv printing ${what}, e.g. [tctl, get, ${what.split(' ')[0]}, --format=json]`)),
+    },
+    { additionalProperties: false },
+  );
+
+/** A signed webhook or a command; like a proxy's upgrade method, without the proxy. */
+const ActionSchema = (what: string, placeholders: string) =>
+  Type.Object(
+    {
+      url: Type.Optional(Url(`POSTed ${what} as signed JSON`)),
+      secretFile: Type.Optional(Type.String({ minLength: 1, description: 'HMAC-SHA256 key for X-Meridian-Signature' })),
+      command: Type.Optional(Argv(`argv with ${placeholders}, run without a shell`)),
+      timeout: Type.Optional(Duration('Per attempt; default 30s')),
+    },
+    { additionalProperties: false },
+  );
+
+export const ProxyPeeringSpecSchema = Type.Object(
+  {
+    fleet: Type.Optional(Type.String({ minLength: 1 })),
+    inventory: Type.Object(
+      {
+        nodes: SourceSchema('nodes as `tctl get nodes --format=json` prints them'),
+        proxies: SourceSchema('proxies as `tctl get proxies --format=json` prints them (maps proxy_ids to fleet proxies)'),
+        interval: Type.Optional(Duration('How often both are read. Default 1m')),
+        timeout: Type.Optional(Duration('Per read. Default 20s')),
+        regionLabel: Type.Optional(Type.String({ minLength: 1, description: "The node label naming its region. Default 'region'" })),
+      },
+      { additionalProperties: false },
+    ),
+    maxLinksPerProxy: Type.Optional(Type.Integer({ minimum: 1, description: 'Regions that may peer into one proxy. Default 64' })),
+    holdTime: Type.Optional(Duration('A link is removed only after it has been unneeded this long. Default 30m')),
+    verifyTimeout: Type.Optional(Duration('A link not up after this long is reported Failed. Default 5m')),
+    peerPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'peer_listen_addr port. Default 3021' })),
+    agentConnectionCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'tunnel_strategy agent_connection_count. Default 2' })),
+    dryRun: Type.Optional(Type.Boolean({ description: 'Report coverage and the plan; change nothing' })),
+    apply: Type.Optional(
+      Type.Object(
+        {
+          clusterNetworking: Type.Optional(ActionSchema('the cluster_networking_config resource', '{file} (the resource as YAML, for `tctl create -f {file}`)')),
+          allowList: Type.Optional(
+            Type.Object(
+              {
+                file: Type.Optional(Type.String({ minLength: 1, description: 'Written (atomically) with the allowed proxy-to-proxy rules' })),
+                url: Type.Optional(Url('The firewall automation: POSTed the allow-list as signed JSON')),
+                secretFile: Type.Optional(Type.String({ minLength: 1 })),
+                timeout: Type.Optional(Duration('Per attempt; default 30s')),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          configureProxies: Type.Optional(Type.Boolean({ description: "Send each proxy its peer_listen_addr/peer_public_addr through its upgrade method. Default true" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    paused: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ProxyPeeringSpec = Static<typeof ProxyPeeringSpecSchema>;
+
+export const LINK_STATES = ['Planned', 'Pending', 'Up', 'Failed'] as const;
+export type LinkState = (typeof LINK_STATES)[number];
+
+/**
+ * Users of region `from` may reach nodes tunnelled to proxy `to`: every proxy of `from` may dial
+ * `to`'s peer address. Proxies of one region reach each other (one site); links cross regions.
+ */
+export interface PeerLinkStatus {
+  readonly from: string;
+  readonly to: string;
+  readonly since: string;
+  readonly state: LinkState;
+  /** Nodes that need this link, at the last plan. */
+  readonly nodes: number;
+  readonly reason?: string;
+  /** Set while no node needs the link; it goes once the hold time has passed. */
+  readonly unneededSince?: string;
+}
+
+export interface RegionCoverage {
+  readonly region: string;
+  /** Nodes with at least one live tunnel. */
+  readonly nodes: number;
+  readonly reachable: number;
+  readonly ratio: number;
+}
+
+export interface ProxyPeeringStatus {
+  readonly observedGeneration?: number;
+  readonly phase?: 'Pending' | 'Converging' | 'Covered' | 'Degraded' | 'Invalid';
+  readonly message?: string;
+  readonly inventory?: {
+    readonly nodes: number;
+    /** Nodes without proxy_ids: unknown, never guessed. */
+    readonly unknown: number;
+    readonly readAt: string;
+    readonly error?: string;
+  };
+  readonly coverage?: readonly RegionCoverage[];
+  readonly tunnelStrategy?: { readonly type: 'proxy_peering'; readonly agentConnectionCount: number; readonly appliedAt: string };
+  /** Proxies sent their peer listener, with the address they were given. */
+  readonly configured?: readonly { readonly proxy: string; readonly publicAddr: string; readonly at: string }[];
+  readonly allowList?: { readonly generation: number; readonly digest: string; readonly rules: number; readonly appliedAt: string };
+  readonly links?: readonly PeerLinkStatus[];
+  readonly conditions?: readonly Condition[];
+}
+
+export type ProxyPeering = Resource<'ProxyPeering', ProxyPeeringSpec, ProxyPeeringStatus>;
