@@ -97,6 +97,12 @@ const PRINTER_COLUMNS: Record<Kind, JsonObject[]> = {
     { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
+  ProxyPeering: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Nodes', type: 'integer', jsonPath: '.status.inventory.nodes' },
+    { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
 };
 
 /** The CustomResourceDefinition of a kind, from the same schema the file store validates with. */

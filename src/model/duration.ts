@@ -28,3 +28,9 @@ export function formatDuration(ms: number): string {
   if (sec || parts.length === 0) parts.push(`${sec}s`);
   return parts.join('');
 }
+
+/** A spec duration already validated by the schema, or its default; 0 if neither parses. */
+export function durationOr(text: string | undefined, fallback: string): number {
+  const r = parseDuration(text ?? fallback);
+  return r.ok ? r.value : 0;
+}

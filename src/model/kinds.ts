@@ -1,6 +1,7 @@
 import { Type, type TObject } from '@sinclair/typebox';
 import { ProxyCanarySpecSchema, type ProxyCanary } from './canary.js';
 import { ProxyFleetSpecSchema, type ProxyFleet } from './fleet.js';
+import { ProxyPeeringSpecSchema, type ProxyPeering } from './peering.js';
 import { ProxyRolloutSpecSchema, type ProxyRollout } from './rollout.js';
 
 /** Every kind Meridian owns, with the spec schema that also becomes its CRD schema. */
@@ -8,6 +9,7 @@ export const KIND_SPECS = {
   ProxyFleet: { plural: 'proxyfleets', shortNames: ['pf'], spec: ProxyFleetSpecSchema },
   ProxyRollout: { plural: 'proxyrollouts', shortNames: ['prollout'], spec: ProxyRolloutSpecSchema },
   ProxyCanary: { plural: 'proxycanaries', shortNames: ['pcanary'], spec: ProxyCanarySpecSchema },
+  ProxyPeering: { plural: 'proxypeerings', shortNames: ['ppeering'], spec: ProxyPeeringSpecSchema },
 } as const satisfies Record<string, { plural: string; shortNames: readonly string[]; spec: TObject }>;
 
 export type Kind = keyof typeof KIND_SPECS;
@@ -17,6 +19,7 @@ export interface KindMap {
   ProxyFleet: ProxyFleet;
   ProxyRollout: ProxyRollout;
   ProxyCanary: ProxyCanary;
+  ProxyPeering: ProxyPeering;
 }
 export type AnyResource = KindMap[Kind];
 

@@ -7,7 +7,8 @@ import { isKind, KIND_SPECS, KINDS, ManifestMetadataSchema, type AnyResource, ty
 import { API_VERSION } from './resource.js';
 import { rolloutSemanticErrors } from './rollout-rules.js';
 import { canarySemanticErrors } from './canary-rules.js';
-import { err, ok, type Result } from './result.js';
+import { peeringSemanticErrors } from './peering-rules.js';
+import { assertNever, err, ok, type Result } from './result.js';
 
 // ajv-formats is published as CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -124,6 +125,21 @@ export function fleetSemanticErrors(spec: ProxyFleetSpec): FieldError[] {
   return out;
 }
 
+function semanticErrors(r: AnyResource): FieldError[] {
+  switch (r.kind) {
+    case 'ProxyFleet':
+      return fleetSemanticErrors(r.spec);
+    case 'ProxyRollout':
+      return rolloutSemanticErrors(r.spec);
+    case 'ProxyCanary':
+      return canarySemanticErrors(r.spec);
+    case 'ProxyPeering':
+      return peeringSemanticErrors(r.spec);
+    default:
+      return assertNever(r, 'kind');
+  }
+}
+
 /** Validates one decoded manifest document against its kind's schema and rules. */
 export function validateManifest(doc: unknown): Result<AnyResource, FieldError[]> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return err([{ path: [], message: 'a manifest must be a mapping' }]);
@@ -135,7 +151,6 @@ export function validateManifest(doc: unknown): Result<AnyResource, FieldError[]
   if (!validate) return err([{ path: ['kind'], message: `no schema for ${kind}` }]);
   if (!validate(doc)) return err(schemaErrors(validate.errors ?? []));
   const resource = doc as AnyResource;
-  const semantic =
-    resource.kind === 'ProxyFleet' ? fleetSemanticErrors(resource.spec) : resource.kind === 'ProxyRollout' ? rolloutSemanticErrors(resource.spec) : canarySemanticErrors(resource.spec);
+  const semantic = semanticErrors(resource);
   return semantic.length ? err(semantic) : ok(resource);
 }

@@ -6,6 +6,8 @@ export interface CommandOutcome {
   /** The first OUTPUT_LIMIT_BYTES of each stream. */
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout went past the limit and was cut there. */
+  readonly stdoutTruncated?: true;
   /** Why it did not run to its own end: could not start, timed out, cancelled, killed by a signal. */
   readonly error?: string;
 }
@@ -13,6 +15,8 @@ export interface CommandOutcome {
 export interface RunOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  /** For commands whose output is data (an inventory); default OUTPUT_LIMIT_BYTES. */
+  readonly maxStdoutBytes?: number;
 }
 
 /** Runs argv[0] with the rest as its arguments, without a shell. Never rejects. */
@@ -24,10 +28,14 @@ export const OUTPUT_LIMIT_BYTES = 64 * 1024;
 class CappedOutput {
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  truncated = false;
+
+  constructor(private readonly limit: number) {}
 
   push(chunk: Buffer): void {
-    if (this.size >= OUTPUT_LIMIT_BYTES) return;
-    const part = chunk.subarray(0, OUTPUT_LIMIT_BYTES - this.size);
+    if (this.size + chunk.length > this.limit) this.truncated = true;
+    if (this.size >= this.limit) return;
+    const part = chunk.subarray(0, this.limit - this.size);
     this.chunks.push(part);
     this.size += part.length;
   }
@@ -38,12 +46,13 @@ class CappedOutput {
 }
 
 /** The real RunCommand: child_process.spawn with `shell: false`, killed with SIGKILL at the timeout or on abort. */
-export const runCommand: RunCommand = (argv, { timeoutMs, signal }) =>
+export const runCommand: RunCommand = (argv, { timeoutMs, signal, maxStdoutBytes }) =>
   new Promise((resolve) => {
     const [file, ...args] = argv;
-    const stdout = new CappedOutput();
-    const stderr = new CappedOutput();
-    const done = (code: number | null, error?: string): void => resolve({ code, stdout: stdout.text(), stderr: stderr.text(), ...(error === undefined ? {} : { error }) });
+    const stdout = new CappedOutput(maxStdoutBytes ?? OUTPUT_LIMIT_BYTES);
+    const stderr = new CappedOutput(OUTPUT_LIMIT_BYTES);
+    const done = (code: number | null, error?: string): void =>
+      resolve({ code, stdout: stdout.text(), stderr: stderr.text(), ...(stdout.truncated ? { stdoutTruncated: true as const } : {}), ...(error === undefined ? {} : { error }) });
     if (file === undefined || file === '') return done(null, 'the command is empty');
     if (signal.aborted) return done(null, 'cancelled before it started');
 

@@ -1,0 +1,319 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { ReadInventory } from '../adapters/teleport/inventory-reader.js';
+import type { AllowListDocument, PeeringActions } from '../adapters/peering/peering-actions.js';
+import type { Clock } from '../model/clock.js';
+import { setCondition, type ConditionInput } from '../model/conditions.js';
+import { durationOr } from '../model/duration.js';
+import { formatPath } from '../model/field-error.js';
+import type { Proxy } from '../model/fleet.js';
+import type { PeerLinkStatus, ProxyPeering, ProxyPeeringStatus } from '../model/peering.js';
+import { peeringSemanticErrors } from '../model/peering-rules.js';
+import { DEFAULT_NAMESPACE, keyOf, keyString, type ResourceKey } from '../model/resource.js';
+import type { Result } from '../model/result.js';
+import type { FleetSnapshot } from '../model/snapshot.js';
+import type { Store } from '../model/store.js';
+import { fleetOf } from '../fleet/fleet-of.js';
+import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
+import { coverage } from './core/coverage.js';
+import { linksFromPlan, verifyLinks, type PeerSeen } from './core/link-status.js';
+import { parseNodes, parseProxies, type Inventory } from './core/parse-inventory.js';
+import { clusterNetworkingConfig, DEFAULT_PEER_PORT, peerPublicAddr, renderAllowList } from './core/peer-config.js';
+import { peerProxies, proxiesSignature } from './core/peer-proxies.js';
+import type { PeerNode, PeerProxy } from './core/peering-input.js';
+import { PeeringPlanner } from './core/peering-planner.js';
+import type { PeeringPlan } from './core/plan-links.js';
+
+/** Sends one proxy its peer listener through its upgrade method (action `configure`). */
+export type ConfigureProxy = (req: { readonly id: string; readonly owner: string; readonly proxy: Proxy; readonly listenAddr: string; readonly publicAddr: string }, signal: AbortSignal) => Promise<Result<unknown, string>>;
+
+export interface PeeringReconcilerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly snapshotOf: (fleet: ResourceKey) => FleetSnapshot | undefined;
+  /** Proxies out of rotation (cordoned, held by a rollout or canary): never link targets. */
+  readonly draining: () => ReadonlySet<string>;
+  readonly readInventory: ReadInventory;
+  readonly actions: PeeringActions;
+  readonly configureProxy: ConfigureProxy;
+}
+
+/** What the reconciler knows of one ProxyPeering between passes (the plan's inputs and outputs). */
+export interface PeeringView {
+  readonly proxies: readonly PeerProxy[];
+  readonly nodes: readonly PeerNode[];
+  readonly plan: PeeringPlan;
+  readonly planner: PeeringPlanner;
+  readonly hostIds: ReadonlyMap<string, string>;
+  readonly outsideFleet: readonly string[];
+}
+
+interface Memory {
+  inventory?: Inventory;
+  hostIds?: Map<string, string>;
+  /** Bumped on every good read whose nodes differ. */
+  inventoryVersion: number;
+  readAt?: number;
+  readError?: string;
+  planner?: PeeringPlanner;
+  planKey?: string;
+  plan?: PeeringPlan;
+  proxies?: readonly PeerProxy[];
+}
+
+/** Re-check links and the inventory at least this often while something is pending. */
+const POLL_MS = 15_000;
+const RETRY_MS = 30_000;
+/** A read that changed at most this many nodes is applied node by node to the previous plan. */
+const INCREMENTAL_LIMIT = 1_000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Drives each ProxyPeering: reads the node inventory on its interval, plans the links every
+ * region needs, then moves one safe step at a time: cluster networking to proxy_peering, peer
+ * listeners through each proxy's upgrade method, the allow-list to the firewall automation;
+ * finally verifies each link from Teleport's own peer metrics. Every step is idempotent, so a
+ * crash anywhere is resumed by the next pass from the status.
+ */
+export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler & { view(key: ResourceKey): PeeringView | undefined } {
+  const { store, clock } = deps;
+  const memory = new Map<string, Memory>();
+
+  async function write(p: ProxyPeering, next: ProxyPeeringStatus, conditions: readonly ConditionInput[]): Promise<ProxyPeering> {
+    const nowIso = iso(clock.now());
+    let cs = next.conditions ?? [];
+    for (const c of conditions) cs = setCondition(cs, c, nowIso);
+    const status: ProxyPeeringStatus = { ...next, observedGeneration: p.metadata.generation ?? 0, conditions: cs };
+    if (isDeepStrictEqual(status, p.status ?? {})) return p;
+    await store.updateStatus('ProxyPeering', p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name, status);
+    return { ...p, status };
+  }
+
+  const cond = (p: ProxyPeering, type: string, ok: boolean, reason: string, message: string): ConditionInput => ({
+    type,
+    status: ok ? 'True' : 'False',
+    reason,
+    message,
+    observedGeneration: p.metadata.generation ?? 0,
+  });
+
+  async function readInventory(p: ProxyPeering, fleet: readonly Proxy[], mem: Memory, signal: AbortSignal): Promise<void> {
+    const timeoutMs = durationOr(p.spec.inventory.timeout, '20s');
+    mem.readAt = clock.now();
+    const proxiesBody = await deps.readInventory(p.spec.inventory.proxies, { timeoutMs, signal });
+    if (!proxiesBody.ok) return void (mem.readError = `proxies inventory: ${proxiesBody.error}`);
+    const hostMap = parseProxies(proxiesBody.value.body, proxiesBody.value.from, fleet);
+    if (!hostMap.ok) return void (mem.readError = `proxies inventory: ${hostMap.error}`);
+    const nodesBody = await deps.readInventory(p.spec.inventory.nodes, { timeoutMs, signal });
+    if (!nodesBody.ok) return void (mem.readError = `nodes inventory: ${nodesBody.error}`);
+    const inv = parseNodes(nodesBody.value.body, nodesBody.value.from, hostMap.value, p.spec.inventory.regionLabel ?? 'region');
+    if (!inv.ok) return void (mem.readError = `nodes inventory: ${inv.error}`);
+    mem.readError = undefined;
+    mem.hostIds = new Map([...hostMap.value].flatMap(([id, name]) => (name ? [[name, id] as const] : [])));
+    if (!mem.inventory || !isDeepStrictEqual(mem.inventory, inv.value)) {
+      mem.inventoryVersion++;
+      // The previous plan can be moved node by node when few changed; otherwise plan afresh.
+      if (mem.planner && mem.inventory && mem.plan) {
+        const changed = changedNodes(mem.inventory.nodes, inv.value.nodes);
+        if (changed.length <= INCREMENTAL_LIMIT) {
+          const now = clock.now();
+          for (const n of changed) mem.planner.updateNode(n, now);
+          mem.plan = mem.planner.current();
+          mem.planKey = planKeyOf(mem, mem.proxies ?? []);
+        }
+      }
+      mem.inventory = inv.value;
+    }
+  }
+
+  function planKeyOf(mem: Memory, proxies: readonly PeerProxy[]): string {
+    return `${mem.inventoryVersion}|${proxiesSignature(proxies)}`;
+  }
+
+  /** The plan for this pass: reused while nothing it rests on changed and no hold time ran out. */
+  function planFor(p: ProxyPeering, mem: Memory, proxies: readonly PeerProxy[], regions: readonly { name: string; latitude: number; longitude: number }[], now: number, log: Logger): PeeringPlan {
+    const holdMs = durationOr(p.spec.holdTime, '30m');
+    const key = planKeyOf(mem, proxies);
+    const expiring = mem.plan?.links.some((l) => l.unneededSince !== undefined && now - l.unneededSince >= holdMs) ?? false;
+    if (mem.plan && mem.planKey === key && !expiring) return mem.plan;
+    const planner = new PeeringPlanner({ proxies, regions, holdMs, maxLinksPerProxy: p.spec.maxLinksPerProxy ?? 64 });
+    const current = (p.status?.links ?? []).map((l) => ({ from: l.from, to: l.to, ...(l.unneededSince ? { unneededSince: Date.parse(l.unneededSince) } : {}) }));
+    const plan = planner.plan(mem.inventory?.nodes ?? [], current, now);
+    Object.assign(mem, { planner, plan, planKey: key, proxies });
+    for (const r of plan.removed) log.info({ from: r.from, to: r.to, reason: r.reason }, 'Peer link removed');
+    return plan;
+  }
+
+  function seenFrom(snapshot: FleetSnapshot | undefined, hostIds: ReadonlyMap<string, string>): (source: string, target: string) => PeerSeen {
+    const byName = new Map(snapshot?.proxies.map((o) => [o.name, o]));
+    return (source, target) => {
+      const conns = byName.get(source)?.metrics?.peerConnections;
+      if (!conns) return { ready: false, why: 'its page has no proxy_peer_client_connections (peering off there, or not scraped yet)' };
+      const id = hostIds.get(target);
+      if (!id) return { ready: false, why: `the proxies inventory has no host id for ${target}` };
+      const states = conns[id] ?? [];
+      return states.includes('READY') ? { ready: true } : { ready: false, why: states.length ? `state ${states.join(', ')}` : 'no connection' };
+    };
+  }
+
+  return {
+    kind: 'ProxyPeering',
+    view(key) {
+      const mem = memory.get(keyString(key));
+      if (!mem?.plan || !mem.planner || !mem.proxies || !mem.inventory) return undefined;
+      return { proxies: mem.proxies, nodes: mem.planner.nodeList, plan: mem.plan, planner: mem.planner, hostIds: mem.hostIds ?? new Map(), outsideFleet: mem.inventory.outsideFleet };
+    },
+    async reconcile(key: ResourceKey, signal: AbortSignal): Promise<ReconcileResult> {
+      let p = await store.get('ProxyPeering', key.namespace, key.name);
+      const k = keyString(key);
+      if (!p) {
+        memory.delete(k);
+        return {};
+      }
+      const log = deps.log.child({ kind: 'ProxyPeering', name: `${key.namespace}/${key.name}` });
+      const st = p.status ?? {};
+      const invalid = peeringSemanticErrors(p.spec);
+      if (invalid.length) {
+        const message = invalid.map((e) => `${formatPath(e.path)}: ${e.message}`).join('; ');
+        await write(p, { ...st, phase: 'Invalid', message }, [cond(p, 'Ready', false, 'InvalidSpec', message)]);
+        return {};
+      }
+      const fleet = await fleetOf(store, p);
+      if (!fleet.ok) {
+        await write(p, { ...st, phase: 'Pending', message: fleet.error }, [cond(p, 'Ready', false, 'FleetNotFound', fleet.error)]);
+        return { requeueAfterMs: RETRY_MS };
+      }
+      if (p.spec.paused) {
+        await write(p, { ...st, message: 'Paused: nothing is read or changed' }, []);
+        return {};
+      }
+      const now = clock.now();
+      const mem = memory.get(k) ?? { inventoryVersion: 0 };
+      memory.set(k, mem);
+      const intervalMs = durationOr(p.spec.inventory.interval, '1m');
+      if (mem.readAt === undefined || now - mem.readAt >= intervalMs) {
+        await readInventory(p, fleet.value.spec.proxies, mem, signal);
+        if (mem.readError) log.warn({ error: mem.readError }, 'Inventory not read; the last good one stays');
+      }
+      const readCond = cond(p, 'InventoryRead', !mem.readError, mem.readError ? 'ReadFailed' : 'Read', mem.readError ?? 'The node and proxy inventories were read');
+      const nextRead = (mem.readAt ?? now) + intervalMs - now;
+      if (!mem.inventory) {
+        await write(p, { ...st, phase: 'Pending', message: mem.readError ?? 'Waiting for the first inventory' }, [readCond]);
+        return { requeueAfterMs: Math.max(1_000, Math.min(nextRead, RETRY_MS)) };
+      }
+
+      const snapshot = deps.snapshotOf(keyOf(fleet.value));
+      const proxies = peerProxies(fleet.value.spec.proxies, snapshot, deps.draining());
+      const plan = planFor(p, mem, proxies, fleet.value.spec.regions, now, log);
+      const dryRun = p.spec.dryRun ?? false;
+      let links = linksFromPlan(plan.links, st.links ?? [], now, dryRun);
+      const inventoryStatus = { nodes: mem.inventory.nodes.length, unknown: mem.inventory.nodes.filter((n) => !n.proxies).length, readAt: iso(mem.readAt ?? now), ...(mem.readError ? { error: mem.readError } : {}) };
+      let next: ProxyPeeringStatus = { ...st, inventory: inventoryStatus, links };
+
+      let stepError: string | undefined;
+      if (!dryRun) {
+        const r = await applySteps(p, next, fleet.value.spec.proxies, links, signal, log);
+        next = r.status;
+        p = r.peering;
+        stepError = r.error;
+      }
+      const hostIds = mem.hostIds ?? new Map<string, string>();
+      const eligibleBy = (region: string): string[] => proxies.filter((x) => x.region === region && x.eligible).map((x) => x.name);
+      links = verifyLinks(next.links ?? links, {
+        sources: eligibleBy,
+        seen: seenFrom(snapshot, hostIds),
+        appliedAt: next.allowList ? Date.parse(next.allowList.appliedAt) : undefined,
+        verifyMs: durationOr(p.spec.verifyTimeout, '5m'),
+        now,
+      });
+      for (const l of links) {
+        const before = st.links?.find((x) => x.from === l.from && x.to === l.to);
+        if (before?.state !== l.state && (l.state === 'Up' || l.state === 'Failed')) log.info({ from: l.from, to: l.to, state: l.state, reason: l.reason }, `Peer link ${l.state}`);
+      }
+      const active = links.filter((l) => l.state === 'Up');
+      const cov = coverage(proxies, mem.planner?.tunnelGroups ?? [], active);
+      const failed = links.filter((l) => l.state === 'Failed');
+      const pending = links.filter((l) => l.state === 'Pending' || l.state === 'Planned');
+      const uncovered = cov.filter((c) => c.ratio < 1);
+      const phase: ProxyPeeringStatus['phase'] = failed.length || stepError ? 'Degraded' : uncovered.length ? (pending.length ? 'Converging' : 'Degraded') : 'Covered';
+      const message = stepError
+        ? stepError
+        : failed.length
+          ? `${failed.length} link(s) failed: ${failed[0]?.from}->${failed[0]?.to}: ${failed[0]?.reason ?? ''}`
+          : uncovered.length
+            ? `${uncovered.map((c) => `${c.region} reaches ${c.reachable}/${c.nodes}`).join(', ')}${dryRun ? ' (dry run: nothing applied)' : ''}`
+            : `Every node with a live tunnel is reachable from every region (${links.length} link(s))`;
+      await write(p, { ...next, phase, message, links, coverage: cov }, [
+        readCond,
+        cond(p, 'Ready', true, 'SpecValid', 'The spec is valid'),
+        cond(p, 'Covered', !uncovered.length, uncovered.length ? 'NodesUnreachable' : 'AllReachable', message),
+      ]);
+      const waiting = pending.length || failed.length || stepError;
+      return { requeueAfterMs: Math.max(1_000, Math.min(nextRead, waiting ? (stepError ? RETRY_MS : POLL_MS) : nextRead)) };
+    },
+  };
+
+  /** The apply steps in order; each one is idempotent and recorded in status as soon as it is done. */
+  async function applySteps(p: ProxyPeering, status: ProxyPeeringStatus, fleet: readonly Proxy[], links: readonly PeerLinkStatus[], signal: AbortSignal, log: Logger): Promise<{ peering: ProxyPeering; status: ProxyPeeringStatus; error?: string }> {
+    let next = status;
+    const owner = `${p.metadata.namespace ?? DEFAULT_NAMESPACE}/${p.metadata.name}`;
+    const port = p.spec.peerPort ?? DEFAULT_PEER_PORT;
+    const persist = async (s: ProxyPeeringStatus): Promise<void> => {
+      next = s;
+      p = await write(p, s, []);
+    };
+    if (!links.length && !next.tunnelStrategy) return { peering: p, status: next };
+
+    const cn = p.spec.apply?.clusterNetworking;
+    const count = p.spec.agentConnectionCount ?? 2;
+    if (cn && (!next.tunnelStrategy || next.tunnelStrategy.agentConnectionCount !== count)) {
+      const r = await deps.actions.applyClusterNetworking(cn, `${owner}/cluster-networking/${count}`, clusterNetworkingConfig(count), signal);
+      if (!r.ok) return { peering: p, status: next, error: r.error };
+      log.info({ agentConnectionCount: count }, 'Cluster networking set to proxy_peering');
+      await persist({ ...next, tunnelStrategy: { type: 'proxy_peering', agentConnectionCount: count, appliedAt: iso(clock.now()) } });
+    }
+
+    if (p.spec.apply?.configureProxies ?? true) {
+      for (const proxy of fleet) {
+        const publicAddr = peerPublicAddr(proxy, port);
+        if (next.configured?.some((c) => c.proxy === proxy.name && c.publicAddr === publicAddr)) continue;
+        const r = await deps.configureProxy({ id: `${owner}/configure/${proxy.name}/${publicAddr}`, owner, proxy, listenAddr: `0.0.0.0:${port}`, publicAddr }, signal);
+        if (!r.ok) return { peering: p, status: next, error: r.error };
+        const configured = [...(next.configured ?? []).filter((c) => c.proxy !== proxy.name), { proxy: proxy.name, publicAddr, at: iso(clock.now()) }];
+        await persist({ ...next, configured: configured.filter((c) => fleet.some((f) => f.name === c.proxy)).sort((a, b) => (a.proxy < b.proxy ? -1 : 1)) });
+      }
+    }
+
+    const target = p.spec.apply?.allowList;
+    const list = renderAllowList(links, fleet, port);
+    if (target && next.allowList?.digest !== list.digest) {
+      const generation = (next.allowList?.generation ?? 0) + 1;
+      const doc: AllowListDocument = { kind: 'PeerAllowList', peering: owner, generation, generatedAt: iso(clock.now()), port, rules: list.rules };
+      const r = await deps.actions.publishAllowList(target, doc, signal);
+      if (!r.ok) return { peering: p, status: next, error: r.error };
+      log.info({ generation, rules: list.rules.length, links: links.length }, 'Peer allow-list published');
+      await persist({ ...next, allowList: { generation, digest: list.digest, rules: list.rules.length, appliedAt: iso(clock.now()) } });
+    }
+    return { peering: p, status: next };
+  }
+}
+
+/** Nodes that are new or whose tunnels changed, and nodes gone (as Unknown). */
+function changedNodes(before: readonly PeerNode[], after: readonly PeerNode[]): PeerNode[] {
+  const old = new Map(before.map((n) => [n.id, n]));
+  const out: PeerNode[] = [];
+  for (const n of after) {
+    const o = old.get(n.id);
+    old.delete(n.id);
+    if (!o || o.region !== n.region || !sameList(o.proxies, n.proxies)) out.push(n);
+  }
+  for (const gone of old.values()) out.push({ id: gone.id, hostname: gone.hostname });
+  return out;
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

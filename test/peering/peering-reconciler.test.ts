@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import type { AllowListDocument, PeeringActions } from '../../src/adapters/peering/peering-actions.js';
+import type { InventorySource, ReadInventory } from '../../src/adapters/teleport/inventory-reader.js';
+import type { ProxyFleetSpec } from '../../src/model/fleet.js';
+import type { ProxyPeering, ProxyPeeringSpec } from '../../src/model/peering.js';
+import { API_VERSION } from '../../src/model/resource.js';
+import { err, ok } from '../../src/model/result.js';
+import { createPeeringReconciler, type ConfigureProxy } from '../../src/peering/peering-reconciler.js';
+import { fleet } from '../helpers/fleet-fixture.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { MemoryStore } from '../helpers/memory-store.js';
+import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+
+const SPEC: ProxyFleetSpec = {
+  regions: [
+    { name: 'new-york', latitude: 40.71, longitude: -74.01, timeZone: 'America/New_York', default: true },
+    { name: 'chicago', latitude: 41.88, longitude: -87.63, timeZone: 'America/Chicago' },
+  ],
+  proxies: [
+    { name: 'nyc-1', region: 'new-york', publicUrl: 'https://nyc-1.example.com', diagnosticUrl: 'http://10.0.0.1:3000', version: '17.4.2' },
+    { name: 'chi-1', region: 'chicago', publicUrl: 'https://chi-1.example.com', diagnosticUrl: 'http://10.0.1.1:3000', version: '17.4.2' },
+    { name: 'chi-2', region: 'chicago', publicUrl: 'https://chi-2.example.com', diagnosticUrl: 'http://10.0.1.2:3000', version: '17.4.2' },
+  ],
+};
+const REGION_OF = new Map(SPEC.proxies.map((p) => [p.name, p.region]));
+const hostId = (proxy: string): string => `host-${proxy}`;
+
+/**
+ * A small Teleport cluster and network the reconciler acts on only through its ports: the
+ * inventories it reads, the resources and allow-list it applies, and the peer metrics the proxies
+ * publish as a result (a dial crosses regions only when the allow-list has the pair).
+ */
+class World {
+  nodes = new Map<string, { region: string; proxies: string[] | undefined }>();
+  peering = false;
+  listeners = new Set<string>();
+  allowList: AllowListDocument | undefined;
+  publishes = 0;
+  nodesBody: string | undefined;
+  failPublish: string | undefined;
+  draining = new Set<string>();
+
+  readonly read: ReadInventory = async (source: InventorySource) => {
+    if (source.url?.endsWith('/proxies')) return ok({ from: source.url, body: JSON.stringify(SPEC.proxies.map((p) => ({ kind: 'proxy', metadata: { name: hostId(p.name) }, spec: { hostname: p.name } }))) });
+    if (source.command) return err(`${source.command[0]}: exited with code 1: "access denied"`);
+    const body =
+      this.nodesBody ??
+      JSON.stringify([...this.nodes].map(([name, n]) => ({ kind: 'node', metadata: { name, labels: { region: n.region } }, spec: { hostname: name, ...(n.proxies ? { proxy_ids: n.proxies.map(hostId) } : {}) } })));
+    return ok({ from: source.url ?? '', body });
+  };
+
+  readonly actions: PeeringActions = {
+    applyClusterNetworking: async (_a, _id, resource) => {
+      const spec = resource['spec'] as { tunnel_strategy: { type: string } };
+      this.peering = spec.tunnel_strategy.type === 'proxy_peering';
+      return ok(undefined);
+    },
+    publishAllowList: async (_t, doc) => {
+      if (this.failPublish) return err(this.failPublish);
+      if (this.allowList && doc.generation <= this.allowList.generation) return err(`stale generation ${doc.generation}`);
+      this.allowList = doc;
+      this.publishes++;
+      return ok(undefined);
+    },
+  };
+
+  readonly configure: ConfigureProxy = async (req) => {
+    this.listeners.add(req.proxy.name);
+    return ok(undefined);
+  };
+
+  allowed(from: string, to: string): boolean {
+    return REGION_OF.get(from) === REGION_OF.get(to) || (this.allowList?.rules.some((r) => r.from === from && r.to === to) ?? false);
+  }
+
+  snapshot() {
+    return snapshot(
+      SPEC.proxies.map((p) => {
+        const peerConnections = this.peering
+          ? Object.fromEntries(SPEC.proxies.filter((q) => q.name !== p.name).map((q) => [hostId(q.name), [this.listeners.has(q.name) && this.allowed(p.name, q.name) ? 'READY' : 'TRANSIENT_FAILURE']]))
+          : undefined;
+        return observation(p.name, p.region, { metrics: metrics(peerConnections ? { peerConnections } : {}) });
+      }),
+    );
+  }
+
+  /** Can a user on `from` reach `node`? */
+  reaches(from: string, node: string): boolean {
+    const holders = this.nodes.get(node)?.proxies ?? [];
+    return holders.includes(from) || (this.peering && holders.some((h) => this.listeners.has(h) && this.allowed(from, h)));
+  }
+}
+
+function peering(spec: Partial<ProxyPeeringSpec> = {}): ProxyPeering {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ProxyPeering',
+    metadata: { name: 'edge', namespace: 'default', generation: 1 },
+    spec: {
+      inventory: { nodes: { url: 'http://inv/nodes' }, proxies: { url: 'http://inv/proxies' }, interval: '1m' },
+      holdTime: '10m',
+      verifyTimeout: '2m',
+      apply: { clusterNetworking: { url: 'http://automation/cnc' }, allowList: { file: '/tmp/unused' } },
+      ...spec,
+    },
+  };
+}
+
+function setup(spec: Partial<ProxyPeeringSpec> = {}) {
+  const store = new MemoryStore();
+  const clock = new ManualClock();
+  const world = new World();
+  store.put(fleet(SPEC));
+  store.put(peering(spec));
+  const reconciler = createPeeringReconciler({
+    store,
+    clock,
+    log: pino({ level: 'silent' }),
+    snapshotOf: () => world.snapshot(),
+    draining: () => world.draining,
+    readInventory: world.read,
+    actions: world.actions,
+    configureProxy: world.configure,
+  });
+  const key = { kind: 'ProxyPeering', namespace: 'default', name: 'edge' };
+  const pass = async () => {
+    await reconciler.reconcile(key, new AbortController().signal);
+    return (await store.get('ProxyPeering', 'default', 'edge')) as ProxyPeering;
+  };
+  // The proxies' pages show a change at the next observation, so verification needs a second pass.
+  const settle = async () => {
+    await pass();
+    return pass();
+  };
+  return { store, clock, world, pass, settle, reconciler, key };
+}
+
+const linkStates = (p: ProxyPeering) => (p.status?.links ?? []).map((l) => `${l.from}->${l.to}:${l.state}`);
+
+describe('ProxyPeering reconciler', () => {
+  it('a New York node tunnelled only to Chicago: reported, linked, applied, verified, then removed after its tunnel returns and the hold passes', async () => {
+    const { world, pass, settle, clock } = setup();
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    world.nodes.set('chi-app', { region: 'chicago', proxies: ['chi-1'] });
+    assert.equal(world.reaches('nyc-1', 'ny-db'), false);
+
+    let p = await pass();
+    assert.deepEqual(linkStates(p), ['new-york->chi-1:Pending', 'new-york->chi-2:Pending']);
+    assert.equal(p.status?.phase, 'Converging');
+    p = await pass();
+    assert.deepEqual(linkStates(p), ['new-york->chi-1:Up', 'new-york->chi-2:Up']);
+    assert.equal(world.peering, true);
+    assert.deepEqual([...world.listeners].sort(), ['chi-1', 'chi-2', 'nyc-1']);
+    assert.deepEqual(world.allowList?.rules.map((r) => `${r.from}->${r.to}@${r.toAddress}`), ['nyc-1->chi-1@10.0.1.1:3021', 'nyc-1->chi-2@10.0.1.2:3021']);
+    assert.ok(world.reaches('nyc-1', 'ny-db') && world.reaches('nyc-1', 'chi-app'));
+    assert.equal(p.status?.phase, 'Covered');
+    assert.deepEqual(p.status?.coverage?.map((c) => c.ratio), [1, 1]);
+
+    // The node's tunnel comes home: Chicago now needs a link to it; the one New York used stays for the hold time.
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['nyc-1'] });
+    clock.advance(60_000);
+    p = await settle();
+    const held = p.status?.links?.find((l) => l.to === 'chi-2');
+    assert.ok(held?.unneededSince, 'the link is marked unneeded, not removed');
+    assert.deepEqual(linkStates(p), ['chicago->nyc-1:Up', 'new-york->chi-1:Up', 'new-york->chi-2:Up']);
+    assert.ok(world.reaches('chi-1', 'ny-db') && world.reaches('chi-2', 'ny-db'));
+    clock.advance(8 * 60_000);
+    p = await pass();
+    assert.deepEqual(linkStates(p), ['chicago->nyc-1:Up', 'new-york->chi-1:Up', 'new-york->chi-2:Up'], 'not before the hold time');
+    clock.advance(2 * 60_000);
+    p = await pass();
+    assert.deepEqual(linkStates(p), ['chicago->nyc-1:Up', 'new-york->chi-1:Up']);
+    assert.deepEqual(world.allowList?.rules.map((r) => `${r.from}->${r.to}`), ['chi-1->nyc-1', 'chi-2->nyc-1', 'nyc-1->chi-1']);
+    for (const from of ['nyc-1', 'chi-1', 'chi-2']) for (const node of ['ny-db', 'chi-app']) assert.ok(world.reaches(from, node), `${from} reaches ${node}`);
+    assert.equal(p.status?.phase, 'Covered');
+  });
+
+  it('a link whose peer connection never comes up is reported Failed with the reason', async () => {
+    const { world, pass, clock } = setup();
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    // The firewall automation accepts the list but never opens it.
+    world.allowed = (from, to) => REGION_OF.get(from) === REGION_OF.get(to);
+    let p = await pass();
+    assert.deepEqual(linkStates(p), ['new-york->chi-2:Pending']);
+    clock.advance(2 * 60_000);
+    p = await pass();
+    const l = p.status?.links?.[0];
+    assert.equal(l?.state, 'Failed');
+    assert.match(l?.reason ?? '', /nyc-1: state TRANSIENT_FAILURE/);
+    assert.equal(p.status?.phase, 'Degraded');
+  });
+
+  it('bad inventory is reported and the last good plan stays: malformed JSON, unknown proxy ids', async () => {
+    const { world, settle, pass, clock } = setup();
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    const good = await settle();
+    for (const [body, why] of [
+      ['{"kind": "node", ', /not JSON/],
+      [JSON.stringify([{ metadata: { name: 'x' }, spec: { proxy_ids: ['host-nowhere'] } }]), /proxy id host-nowhere, which the proxies inventory does not list/],
+      [JSON.stringify([{ spec: {} }]), /item 0 has no metadata.name/],
+    ] as const) {
+      world.nodesBody = body;
+      clock.advance(60_000);
+      const p = await pass();
+      assert.match(p.status?.inventory?.error ?? '', why);
+      assert.equal(p.status?.conditions?.find((c) => c.type === 'InventoryRead')?.status, 'False');
+      assert.deepEqual(linkStates(p), linkStates(good));
+      assert.equal(p.status?.inventory?.nodes, 1);
+    }
+    world.nodesBody = undefined;
+    clock.advance(60_000);
+    const p = await pass();
+    assert.equal(p.status?.inventory?.error, undefined);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'InventoryRead')?.status, 'True');
+  });
+
+  it('a failing command source is reported with what the command said', async () => {
+    const { pass } = setup({ inventory: { nodes: { command: ['tctl', 'get', 'nodes', '--format=json'] }, proxies: { url: 'http://inv/proxies' } } });
+    const p = await pass();
+    assert.equal(p.status?.phase, 'Pending');
+    assert.match(p.status?.message ?? '', /nodes inventory: tctl: exited with code 1: "access denied"/);
+  });
+
+  it('a failed publish is retried on the next pass with nothing lost; the generation only moves on success', async () => {
+    const { world, pass, settle, clock } = setup();
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    world.failPublish = 'firewall.example: HTTP 503';
+    let p = await pass();
+    assert.equal(p.status?.phase, 'Degraded');
+    assert.match(p.status?.message ?? '', /HTTP 503/);
+    assert.deepEqual(linkStates(p), ['new-york->chi-2:Pending']);
+    assert.equal(p.status?.allowList, undefined);
+    world.failPublish = undefined;
+    clock.advance(30_000);
+    p = await settle();
+    assert.deepEqual(linkStates(p), ['new-york->chi-2:Up']);
+    assert.equal(p.status?.allowList?.generation, 1);
+    const before = world.publishes;
+    clock.advance(30_000);
+    await pass();
+    assert.equal(world.publishes, before, 'an unchanged allow-list is not sent again');
+  });
+
+  it('never links to a draining proxy', async () => {
+    const { world, settle } = setup();
+    world.draining.add('chi-2');
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-1', 'chi-2'] });
+    const p = await settle();
+    assert.deepEqual(linkStates(p), ['new-york->chi-1:Up']);
+  });
+
+  it('a dry run reports coverage and the plan and changes nothing', async () => {
+    const { world, pass } = setup({ dryRun: true });
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    const p = await pass();
+    assert.deepEqual(linkStates(p), ['new-york->chi-2:Planned']);
+    assert.equal(world.peering, false);
+    assert.equal(world.allowList, undefined);
+    assert.equal(world.listeners.size, 0);
+    assert.deepEqual(p.status?.coverage?.find((c) => c.region === 'new-york'), { region: 'new-york', nodes: 1, reachable: 0, ratio: 0 });
+  });
+
+  it('an invalid spec is refused with the field named', async () => {
+    const { pass } = setup({ inventory: { nodes: { url: 'http://a', command: ['x'] }, proxies: { url: 'http://b' } } });
+    const p = await pass();
+    assert.equal(p.status?.phase, 'Invalid');
+    assert.match(p.status?.message ?? '', /spec\.inventory\.nodes: give exactly one of url or command/);
+  });
+});
