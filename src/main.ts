@@ -15,6 +15,7 @@ import { registerFleetMetrics } from './fleet/fleet-metrics.js';
 import type { Clock } from './model/clock.js';
 import type { ProxyFleet } from './model/fleet.js';
 import { keyOf, keyString, type ResourceKey } from './model/resource.js';
+import { err, ok } from './model/result.js';
 import type { FleetSnapshot } from './model/snapshot.js';
 import { oidcRedirectUrls } from './oidc/core/redirect-urls.js';
 import { createObserver } from './observer/observer.js';
@@ -32,6 +33,11 @@ import { registerCanaryMetrics } from './canary/canary-metrics.js';
 import { heldByCanary, proxiesOnBuild } from './canary/core/canary-runs.js';
 import type { CanaryPhase } from './model/canary.js';
 import { createPprofCapture } from './adapters/teleport/pprof-capture.js';
+import { createPrometheusClient } from './adapters/prometheus/index.js';
+import { createInventoryReader } from './adapters/teleport/inventory-reader.js';
+import { createPeeringActions } from './adapters/peering/peering-actions.js';
+import { createPeeringReconciler } from './peering/peering-reconciler.js';
+import { registerPeeringMetrics } from './peering/peering-metrics.js';
 import { createKindController } from './runtime/kind-controller.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
@@ -157,18 +163,38 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         // A canary's drains and notices count in the same metrics as a rollout's.
         engine: createRolloutEngine({ clock, sendNotice, runHook, onNotice: rolloutMetrics.onNotice, onTransition: rolloutMetrics.onTransition }),
         captureDiagnostics: createPprofCapture({ stateDir: config.stateDir, clock, timeoutMs: 10_000 }),
+        queryPrometheus: createPrometheusClient({ readSecret }),
       }),
     });
     registerCanaryMetrics(registry, () => [...canaries.cache.values()]);
-    closers.push(() => rollouts.shutDown(), () => canaries.shutDown());
+    const peeringMetrics = registerPeeringMetrics(registry, () => [...peerings.cache.values()]);
+    const peeringReconciler = createPeeringReconciler({
+      store,
+      clock,
+      log: log.child({ controller: 'proxypeering' }),
+      snapshotOf,
+      draining: () => drainingProxies(),
+      readInventory: createInventoryReader({ runCommand }),
+      actions: createPeeringActions({ clock: systemClock, readSecret, runCommand }),
+      configureProxy: async (req, signal) => {
+        const running = current && snapshotOf(keyOf(current))?.proxies.find((o) => o.name === req.proxy.name)?.metrics?.version;
+        const r = await runHook({ id: req.id, rollout: req.owner, action: 'configure', proxy: req.proxy, version: running ?? req.proxy.version, peer: { listenAddr: req.listenAddr, publicAddr: req.publicAddr } }, signal);
+        return r.ok ? ok(r.value) : err(r.error.error);
+      },
+      onInventoryError: peeringMetrics.onInventoryError,
+    });
+    const peerings = createKindController({ ...kindDeps, kind: 'ProxyPeering', reconciler: peeringReconciler });
+    closers.push(() => rollouts.shutDown(), () => canaries.shutDown(), () => peerings.shutDown());
 
     const unwatch = store.watch((key) => {
       if (key.kind === reconciler.kind) {
         queue.add(key);
         rollouts.enqueueAll();
         canaries.enqueueAll();
+        peerings.enqueueAll();
       } else if (key.kind === 'ProxyRollout') rollouts.changed(key);
       else if (key.kind === 'ProxyCanary') canaries.changed(key);
+      else if (key.kind === 'ProxyPeering') peerings.changed(key);
     });
     closers.push(unwatch);
     for (const f of await store.list('ProxyFleet')) queue.add(keyOf(f));
@@ -176,7 +202,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     closers.push(() => controllerDone);
     const rolloutLoop = await rollouts.start(stop.signal);
     const canaryLoop = await canaries.start(stop.signal);
-    closers.push(() => rolloutLoop.done, () => canaryLoop.done);
+    const peeringLoop = await peerings.start(stop.signal);
+    closers.push(() => rolloutLoop.done, () => canaryLoop.done, () => peeringLoop.done);
 
     const client = createDiagnosticClient({ timeoutMs: config.observe.timeoutMs, maxBodyBytes: config.observe.maxBodyBytes, log: log.child({ component: 'diagnostic-client' }) });
     closers.push(() => client.close());
@@ -192,11 +219,16 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     let current: ProxyFleet | undefined;
     // Rebuilt whenever a snapshot or the fleet changes, never per request.
     let routing: RoutingTable | undefined;
-    const rebuildRouting = (): void => {
-      const snapshot = current && snapshotOf(keyOf(current));
+    // Out of rotation: cordoned, or held by a rollout or canary. The redirect and peering both avoid them.
+    const drainingProxies = (): Set<string> => {
       const draining = new Set(current?.spec.proxies.filter((p) => p.cordoned).map((p) => p.name));
       for (const r of rollouts.cache.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) draining.add(p.name);
       for (const c of canaries.cache.values()) for (const p of heldByCanary(c)) draining.add(p);
+      return draining;
+    };
+    const rebuildRouting = (): void => {
+      const snapshot = current && snapshotOf(keyOf(current));
+      const draining = drainingProxies();
       // Proxies already on a canary's build: under optInOnly only opted-in users reach them.
       const canaryRoutes = [...canaries.cache.values()]
         .filter((c) => c.status?.phase && LIVE_CANARY_PHASES.has(c.status.phase))
@@ -277,6 +309,13 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       canaries: () => store.list('ProxyCanary'),
       getCanary: (namespace, name) => store.get('ProxyCanary', namespace, name),
       patchCanary: (namespace, name, patch) => store.patchSpec('ProxyCanary', namespace, name, patch),
+      peerings: () => store.list('ProxyPeering'),
+      getPeering: (namespace, name) => store.get('ProxyPeering', namespace, name),
+      peeringReport: (namespace, name) => {
+        const v = peeringReconciler.view({ kind: 'ProxyPeering', namespace, name });
+        const p = peerings.cache.get(keyString({ kind: 'ProxyPeering', namespace, name }));
+        return v && { proxies: v.proxies, nodes: v.nodes, groups: v.planner.tunnelGroups, plan: v.plan, links: p?.status?.links ?? [] };
+      },
     });
     closers.push(() => app.close());
     const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });

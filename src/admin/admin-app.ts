@@ -6,9 +6,10 @@ import { apiRoutes, type ApiRoutesOptions } from './routes/api.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { canaryRoutes, type CanaryRoutesOptions } from './routes/canaries.js';
+import { peeringRoutes, type PeeringRoutesOptions } from './routes/peerings.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 
-export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions {
+export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions, PeeringRoutesOptions {
   readonly log: Logger;
   readonly registry: Registry;
 }
@@ -28,5 +29,6 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(peeringRoutes, { ...deps, prefix: '/api/v1' });
   return app;
 }

@@ -40,6 +40,11 @@ export const CanaryView = Type.Object({
           reason: Str,
         }),
       ),
+      queries: Opt(
+        Type.Array(
+          Type.Object({ query: Str, proxy: Str, result: Result, value: Opt(Type.Number()), baseline: Opt(Type.Number()), limit: Opt(Type.Number()), sample: Type.Number(), reason: Str }),
+        ),
+      ),
     }),
   ),
 });

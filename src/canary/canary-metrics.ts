@@ -1,6 +1,12 @@
 import { Gauge, type Registry } from 'prom-client';
-import { CANARY_CHECKS, CANARY_PHASES, CHECK_RESULTS, type ProxyCanary } from '../model/canary.js';
+import { CANARY_CHECKS, CANARY_PHASES, CHECK_RESULTS, type CheckResult, type ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import { queryLabel } from './core/prometheus-analysis.js';
+
+/** Fail if any canary proxy failed, Pass if all passed, else Inconclusive. */
+function overall(outcomes: readonly { readonly result: CheckResult }[]): CheckResult {
+  return outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.every((o) => o.result === 'Pass') ? 'Pass' : 'Inconclusive';
+}
 
 /** Canary gauges, read from the stored canaries at scrape time. */
 export function registerCanaryMetrics(registry: Registry, canaries: () => readonly ProxyCanary[]): void {
@@ -18,7 +24,7 @@ export function registerCanaryMetrics(registry: Registry, canaries: () => readon
   });
   new Gauge({
     name: 'meridian_canary_check',
-    help: 'Result of each check in the latest analysis interval: 1 for the result it had (Fail if any canary proxy failed it), 0 for the others',
+    help: 'Result of each check (prometheus:NAME for a Prometheus query) in the latest analysis interval: 1 for the result it had (Fail if any canary proxy failed it), 0 for the others',
     labelNames: ['canary', 'check', 'result'] as const,
     registers,
     collect() {
@@ -26,10 +32,12 @@ export function registerCanaryMetrics(registry: Registry, canaries: () => readon
       for (const c of canaries()) {
         const latest = c.status?.intervals?.at(-1);
         if (!latest) continue;
-        for (const check of CANARY_CHECKS) {
-          const outcomes = latest.outcomes.filter((o) => o.check === check);
+        const byCheck = new Map<string, readonly { readonly result: CheckResult }[]>();
+        for (const check of CANARY_CHECKS) byCheck.set(check, latest.outcomes.filter((o) => o.check === check));
+        for (const q of new Set((latest.queries ?? []).map((o) => o.query))) byCheck.set(queryLabel(q), (latest.queries ?? []).filter((o) => o.query === q));
+        for (const [check, outcomes] of byCheck) {
           if (!outcomes.length) continue;
-          const result = outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.every((o) => o.result === 'Pass') ? 'Pass' : 'Inconclusive';
+          const result = overall(outcomes);
           for (const r of CHECK_RESULTS) this.set({ canary: nameOf(c), check, result: r }, r === result ? 1 : 0);
         }
       }

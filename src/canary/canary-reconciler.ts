@@ -1,11 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { CanaryPhase, ProxyCanary, ProxyCanaryStatus } from '../model/canary.js';
+import type { CanaryPhase, ProxyCanary, ProxyCanaryStatus, QueryOutcome } from '../model/canary.js';
 import type { Clock } from '../model/clock.js';
 import { setCondition } from '../model/conditions.js';
 import { parseDuration } from '../model/duration.js';
 import { formatPath } from '../model/field-error.js';
-import type { Proxy } from '../model/fleet.js';
+import type { Proxy, ProxyFleetSpec } from '../model/fleet.js';
+import type { PromAnswer, QueryPrometheus } from '../model/prometheus.js';
+import { err } from '../model/result.js';
 import { DEFAULT_NAMESPACE, keyOf, keyString, type ResourceKey } from '../model/resource.js';
 import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
 import type { Store } from '../model/store.js';
@@ -18,6 +20,7 @@ import { deploySpec, previousVersion, promotionRollout, revertSpec } from './cor
 import { resolveChecks } from './core/canary-checks.js';
 import { decideCanary } from './core/decide-canary.js';
 import { judgeInterval } from './core/judge-canary.js';
+import { judgeQuery, planQueries, queryLabel, resolvePrometheus, type QueryPlan, type ResolvedPrometheus } from './core/prometheus-analysis.js';
 import { addObservation, emptyWindow, type ProxyWindow } from './core/proxy-window.js';
 import { selectCanaryProxies } from './core/select-subset.js';
 
@@ -31,6 +34,11 @@ export interface CanaryReconcilerDeps {
   readonly snapshotOf: (fleet: ResourceKey) => FleetSnapshot | undefined;
   readonly engine: RolloutEngine;
   readonly captureDiagnostics: CaptureDiagnostics;
+  /**
+   * Runs the PromQL of `spec.analysis.prometheus` (the adapter in src/adapters/prometheus). Absent:
+   * a canary with queries gets them Inconclusive, saying no client is configured.
+   */
+  readonly queryPrometheus?: QueryPrometheus;
 }
 
 const KEPT_INTERVALS = 100;
@@ -67,6 +75,17 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
     if (!w) windows.set(key, (w = new Map()));
     for (const o of observations.values()) w.set(o.name, addObservation(w.get(o.name) ?? emptyWindow(o.name, o.region), o));
     return w;
+  }
+
+  /** One query through the injected client; a missing client or a throw is an answer too, never a crash. */
+  async function queryOnce(prom: ResolvedPrometheus, name: string, promql: string, at: number, signal: AbortSignal): Promise<PromAnswer> {
+    const where = `Prometheus query "${name}"`;
+    if (!deps.queryPrometheus) return err({ noData: false, error: `${where}: no Prometheus client is configured in this controller, so spec.analysis.prometheus is not queried` });
+    try {
+      return await deps.queryPrometheus({ address: prom.address, timeoutMs: prom.timeoutMs, ...(prom.bearerTokenFile ? { bearerTokenFile: prom.bearerTokenFile } : {}), name, promql, at }, signal);
+    } catch (e) {
+      return err({ noData: false, error: `${where}: ${e instanceof Error ? e.message : String(e)}` });
+    }
   }
 
   /** A new interval: counts start again from the last pages seen. */
@@ -175,17 +194,38 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         const before = previousVersion(st.deploy, fleetSpec, proxies);
         const onBefore = (p: string): boolean => observations.get(p)?.ready === true && sameVersion(observations.get(p)?.metrics?.version, before);
         const checks = resolveChecks(c.spec.analysis?.checks);
+        const baselines = new Map(proxies.map((p) => [p, baselineProxies(fleetSpec, p, canaries, onBefore)]));
+        const prometheus = c.spec.analysis?.prometheus ? resolvePrometheus(c.spec.analysis.prometheus) : undefined;
+        // The queries run before the judgement; the judge gets their numbers as data.
+        const plans = prometheus
+          ? planQueries({
+              queries: prometheus.queries,
+              canary: proxies.map((p) => ({ proxy: p, region: regionOf(fleetSpec, p) })),
+              baselineOf: (p) => {
+                const names = baselines.get(p) ?? [];
+                return names.length ? { proxies: names, region: regionOf(fleetSpec, names[0] ?? '') } : undefined;
+              },
+              buildVersion: c.spec.build.version,
+              baselineVersion: before,
+              intervalMs,
+            })
+          : [];
+        const queries = prometheus ? await measureQueries(prometheus, plans) : undefined;
+        // Stopping: answers cut short are no verdict; the interval is judged again after the restart.
+        if (signal.aborted) return {};
         const verdict = judgeInterval({
           from: st.intervalStartedAt ?? nowIso,
           to: nowIso,
           canary: proxies.flatMap((p) => w.get(p) ?? []),
-          baselineOf: (p) => baselineProxies(fleetSpec, p, canaries, onBefore).flatMap((b) => w.get(b) ?? []),
+          baselineOf: (p) => (baselines.get(p) ?? []).flatMap((b) => w.get(b) ?? []),
           checks,
+          ...(queries ? { queries } : {}),
         });
         newInterval(keyString(key));
         const intervals = [...(st.intervals ?? []).slice(-(KEPT_INTERVALS - 1)), verdict];
-        log.info({ verdict: verdict.verdict, failing: verdict.outcomes.filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${o.check}`) }, `Canary interval ${verdict.verdict}`);
-        const decision = decideCanary({ intervals, checks, bakeEndsAt: Date.parse(st.bakeStartedAt ?? nowIso) + bakeMs, now });
+        const failing = [...verdict.outcomes.filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${o.check}`), ...(verdict.queries ?? []).filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${queryLabel(o.query)}`)];
+        log.info({ verdict: verdict.verdict, failing }, `Canary interval ${verdict.verdict}`);
+        const decision = decideCanary({ intervals, checks, queries: prometheus?.queries ?? [], bakeEndsAt: Date.parse(st.bakeStartedAt ?? nowIso) + bakeMs, now });
         c = await write(c, { ...(c.status ?? {}), intervals, intervalStartedAt: nowIso });
         switch (decision.kind) {
           case 'continue':
@@ -199,6 +239,27 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             if (c.spec.onSuccess === 'revert') return rollBack('the analysis passed; the spec asks for the previous version back', []);
             return promote('the analysis passed');
         }
+      }
+
+      /** Runs each distinct query of the plans once, all at once (the client bounds how many are in flight), and judges them. */
+      async function measureQueries(prom: ResolvedPrometheus, plans: readonly QueryPlan[]): Promise<QueryOutcome[]> {
+        const asked = new Map<string, Promise<PromAnswer>>();
+        const ask = (name: string, promql: string): Promise<PromAnswer> => {
+          const id = `${name}\n${promql}`;
+          let answer = asked.get(id);
+          if (!answer) asked.set(id, (answer = queryOnce(prom, name, promql, now, signal)));
+          return answer;
+        };
+        const outcomes = await Promise.all(
+          plans.map(async (p) => {
+            const [value, sample, baseline] = await Promise.all([ask(p.query.name, p.value), p.sample === undefined ? undefined : ask(p.query.name, p.sample), p.baseline === undefined ? undefined : ask(p.query.name, p.baseline)]);
+            return judgeQuery(p.query, p.proxy, { value, ...(sample ? { sample } : {}), ...(baseline ? { baseline } : {}) });
+          }),
+        );
+        const errors = new Set<string>();
+        for (const a of await Promise.all(asked.values())) if (!a.ok && !a.error.noData) errors.add(a.error.error);
+        if (errors.size) log.warn({ errors: [...errors].slice(0, 5), count: errors.size }, 'Canary Prometheus queries failed; those checks are Inconclusive this interval');
+        return outcomes;
       }
 
       /** Diagnostics first (a debug build's pprof), then the build goes back through the drain path. */
@@ -230,6 +291,10 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
       }
     },
   };
+}
+
+function regionOf(fleet: ProxyFleetSpec, proxy: string): string {
+  return fleet.proxies.find((p) => p.name === proxy)?.region ?? '';
 }
 
 function msOf(text: string | undefined, fallback: string): number {

@@ -17,7 +17,7 @@ export function renderCanaryReport(st: CanaryView): string {
   for (const d of st.diagnostics ?? []) lines.push(`  diagnostics of ${d.proxy}: ${d.files.join(', ') || '(none)'}${d.error ? ` (${d.error})` : ''}`);
   for (const [i, iv] of st.intervals.entries()) {
     lines.push('', `Interval ${i + 1}: ${iv.from} → ${iv.to}: ${iv.verdict}`);
-    lines.push(table([['CHECK', 'PROXY', 'CANARY', 'BASELINE', 'LIMIT', 'RESULT', 'WHY'], ...iv.outcomes.map((o) => [o.check, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason])]));
+    lines.push(table([['CHECK', 'PROXY', 'CANARY', 'BASELINE', 'LIMIT', 'RESULT', 'WHY'], ...iv.outcomes.map((o) => [o.check, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason]), ...(iv.queries ?? []).map((o) => [`prometheus:${o.query}`, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason])]));
   }
   if (!st.intervals.length) lines.push('', 'No analysis interval has ended yet.');
   return lines.join('\n');

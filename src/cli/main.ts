@@ -2,6 +2,7 @@ import { runCanary } from './commands/canary.js';
 import { runCrds } from './commands/crds.js';
 import { runExplainRedirect } from './commands/explain-redirect.js';
 import { runOidc } from './commands/oidc.js';
+import { runPeering } from './commands/peering.js';
 import { runRollout } from './commands/rollout.js';
 import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
@@ -24,11 +25,13 @@ Usage:
   meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
   meridian canary start|promote|rollback|status|report NAME [-n NAMESPACE] [--server URL] [--json]
   meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]
+  meridian peering status|coverage|plan [NAME] [-n NAMESPACE] [--server URL] [--json] [--limit N]
+  meridian peering coverage|plan --manifests DIR --nodes FILE --proxies FILE [--json]
   meridian crds --out DIR
 `;
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, canary: runCanary, 'explain-redirect': runExplainRedirect };
+const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, canary: runCanary, peering: runPeering, 'explain-redirect': runExplainRedirect };
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

@@ -38,6 +38,39 @@ export const CanaryCheckSchema = Type.Object(
 );
 export type CanaryCheck = Static<typeof CanaryCheckSchema>;
 
+const PromQL = (description: string) => Type.String({ minLength: 1, description });
+
+/** A PromQL query judged like a built-in check, for teams that already have the data in Prometheus. */
+export const PrometheusQuerySchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label; not a built-in check name' }),
+    query: PromQL(
+      'Instant query giving one number for one canary proxy (aggregate with sum/max). Placeholders, escaped for use inside a double-quoted PromQL string: {{proxy}} {{region}} {{version}} (the build), {{interval}} (the analysis interval, e.g. 5m)',
+    ),
+    baselineQuery: Type.Optional(
+      PromQL('The same number for the baseline proxies: {{proxy}} is their names as a regex alternation (use proxy=~"{{proxy}}"), {{region}} their region, {{version}} their version'),
+    ),
+    sampleQuery: Type.Optional(PromQL('How much traffic the value rests on (e.g. attempts), same placeholders as query; without it the sample is 1 when a value came back')),
+    max: Type.Optional(Type.Number({ minimum: 0, description: 'Fails above this value (with maxRelative too: above both)' })),
+    maxRelative: Type.Optional(Type.Number({ minimum: 1, description: "Fails above this multiple of the baselineQuery's value" })),
+    minSample: Type.Optional(Type.Integer({ minimum: 0, description: 'Below this sample the query is Inconclusive, never Pass. Default 1' })),
+    failureLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Consecutive failing intervals before the canary is rolled back. Default 2' })),
+  },
+  { additionalProperties: false },
+);
+export type PrometheusQuery = Static<typeof PrometheusQuerySchema>;
+
+export const PrometheusProviderSchema = Type.Object(
+  {
+    address: Type.String({ format: 'uri', pattern: '^https?://', description: 'Base URL of the Prometheus server: queries go to <address>/api/v1/query' }),
+    timeout: Type.Optional(Duration('Per query. Default 10s')),
+    bearerTokenFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding a bearer token for the Authorization header, read at every query' })),
+    queries: Type.Array(PrometheusQuerySchema, { minItems: 1 }),
+  },
+  { additionalProperties: false, description: 'Optional PromQL queries, judged every interval alongside the built-in checks' },
+);
+export type PrometheusProvider = Static<typeof PrometheusProviderSchema>;
+
 export const ProxyCanarySpecSchema = Type.Object(
   {
     fleet: Type.Optional(Type.String({ minLength: 1 })),
@@ -45,6 +78,7 @@ export const ProxyCanarySpecSchema = Type.Object(
       {
         version: Type.String({ pattern: VERSION_PATTERN, description: 'e.g. 17.4.9-debug.1' }),
         image: Type.Optional(Type.String({ minLength: 1 })),
+        artifact: Type.Optional(Type.String({ minLength: 1, description: 'A package URL or path, for proxies that are not container images; passed to the upgrade hook' })),
         debug: Type.Optional(Type.Boolean({ description: 'A debug build: /debug/pprof/ is expected on the diagnostic address' })),
         flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra flags for the upgrade hook, e.g. --debug' })),
       },
@@ -65,6 +99,7 @@ export const ProxyCanarySpecSchema = Type.Object(
       Type.Object(
         {
           checks: Type.Optional(Type.Array(CanaryCheckSchema, { description: 'Overrides of the built-in checks by name' })),
+          prometheus: Type.Optional(PrometheusProviderSchema),
         },
         { additionalProperties: false },
       ),
@@ -111,11 +146,28 @@ export interface CheckOutcome {
   readonly reason: string;
 }
 
+/** One Prometheus query (spec.analysis.prometheus.queries[]) for one canary proxy, over one interval. */
+export interface QueryOutcome {
+  /** The query's name. */
+  readonly query: string;
+  readonly proxy: string;
+  readonly result: CheckResult;
+  readonly value?: number;
+  readonly baseline?: number;
+  readonly limit?: number;
+  readonly sample: number;
+  readonly reason: string;
+}
+
 export interface IntervalVerdict {
   readonly from: string;
   readonly to: string;
+  /** Over the built-in checks and the Prometheus queries together. */
   readonly verdict: CheckResult;
+  /** The built-in checks. */
   readonly outcomes: readonly CheckOutcome[];
+  /** The Prometheus provider's queries, when the spec has some. */
+  readonly queries?: readonly QueryOutcome[];
 }
 
 export const CANARY_PHASES = ['Pending', 'Deploying', 'Baking', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Held', 'Invalid'] as const;

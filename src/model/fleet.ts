@@ -42,7 +42,7 @@ export const UpgradeSchema = Type.Object(
     url: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'webhook: POSTed a signed JSON request' })),
     secretFile: Type.Optional(Type.String({ minLength: 1, description: 'webhook: file holding the HMAC-SHA256 key for X-Meridian-Signature' })),
     command: Type.Optional(
-      Type.Array(Type.String(), { minItems: 1, description: 'command: argv with {proxy} {region} {version} {image} {id} {action} {rollout} {flags} placeholders, run without a shell' }),
+      Type.Array(Type.String(), { minItems: 1, description: 'command: argv with {proxy} {region} {version} {image} {artifact} {id} {action} {rollout} {flags} {peer_listen_addr} {peer_public_addr} placeholders, run without a shell' }),
     ),
     timeout: Type.Optional(Type.String({ pattern: DURATION_PATTERN, description: 'Per attempt; default 30s' })),
     workload: Type.Optional(

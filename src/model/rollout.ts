@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { HookAction } from './actuators.js';
+import type { RolloutHookAction } from './actuators.js';
 import type { Condition } from './conditions.js';
 import { DURATION_PATTERN } from './duration.js';
 import { MaintenanceWindowSchema } from './fleet.js';
@@ -57,6 +57,9 @@ export const ProxyRolloutSpecSchema = Type.Object(
     fleet: Type.Optional(Type.String({ minLength: 1, description: 'ProxyFleet name in the same namespace (default: the only one)' })),
     version: Type.String({ pattern: VERSION_PATTERN, description: 'Target Teleport version, e.g. 17.4.8' }),
     image: Type.Optional(Type.String({ minLength: 1, description: 'Image for proxies upgraded by Kubernetes' })),
+    artifact: Type.Optional(
+      Type.String({ minLength: 1, description: 'Package URL or path for proxies that are not container images, passed to the upgrade hook (webhook field artifact, command {artifact})' }),
+    ),
     flags: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra flags for the target build (e.g. --debug), passed to the upgrade hook' })),
     selector: Type.Optional(
       Type.Object(
@@ -190,7 +193,7 @@ export interface RegionWindowStatus {
 /** The one outside change a pass is making; written before it is made, cleared with its result. */
 export type RolloutAction =
   | { readonly kind: 'notify'; readonly noticeId: string; readonly channels: readonly string[] }
-  | { readonly kind: 'hook'; readonly id: string; readonly proxy: string; readonly action: HookAction; readonly version: string };
+  | { readonly kind: 'hook'; readonly id: string; readonly proxy: string; readonly action: RolloutHookAction; readonly version: string };
 
 export const ROLLOUT_PHASES = ['Pending', 'Progressing', 'Paused', 'Completed', 'Failed', 'Aborted', 'Invalid'] as const;
 export type RolloutPhase = (typeof ROLLOUT_PHASES)[number];
@@ -206,6 +209,7 @@ export interface ProxyRolloutStatus {
   /** The target the rollout started with: proxies already on their way finish on it, whatever the spec says now. */
   readonly version?: string;
   readonly image?: string;
+  readonly artifact?: string;
   readonly currentWave?: number;
   readonly windows?: readonly RegionWindowStatus[];
   readonly notices?: readonly ProxyRolloutNoticeStatus[];

@@ -37,6 +37,7 @@ export interface PeeringReconcilerDeps {
   readonly readInventory: ReadInventory;
   readonly actions: PeeringActions;
   readonly configureProxy: ConfigureProxy;
+  readonly onInventoryError?: (peering: string) => void;
 }
 
 /** What the reconciler knows of one ProxyPeering between passes (the plan's inputs and outputs). */
@@ -195,7 +196,10 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       const intervalMs = durationOr(p.spec.inventory.interval, '1m');
       if (mem.readAt === undefined || now - mem.readAt >= intervalMs) {
         await readInventory(p, fleet.value.spec.proxies, mem, signal);
-        if (mem.readError) log.warn({ error: mem.readError }, 'Inventory not read; the last good one stays');
+        if (mem.readError) {
+          log.warn({ error: mem.readError }, 'Inventory not read; the last good one stays');
+          deps.onInventoryError?.(`${key.namespace}/${key.name}`);
+        }
       }
       const readCond = cond(p, 'InventoryRead', !mem.readError, mem.readError ? 'ReadFailed' : 'Read', mem.readError ?? 'The node and proxy inventories were read');
       const nextRead = (mem.readAt ?? now) + intervalMs - now;

@@ -34,8 +34,10 @@ export function noticePayload(rollout: RolloutState, name: string, noticeId: str
 export function hookRequest(rollout: RolloutState, name: string, fleet: ProxyFleetSpec, a: Extract<RolloutAction, { kind: 'hook' }>): HookRequest | undefined {
   const proxy = fleet.proxies.find((p) => p.name === a.proxy);
   if (!proxy) return undefined;
-  const image = rollout.status?.image ?? rollout.spec.image;
-  // Flags belong to the target build: a rollback or a rotation action runs without them.
-  const flags = a.action === 'upgrade' ? rollout.spec.flags : undefined;
-  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(image ? { image } : {}), ...(flags?.length ? { flags } : {}) };
+  // Image, artifact and flags belong to the target build: a rollback or a rotation action runs without them.
+  const upgrade = a.action === 'upgrade';
+  const image = upgrade ? (rollout.status?.image ?? rollout.spec.image) : undefined;
+  const artifact = upgrade ? (rollout.status?.artifact ?? rollout.spec.artifact) : undefined;
+  const flags = upgrade ? rollout.spec.flags : undefined;
+  return { id: a.id, rollout: name, action: a.action, proxy, version: a.version, ...(image ? { image } : {}), ...(artifact ? { artifact } : {}), ...(flags?.length ? { flags } : {}) };
 }

@@ -48,6 +48,9 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
     canaries: () => store.list('ProxyCanary'),
     getCanary: (ns, name) => store.get('ProxyCanary', ns, name),
     patchCanary: (ns, name, patch) => store.patchSpec('ProxyCanary', ns, name, patch),
+    peerings: () => store.list('ProxyPeering'),
+    getPeering: (ns, name) => store.get('ProxyPeering', ns, name),
+    peeringReport: () => undefined,
   });
   t.after(async () => {
     await app.close();

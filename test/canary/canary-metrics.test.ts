@@ -36,3 +36,34 @@ test('canary phase and the latest interval\'s check results are gauges', async (
   assert.match(text, /meridian_canary_check\{canary="default\/debug",check="restarts",result="Pass"\} 1/);
   assert.doesNotMatch(text, /check="memory"/);
 });
+
+test('each Prometheus query of the latest interval is a check labelled prometheus:NAME', async () => {
+  const registry = new Registry();
+  const canary: ProxyCanary = {
+    apiVersion: API_VERSION,
+    kind: 'ProxyCanary',
+    metadata: { name: 'debug', namespace: 'default' },
+    spec: { build: { version: '17.4.9-debug.1' }, subset: { perRegion: 1 } },
+    status: {
+      phase: 'Baking',
+      intervals: [
+        {
+          from: 'a',
+          to: 'b',
+          verdict: 'Fail',
+          outcomes: [],
+          queries: [
+            { query: 'error-ratio', proxy: 'tokyo-1', result: 'Fail', sample: 500, reason: '' },
+            { query: 'error-ratio', proxy: 'london-1', result: 'Pass', sample: 500, reason: '' },
+            { query: 'p99-latency', proxy: 'tokyo-1', result: 'Inconclusive', sample: 0, reason: 'no data' },
+          ],
+        },
+      ],
+    },
+  };
+  registerCanaryMetrics(registry, () => [canary]);
+  const text = await registry.metrics();
+  assert.match(text, /meridian_canary_check\{canary="default\/debug",check="prometheus:error-ratio",result="Fail"\} 1/);
+  assert.match(text, /meridian_canary_check\{canary="default\/debug",check="prometheus:p99-latency",result="Inconclusive"\} 1/);
+  assert.match(text, /meridian_canary_check\{canary="default\/debug",check="prometheus:p99-latency",result="Pass"\} 0/);
+});

@@ -1,112 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
-import { createCanaryReconciler } from '../../src/canary/canary-reconciler.js';
-import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../src/model/canary.js';
-import type { ProxyFleetSpec, Weekday } from '../../src/model/fleet.js';
-import { API_VERSION } from '../../src/model/resource.js';
-import { createRolloutEngine } from '../../src/rollout/rollout-engine.js';
-import { fleet as fleetResource } from '../helpers/fleet-fixture.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import type { MemoryStore } from '../helpers/memory-store.js';
-import { checkWrite, Crash, CrashingStore } from '../rollout/helpers/rollout-harness.js';
+import type { ProxyFleetSpec } from '../../src/model/fleet.js';
+import { checkWrite } from '../rollout/helpers/rollout-harness.js';
 import { deploySpec, revertSpec } from '../../src/canary/core/canary-runs.js';
 import { Prng } from '../../src/sim/prng.js';
-import { RolloutWorld, type WorldOptions } from '../rollout/helpers/rollout-world.js';
-
-const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
-const EVERY_DAY: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-const ALWAYS = [{ days: EVERY_DAY, start: '00:00', duration: '24h' }];
-const BUILD = '17.4.9-debug.1';
-
-function fleet(): ProxyFleetSpec {
-  const regions = [
-    { name: 'tokyo', latitude: 35.68, longitude: 139.69, timeZone: 'Asia/Tokyo' },
-    { name: 'london', latitude: 51.51, longitude: -0.13, timeZone: 'Europe/London', default: true },
-  ];
-  const proxies = regions.flatMap((r) => [1, 2, 3].map((i) => ({ name: `${r.name}-${i}`, region: r.name, publicUrl: `https://${r.name}-${i}.example.com`, diagnosticUrl: `http://127.0.0.1:${i}`, version: '17.4.2', upgrade: HOOK })));
-  return { regions, proxies };
-}
-
-function canary(spec: Partial<ProxyCanarySpec> = {}): ProxyCanary {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ProxyCanary',
-    metadata: { name: 'debug', namespace: 'default', generation: 1 },
-    spec: {
-      build: { version: BUILD, debug: true, flags: ['--debug'] },
-      subset: { perRegion: 1 },
-      bakeTime: '30m',
-      analysisInterval: '5m',
-      maintenanceWindows: { tokyo: ALWAYS, london: ALWAYS },
-      notice: { leadTimes: ['10m'], rollbackLeadTime: '2m' },
-      drain: { deadline: '5m' },
-      ...spec,
-    },
-  };
-}
-
-interface Run {
-  readonly status: ProxyCanaryStatus;
-  readonly world: RolloutWorld;
-  readonly store: MemoryStore;
-  readonly captured: string[];
-}
-
-/** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps. */
-async function runCanary(
-  c: ProxyCanary,
-  world: WorldOptions,
-  crash?: { at: number; afterWrite: boolean },
-  spec: ProxyFleetSpec = fleet(),
-  check?: (w: RolloutWorld, now: number, before: ProxyCanaryStatus, after: ProxyCanaryStatus) => void,
-): Promise<Run & { crashes: number; writes: number }> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
-  const store = new CrashingStore();
-  if (crash) {
-    store.crashAt = crash.at;
-    store.crashAfterWrite = crash.afterWrite;
-  }
-  store.put(fleetResource(spec));
-  store.put(c);
-  if (check) store.onAnyWrite = (kind, before, after) => kind === 'ProxyCanary' && check(w, clock.now(), before as ProxyCanaryStatus, after as ProxyCanaryStatus);
-  const captured: string[] = [];
-  let crashes = 0;
-  // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
-  const newReconciler = () => createCanaryReconciler({
-    store,
-    clock,
-    log: pino({ level: 'silent' }),
-    snapshotOf: () => w.snapshot(),
-    engine: createRolloutEngine({ clock, sendNotice: w.sendNotice, runHook: w.runHook }),
-    captureDiagnostics: async (_canary, proxy) => {
-      captured.push(proxy.name);
-      return { files: [`/state/diagnostics/${proxy.name}-goroutine.txt`] };
-    },
-  });
-  let reconciler = newReconciler();
-  const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
-  for (let pass = 0; pass < 20_000; pass++) {
-    let requeueAfterMs: number | undefined;
-    try {
-      requeueAfterMs = (await reconciler.reconcile(key, new AbortController().signal)).requeueAfterMs;
-    } catch (e) {
-      if (!(e instanceof Crash)) throw e;
-      crashes++;
-      reconciler = newReconciler();
-      continue;
-    }
-    const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
-    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes, writes: store.writes };
-    if (requeueAfterMs === 0) continue;
-    const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));
-    clock.advance(step);
-    const held = new Set([...(status.deploy?.proxies ?? []), ...(status.revert?.proxies ?? [])].filter((p) => ['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack'].includes(p.step)).map((p) => p.name));
-    w.tick(step, held);
-  }
-  throw new Error('the canary did not finish');
-}
+import type { WorldOptions } from '../rollout/helpers/rollout-world.js';
+import { BUILD, canary, EVERY_DAY, HOOK, runCanary } from './helpers/run-canary.js';
 
 test('a good build bakes, passes and is promoted: a held-back ProxyRollout of the build for the fleet', async () => {
   const r = await runCanary(canary(), { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.005 } });
@@ -162,7 +61,7 @@ test('a crash before or after any status write of a canary resumes to the same e
   assert.equal(clean.status.phase, 'RolledBack');
   for (let at = 1; at <= clean.writes; at += 3)
     for (const afterWrite of [false, true]) {
-      const crashed = await runCanary(canary(), world, { at, afterWrite });
+      const crashed = await runCanary(canary(), world, { crash: { at, afterWrite } });
       assert.equal(crashed.crashes, 1, `write ${at}: the crash happened`);
       assert.deepEqual(end(crashed), end(clean), `crash ${afterWrite ? 'after' : 'before'} write ${at}`);
     }
@@ -184,11 +83,14 @@ test('random fleets and subsets: the rollout invariants hold for canary proxies 
     });
     const bad = rng.chance(0.5);
     const checked: string[] = [];
-    const r = await runCanary(c, { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: bad ? 0.3 : 0.005 } }, undefined, spec, (w, now, before, after) => {
-      const proxiesOf = after.proxies ?? [];
-      if (after.deploy) checkWrite({ fleet: spec, rollout: deploySpec(c.spec, spec, proxiesOf) }, w, now, before.deploy ?? {}, after.deploy);
-      if (after.revert) checkWrite({ fleet: spec, rollout: revertSpec(c.spec, spec, proxiesOf, '17.4.2') }, w, now, before.revert ?? {}, after.revert);
-      checked.push(after.phase ?? '');
+    const r = await runCanary(c, { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: bad ? 0.3 : 0.005 } }, {
+      fleet: spec,
+      check: (w, now, before, after) => {
+        const proxiesOf = after.proxies ?? [];
+        if (after.deploy) checkWrite({ fleet: spec, rollout: deploySpec(c.spec, spec, proxiesOf) }, w, now, before.deploy ?? {}, after.deploy);
+        if (after.revert) checkWrite({ fleet: spec, rollout: revertSpec(c.spec, spec, proxiesOf, '17.4.2') }, w, now, before.revert ?? {}, after.revert);
+        checked.push(after.phase ?? '');
+      },
     });
     assert.equal(r.status.phase, bad ? 'RolledBack' : 'Promoted', `seed ${seed}: ${r.status.message ?? ''}`);
     assert.ok(checked.length > 0);

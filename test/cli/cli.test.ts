@@ -23,7 +23,7 @@ import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 test('validate accepts the bundled demo fleet', async () => {
   const io = capture();
   assert.equal(await runCli(['validate', 'examples/fleet'], io), 0);
-  assert.match(io.stdout, /examples\/fleet: valid \(1 ProxyFleet\)/);
+  assert.match(io.stdout, /examples\/fleet: valid \(1 ProxyFleet, 1 ProxyPeering\)/);
 });
 
 test('validate names file, line and field of each problem and exits 1', async (t) => {

@@ -136,7 +136,7 @@ test('multi-document files: each document is checked on its own, with lines coun
 test('a document that is not a mapping, or has an unknown kind, is a problem on its first line', async (t) => {
   const text = `- just\n- a list\n---\napiVersion: meridian.dev/v1alpha1\nkind: ProxyFleets\nmetadata: { name: x }\n`;
   const { load } = await loadOne(t, text);
-  assert.deepEqual(where(load), ['1:1 (root): a manifest must be a mapping', '5:1 kind: unknown kind "ProxyFleets" (known: ProxyFleet, ProxyRollout, ProxyCanary)']);
+  assert.deepEqual(where(load), ['1:1 (root): a manifest must be a mapping', '5:1 kind: unknown kind "ProxyFleets" (known: ProxyFleet, ProxyRollout, ProxyCanary, ProxyPeering)']);
   assert.deepEqual(load.rejected.map((d) => [d.document, d.key]), [[0, undefined], [1, undefined]]);
 });
 

@@ -167,7 +167,7 @@ test('manual answers ok with 0 attempts; kubernetes, no upgrade and incomplete m
     [undefined, 'upgrade hook of proxy "fra-1": the proxy has no spec.proxies[].upgrade'],
     [{ method: 'webhook' }, 'upgrade hook of proxy "fra-1": upgrade.method is webhook but upgrade.url is not set'],
     [{ method: 'command' }, 'upgrade hook of proxy "fra-1": upgrade.method is command but upgrade.command is not set'],
-    [{ method: 'command', command: ['deploy', '{host}'] }, 'upgrade hook of proxy "fra-1": upgrade.command: unknown placeholder {host} in the command (known: {proxy} {region} {version} {image} {id} {action} {rollout} {flags})'],
+    [{ method: 'command', command: ['deploy', '{host}'] }, 'upgrade hook of proxy "fra-1": upgrade.command: unknown placeholder {host} in the command (known: {proxy} {region} {version} {image} {artifact} {id} {action} {rollout} {flags} {peer_listen_addr} {peer_public_addr})'],
     [{ method: 'webhook', url: 'http://127.0.0.1:9/', secretFile: '/nonexistent/key' }, 'upgrade hook of proxy "fra-1": secret file /nonexistent/key does not exist'],
   ];
   for (const [upgrade, message] of cases) {
@@ -183,4 +183,21 @@ test('a build\'s extra flags go in the webhook body and fill {flags} in a comman
   const r = await runner()(request({ method: 'command', command: [process.execPath, '-e', WRITE_ARGS, out, '{proxy}', '--flags={flags}'] }, 'upgrade', { flags: ['--debug'] }), signal());
   assert.ok(r.ok, r.ok ? '' : r.error.error);
   assert.deepEqual(JSON.parse(await readFile(out, 'utf8')), ['fra-1', '--flags=--debug']);
+});
+
+test('a build artifact goes in the webhook body next to the image, and fills {artifact} in a command', async (t) => {
+  const artifact = 'https://artifacts.example.com/teleport-ent-17.4.8-linux-amd64.tar.gz';
+  const rx = await startReceiver(t, [{ status: 200 }]);
+  await runner()(request({ method: 'webhook', url: rx.url }, 'upgrade', { image: 'teleport:17.4.8', artifact }), signal());
+  const body = JSON.parse(rx.received[0]?.body ?? '{}') as Record<string, unknown>;
+  assert.deepEqual([body['image'], body['artifact']], ['teleport:17.4.8', artifact]);
+  const out = join(await tempDir(t), 'argv.json');
+  const command = [process.execPath, '-e', WRITE_ARGS, out, 'install', '--package={artifact}', '{version}'];
+  const r = await runner()(request({ method: 'command', command }, 'upgrade', { artifact: '/srv/pkgs/teleport 17.4.8.deb' }), signal());
+  assert.ok(r.ok, r.ok ? '' : r.error.error);
+  assert.deepEqual(JSON.parse(await readFile(out, 'utf8')), ['install', '--package=/srv/pkgs/teleport 17.4.8.deb', '17.4.8']);
+  // Without one, the field is left out and {artifact} is empty.
+  const rx2 = await startReceiver(t, [{ status: 200 }]);
+  await runner()(request({ method: 'webhook', url: rx2.url }), signal());
+  assert.equal('artifact' in (JSON.parse(rx2.received[0]?.body ?? '{}') as Record<string, unknown>), false);
 });

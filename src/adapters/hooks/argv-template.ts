@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../../model/result.js';
 
-const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z_]*)\}/g;
 
 /**
  * Fills `{name}` placeholders inside each element of an argv template. Each element stays one

@@ -45,7 +45,9 @@ function hookBody(req: HookRequest): string {
     region: req.proxy.region,
     version: req.version,
     ...(req.image === undefined ? {} : { image: req.image }),
+    ...(req.artifact === undefined ? {} : { artifact: req.artifact }),
     ...(req.flags?.length ? { flags: req.flags } : {}),
+    ...(req.peer ? { peer: req.peer } : {}),
   });
 }
 
@@ -56,11 +58,14 @@ function commandValues(req: HookRequest): ReadonlyMap<string, string> {
     ['region', req.proxy.region],
     ['version', req.version],
     ['image', req.image ?? ''],
+    ['artifact', req.artifact ?? ''],
     ['id', req.id],
     ['action', req.action],
     ['rollout', req.rollout],
     // One argv element: a template such as ["upgrade", "{proxy}", "--flags={flags}"] gets them space-separated.
     ['flags', (req.flags ?? []).join(' ')],
+    ['peer_listen_addr', req.peer?.listenAddr ?? ''],
+    ['peer_public_addr', req.peer?.publicAddr ?? ''],
   ]);
 }
 

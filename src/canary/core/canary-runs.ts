@@ -13,6 +13,7 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
     ...(c.fleet ? { fleet: c.fleet } : {}),
     version: c.build.version,
     ...(c.build.image ? { image: c.build.image } : {}),
+    ...(c.build.artifact ? { artifact: c.build.artifact } : {}),
     ...(c.build.flags?.length ? { flags: [...c.build.flags] } : {}),
     selector: { proxies: [...proxies] },
     waves: [{ name: 'canary', regions: regionsOf(fleet, proxies) }],
@@ -26,8 +27,8 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
 
 /** The canary proxies going back to `version`, with the (short) rollback notice. */
 export function revertSpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: readonly string[], version: string): ProxyRolloutSpec {
-  // The build's image and flags stay with the build.
-  const { image: _image, flags: _flags, ...rest } = deploySpec(c, fleet, proxies);
+  // The build's image, artifact and flags stay with the build.
+  const { image: _image, artifact: _artifact, flags: _flags, ...rest } = deploySpec(c, fleet, proxies);
   return {
     ...rest,
     version,
@@ -56,6 +57,7 @@ export function promotionRollout(c: ProxyCanary): ProxyRollout {
       ...(c.spec.fleet ? { fleet: c.spec.fleet } : {}),
       version: c.spec.build.version,
       ...(c.spec.build.image ? { image: c.spec.build.image } : {}),
+      ...(c.spec.build.artifact ? { artifact: c.spec.build.artifact } : {}),
       ...(c.spec.autoPromote ? {} : { paused: true }),
     },
   };

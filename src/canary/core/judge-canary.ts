@@ -1,4 +1,4 @@
-import type { CheckOutcome, CheckResult, IntervalVerdict } from '../../model/canary.js';
+import type { CheckOutcome, CheckResult, IntervalVerdict, QueryOutcome } from '../../model/canary.js';
 import { CHECK_KINDS, type ResolvedCheck } from './canary-checks.js';
 import type { ProxyWindow } from './proxy-window.js';
 
@@ -9,9 +9,12 @@ export interface JudgeInput {
   /** Baseline proxies (previous version, same or nearest region) for each canary proxy. */
   readonly baselineOf: (proxy: string) => readonly ProxyWindow[];
   readonly checks: readonly ResolvedCheck[];
+  /** The Prometheus queries' outcomes (judgeQuery), when the spec has a provider. */
+  readonly queries?: readonly QueryOutcome[];
 }
 
-function fmt(v: number): string {
+/** A measured value for a reason: integers as they are, ratios to 4 places, the rest to 1. */
+export function formatValue(v: number): string {
   return Number.isInteger(v) ? String(v) : v < 1 ? v.toFixed(4) : v.toFixed(1);
 }
 
@@ -31,13 +34,17 @@ export function judgeCheck(check: ResolvedCheck, proxy: ProxyWindow, baseline: r
   if (check.max === undefined && relativeLimit === undefined) return { ...base, result: 'Inconclusive', reason: 'no baseline to compare with' };
   const limit = Math.max(check.max ?? 0, relativeLimit ?? 0);
   const result: CheckResult = mine.value > limit ? 'Fail' : 'Pass';
-  const against = theirs ? `, baseline ${fmt(theirs.value)}` : '';
-  return { ...base, result, limit, reason: `${fmt(mine.value)} ${kind.unit} (limit ${fmt(limit)}${against})` };
+  const against = theirs ? `, baseline ${formatValue(theirs.value)}` : '';
+  return { ...base, result, limit, reason: `${formatValue(mine.value)} ${kind.unit} (limit ${formatValue(limit)}${against})` };
 }
 
-/** Every check of every canary proxy for one interval; the interval fails if any check fails, and passes only if all do. */
+/**
+ * Every check of every canary proxy for one interval, with the Prometheus queries' outcomes; the
+ * interval fails if any of them fails, and passes only if all do.
+ */
 export function judgeInterval(input: JudgeInput): IntervalVerdict {
   const outcomes = input.canary.flatMap((p) => input.checks.flatMap((c) => judgeCheck(c, p, input.baselineOf(p.proxy)) ?? []));
-  const verdict: CheckResult = outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.every((o) => o.result === 'Pass') && outcomes.length ? 'Pass' : 'Inconclusive';
-  return { from: input.from, to: input.to, verdict, outcomes };
+  const all: readonly { readonly result: CheckResult }[] = [...outcomes, ...(input.queries ?? [])];
+  const verdict: CheckResult = all.some((o) => o.result === 'Fail') ? 'Fail' : all.every((o) => o.result === 'Pass') && all.length ? 'Pass' : 'Inconclusive';
+  return { from: input.from, to: input.to, verdict, outcomes, ...(input.queries ? { queries: input.queries } : {}) };
 }

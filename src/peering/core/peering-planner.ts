@@ -1,6 +1,6 @@
 import { linkId, type LinkKey, type PeerNode, type PeerProxy } from './peering-input.js';
 import { AT_CAP, distanceTable, neededFrom, NO_TARGET, NOT_NEEDED, planLinks, type CurrentLink, type PeeringPlan, type PlannedLink, type RegionPoint } from './plan-links.js';
-import { groupNodes, holderKey, holdersOf, type TunnelGroup } from './tunnel-groups.js';
+import { groupNodes, holderKey, holdersOf, type GroupKey, type TunnelGroup } from './tunnel-groups.js';
 
 export interface PlannerSettings {
   readonly proxies: readonly PeerProxy[];
@@ -33,13 +33,14 @@ export class PeeringPlanner {
   private readonly proxyIndex: ReadonlyMap<string, number>;
   private readonly distance: (region: string, proxy: number) => number;
   private nodes: PeerNode[] = [];
-  private nodeIndex = new Map<string, number>();
+  /** Built at the first incremental update: a full plan alone does not need it. */
+  private nodeIndex: Map<string, number> | undefined;
   private groups: TunnelGroup[] = [];
-  private byKey = new Map<string, TunnelGroup>();
+  private byKey = new Map<GroupKey, TunnelGroup>();
   private groupIndex = new Map<TunnelGroup, number>();
   private groupOf: (TunnelGroup | undefined)[] = [];
   private links = new Map<string, MutableLink>();
-  private reach = new Map<string, number[]>();
+  private reach = new Map<string, Int32Array>();
   private incoming: Int32Array;
   private sourceRegions: readonly string[] = [];
   private removed: PeeringPlan['removed'] = [];
@@ -53,7 +54,7 @@ export class PeeringPlanner {
   /** A full plan over the whole inventory; the state incremental updates start from. */
   plan(nodes: readonly PeerNode[], current: readonly CurrentLink[], now: number): PeeringPlan {
     this.nodes = [...nodes];
-    this.nodeIndex = new Map(nodes.map((n, i) => [n.id, i]));
+    this.nodeIndex = undefined;
     const grouped = groupNodes(nodes, this.proxyIndex);
     this.groups = grouped.groups;
     this.byKey = grouped.byKey;
@@ -61,7 +62,7 @@ export class PeeringPlanner {
     this.groupIndex = new Map(this.groups.map((g, i) => [g, i]));
     const plan = planLinks({ ...this.s, groups: this.groups, current, now });
     this.links = new Map(plan.links.map((l) => [linkId(l), { ...l, unneededSince: l.unneededSince }]));
-    this.reach = new Map(plan.reach);
+    this.reach = new Map([...plan.reach].map(([region, r]) => [region, r.slice()]));
     this.sourceRegions = plan.sourceRegions;
     this.removed = plan.removed;
     this.incoming.fill(0);
@@ -73,6 +74,7 @@ export class PeeringPlanner {
   updateNode(node: PeerNode, now: number): NodeChange {
     const added: LinkKey[] = [];
     const unneeded: LinkKey[] = [];
+    this.nodeIndex ??= new Map(this.nodes.map((n, j) => [n.id, j]));
     let i = this.nodeIndex.get(node.id);
     if (i === undefined) {
       i = this.nodes.length;
@@ -95,7 +97,7 @@ export class PeeringPlanner {
       this.byKey.set(key, g);
       this.groupIndex.set(g, this.groups.length);
       this.groups.push(g);
-      for (const r of this.reach.values()) r.push(AT_CAP);
+      this.growReach();
     }
     g.nodes.push(i);
     this.groupOf[i] = g;
@@ -139,7 +141,7 @@ export class PeeringPlanner {
   private join(g: TunnelGroup, added: LinkKey[]): void {
     const gi = this.groupIndex.get(g) as number;
     for (const region of this.sourceRegions) {
-      const r = this.reach.get(region) as number[];
+      const r = this.reach.get(region) as Int32Array;
       let t = r[gi] ?? AT_CAP;
       if (t === AT_CAP || t === NO_TARGET) t = r[gi] = this.resolve(region, g, added);
       if (t < 0) continue;
@@ -167,6 +169,16 @@ export class PeeringPlanner {
     this.bump(to, 1);
     added.push({ from: region, to });
     return best;
+  }
+
+  /** Room for the newest group in every region's reach (doubling); a new slot starts unresolved. */
+  private growReach(): void {
+    for (const [region, r] of this.reach) {
+      if (r.length >= this.groups.length) continue;
+      const bigger = new Int32Array(Math.max(16, r.length * 2)).fill(AT_CAP);
+      bigger.set(r);
+      this.reach.set(region, bigger);
+    }
   }
 
   private bump(proxy: string, by: number): void {

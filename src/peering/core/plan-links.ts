@@ -48,17 +48,60 @@ export interface PeeringPlan {
   /** Regions users are served from (an eligible proxy), in order. */
   readonly sourceRegions: readonly string[];
   /** Per source region, per group index: NOT_NEEDED, AT_CAP, NO_TARGET or the target proxy index. */
-  readonly reach: ReadonlyMap<string, number[]>;
+  readonly reach: ReadonlyMap<string, Int32Array>;
 }
 
+/** The fleet and groups as flat typed arrays: the greedy loop runs millions of steps at fleet scale. */
 interface Ctx {
   readonly input: PlanInput;
-  readonly proxyIndex: ReadonlyMap<string, number>;
-  readonly groupsOfProxy: readonly number[][];
-  readonly distance: (region: string, proxy: number) => number;
+  readonly P: number;
+  readonly G: number;
+  readonly eligible: Uint8Array;
+  /** Order of each proxy's name, for ties. */
+  readonly nameRank: Int32Array;
+  /** Holders of group g: hList[hStart[g] .. hStart[g+1]). */
+  readonly hStart: Int32Array;
+  readonly hList: Int32Array;
+  /** Groups held by proxy p: pList[pStart[p] .. pStart[p+1]). */
+  readonly pStart: Int32Array;
+  readonly pList: Int32Array;
+  readonly size: Float64Array;
+  readonly dist: Float64Array;
   readonly incoming: Int32Array;
   readonly cnt: Int32Array;
   readonly nodeCnt: Float64Array;
+  readonly full: Uint8Array;
+  readonly cand: Int32Array;
+}
+
+function flatten(input: PlanInput): Ctx {
+  const P = input.proxies.length;
+  const G = input.groups.length;
+  const eligible = new Uint8Array(P);
+  input.proxies.forEach((p, i) => (eligible[i] = p.eligible ? 1 : 0));
+  const nameRank = new Int32Array(P);
+  [...input.proxies.keys()].sort((a, b) => ((input.proxies[a] as PeerProxy).name < (input.proxies[b] as PeerProxy).name ? -1 : 1)).forEach((p, rank) => (nameRank[p] = rank));
+  const hStart = new Int32Array(G + 1);
+  const size = new Float64Array(G);
+  const perProxy = new Int32Array(P + 1);
+  input.groups.forEach((g, gi) => {
+    hStart[gi + 1] = (hStart[gi] as number) + g.holders.length;
+    size[gi] = g.nodes.length;
+    for (const h of g.holders) perProxy[h + 1] = (perProxy[h + 1] as number) + 1;
+  });
+  const hList = new Int32Array(hStart[G] as number);
+  const pStart = new Int32Array(P + 1);
+  for (let p = 0; p < P; p++) pStart[p + 1] = (pStart[p] as number) + (perProxy[p + 1] as number);
+  const pList = new Int32Array(pStart[P] as number);
+  const fill = Int32Array.from(pStart);
+  input.groups.forEach((g, gi) => {
+    let k = hStart[gi] as number;
+    for (const h of g.holders) {
+      hList[k++] = h;
+      pList[(fill[h] as number)++] = gi;
+    }
+  });
+  return { input, P, G, eligible, nameRank, hStart, hList, pStart, pList, size, dist: new Float64Array(P), incoming: new Int32Array(P), cnt: new Int32Array(P), nodeCnt: new Float64Array(P), full: new Uint8Array(P), cand: new Int32Array(P) };
 }
 
 /** Whether a group must be reached from `region` by a link: live, and no live tunnel in the region. */
@@ -74,60 +117,88 @@ export function neededFrom(proxies: readonly PeerProxy[], region: string, g: Tun
 }
 
 /**
- * Greedy set cover of `reach`'s unresolved groups by targets in `allowed`: each pick covers the
- * most groups still open (then most nodes, nearest, least loaded, by name), under the link cap.
- * Greedy is within ln(n) of the fewest links, and the same input always gives the same picks.
+ * Greedy set cover of a region's open groups by targets (`allowed`, or every eligible proxy):
+ * each pick covers the most groups still open (then most nodes, nearest, least loaded, by
+ * name), under the link cap. Greedy is within ln(n) of the fewest links, and the same input
+ * always gives the same picks.
  */
-function cover(ctx: Ctx, region: string, reach: number[], open: Uint8Array, allowed: (proxy: number) => boolean, picked: Map<number, number>): void {
-  const { input, cnt, nodeCnt, incoming } = ctx;
+function cover(ctx: Ctx, reach: Int32Array, open: Uint8Array, allowed: Uint8Array | undefined, picked: Map<number, number>): void {
+  const { P, G, eligible, hStart, hList, pStart, pList, size, cnt, nodeCnt, incoming, dist, nameRank, full, cand } = ctx;
+  const cap = ctx.input.maxLinksPerProxy;
+  const candidate = (h: number): boolean => eligible[h] === 1 && (allowed === undefined || allowed[h] === 1);
   cnt.fill(0);
   nodeCnt.fill(0);
-  const candidate = (h: number): boolean => allowed(h) && (input.proxies[h] as PeerProxy).eligible;
-  input.groups.forEach((g, gi) => {
-    if (!open[gi]) return;
-    for (const h of g.holders) if (candidate(h)) {
-      cnt[h] = (cnt[h] ?? 0) + 1;
-      nodeCnt[h] = (nodeCnt[h] ?? 0) + g.nodes.length;
+  full.fill(0);
+  for (let g = 0; g < G; g++) {
+    if (!open[g]) continue;
+    const n = size[g] as number;
+    for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
+      const h = hList[k] as number;
+      if (!candidate(h)) continue;
+      cnt[h] = (cnt[h] as number) + 1;
+      nodeCnt[h] = (nodeCnt[h] as number) + n;
     }
-  });
-  const full = new Set<number>();
+  }
+  // Proxies that still cover something; the scan drops the others as it goes.
+  let live = 0;
+  for (let p = 0; p < P; p++) if ((cnt[p] as number) > 0) cand[live++] = p;
   for (;;) {
     let best = -1;
-    for (let p = 0; p < input.proxies.length; p++) {
-      if ((cnt[p] ?? 0) <= 0 || full.has(p)) continue;
-      if (best < 0 || better(ctx, region, p, best)) best = p;
+    let kept = 0;
+    for (let i = 0; i < live; i++) {
+      const p = cand[i] as number;
+      const c = cnt[p] as number;
+      if (c <= 0 || full[p]) continue;
+      cand[kept++] = p;
+      if (best < 0) {
+        best = p;
+        continue;
+      }
+      const cb = cnt[best] as number;
+      if (c !== cb) {
+        if (c > cb) best = p;
+        continue;
+      }
+      const na = nodeCnt[p] as number;
+      const nb = nodeCnt[best] as number;
+      if (na !== nb) {
+        if (na > nb) best = p;
+        continue;
+      }
+      const da = dist[p] as number;
+      const db = dist[best] as number;
+      if (da !== db) {
+        if (da < db) best = p;
+        continue;
+      }
+      const ia = incoming[p] as number;
+      const ib = incoming[best] as number;
+      if (ia !== ib ? ia < ib : (nameRank[p] as number) < (nameRank[best] as number)) best = p;
     }
+    live = kept;
     if (best < 0) return;
-    if ((incoming[best] ?? 0) >= input.maxLinksPerProxy) {
-      full.add(best);
+    if ((incoming[best] as number) >= cap) {
+      full[best] = 1;
       continue;
     }
-    incoming[best] = (incoming[best] ?? 0) + 1;
+    incoming[best] = (incoming[best] as number) + 1;
     let nodes = 0;
-    for (const gi of ctx.groupsOfProxy[best] ?? []) {
-      if (!open[gi]) continue;
-      open[gi] = 0;
-      reach[gi] = best;
-      const g = input.groups[gi] as TunnelGroup;
-      nodes += g.nodes.length;
-      for (const h of g.holders) if (candidate(h)) {
-        cnt[h] = (cnt[h] ?? 0) - 1;
-        nodeCnt[h] = (nodeCnt[h] ?? 0) - g.nodes.length;
+    for (let k = pStart[best] as number; k < (pStart[best + 1] as number); k++) {
+      const g = pList[k] as number;
+      if (!open[g]) continue;
+      open[g] = 0;
+      reach[g] = best;
+      const n = size[g] as number;
+      nodes += n;
+      for (let j = hStart[g] as number; j < (hStart[g + 1] as number); j++) {
+        const h = hList[j] as number;
+        if (!candidate(h)) continue;
+        cnt[h] = (cnt[h] as number) - 1;
+        nodeCnt[h] = (nodeCnt[h] as number) - n;
       }
     }
     picked.set(best, nodes);
   }
-}
-
-function better(ctx: Ctx, region: string, a: number, b: number): boolean {
-  const { cnt, nodeCnt, incoming, input } = ctx;
-  if (cnt[a] !== cnt[b]) return (cnt[a] ?? 0) > (cnt[b] ?? 0);
-  if (nodeCnt[a] !== nodeCnt[b]) return (nodeCnt[a] ?? 0) > (nodeCnt[b] ?? 0);
-  const da = ctx.distance(region, a);
-  const db = ctx.distance(region, b);
-  if (da !== db) return da < db;
-  if (incoming[a] !== incoming[b]) return (incoming[a] ?? 0) < (incoming[b] ?? 0);
-  return (input.proxies[a] as PeerProxy).name < (input.proxies[b] as PeerProxy).name;
 }
 
 export function distanceTable(input: Pick<PlanInput, 'proxies' | 'regions'>): (region: string, proxy: number) => number {
@@ -154,42 +225,55 @@ export function distanceTable(input: Pick<PlanInput, 'proxies' | 'regions'>): (r
  * been unneeded for `holdMs`, so flapping tunnels do not flap the firewall. Pure.
  */
 export function planLinks(input: PlanInput): PeeringPlan {
-  const P = input.proxies.length;
+  const ctx = flatten(input);
+  const { P, G, hStart, hList } = ctx;
   const proxyIndex = new Map(input.proxies.map((p, i) => [p.name, i]));
-  const groupsOfProxy: number[][] = Array.from({ length: P }, () => []);
-  input.groups.forEach((g, gi) => {
-    for (const h of g.holders) groupsOfProxy[h]?.push(gi);
-  });
-  const ctx: Ctx = { input, proxyIndex, groupsOfProxy, distance: distanceTable(input), incoming: new Int32Array(P), cnt: new Int32Array(P), nodeCnt: new Float64Array(P) };
+  const distance = distanceTable(input);
   const sourceRegions = [...new Set(input.proxies.filter((p) => p.eligible).map((p) => p.region))].sort();
 
-  const reach = new Map<string, number[]>();
+  // Live groups, and per region the groups with a live tunnel there (reached without a link).
+  const live = new Uint8Array(G);
+  const hasEligible = new Uint8Array(G);
+  const localGroups = new Map<string, number[]>(sourceRegions.map((r) => [r, []]));
+  for (let g = 0; g < G; g++) {
+    for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
+      const p = input.proxies[hList[k] as number] as PeerProxy;
+      if (p.eligible) hasEligible[g] = 1;
+      if (!p.up) continue;
+      live[g] = 1;
+      localGroups.get(p.region)?.push(g);
+    }
+  }
+  const reach = new Map<string, Int32Array>();
   const open = new Map<string, Uint8Array>();
   for (const region of sourceRegions) {
-    const r = new Array<number>(input.groups.length).fill(NOT_NEEDED);
-    const o = new Uint8Array(input.groups.length);
-    input.groups.forEach((g, gi) => {
-      if (neededFrom(input.proxies, region, g)) o[gi] = 1;
-    });
-    reach.set(region, r);
+    const o = live.slice();
+    for (const g of localGroups.get(region) ?? []) o[g] = 0;
+    reach.set(region, new Int32Array(G).fill(NOT_NEEDED));
     open.set(region, o);
   }
+  const at = (region: string): void => {
+    for (let p = 0; p < P; p++) ctx.dist[p] = distance(region, p);
+  };
 
   // Phase 1, every region before any new link: the links in place keep their claim on the cap.
   const current = [...new Map(input.current.map((l) => [linkId(l), l])).values()];
-  const existing = new Map<string, Set<number>>();
+  const existing = new Map<string, Uint8Array>();
   for (const l of current) {
     const to = proxyIndex.get(l.to);
     if (to === undefined) continue;
-    const set = existing.get(l.from) ?? new Set<number>();
-    set.add(to);
-    existing.set(l.from, set);
+    const mask = existing.get(l.from) ?? new Uint8Array(P);
+    mask[to] = 1;
+    existing.set(l.from, mask);
   }
   const picks = new Map<string, Map<number, number>>();
   for (const region of sourceRegions) {
     const mine = existing.get(region);
     const picked = new Map<number, number>();
-    if (mine) cover(ctx, region, reach.get(region) as number[], open.get(region) as Uint8Array, (p) => mine.has(p), picked);
+    if (mine) {
+      at(region);
+      cover(ctx, reach.get(region) as Int32Array, open.get(region) as Uint8Array, mine, picked);
+    }
     picks.set(region, picked);
   }
 
@@ -212,21 +296,19 @@ export function planLinks(input: PlanInput): PeeringPlan {
       removed.push({ from: l.from, to: l.to, reason: `unneeded since ${new Date(since).toISOString()}, past the hold time` });
       continue;
     }
-    ctx.incoming[to] = (ctx.incoming[to] ?? 0) + 1;
+    ctx.incoming[to] = (ctx.incoming[to] as number) + 1;
     links.push({ from: l.from, to: l.to, nodes: 0, needed: false, unneededSince: since, added: false });
   }
 
   // Phase 2: new links for what is still open.
   for (const region of sourceRegions) {
     const picked = new Map<number, number>();
-    const r = reach.get(region) as number[];
+    const r = reach.get(region) as Int32Array;
     const o = open.get(region) as Uint8Array;
-    cover(ctx, region, r, o, () => true, picked);
+    at(region);
+    cover(ctx, r, o, undefined, picked);
     for (const [to, nodes] of picked) links.push({ from: region, to: (input.proxies[to] as PeerProxy).name, nodes, needed: true, added: true });
-    input.groups.forEach((g, gi) => {
-      if (!o[gi]) return;
-      r[gi] = g.holders.some((h) => (input.proxies[h] as PeerProxy).eligible) ? AT_CAP : NO_TARGET;
-    });
+    for (let g = 0; g < G; g++) if (o[g]) r[g] = hasEligible[g] ? AT_CAP : NO_TARGET;
   }
   links.sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : a.to > b.to ? 1 : 0) : a.from < b.from ? -1 : 1));
   return { links, removed, sourceRegions, reach };

@@ -1,11 +1,14 @@
 import type { PeerNode } from './peering-input.js';
 
+/** A number for up to three holders (the common case: agent_connection_count is 1 to 3), else a string. */
+export type GroupKey = number | string;
+
 /**
  * Nodes grouped by the exact set of proxies holding their tunnels. 100,000 nodes with two tunnels
  * each fall into a few thousand groups, and everything the planner asks is per group.
  */
 export interface TunnelGroup {
-  readonly key: string;
+  readonly key: GroupKey;
   /** Indices into the proxy list, ascending. */
   readonly holders: readonly number[];
   /** Indices into the node list. */
@@ -14,43 +17,68 @@ export interface TunnelGroup {
 
 export interface TunnelGroups {
   readonly groups: TunnelGroup[];
-  readonly byKey: Map<string, TunnelGroup>;
+  readonly byKey: Map<GroupKey, TunnelGroup>;
   /** Node index → its group, or undefined (Unknown, or no tunnel to a fleet proxy). */
   readonly groupOf: (TunnelGroup | undefined)[];
 }
 
-/** The group key of a set of proxy indices (sorted, deduplicated). */
-export function holderKey(holders: readonly number[]): string {
-  return holders.join(',');
+const RADIX = 65_536;
+
+/** The key of a set of proxy indices, sorted and without repeats. */
+export function holderKey(holders: ArrayLike<number>, length = holders.length): GroupKey {
+  if (length <= 3 && (holders[length - 1] ?? 0) < RADIX - 1) {
+    let k = 0;
+    for (let i = 0; i < length; i++) k = k * RADIX + (holders[i] as number) + 1;
+    return k;
+  }
+  return Array.prototype.slice.call(holders, 0, length).join(',');
 }
 
-/** Proxy names → sorted unique indices; names not in the fleet are dropped (reported by the inventory reader). */
-export function holdersOf(proxies: readonly string[], indexOf: ReadonlyMap<string, number>): number[] {
-  const out: number[] = [];
-  for (const p of proxies) {
-    const i = indexOf.get(p);
-    if (i !== undefined && !out.includes(i)) out.push(i);
+/**
+ * Proxy names → sorted unique indices into `out`; returns how many. Names not in the fleet are
+ * dropped (the inventory reader reports them). Insertion sort: a node has a handful of tunnels.
+ */
+function indicesInto(proxies: readonly string[], indexOf: ReadonlyMap<string, number>, out: Int32Array): number {
+  let n = 0;
+  for (const name of proxies) {
+    const v = indexOf.get(name);
+    if (v === undefined) continue;
+    let j = n;
+    while (j > 0 && (out[j - 1] as number) > v) j--;
+    if (j > 0 && out[j - 1] === v) continue;
+    for (let k = n; k > j; k--) out[k] = out[k - 1] as number;
+    out[j] = v;
+    n++;
   }
-  return out.sort((a, b) => a - b);
+  return n;
+}
+
+/** Proxy names → sorted unique indices. */
+export function holdersOf(proxies: readonly string[], indexOf: ReadonlyMap<string, number>): number[] {
+  const scratch = new Int32Array(proxies.length);
+  return Array.from(scratch.subarray(0, indicesInto(proxies, indexOf, scratch)));
 }
 
 export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<string, number>): TunnelGroups {
   const groups: TunnelGroup[] = [];
-  const byKey = new Map<string, TunnelGroup>();
-  const groupOf: (TunnelGroup | undefined)[] = new Array<TunnelGroup | undefined>(nodes.length);
-  nodes.forEach((n, i) => {
-    if (!n.proxies) return;
-    const holders = holdersOf(n.proxies, indexOf);
-    if (!holders.length) return;
-    const key = holderKey(holders);
+  const byKey = new Map<GroupKey, TunnelGroup>();
+  const groupOf = new Array<TunnelGroup | undefined>(nodes.length).fill(undefined);
+  let scratch = new Int32Array(8);
+  for (let i = 0; i < nodes.length; i++) {
+    const proxies = (nodes[i] as PeerNode).proxies;
+    if (!proxies?.length) continue;
+    if (proxies.length > scratch.length) scratch = new Int32Array(proxies.length);
+    const n = indicesInto(proxies, indexOf, scratch);
+    if (!n) continue;
+    const key = holderKey(scratch, n);
     let g = byKey.get(key);
     if (!g) {
-      g = { key, holders, nodes: [] };
+      g = { key, holders: Array.from(scratch.subarray(0, n)), nodes: [] };
       byKey.set(key, g);
       groups.push(g);
     }
     g.nodes.push(i);
     groupOf[i] = g;
-  });
+  }
   return { groups, byKey, groupOf };
 }

@@ -1,4 +1,4 @@
-import type { HookAction } from '../../model/actuators.js';
+import type { RolloutHookAction } from '../../model/actuators.js';
 import type { Proxy } from '../../model/fleet.js';
 import { assertNever } from '../../model/result.js';
 import { claimAction, iso, sameVersion, wakeAt, waitingForRetry, type ProxyDraft, type RolloutDraft } from './rollout-draft.js';
@@ -13,7 +13,7 @@ function fleetProxy(d: RolloutDraft, name: string): Proxy | undefined {
   return d.fleet.proxies.find((p) => p.name === name);
 }
 
-function requestHook(d: RolloutDraft, p: ProxyDraft, action: HookAction, version: string): void {
+function requestHook(d: RolloutDraft, p: ProxyDraft, action: RolloutHookAction, version: string): void {
   if (waitingForRetry(d, p.retryAt)) return;
   claimAction(d, { kind: 'hook', id: hookId(d.rollout, d.startedAt, p.name, action, version), proxy: p.name, action, version });
 }

@@ -1,4 +1,4 @@
-import type { HookAction } from '../../model/actuators.js';
+import type { RolloutHookAction } from '../../model/actuators.js';
 
 /**
  * Ids of outside actions, stable for one run of a rollout, so a hook or notice sent again after
@@ -8,6 +8,6 @@ export function noticeId(rollout: string, startedAt: string, region: string, win
   return `${rollout}/${Date.parse(startedAt)}/notice/${region}/${Date.parse(windowStartAt)}/${leadTime}`;
 }
 
-export function hookId(rollout: string, startedAt: string, proxy: string, action: HookAction, version: string): string {
+export function hookId(rollout: string, startedAt: string, proxy: string, action: RolloutHookAction, version: string): string {
   return `${rollout}/${Date.parse(startedAt)}/${proxy}/${action}/${version}`;
 }

@@ -7,6 +7,7 @@ import { selectTargets } from '../../model/rollout-rules.js';
 export interface RolloutSettings {
   readonly version: string;
   readonly image?: string;
+  readonly artifact?: string;
   /** Targeted proxies, wave by wave, in fleet order inside a wave. */
   readonly waves: readonly (readonly string[])[];
   readonly targets: readonly Proxy[];
@@ -51,6 +52,7 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
   return {
     version: spec.version,
     ...(spec.image ? { image: spec.image } : {}),
+    ...(spec.artifact ? { artifact: spec.artifact } : {}),
     waves,
     targets,
     maxUnavailable: (size) => (typeof mu === 'number' ? mu : Math.max(1, Math.floor((size * Number(mu.slice(0, -1))) / 100))),
@@ -72,9 +74,10 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
   };
 }
 
-/** The settings of a running rollout: its target stays the one it started with. */
+/** The settings of a running rollout: its target (version, image, artifact) stays the one it started with. */
 export function settingsFor(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, status: ProxyRolloutStatus): RolloutSettings {
   const s = resolveSettings(spec, fleet);
   const image = status.image ?? s.image;
-  return { ...s, version: status.version ?? s.version, ...(image ? { image } : {}) };
+  const artifact = status.artifact ?? s.artifact;
+  return { ...s, version: status.version ?? s.version, ...(image ? { image } : {}), ...(artifact ? { artifact } : {}) };
 }

@@ -34,7 +34,8 @@ const TERMINAL: ReadonlySet<RolloutPhase | undefined> = new Set(['Completed', 'F
 
 /** What, if edited after the start, would make the proxies already done and those planned disagree. */
 export function planHash(spec: ProxyRolloutSpec): string {
-  const plan = JSON.stringify([spec.version, spec.image ?? null, spec.selector ?? null, spec.waves ?? null]);
+  // The artifact joins only when set, so rollouts started before it existed keep their hash.
+  const plan = JSON.stringify([spec.version, spec.image ?? null, spec.selector ?? null, spec.waves ?? null, ...(spec.artifact ? [spec.artifact] : [])]);
   return createHash('sha256').update(plan).digest('hex').slice(0, 16);
 }
 
@@ -77,7 +78,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
 
 function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
   const proxies = initialProxies(s, (name) => ctx.observations.get(name)?.metrics?.version);
-  return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), version: s.version, ...(s.image ? { image: s.image } : {}), proxies, windows: [], notices: [] };
+  return { ...ctx.status, startedAt: iso(ctx.now), planHash: planHash(ctx.spec), version: s.version, ...(s.image ? { image: s.image } : {}), ...(s.artifact ? { artifact: s.artifact } : {}), proxies, windows: [], notices: [] };
 }
 
 function abort(d: RolloutDraft): void {
@@ -104,7 +105,7 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
   if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', `Aborted with ${done} of ${d.proxies.length} done`];
   else if (failed.length) [phase, message] = held.length ? ['Progressing', `Halting after ${failed.map((p) => p.name).join(', ')} failed: ${held.length} proxies finishing`] : ['Failed', `Halted: ${failed.map((p) => `${p.name}: ${p.message ?? 'failed'}`).join('; ')}`];
   else if (done === d.proxies.length) [phase, message] = ['Completed', `All ${d.proxies.length} proxies run ${d.settings.version}`];
-  else if (planChanged) message = 'spec.version, image, selector or waves changed after the start: abort this rollout and create a new one';
+  else if (planChanged) message = 'spec.version, image, artifact, selector or waves changed after the start: abort this rollout and create a new one';
   else if (ctx.spec.paused) [phase, message] = ['Paused', `Paused: ${message}`];
 
   const terminal = TERMINAL.has(phase);

@@ -1,0 +1,51 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { LINK_STATES, type ProxyPeering } from '../model/peering.js';
+import { DEFAULT_NAMESPACE } from '../model/resource.js';
+
+export interface PeeringMetrics {
+  /** One inventory read that failed (the last good one stays). */
+  onInventoryError(peering: string): void;
+}
+
+/** Peering gauges, read from the stored ProxyPeerings at scrape time; the chart's alerts use them. */
+export function registerPeeringMetrics(registry: Registry, peerings: () => readonly ProxyPeering[]): PeeringMetrics {
+  const registers = [registry];
+  const nameOf = (p: ProxyPeering): string => `${p.metadata.namespace ?? DEFAULT_NAMESPACE}/${p.metadata.name}`;
+  new Gauge({
+    name: 'meridian_peering_links',
+    help: 'Region-to-proxy peer links by state (Planned in a dry run, Pending until Teleport shows the peer connection READY, Up, Failed)',
+    labelNames: ['peering', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of peerings()) for (const state of LINK_STATES) this.set({ peering: nameOf(p), state }, (p.status?.links ?? []).filter((l) => l.state === state).length);
+    },
+  });
+  new Gauge({
+    name: 'meridian_nodes_unreachable',
+    help: "Nodes with a live tunnel that users of the region cannot reach (no tunnel in the region, no link up to a proxy holding one)",
+    labelNames: ['peering', 'region'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of peerings()) for (const c of p.status?.coverage ?? []) this.set({ peering: nameOf(p), region: c.region }, c.nodes - c.reachable);
+    },
+  });
+  new Gauge({
+    name: 'meridian_tunnel_coverage_ratio',
+    help: 'Share of nodes with a live tunnel that users of the region can reach (1 when there are none)',
+    labelNames: ['peering', 'region'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of peerings()) for (const c of p.status?.coverage ?? []) this.set({ peering: nameOf(p), region: c.region }, c.ratio);
+    },
+  });
+  const errors = new Counter({
+    name: 'meridian_peering_inventory_errors_total',
+    help: 'Node or proxy inventory reads that failed (malformed, unknown proxy ids, command failed or timed out); the last good inventory stays',
+    labelNames: ['peering'] as const,
+    registers,
+  });
+  return { onInventoryError: (peering) => errors.inc({ peering }) };
+}

@@ -1,0 +1,118 @@
+import pino from 'pino';
+import { createCanaryReconciler } from '../../../src/canary/canary-reconciler.js';
+import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../../src/model/canary.js';
+import type { ProxyFleetSpec, Weekday } from '../../../src/model/fleet.js';
+import type { QueryPrometheus } from '../../../src/model/prometheus.js';
+import { API_VERSION } from '../../../src/model/resource.js';
+import { createRolloutEngine } from '../../../src/rollout/rollout-engine.js';
+import { fleet as fleetResource } from '../../helpers/fleet-fixture.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
+import type { MemoryStore } from '../../helpers/memory-store.js';
+import { Crash, CrashingStore } from '../../rollout/helpers/rollout-harness.js';
+import { RolloutWorld, type WorldOptions } from '../../rollout/helpers/rollout-world.js';
+
+export const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
+export const EVERY_DAY: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+export const ALWAYS = [{ days: EVERY_DAY, start: '00:00', duration: '24h' }];
+export const BUILD = '17.4.9-debug.1';
+
+/** Two regions of three proxies each, on 17.4.2, upgraded by webhook. */
+export function canaryFleet(): ProxyFleetSpec {
+  const regions = [
+    { name: 'tokyo', latitude: 35.68, longitude: 139.69, timeZone: 'Asia/Tokyo' },
+    { name: 'london', latitude: 51.51, longitude: -0.13, timeZone: 'Europe/London', default: true },
+  ];
+  const proxies = regions.flatMap((r) => [1, 2, 3].map((i) => ({ name: `${r.name}-${i}`, region: r.name, publicUrl: `https://${r.name}-${i}.example.com`, diagnosticUrl: `http://127.0.0.1:${i}`, version: '17.4.2', upgrade: HOOK })));
+  return { regions, proxies };
+}
+
+/** A debug build on one proxy per region, baking 30m with a 5m interval, windows always open. */
+export function canary(spec: Partial<ProxyCanarySpec> = {}): ProxyCanary {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ProxyCanary',
+    metadata: { name: 'debug', namespace: 'default', generation: 1 },
+    spec: {
+      build: { version: BUILD, debug: true, flags: ['--debug'] },
+      subset: { perRegion: 1 },
+      bakeTime: '30m',
+      analysisInterval: '5m',
+      maintenanceWindows: { tokyo: ALWAYS, london: ALWAYS },
+      notice: { leadTimes: ['10m'], rollbackLeadTime: '2m' },
+      drain: { deadline: '5m' },
+      ...spec,
+    },
+  };
+}
+
+export interface CanaryRun {
+  readonly status: ProxyCanaryStatus;
+  readonly world: RolloutWorld;
+  readonly store: MemoryStore;
+  /** Proxies whose diagnostics were captured. */
+  readonly captured: string[];
+  readonly crashes: number;
+  readonly writes: number;
+}
+
+export interface RunOptions {
+  /** Kill the "process" at this status write, before or after it lands. */
+  readonly crash?: { readonly at: number; readonly afterWrite: boolean };
+  readonly fleet?: ProxyFleetSpec;
+  /** Called at every status write of the canary. */
+  readonly check?: (w: RolloutWorld, now: number, before: ProxyCanaryStatus, after: ProxyCanaryStatus) => void;
+  readonly queryPrometheus?: QueryPrometheus;
+}
+
+/** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps, until it ends. */
+export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOptions = {}): Promise<CanaryRun> {
+  const spec = opts.fleet ?? canaryFleet();
+  const clock = new ManualClock(Date.UTC(2026, 0, 5));
+  const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
+  const store = new CrashingStore();
+  if (opts.crash) {
+    store.crashAt = opts.crash.at;
+    store.crashAfterWrite = opts.crash.afterWrite;
+  }
+  store.put(fleetResource(spec));
+  store.put(c);
+  const check = opts.check;
+  if (check) store.onAnyWrite = (kind, before, after) => kind === 'ProxyCanary' && check(w, clock.now(), before as ProxyCanaryStatus, after as ProxyCanaryStatus);
+  const captured: string[] = [];
+  let crashes = 0;
+  // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
+  const newReconciler = () =>
+    createCanaryReconciler({
+      store,
+      clock,
+      log: pino({ level: 'silent' }),
+      snapshotOf: () => w.snapshot(),
+      engine: createRolloutEngine({ clock, sendNotice: w.sendNotice, runHook: w.runHook }),
+      captureDiagnostics: async (_canary, proxy) => {
+        captured.push(proxy.name);
+        return { files: [`/state/diagnostics/${proxy.name}-goroutine.txt`] };
+      },
+      ...(opts.queryPrometheus ? { queryPrometheus: opts.queryPrometheus } : {}),
+    });
+  let reconciler = newReconciler();
+  const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
+  for (let pass = 0; pass < 20_000; pass++) {
+    let requeueAfterMs: number | undefined;
+    try {
+      requeueAfterMs = (await reconciler.reconcile(key, new AbortController().signal)).requeueAfterMs;
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      crashes++;
+      reconciler = newReconciler();
+      continue;
+    }
+    const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
+    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes, writes: store.writes };
+    if (requeueAfterMs === 0) continue;
+    const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));
+    clock.advance(step);
+    const held = new Set([...(status.deploy?.proxies ?? []), ...(status.revert?.proxies ?? [])].filter((p) => ['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack'].includes(p.step)).map((p) => p.name));
+    w.tick(step, held);
+  }
+  throw new Error('the canary did not finish');
+}
