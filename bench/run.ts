@@ -1,7 +1,7 @@
 /** `npm run bench`: runs each benchmark in its own process (clean CPU and RSS figures) and prints its figures. */
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/observe-cycle.ts', 'bench/parse-metrics.ts', 'bench/redirect-hotpath.ts', 'bench/redirect-load.ts', 'bench/failover-freshness.ts', 'bench/rollout-overhead.ts', 'bench/canary-analysis.ts'];
+const benches = ['bench/observe-cycle.ts', 'bench/parse-metrics.ts', 'bench/redirect-hotpath.ts', 'bench/redirect-load.ts', 'bench/failover-freshness.ts', 'bench/rollout-overhead.ts', 'bench/canary-analysis.ts', 'bench/peering-plan.ts'];
 let failed = 0;
 for (const file of benches) {
   console.log(`\n== ${file}`);

@@ -32,18 +32,14 @@ interface MutableLink {
 export class PeeringPlanner {
   private readonly proxyIndex: ReadonlyMap<string, number>;
   private readonly distance: (region: string, proxy: number) => number;
-  private nodes: PeerNode[] = [];
-  /** Built at the first incremental update: a full plan alone does not need it. */
-  private nodeIndex: Map<string, number> | undefined;
+  private nodes: readonly PeerNode[] = [];
   private groups: TunnelGroup[] = [];
   private byKey = new Map<GroupKey, TunnelGroup>();
-  private groupIndex = new Map<TunnelGroup, number>();
   private groupOf: (TunnelGroup | undefined)[] = [];
-  private links = new Map<string, MutableLink>();
-  private reach = new Map<string, Int32Array>();
-  private incoming: Int32Array;
-  private sourceRegions: readonly string[] = [];
-  private removed: PeeringPlan['removed'] = [];
+  private last: PeeringPlan = { links: [], removed: [], sourceRegions: [], reach: new Map() };
+  /** Built at the first incremental update: a full plan alone does not need it. */
+  private live: { nodes: PeerNode[]; nodeIndex: Map<string, number>; links: Map<string, MutableLink>; reach: Map<string, Int32Array> } | undefined;
+  private readonly incoming: Int32Array;
 
   constructor(private readonly s: PlannerSettings) {
     this.proxyIndex = new Map(s.proxies.map((p, i) => [p.name, i]));
@@ -53,35 +49,42 @@ export class PeeringPlanner {
 
   /** A full plan over the whole inventory; the state incremental updates start from. */
   plan(nodes: readonly PeerNode[], current: readonly CurrentLink[], now: number): PeeringPlan {
-    this.nodes = [...nodes];
-    this.nodeIndex = undefined;
+    this.nodes = nodes;
     const grouped = groupNodes(nodes, this.proxyIndex);
     this.groups = grouped.groups;
     this.byKey = grouped.byKey;
     this.groupOf = grouped.groupOf;
-    this.groupIndex = new Map(this.groups.map((g, i) => [g, i]));
-    const plan = planLinks({ ...this.s, groups: this.groups, current, now });
-    this.links = new Map(plan.links.map((l) => [linkId(l), { ...l, unneededSince: l.unneededSince }]));
-    this.reach = new Map([...plan.reach].map(([region, r]) => [region, r.slice()]));
-    this.sourceRegions = plan.sourceRegions;
-    this.removed = plan.removed;
+    this.last = planLinks({ ...this.s, groups: this.groups, current, now });
+    this.live = undefined;
+    return this.last;
+  }
+
+  /** The state node-by-node updates work on, copied from the last full plan. */
+  private state(): NonNullable<PeeringPlanner['live']> {
+    if (this.live) return this.live;
     this.incoming.fill(0);
-    for (const l of plan.links) this.bump(l.to, 1);
-    return plan;
+    for (const l of this.last.links) this.bump(l.to, 1);
+    this.live = {
+      nodes: [...this.nodes],
+      nodeIndex: new Map(this.nodes.map((n, j) => [n.id, j])),
+      links: new Map(this.last.links.map((l) => [linkId(l), { ...l, unneededSince: l.unneededSince }])),
+      reach: new Map([...this.last.reach].map(([region, r]) => [region, r.slice()])),
+    };
+    return this.live;
   }
 
   /** One node appeared or its tunnels changed. */
   updateNode(node: PeerNode, now: number): NodeChange {
     const added: LinkKey[] = [];
     const unneeded: LinkKey[] = [];
-    this.nodeIndex ??= new Map(this.nodes.map((n, j) => [n.id, j]));
-    let i = this.nodeIndex.get(node.id);
+    const live = this.state();
+    let i = live.nodeIndex.get(node.id);
     if (i === undefined) {
-      i = this.nodes.length;
-      this.nodeIndex.set(node.id, i);
-      this.nodes.push(node);
+      i = live.nodes.length;
+      live.nodeIndex.set(node.id, i);
+      live.nodes.push(node);
       this.groupOf.push(undefined);
-    } else this.nodes[i] = node;
+    } else live.nodes[i] = node;
     const before = this.groupOf[i];
     const holders = node.proxies ? holdersOf(node.proxies, this.proxyIndex) : [];
     const key = holders.length ? holderKey(holders) : undefined;
@@ -93,9 +96,8 @@ export class PeeringPlanner {
     }
     let g = this.byKey.get(key);
     if (!g) {
-      g = { key, holders, nodes: [] };
+      g = { index: this.groups.length, key, holders, nodes: [] };
       this.byKey.set(key, g);
-      this.groupIndex.set(g, this.groups.length);
       this.groups.push(g);
       this.growReach();
     }
@@ -107,10 +109,11 @@ export class PeeringPlanner {
 
   /** The plan as it stands now. */
   current(): PeeringPlan {
-    const links: PlannedLink[] = [...this.links.values()]
+    if (!this.live) return this.last;
+    const links: PlannedLink[] = [...this.live.links.values()]
       .map((l) => ({ from: l.from, to: l.to, nodes: l.nodes, needed: l.unneededSince === undefined, added: l.added, ...(l.unneededSince === undefined ? {} : { unneededSince: l.unneededSince }) }))
       .sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : 1) : a.from < b.from ? -1 : 1));
-    return { links, removed: this.removed, sourceRegions: this.sourceRegions, reach: this.reach };
+    return { links, removed: this.last.removed, sourceRegions: this.last.sourceRegions, reach: this.live.reach };
   }
 
   get tunnelGroups(): readonly TunnelGroup[] {
@@ -118,17 +121,17 @@ export class PeeringPlanner {
   }
 
   get nodeList(): readonly PeerNode[] {
-    return this.nodes;
+    return this.live?.nodes ?? this.nodes;
   }
 
   private leave(g: TunnelGroup, node: number, now: number, unneeded: LinkKey[]): void {
     const at = g.nodes.indexOf(node);
     if (at >= 0) g.nodes.splice(at, 1);
-    const gi = this.groupIndex.get(g) as number;
-    for (const [region, r] of this.reach) {
+    const gi = g.index;
+    for (const [region, r] of this.state().reach) {
       const t = r[gi] ?? NOT_NEEDED;
       if (t < 0) continue;
-      const l = this.links.get(linkId({ from: region, to: (this.s.proxies[t] as PeerProxy).name }));
+      const l = this.state().links.get(linkId({ from: region, to: (this.s.proxies[t] as PeerProxy).name }));
       if (!l) continue;
       l.nodes--;
       if (l.nodes <= 0 && l.unneededSince === undefined) {
@@ -139,13 +142,13 @@ export class PeeringPlanner {
   }
 
   private join(g: TunnelGroup, added: LinkKey[]): void {
-    const gi = this.groupIndex.get(g) as number;
-    for (const region of this.sourceRegions) {
-      const r = this.reach.get(region) as Int32Array;
+    const gi = g.index;
+    for (const region of this.last.sourceRegions) {
+      const r = this.state().reach.get(region) as Int32Array;
       let t = r[gi] ?? AT_CAP;
       if (t === AT_CAP || t === NO_TARGET) t = r[gi] = this.resolve(region, g, added);
       if (t < 0) continue;
-      const l = this.links.get(linkId({ from: region, to: (this.s.proxies[t] as PeerProxy).name }));
+      const l = this.state().links.get(linkId({ from: region, to: (this.s.proxies[t] as PeerProxy).name }));
       if (!l) continue;
       l.nodes++;
       l.unneededSince = undefined;
@@ -159,13 +162,13 @@ export class PeeringPlanner {
     if (!eligible.length) return NO_TARGET;
     const rank = (a: number, b: number): number =>
       this.distance(region, a) - this.distance(region, b) || (this.incoming[a] ?? 0) - (this.incoming[b] ?? 0) || ((this.s.proxies[a] as PeerProxy).name < (this.s.proxies[b] as PeerProxy).name ? -1 : 1);
-    const have = eligible.filter((h) => this.links.has(linkId({ from: region, to: (this.s.proxies[h] as PeerProxy).name }))).sort(rank);
+    const have = eligible.filter((h) => this.state().links.has(linkId({ from: region, to: (this.s.proxies[h] as PeerProxy).name }))).sort(rank);
     if (have.length) return have[0] as number;
     const open = eligible.filter((h) => (this.incoming[h] ?? 0) < this.s.maxLinksPerProxy).sort(rank);
     const best = open[0];
     if (best === undefined) return AT_CAP;
     const to = (this.s.proxies[best] as PeerProxy).name;
-    this.links.set(linkId({ from: region, to }), { from: region, to, nodes: 0, unneededSince: undefined, added: true });
+    this.state().links.set(linkId({ from: region, to }), { from: region, to, nodes: 0, unneededSince: undefined, added: true });
     this.bump(to, 1);
     added.push({ from: region, to });
     return best;
@@ -173,11 +176,12 @@ export class PeeringPlanner {
 
   /** Room for the newest group in every region's reach (doubling); a new slot starts unresolved. */
   private growReach(): void {
-    for (const [region, r] of this.reach) {
+    const reach = this.state().reach;
+    for (const [region, r] of reach) {
       if (r.length >= this.groups.length) continue;
       const bigger = new Int32Array(Math.max(16, r.length * 2)).fill(AT_CAP);
       bigger.set(r);
-      this.reach.set(region, bigger);
+      reach.set(region, bigger);
     }
   }
 

@@ -126,9 +126,9 @@ function cover(ctx: Ctx, reach: Int32Array, open: Uint8Array, allowed: Uint8Arra
   const { P, G, eligible, hStart, hList, pStart, pList, size, cnt, nodeCnt, incoming, dist, nameRank, full, cand } = ctx;
   const cap = ctx.input.maxLinksPerProxy;
   const candidate = (h: number): boolean => eligible[h] === 1 && (allowed === undefined || allowed[h] === 1);
+  full.fill(0);
   cnt.fill(0);
   nodeCnt.fill(0);
-  full.fill(0);
   for (let g = 0; g < G; g++) {
     if (!open[g]) continue;
     const n = size[g] as number;
@@ -241,7 +241,9 @@ export function planLinks(input: PlanInput): PeeringPlan {
       if (p.eligible) hasEligible[g] = 1;
       if (!p.up) continue;
       live[g] = 1;
-      localGroups.get(p.region)?.push(g);
+      const mine = localGroups.get(p.region);
+      // Once per region, though two of its proxies may hold the tunnel.
+      if (mine && mine[mine.length - 1] !== g) mine.push(g);
     }
   }
   const reach = new Map<string, Int32Array>();

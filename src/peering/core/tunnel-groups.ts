@@ -8,6 +8,8 @@ export type GroupKey = number | string;
  * each fall into a few thousand groups, and everything the planner asks is per group.
  */
 export interface TunnelGroup {
+  /** Its position in the group list. */
+  readonly index: number;
   readonly key: GroupKey;
   /** Indices into the proxy list, ascending. */
   readonly holders: readonly number[];
@@ -73,7 +75,7 @@ export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<stri
     const key = holderKey(scratch, n);
     let g = byKey.get(key);
     if (!g) {
-      g = { key, holders: Array.from(scratch.subarray(0, n)), nodes: [] };
+      g = { index: groups.length, key, holders: Array.from(scratch.subarray(0, n)), nodes: [] };
       byKey.set(key, g);
       groups.push(g);
     }
