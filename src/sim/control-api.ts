@@ -6,11 +6,13 @@ import { parseAddSessions, parseBuildBehaviour, parseFault, parseRestart, parseS
 import type { Fault } from './fault.js';
 import { CONTROL_BODY_LIMIT_BYTES, readJsonBody, sendJson } from './http-util.js';
 import type { TctlNode, TctlProxy } from './inventory.js';
+import { PeeringHooks, type PeeringHookFleet } from './peering-hooks.js';
+import { routePeering, type PeeringControl } from './peering-routes.js';
 import type { AddSessions, ProxyView, ShutdownMode } from './sim-proxy.js';
-import { UpgradeHook } from './upgrade-hook.js';
+import { UpgradeHook, type HookFleet } from './upgrade-hook.js';
 
 /** The fleet operations behind the control API. Every `name` has been checked to exist. */
-export interface FleetControl {
+export interface FleetControl extends HookFleet, PeeringHookFleet, PeeringControl {
   listProxies(): readonly ProxyView[];
   proxyView(name: string): ProxyView | undefined;
   shutdown(name: string, mode: ShutdownMode): Result<ProxyView, string>;
@@ -97,7 +99,12 @@ async function routeBuild(fleet: FleetControl, rawVersion: string, method: strin
   }
 }
 
-async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface Hooks {
+  readonly upgrade: UpgradeHook;
+  readonly peering: PeeringHooks;
+}
+
+async function route(fleet: FleetControl, hooks: Hooks, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -106,10 +113,14 @@ async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessag
   if (!seg) return sendJson(res, 400, { error: `path ${path} is not valid percent-encoding` });
   const [root, second, third, ...rest] = seg;
 
-  if (root === 'hooks' && second === 'upgrade' && third === undefined) {
+  if (root === 'hooks' && third === undefined && (second === 'upgrade' || second === 'cluster-networking' || second === 'peer-allow-list')) {
     if (method !== 'POST') return methodNotAllowed(res, method, path, 'POST');
-    return hook.handle(req, res);
+    if (second === 'upgrade') return hooks.upgrade.handle(req, res);
+    if (second === 'cluster-networking') return hooks.peering.clusterNetworking(req, res);
+    return hooks.peering.allowList(req, res);
   }
+  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  if (await routePeering(fleet, { method, path, seg, query, req, res })) return;
   if (root === 'inventory' && (second === 'nodes' || second === 'proxies') && third === undefined) {
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, second === 'nodes' ? fleet.nodesInventory() : fleet.proxiesInventory());
@@ -140,21 +151,25 @@ async function route(fleet: FleetControl, hook: UpgradeHook, req: IncomingMessag
 }
 
 export interface ControlOptions {
-  /** Key for X-Meridian-Signature on POST /hooks/upgrade; absent = not checked. */
+  /** Key for X-Meridian-Signature on the POST /hooks/* requests; absent = not checked. */
   readonly hookSecret: string | undefined;
   readonly log: Logger | undefined;
 }
 
 /**
- * The simulator's control API (tests and the upgrade hook; `/builds/:version` sets a build's
- * behaviour, GET, PUT or DELETE): JSON in and out, 400 naming the
- * bad field, 401 for a hook request whose signature fails, 404 for an unknown proxy or route,
- * 409 when the proxy's state forbids the action.
+ * The simulator's control API (tests and the hooks; `/builds/:version` sets a build's
+ * behaviour, GET, PUT or DELETE; the peering routes are in peering-routes.ts): JSON in and
+ * out, 400 naming the bad field, 401 for a hook request whose signature fails, 404 for an
+ * unknown proxy, node or route, 409 when the fleet's state forbids the action.
  */
 export function createControlHandler(fleet: FleetControl, { hookSecret, log }: ControlOptions): RequestListener {
-  const hook = new UpgradeHook(fleet, { secret: hookSecret, now: () => Date.now(), log });
+  const now = (): number => Date.now();
+  const hooks: Hooks = {
+    upgrade: new UpgradeHook(fleet, { secret: hookSecret, now, log }),
+    peering: new PeeringHooks(fleet, { secret: hookSecret, now, log }),
+  };
   return (req, res) => {
-    route(fleet, hook, req, res).catch((e: unknown) => {
+    route(fleet, hooks, req, res).catch((e: unknown) => {
       log?.error({ err: e, method: req.method, url: req.url }, 'Control request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' });
       else res.destroy();

@@ -180,10 +180,11 @@ export interface HookInput {
   readonly region: string;
   readonly version: string;
   readonly image?: string;
+  readonly artifact?: string;
   readonly flags?: readonly string[];
 }
 
-const HOOK_FIELDS = ['type', 'id', 'rollout', 'action', 'proxy', 'region', 'version', 'image', 'flags'];
+const HOOK_FIELDS = ['type', 'id', 'rollout', 'action', 'proxy', 'region', 'version', 'image', 'artifact', 'flags'];
 
 export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
   const f = objectBody(body, HOOK_FIELDS);
@@ -204,6 +205,8 @@ export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
   if (!version.ok) return version;
   const image = f.value['image'] === undefined ? ok(undefined) : requiredText(f.value, 'image');
   if (!image.ok) return image;
+  const artifact = f.value['artifact'] === undefined ? ok(undefined) : requiredText(f.value, 'artifact');
+  if (!artifact.ok) return artifact;
   const flags = f.value['flags'];
   if (flags !== undefined && (!Array.isArray(flags) || !flags.every((x): x is string => typeof x === 'string' && x.length > 0)))
     return err({ field: 'flags', message: 'flags: must be a list of non-empty strings' });
@@ -215,6 +218,7 @@ export function parseHookRequest(body: unknown): Result<HookInput, InputError> {
     region: region.value,
     version: version.value,
     ...(image.value === undefined ? {} : { image: image.value }),
+    ...(artifact.value === undefined ? {} : { artifact: artifact.value }),
     ...(flags === undefined ? {} : { flags }),
   });
 }

@@ -1,8 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { err, ok, type Result } from '../model/result.js';
+import type { PeerAllowList } from './allow-list-input.js';
 import { BuildBook, type BuildBehaviour } from './build-behaviour.js';
+import type { TunnelStrategy } from './cluster-networking-input.js';
+import type { PeerListener } from './configure-input.js';
 import { createControlHandler, type FleetControl } from './control-api.js';
 import { FaultPages, type Fault } from './fault.js';
+import { FleetPeering, type Denial, type NodeListing, type PeeringView, type ReachView } from './fleet-peering.js';
 import { closeServer, hostPort, listen } from './http-util.js';
 import { HEARTBEAT_TTL_MS, tctlProxy, type TctlNode, type TctlProxy } from './inventory.js';
 import { NodeTunnels } from './node-tunnels.js';
@@ -14,6 +18,7 @@ import {
   type ResolvedFleetSimOptions,
   type SimProxyInfo,
 } from './options.js';
+import { PeeringState } from './peering-state.js';
 import { deriveSeed, Prng } from './prng.js';
 import { SessionModel } from './session-model.js';
 import { SimClock } from './sim-clock.js';
@@ -32,6 +37,7 @@ class FleetSimulator implements FleetSim, FleetControl {
   private readonly byName = new Map<string, SimProxy>();
   private readonly list: SimProxy[];
   private readonly tunnels: NodeTunnels;
+  private readonly peering: FleetPeering;
   private readonly builds: BuildBook;
   private readonly control: Server;
   private ticker: NodeJS.Timeout | undefined;
@@ -53,6 +59,7 @@ class FleetSimulator implements FleetSim, FleetControl {
           startupMs: o.startupMs,
           connectionLimit,
           builds: this.builds,
+          peerConnections: (self) => this.peering.connectionsFrom(self),
           log: o.log,
         }),
     );
@@ -69,6 +76,7 @@ class FleetSimulator implements FleetSim, FleetControl {
       versionOf: (region) => versions.get(region) ?? '0.0.0',
       now: o.startAt,
     });
+    this.peering = new FleetPeering(new PeeringState(), this.list, this.tunnels, new Prng(deriveSeed(o.seed, 'node-dials')), o.log);
     this.control = createServer(createControlHandler(this, { hookSecret: o.hookSecret, log: o.log }));
   }
 
@@ -90,6 +98,7 @@ class FleetSimulator implements FleetSim, FleetControl {
     const now = this.clock.advance(simMs);
     for (const p of this.list) p.advanceTo(now);
     this.tunnels.reconcile(now);
+    this.peering.dial(simMs);
   }
 
   close(): Promise<void> {
@@ -166,6 +175,46 @@ class FleetSimulator implements FleetSim, FleetControl {
       this.o.log?.info({ version }, 'Build behaviour removed');
     }
     return had;
+  }
+
+  configurePeer(name: string, peer: PeerListener): Result<ProxyView, string> {
+    return ok(this.peering.configure(this.proxy(name), peer));
+  }
+
+  setTunnelStrategy(strategy: TunnelStrategy): TunnelStrategy {
+    return this.peering.state.setStrategy(strategy);
+  }
+
+  applyAllowList(list: PeerAllowList): Result<PeerAllowList, string> {
+    return this.peering.state.applyAllowList(list);
+  }
+
+  isProxy(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  hasNode(node: string): boolean {
+    return this.tunnels.find(node) !== undefined;
+  }
+
+  reach(proxy: string, node: string): Result<ReachView, Denial> {
+    return this.peering.reach(proxy, node);
+  }
+
+  listNodes(): readonly NodeListing[] {
+    return this.peering.listNodes();
+  }
+
+  pinNode(node: string, proxies: readonly string[]): Result<NodeListing, Denial> {
+    return this.peering.pin(node, proxies, this.clock.now());
+  }
+
+  unpinNode(node: string): Result<NodeListing, Denial> {
+    return this.peering.unpin(node, this.clock.now());
+  }
+
+  peeringView(): PeeringView {
+    return this.peering.view();
   }
 
   nodesInventory(): readonly TctlNode[] {

@@ -5,3 +5,6 @@ export { FAULT_MODES, type Fault, type FaultMode } from './fault.js';
 export type { ProxyRunState, ProxyView, ShutdownMode } from './sim-proxy.js';
 export type { TctlNode, TctlProxy } from './inventory.js';
 export type { BuildBehaviour } from './build-behaviour.js';
+export type { NodeListing, PeeringView, ReachView } from './fleet-peering.js';
+export type { TunnelStrategy } from './cluster-networking-input.js';
+export type { PeerAllowList, PeerRule } from './allow-list-input.js';

@@ -1,4 +1,5 @@
 import { PROCESS_STATES, type ProcessState, type SessionCounts } from '../model/snapshot.js';
+import { PEER_DIAL_ERRORS, type PeerConnection, type PeerDialError } from './peer-reach.js';
 
 export const GO_VERSION = 'go1.22.5';
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -14,7 +15,10 @@ export interface MetricsView {
   readonly connectAttempts: number;
   readonly connectFailures: number;
   readonly connectionLimitExceeded: number;
-  readonly peerDialErrors: number;
+  /** proxy_peer_client_dial_error_total by error_type. */
+  readonly peerDialErrors: Readonly<Record<PeerDialError, number>>;
+  /** proxy_peer_client_connections: one series per peer, none while peering is off. */
+  readonly peerConnections: readonly PeerConnection[];
   readonly startTimeSeconds: number;
   readonly residentMemoryBytes: number;
   readonly goroutines: number;
@@ -56,6 +60,7 @@ const FAMILIES = {
   process_state: ['gauge', 'State of the teleport process: 0 - ok, 1 - recovering, 2 - degraded, 3 - starting'],
   proxy_connection_limit_exceeded_total: ['counter', 'Number of times the proxy connection limit was exceeded'],
   proxy_missing_ssh_tunnels: ['gauge', 'Number of missing SSH tunnels'],
+  proxy_peer_client_connections: ['gauge', 'Number of currently opened connection to proxy peer servers.'],
   proxy_peer_client_dial_error_total: ['counter', 'Total number of errors encountered dialing peer proxies.'],
   proxy_ssh_sessions_total: ['gauge', 'Number of active sessions through this proxy'],
   teleport_build_info: ['gauge', 'Provides build information of Teleport including gitref (git describe --long --tags), Go version, and Teleport version. The value of this gauge will always be 1.'],
@@ -86,7 +91,13 @@ export function renderMetricsPage(v: MetricsView): string {
     process_state: [String(PROCESS_STATES.indexOf(v.processState))],
     proxy_connection_limit_exceeded_total: [g(v.connectionLimitExceeded)],
     proxy_missing_ssh_tunnels: [g(v.missingTunnels)],
-    proxy_peer_client_dial_error_total: [`{error_type="TUNNEL_NOT_FOUND"} ${g(v.peerDialErrors)}`],
+    proxy_peer_client_connections: [...v.peerConnections]
+      .sort((a, b) => a.remoteId.localeCompare(b.remoteId))
+      .map((c) => `{local_id="${escapeLabelValue(c.localId)}",remote_id="${escapeLabelValue(c.remoteId)}",state="${c.state}"} 1`),
+    // TUNNEL_NOT_FOUND always shows (as it always has); another type once it has counted.
+    proxy_peer_client_dial_error_total: PEER_DIAL_ERRORS.filter((t) => t === 'TUNNEL_NOT_FOUND' || v.peerDialErrors[t] > 0).map(
+      (t) => `{error_type="${t}"} ${g(v.peerDialErrors[t])}`,
+    ),
     proxy_ssh_sessions_total: [g(s.ssh)],
     teleport_build_info: [
       `{gitref="${escapeLabelValue(v.gitref)}",goversion="${GO_VERSION}",version="${escapeLabelValue(v.version)}"} 1`,

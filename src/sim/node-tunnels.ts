@@ -38,8 +38,20 @@ interface SimNode {
   readonly hostname: string;
   readonly region: string;
   readonly version: string;
-  readonly tunnels: Tunnel[];
+  tunnels: Tunnel[];
+  /** Set by PUT /nodes/:node/tunnels: the node holds tunnels to exactly these, while they are up. */
+  pinned: readonly TunnelEndpoint[] | undefined;
   lastSeenAt: number;
+}
+
+/** A node as the control API and peering see it. */
+export interface NodeState {
+  readonly id: string;
+  readonly hostname: string;
+  readonly region: string;
+  readonly pinned: boolean;
+  /** The proxies holding its tunnels now. */
+  readonly holders: readonly TunnelEndpoint[];
 }
 
 export interface NodeTunnelsOptions {
@@ -59,7 +71,8 @@ export interface NodeTunnelsOptions {
  * Simulated nodes (agents) and the reverse tunnels each keeps to `connectionCount` distinct
  * proxies, as with proxy peering's agent_connection_count. Tunnels to a proxy that went down
  * move to another proxy after a backoff, preferring the node's own region; no rebalancing
- * happens when a proxy comes back, which is how regions end up with missing tunnels.
+ * happens when a proxy comes back, which is how regions end up with missing tunnels. A node
+ * can be pinned to chosen proxies (a test's or a demo's fixed topology).
  */
 export class NodeTunnels {
   private readonly nodes: SimNode[] = [];
@@ -67,11 +80,13 @@ export class NodeTunnels {
   private readonly byRegion = new Map<string, TunnelEndpoint[]>();
   private readonly nodesPerRegion = new Map<string, number>();
   private readonly rng: Prng;
+  private readonly connectionCount: number;
   private lastReconcileAt: number;
 
   constructor(opts: NodeTunnelsOptions) {
     this.endpoints = opts.endpoints;
     this.rng = opts.rng;
+    this.connectionCount = opts.connectionCount;
     this.lastReconcileAt = opts.now;
     for (const e of opts.endpoints) {
       const list = this.byRegion.get(e.region);
@@ -89,7 +104,8 @@ export class NodeTunnels {
         hostname: `node-${region}-${String(k).padStart(3, '0')}`,
         region,
         version: opts.versionOf(region),
-        tunnels: Array.from({ length: opts.connectionCount }, () => ({ proxy: undefined, previous: undefined, retryAt: opts.now })),
+        tunnels: this.freshTunnels(opts.now),
+        pinned: undefined,
         lastSeenAt: opts.now,
       });
     }
@@ -101,23 +117,65 @@ export class NodeTunnels {
     this.lastReconcileAt = now;
     const flapChance = dt > 0 ? 1 - Math.exp(-dt / FLAP_MEAN_MS) : 0;
     for (const node of this.nodes) {
-      let connected = false;
+      if (node.pinned) {
+        this.holdPinned(node, now);
+        continue;
+      }
       for (const t of node.tunnels) {
         if (t.proxy) {
           const since = t.proxy.downSince();
           if (since !== undefined) this.drop(t, since);
           else if (flapChance > 0 && this.rng.chance(flapChance)) this.drop(t, now - this.rng.next() * dt);
         }
-        if (!t.proxy && t.retryAt <= now) {
-          const target = this.choose(node, t.previous);
-          if (target) t.proxy = target;
-          else t.retryAt = now + RECONNECT_MAX_MS;
-        }
-        if (t.proxy) connected = true;
+        this.connect(node, t, now);
       }
-      if (connected) node.lastSeenAt = now;
+      this.markSeen(node, now);
     }
     this.recount();
+  }
+
+  /** Every node, found by id or hostname. */
+  find(idOrHostname: string): NodeState | undefined {
+    const n = this.node(idOrHostname);
+    return n && this.state(n);
+  }
+
+  list(): NodeState[] {
+    return this.nodes.map((n) => this.state(n));
+  }
+
+  /**
+   * Holds the node's tunnels to exactly `proxies` from now on, whenever they are up: no blips,
+   * no discovery. An empty list leaves it with no tunnel at all.
+   */
+  pin(idOrHostname: string, proxies: readonly TunnelEndpoint[], now: number): NodeState | undefined {
+    const n = this.node(idOrHostname);
+    if (!n) return undefined;
+    n.pinned = [...proxies];
+    n.tunnels = proxies.map(() => ({ proxy: undefined, previous: undefined, retryAt: now }));
+    this.holdPinned(n, now);
+    this.recount();
+    return this.state(n);
+  }
+
+  /**
+   * The agent behaves normally again. For a predictable test, its tunnels go at once to
+   * proxies of its own region that take tunnels; any left over go through discovery.
+   */
+  unpin(idOrHostname: string, now: number): NodeState | undefined {
+    const n = this.node(idOrHostname);
+    if (!n) return undefined;
+    n.pinned = undefined;
+    n.tunnels = this.freshTunnels(now);
+    const local = (this.byRegion.get(n.region) ?? []).filter((e) => e.acceptsTunnels());
+    for (const t of n.tunnels) {
+      const e = local.splice(this.rng.int(local.length), 1)[0];
+      if (e) t.proxy = e;
+      else this.connect(n, t, now);
+    }
+    this.markSeen(n, now);
+    this.recount();
+    return this.state(n);
   }
 
   /** `tctl get nodes`: nodes whose heartbeat has not expired. */
@@ -130,6 +188,42 @@ export class NodeTunnels {
       out.push(tctlNode({ id: n.id, hostname: n.hostname, region: n.region, version: n.version, proxyIds, expiresAt }));
     }
     return out;
+  }
+
+  private node(idOrHostname: string): SimNode | undefined {
+    return this.nodes.find((x) => x.id === idOrHostname || x.hostname === idOrHostname);
+  }
+
+  private state(n: SimNode): NodeState {
+    return { id: n.id, hostname: n.hostname, region: n.region, pinned: n.pinned !== undefined, holders: n.tunnels.flatMap((t) => (t.proxy ? [t.proxy] : [])) };
+  }
+
+  private freshTunnels(now: number): Tunnel[] {
+    return Array.from({ length: this.connectionCount }, () => ({ proxy: undefined, previous: undefined, retryAt: now }));
+  }
+
+  private markSeen(node: SimNode, now: number): void {
+    if (node.tunnels.some((t) => t.proxy)) node.lastSeenAt = now;
+  }
+
+  /** An unconnected tunnel whose backoff is over goes where discovery sends it. */
+  private connect(node: SimNode, t: Tunnel, now: number): void {
+    if (t.proxy || t.retryAt > now) return;
+    const target = this.choose(node, t.previous);
+    if (target) t.proxy = target;
+    else t.retryAt = now + RECONNECT_MAX_MS;
+  }
+
+  /** A pinned node's tunnel i is to pinned proxy i exactly while that proxy is up. */
+  private holdPinned(node: SimNode, now: number): void {
+    const pinned = node.pinned ?? [];
+    node.tunnels.forEach((t, i) => {
+      const e = pinned[i];
+      if (!e) return;
+      if (t.proxy && e.downSince() !== undefined) t.proxy = undefined;
+      else if (!t.proxy && e.acceptsTunnels()) t.proxy = e;
+    });
+    this.markSeen(node, now);
   }
 
   private drop(t: Tunnel, at: number): void {

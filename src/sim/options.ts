@@ -38,7 +38,7 @@ export interface FleetSimOptions {
   /** Control API listener, default 127.0.0.1; port 0 = ephemeral. */
   controlHost?: string;
   controlPort?: number;
-  /** Key for X-Meridian-Signature on POST /hooks/upgrade; absent = requests are not checked. */
+  /** Key for X-Meridian-Signature on the POST /hooks/* requests (upgrade, cluster-networking, peer-allow-list); absent = not checked. */
   hookSecret?: string;
   /** Faults by version (`PUT /builds/:version` changes them at run time); absent = every build behaves. */
   builds?: Readonly<Record<string, BuildBehaviour>>;

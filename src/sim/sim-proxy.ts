@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { err, ok, type Result } from '../model/result.js';
 import type { ProcessState, SessionCounts, SessionKind } from '../model/snapshot.js';
 import type { BuildBehaviour, BuildLookup } from './build-behaviour.js';
+import type { PeerListener } from './configure-input.js';
 import { faultAfterRestart, NO_FAULT, type Fault, type FaultPages } from './fault.js';
 import { serveDiagnostics, type DiagTarget } from './diag-handler.js';
 import { proxyHostId } from './host-id.js';
@@ -10,6 +11,7 @@ import { closeServer, hostPort, listen } from './http-util.js';
 import { renderMetricsPage } from './metrics-page.js';
 import type { TunnelEndpoint } from './node-tunnels.js';
 import type { ResolvedProxyOptions } from './options.js';
+import type { NodeReach, PeerConnection, PeerDialError } from './peer-reach.js';
 import { goroutineCount, type GoroutineLoad, type PprofView } from './pprof.js';
 import { hashString, type Prng } from './prng.js';
 import { SSH_CONNECT_FAILURE_RATE, SSH_SHARE, type SessionModel } from './session-model.js';
@@ -35,6 +37,8 @@ export interface SimProxyDeps {
   readonly connectionLimit: number;
   /** Behaviours by version: the running version's shows. */
   readonly builds: BuildLookup;
+  /** proxy_peer_client_connections of this proxy (the fleet knows its peers). */
+  readonly peerConnections: (self: SimProxy) => readonly PeerConnection[];
   readonly log: Logger | undefined;
 }
 
@@ -60,6 +64,8 @@ export interface ProxyView {
   readonly tunnels: { readonly node: number; readonly missing: number };
   readonly connectAttempts: number;
   readonly connectFailures: number;
+  /** peer_public_addr once a peer listener is configured (POST /hooks/upgrade, action configure). */
+  readonly peerAddr: string | null;
   /** The behaviour of the build it runs (absent: a well-behaved build). */
   readonly build?: BuildBehaviour;
 }
@@ -103,6 +109,9 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   private connectAttempts = 0;
   private connectFailures = 0;
   private limitExceeded = 0;
+  private readonly peerDialErrors: Record<PeerDialError, number> = { PROXIES_UNREACHABLE: 0, TUNNEL_NOT_FOUND: 0 };
+  /** Configuration, so it survives restarts. */
+  private peer: PeerListener | undefined;
   private nodeTunnels = 0;
   private missingTunnels = 0;
   private readonly appTunnels: number;
@@ -278,6 +287,28 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     return ok(undefined);
   }
 
+  /** The process serves connections, peer dials included (running, or draining its sessions). */
+  get up(): boolean {
+    return this.state === 'running' || this.state === 'draining';
+  }
+
+  get peerAddr(): string | undefined {
+    return this.peer?.publicAddr;
+  }
+
+  setPeerListener(peer: PeerListener): void {
+    this.peer = peer;
+    this.deps.log?.info({ proxy: this.name, region: this.region, peer }, 'Proxy peer listener set');
+  }
+
+  /** One dial to a node (background load while peering is on): counted as Teleport counts it. */
+  recordNodeDial(r: NodeReach): void {
+    this.connectAttempts++;
+    if (r.reachable) return;
+    this.connectFailures++;
+    if (r.dialError !== undefined) this.peerDialErrors[r.dialError]++;
+  }
+
   /** Like a load balancer (de)registering the proxy: existing sessions carry on either way. */
   setRotation(inRotation: boolean): void {
     if (this.inRotation === inRotation) return;
@@ -319,7 +350,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       connectAttempts: this.connectAttempts,
       connectFailures: this.connectFailures,
       connectionLimitExceeded: this.limitExceeded,
-      peerDialErrors: 0,
+      peerDialErrors: this.peerDialErrors,
+      peerConnections: this.deps.peerConnections(this),
       startTimeSeconds: this.startedAt / 1000,
       residentMemoryBytes: baseMemory + leaked,
       goroutines: goroutineCount(this.goroutineLoad()),
@@ -389,6 +421,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       tunnels: { node: this.nodeTunnels, missing: this.missingTunnels },
       connectAttempts: this.connectAttempts,
       connectFailures: this.connectFailures,
+      peerAddr: this.peer?.publicAddr ?? null,
       ...(this.build === undefined ? {} : { build: this.build }),
     };
   }

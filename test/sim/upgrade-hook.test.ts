@@ -47,6 +47,14 @@ test('upgrade hook: restarts the proxy as the version, which /metrics reports on
   assert.equal(metric(await scrape(sim, 'fra-2'), 'teleport_build_info', { version: '17.4.2' }), 1, 'the other proxy is untouched');
 });
 
+test('upgrade hook: a build with an image and an artifact is accepted', async (t) => {
+  const sim = await startSim(t);
+  const r = await postHook(sim.controlUrl, { ...hookBody('upgrade', '17.4.8'), image: 'teleport:17.4.8', artifact: 'https://artifacts.example.com/teleport-17.4.8.tar.gz' });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.accepted, true);
+  assert.equal(r.json.version, '17.4.8');
+});
+
 test('upgrade hook: the same id again restarts nothing, nor does a proxy already on the version', async (t) => {
   const sim = await startSim(t);
   const body = hookBody('upgrade', '17.4.8');
@@ -128,6 +136,8 @@ test('upgrade hook: bad input is a 400 naming the field; unknown proxies 404; ot
     [{ ...good, action: 'reboot' }, 'action', /"out-of-rotation", "in-rotation", "upgrade", "rollback", got "reboot"/],
     [{ ...good, version: 'latest' }, 'version', /release version/],
     [{ ...good, image: 42 }, 'image', /got 42/],
+    [{ ...good, artifact: 42 }, 'artifact', /got 42/],
+    [{ ...good, artifact: '' }, 'artifact', /non-empty string/],
     [{ ...good, force: true }, 'force', /unknown field/],
     [{ ...good, region: 'us-east' }, 'region', /proxy "fra-1" is in region "eu-central", not "us-east"/],
   ];
