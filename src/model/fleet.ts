@@ -71,6 +71,9 @@ export const ProxySchema = Type.Object(
     capacity: Type.Optional(Type.Integer({ minimum: 1, description: 'Sessions above which the redirect spills over' })),
     upgrade: Type.Optional(UpgradeSchema),
     cordoned: Type.Optional(Type.Boolean({ description: 'Taken out of rotation by the operator: the login redirect sends no one here' })),
+    peerAddress: Type.Optional(
+      Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$', description: "Teleport's peer_public_addr (host:port other proxies dial); default the diagnostic URL's host on the peer port" }),
+    ),
     labels: Type.Optional(Labels),
   },
   { additionalProperties: false },

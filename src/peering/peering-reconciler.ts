@@ -293,7 +293,8 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     const target = p.spec.apply?.allowList;
     const list = renderAllowList(links, fleet, port);
     if (target && next.allowList?.digest !== list.digest) {
-      const generation = (next.allowList?.generation ?? 0) + 1;
+      // Never reused: a publish that landed before a crash lost its status write is followed by a higher one.
+      const generation = Math.max((next.allowList?.generation ?? 0) + 1, Math.floor(clock.now() / 1000));
       const doc: AllowListDocument = { kind: 'PeerAllowList', peering: owner, generation, generatedAt: iso(clock.now()), port, rules: list.rules };
       const r = await deps.actions.publishAllowList(target, doc, signal);
       if (!r.ok) return { peering: p, status: next, error: r.error };

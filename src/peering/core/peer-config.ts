@@ -4,8 +4,9 @@ import type { LinkKey } from './peering-input.js';
 
 export const DEFAULT_PEER_PORT = 3021;
 
-/** Where other proxies dial this one: the host of its diagnostic address (an internal one), on the peer port. */
+/** Where other proxies dial this one: its peerAddress, else the host of its diagnostic address (an internal one) on the peer port. */
 export function peerPublicAddr(p: Proxy, port: number): string {
+  if (p.peerAddress) return p.peerAddress;
   const host = new URL(p.diagnosticUrl).hostname;
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

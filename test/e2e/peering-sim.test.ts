@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import type { PeeringView } from '../../src/admin/peering-schemas.js';
+import { buildConfig } from '../../src/config.js';
+import { compressedTimers, startMeridian } from '../../src/main.js';
+import { startFleetSim } from '../../src/sim/index.js';
+import { simFleetManifest } from '../helpers/sim-fleet.js';
+import { waitFor } from '../helpers/wait.js';
+
+const REGIONS = [
+  { name: 'new-york', latitude: 40.71, longitude: -74.01, timeZone: 'America/New_York', default: true },
+  { name: 'chicago', latitude: 41.88, longitude: -87.63, timeZone: 'America/Chicago' },
+];
+/** Simulated ms per real ms: ten simulated minutes a real second. */
+const TIME_FACTOR = 600;
+
+interface Reach {
+  readonly reachable: boolean;
+  readonly via: 'tunnel' | 'peer' | null;
+  readonly peer?: string;
+}
+
+/**
+ * End to end, time-compressed, through the simulator's real interfaces only: a New York node
+ * whose tunnel landed on Chicago is reported, a link new-york -> chi-1 is planned, applied
+ * (proxy_peering, peer listeners, the allow-list) and verified from the proxies' peer metrics;
+ * once the node's tunnel is back in New York and the hold time has passed, the link goes.
+ */
+test('a New York node tunnelled only to Chicago: reported, linked, verified, then unlinked after its tunnel returns and the hold passes', { timeout: 120_000 }, async (t) => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  const proxies = REGIONS.flatMap((r) => [1, 2].map((i) => ({ name: `${r.name === 'new-york' ? 'nyc' : 'chi'}-${i}`, region: r.name, version: '17.4.2', port: 0 })));
+  // One node, in New York (the first region).
+  const sim = await startFleetSim({ proxies, tickMs: 50, timeFactor: TIME_FACTOR, seed: 5, controlPort: 0, startAt: Date.UTC(2026, 0, 2), nodes: 1 });
+  cleanups.push(() => sim.close());
+  const control = async <T>(path: string, init?: RequestInit): Promise<T> => {
+    const res = await fetch(`${sim.controlUrl}${path}`, init);
+    assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
+    return (await res.json()) as T;
+  };
+  const [node] = await control<{ hostname: string; region: string }[]>('/nodes');
+  assert.equal(node?.region, 'new-york');
+  const hostname = node?.hostname ?? '';
+  await control(`/nodes/${hostname}/tunnels`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proxies: ['chi-1'] }) });
+  assert.equal((await control<Reach>(`/reach?proxy=nyc-1&node=${hostname}`)).reachable, false);
+
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-e2e-peering-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const manifests = join(dir, 'manifests');
+  await mkdir(manifests);
+  const allowFile = join(dir, 'allow-list.json');
+  const peering = {
+    apiVersion: 'meridian.dev/v1alpha1',
+    kind: 'ProxyPeering',
+    metadata: { name: 'edge' },
+    spec: {
+      inventory: { nodes: { url: `${sim.controlUrl}/inventory/nodes` }, proxies: { url: `${sim.controlUrl}/inventory/proxies` }, interval: '1m' },
+      holdTime: '20m',
+      verifyTimeout: '10m',
+      apply: { clusterNetworking: { url: `${sim.controlUrl}/hooks/cluster-networking` }, allowList: { file: allowFile, url: `${sim.controlUrl}/hooks/peer-allow-list` } },
+    },
+  };
+  await writeFile(join(manifests, 'fleet.yaml'), `${stringify(simFleetManifest(sim, REGIONS))}---\n${stringify(peering)}`);
+  const config = buildConfig([
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', sim: 'false', observeInterval: '150ms', observeTimeout: '120ms' } },
+  ]);
+  assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
+  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) });
+  cleanups.push(() => meridian.close());
+  const view = async (): Promise<PeeringView> => (await fetch(new URL('/api/v1/peerings/default/edge', meridian.adminUrl))).json() as Promise<PeeringView>;
+  const link = (v: PeeringView, from: string, to: string) => v.links.find((l) => l.from === from && l.to === to);
+
+  // Reported and linked: the plan names the node and the link; the link comes up.
+  const up = await waitFor('new-york -> chi-1 up', async () => {
+    const v = await view();
+    return link(v, 'new-york', 'chi-1')?.state === 'Up' && v.phase === 'Covered' ? v : undefined;
+  }, 60_000, 100);
+  assert.deepEqual(up.coverage.map((c) => [c.region, c.reachable, c.nodes]), [['chicago', 1, 1], ['new-york', 1, 1]]);
+  const plan = (await (await fetch(new URL('/api/v1/peerings/default/edge/plan', meridian.adminUrl))).json()) as { nodes: { hostname: string; from: string; link?: string }[] };
+  assert.deepEqual(plan.nodes.map((n) => [n.hostname, n.from, n.link]), [[hostname, 'new-york', 'new-york->chi-1']]);
+  const peer = await control<Reach>(`/reach?proxy=nyc-2&node=${hostname}`);
+  assert.deepEqual([peer.reachable, peer.via, peer.peer], [true, 'peer', 'chi-1']);
+  const state = await control<{ tunnelStrategy: { type: string }; listeners: Record<string, string> }>('/peering');
+  assert.equal(state.tunnelStrategy.type, 'proxy_peering');
+  assert.deepEqual(Object.keys(state.listeners).sort(), ['chi-1', 'chi-2', 'nyc-1', 'nyc-2']);
+  const file = JSON.parse(await readFile(allowFile, 'utf8')) as { rules: { from: string; to: string }[] };
+  assert.deepEqual(file.rules.map((r) => `${r.from}->${r.to}`), ['nyc-1->chi-1', 'nyc-2->chi-1']);
+
+  // The tunnel comes home: the link is unneeded, held for the hold time, then removed.
+  await control(`/nodes/${hostname}/tunnels`, { method: 'DELETE' });
+  const held = await waitFor('the link unneeded', async () => {
+    const l = link(await view(), 'new-york', 'chi-1');
+    return l?.unneededSince ? l : undefined;
+  }, 30_000, 100);
+  const heldSince = Date.parse(held.unneededSince ?? '');
+  const gone = await waitFor('the link removed', async () => {
+    const v = await view();
+    return link(v, 'new-york', 'chi-1') ? undefined : v;
+  }, 60_000, 100);
+  assert.ok(sim.clock.now() - heldSince >= 20 * 60_000, 'not before the hold time');
+  assert.ok(!gone.links.some((l) => l.from === 'new-york'), 'New York needs no link now');
+  const after = JSON.parse(await readFile(allowFile, 'utf8')) as { rules: { from: string }[] };
+  assert.ok(after.rules.every((r) => r.from.startsWith('chi-')), 'the allow-list no longer lets New York dial Chicago');
+  const home = await control<Reach>(`/reach?proxy=nyc-1&node=${hostname}`);
+  assert.ok(home.reachable && (home.via === 'tunnel' || home.peer?.startsWith('nyc-')), `reached at home: ${JSON.stringify(home)}`);
+});
