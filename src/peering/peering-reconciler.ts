@@ -186,6 +186,11 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
         await write(p, { ...st, phase: 'Pending', message: fleet.error }, [cond(p, 'Ready', false, 'FleetNotFound', fleet.error)]);
         return { requeueAfterMs: RETRY_MS };
       }
+      const clash = sharedPeerAddress(fleet.value.spec.proxies, p.spec.peerPort ?? DEFAULT_PEER_PORT);
+      if (clash) {
+        await write(p, { ...st, phase: 'Invalid', message: clash }, [cond(p, 'Ready', false, 'PeerAddressShared', clash)]);
+        return {};
+      }
       if (p.spec.paused) {
         await write(p, { ...st, message: 'Paused: nothing is read or changed' }, []);
         return {};
@@ -303,6 +308,18 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     }
     return { peering: p, status: next };
   }
+}
+
+/** Teleport needs a unique peer_public_addr per proxy; two proxies with one address is a fleet to fix first. */
+function sharedPeerAddress(proxies: readonly Proxy[], port: number): string | undefined {
+  const seen = new Map<string, string>();
+  for (const proxy of proxies) {
+    const addr = peerPublicAddr(proxy, port);
+    const other = seen.get(addr);
+    if (other) return `proxies ${other} and ${proxy.name} would both get peer_public_addr ${addr}: set spec.proxies[].peerAddress in the ProxyFleet`;
+    seen.set(addr, proxy.name);
+  }
+  return undefined;
 }
 
 /** Nodes that are new or whose tunnels changed, and nodes gone (as Unknown). */

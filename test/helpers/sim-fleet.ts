@@ -18,6 +18,8 @@ export function simFleetManifest(sim: FleetSim, regions: readonly Region[], publ
         region: p.region,
         publicUrl: publicUrl(p.name),
         diagnosticUrl: p.diagnosticUrl,
+        // Every simulated proxy's diagnostic address is on loopback: peering needs one address each.
+        peerAddress: `${p.name}.peer.internal:3021`,
         version: '17.4.2',
         upgrade: { method: 'webhook', url: `${sim.controlUrl}/hooks/upgrade` },
       })),

@@ -262,6 +262,20 @@ describe('ProxyPeering reconciler', () => {
     assert.deepEqual(p.status?.coverage?.find((c) => c.region === 'new-york'), { region: 'new-york', nodes: 1, reachable: 0, ratio: 0 });
   });
 
+  it('two proxies that would share a peer_public_addr stop it before anything is applied', async () => {
+    const store = new MemoryStore();
+    const world = new World();
+    const shared = { ...SPEC, proxies: SPEC.proxies.map((p) => ({ ...p, diagnosticUrl: 'http://127.0.0.1:3000' })) };
+    store.put(fleet(shared));
+    store.put(peering());
+    const reconciler = createPeeringReconciler({ store, clock: new ManualClock(), log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), draining: () => new Set(), readInventory: world.read, actions: world.actions, configureProxy: world.configure });
+    await reconciler.reconcile({ kind: 'ProxyPeering', namespace: 'default', name: 'edge' }, new AbortController().signal);
+    const p = (await store.get('ProxyPeering', 'default', 'edge')) as ProxyPeering;
+    assert.equal(p.status?.phase, 'Invalid');
+    assert.match(p.status?.message ?? '', /proxies nyc-1 and chi-1 would both get peer_public_addr 127\.0\.0\.1:3021: set spec\.proxies\[\]\.peerAddress/);
+    assert.equal(world.peering, false);
+  });
+
   it('an invalid spec is refused with the field named', async () => {
     const { pass } = setup({ inventory: { nodes: { url: 'http://a', command: ['x'] }, proxies: { url: 'http://b' } } });
     const p = await pass();
