@@ -314,7 +314,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       peeringReport: (namespace, name) => {
         const v = peeringReconciler.view({ kind: 'ProxyPeering', namespace, name });
         const p = peerings.cache.get(keyString({ kind: 'ProxyPeering', namespace, name }));
-        return v && { proxies: v.proxies, nodes: v.nodes, groups: v.planner.tunnelGroups, plan: v.plan, links: p?.status?.links ?? [] };
+        const snapshot = current && snapshotOf(keyOf(current));
+        const tunnels = (snapshot?.proxies ?? []).flatMap((o) => (o.metrics ? [{ proxy: o.name, region: o.region, nodeTunnels: o.metrics.tunnels['node'] ?? 0, missingTunnels: o.metrics.missingTunnels }] : []));
+        return v && { proxies: v.proxies, nodes: v.nodes, groups: v.planner.tunnelGroups, plan: v.plan, links: p?.status?.links ?? [], tunnels };
       },
     });
     closers.push(() => app.close());

@@ -31,6 +31,7 @@ export const CoverageResponse = Type.Object({
   regions: Type.Array(Type.Object({ ...Coverage.properties, unreachable: Type.Array(Type.Object(NodeRow)), more: Num })),
   unknown: Num,
   offline: Num,
+  proxies: Type.Array(Type.Object({ proxy: Str, region: Str, nodeTunnels: Num, missingTunnels: Num })),
 });
 
 export const PlanResponse = Type.Object({

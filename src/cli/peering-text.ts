@@ -33,6 +33,10 @@ export function renderCoverage(c: Coverage): string {
     if (r.more) lines.push(`  … and ${r.more} more (--limit)`);
   }
   lines.push('', `${c.unknown} node(s) without proxy_ids (Unknown); ${c.offline} with no live tunnel`);
+  if (c.proxies.length) {
+    lines.push('', `${pad('PROXY', 16)}${pad('REGION', 14)}${pad('NODE TUNNELS', 14)}MISSING`);
+    for (const p of c.proxies) lines.push(`${pad(p.proxy, 16)}${pad(p.region, 14)}${pad(String(p.nodeTunnels), 14)}${p.missingTunnels}`);
+  }
   return lines.join('\n');
 }
 

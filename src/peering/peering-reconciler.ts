@@ -61,6 +61,8 @@ interface Memory {
   planKey?: string;
   plan?: PeeringPlan;
   proxies?: readonly PeerProxy[];
+  /** proxy_peer_client_dial_error_total per proxy at the last pass. */
+  dialErrors?: Map<string, number>;
 }
 
 /** Re-check links and the inventory at least this often while something is pending. */
@@ -241,6 +243,10 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
         const before = st.links?.find((x) => x.from === l.from && x.to === l.to);
         if (before?.state !== l.state && (l.state === 'Up' || l.state === 'Failed')) log.info({ from: l.from, to: l.to, state: l.state, reason: l.reason }, `Peer link ${l.state}`);
       }
+      const grew = dialErrorGrowth(mem, snapshot);
+      const dialCond = grew.length
+        ? cond(p, 'PeerDialsClean', false, 'DialErrorsGrew', `proxy_peer_client_dial_error_total grew on ${grew.join(', ')} since the last pass`)
+        : cond(p, 'PeerDialsClean', true, 'NoNewDialErrors', 'proxy_peer_client_dial_error_total did not grow');
       const active = links.filter((l) => l.state === 'Up');
       const cov = coverage(proxies, mem.planner?.tunnelGroups ?? [], active);
       const failed = links.filter((l) => l.state === 'Failed');
@@ -256,6 +262,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
             : `Every node with a live tunnel is reachable from every region (${links.length} link(s))`;
       await write(p, { ...next, phase, message, links, coverage: cov }, [
         readCond,
+        dialCond,
         cond(p, 'Ready', true, 'SpecValid', 'The spec is valid'),
         cond(p, 'Covered', !uncovered.length, uncovered.length ? 'NodesUnreachable' : 'AllReachable', message),
       ]);
@@ -308,6 +315,22 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     }
     return { peering: p, status: next };
   }
+}
+
+/** Proxies whose peer dial error counter grew since the last pass (a restart resets it: no growth). */
+function dialErrorGrowth(mem: Memory, snapshot: FleetSnapshot | undefined): string[] {
+  const before = mem.dialErrors ?? new Map<string, number>();
+  const now = new Map<string, number>();
+  const grew: string[] = [];
+  for (const o of snapshot?.proxies ?? []) {
+    const v = o.metrics?.peerDialErrors;
+    if (v === undefined) continue;
+    now.set(o.name, v);
+    const prev = before.get(o.name);
+    if (prev !== undefined && v > prev) grew.push(`${o.name} (+${v - prev})`);
+  }
+  mem.dialErrors = now;
+  return grew;
 }
 
 /** Teleport needs a unique peer_public_addr per proxy; two proxies with one address is a fleet to fix first. */

@@ -41,6 +41,7 @@ class World {
   nodesBody: string | undefined;
   failPublish: string | undefined;
   draining = new Set<string>();
+  dialErrors = new Map<string, number>();
 
   readonly read: ReadInventory = async (source: InventorySource) => {
     if (source.url?.endsWith('/proxies')) return ok({ from: source.url, body: JSON.stringify(SPEC.proxies.map((p) => ({ kind: 'proxy', metadata: { name: hostId(p.name) }, spec: { hostname: p.name } }))) });
@@ -81,7 +82,8 @@ class World {
         const peerConnections = this.peering
           ? Object.fromEntries(SPEC.proxies.filter((q) => q.name !== p.name).map((q) => [hostId(q.name), [this.listeners.has(q.name) && this.allowed(p.name, q.name) ? 'READY' : 'TRANSIENT_FAILURE']]))
           : undefined;
-        return observation(p.name, p.region, { metrics: metrics(peerConnections ? { peerConnections } : {}) });
+        const peerDialErrors = this.dialErrors.get(p.name);
+        return observation(p.name, p.region, { metrics: metrics({ ...(peerConnections ? { peerConnections } : {}), ...(peerDialErrors === undefined ? {} : { peerDialErrors }) }) });
       }),
     );
   }
@@ -241,6 +243,22 @@ describe('ProxyPeering reconciler', () => {
     clock.advance(30_000);
     await pass();
     assert.equal(world.publishes, before, 'an unchanged allow-list is not sent again');
+  });
+
+  it('peer dial errors that grow between passes are named in a condition', async () => {
+    const { world, pass, settle } = setup();
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    for (const p of SPEC.proxies) world.dialErrors.set(p.name, 4);
+    let p = await settle();
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'PeerDialsClean')?.status, 'True');
+    world.dialErrors.set('nyc-1', 7);
+    p = await pass();
+    const c = p.status?.conditions?.find((x) => x.type === 'PeerDialsClean');
+    assert.deepEqual([c?.status, c?.message], ['False', 'proxy_peer_client_dial_error_total grew on nyc-1 (+3) since the last pass']);
+    // A restart resets the counter: that is not growth.
+    world.dialErrors.set('nyc-1', 0);
+    p = await pass();
+    assert.equal(p.status?.conditions?.find((x) => x.type === 'PeerDialsClean')?.status, 'True');
   });
 
   it('never links to a draining proxy', async () => {

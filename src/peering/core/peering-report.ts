@@ -11,6 +11,15 @@ export interface ReportInput {
   readonly groups: readonly TunnelGroup[];
   readonly plan: PeeringPlan;
   readonly links: readonly PeerLinkStatus[];
+  /** What each proxy's page says: teleport_reverse_tunnels_connected{type="node"} and proxy_missing_ssh_tunnels. */
+  readonly tunnels: readonly ProxyTunnels[];
+}
+
+export interface ProxyTunnels {
+  readonly proxy: string;
+  readonly region: string;
+  readonly nodeTunnels: number;
+  readonly missingTunnels: number;
 }
 
 export interface NodeRow {
@@ -27,6 +36,7 @@ export interface CoverageReport {
   readonly unknown: number;
   /** Nodes whose every tunnel is on a proxy that is down. */
   readonly offline: number;
+  readonly proxies: ProxyTunnels[];
 }
 
 const names = (proxies: readonly PeerProxy[], holders: readonly number[]): string[] => holders.map((h) => (proxies[h] as PeerProxy).name);
@@ -63,6 +73,7 @@ export function coverageReport(r: ReportInput, limit: number): CoverageReport {
     regions: [...rows].map(([region, x]) => ({ region, nodes: x.nodes, reachable: x.reachable, ratio: x.nodes ? x.reachable / x.nodes : 1, unreachable: x.unreachable, more: x.more })),
     unknown: r.nodes.filter((n) => !n.proxies).length,
     offline,
+    proxies: [...r.tunnels],
   };
 }
 
