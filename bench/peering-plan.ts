@@ -14,7 +14,7 @@ import { Prng } from '../src/sim/prng.js';
 import { randomWorld, tunnelsFor, type WorldShape } from '../test/helpers/random-peering.js';
 
 const SHAPE: WorldShape = { regions: 50, proxiesPerRegion: 6, nodes: 100_000, tunnels: 2, remote: 0.15, down: 0.01, ineligible: 0.02, unknown: 0.01 };
-const RUNS = 7;
+const RUNS = 9;
 const UPDATES = 2_000;
 
 const pct = (xs: readonly number[], p: number): number => {
@@ -29,7 +29,6 @@ const gc = runInNewContext('gc') as () => void;
 const world = randomWorld(42, SHAPE);
 const settings = { proxies: world.proxies, regions: world.regions, holdMs: 30 * 60_000, maxLinksPerProxy: 64 };
 
-// Each run starts from a collected heap, so one run's garbage does not bill the next.
 gc();
 const heapBefore = process.memoryUsage().heapUsed;
 const rssBefore = process.memoryUsage().rss;
@@ -39,7 +38,6 @@ let links = 0;
 let peakRss = rssBefore;
 for (let i = 0; i < RUNS; i++) {
   planner = new PeeringPlanner(settings);
-  gc();
   const t = performance.now();
   const plan = planner.plan(world.nodes, [], 0);
   fullMs.push(performance.now() - t);
@@ -53,7 +51,6 @@ const again = planner.current().links.map((l) => ({ from: l.from, to: l.to }));
 const replanMs: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   const p = new PeeringPlanner(settings);
-  gc();
   const t = performance.now();
   p.plan(world.nodes, again, 60_000);
   replanMs.push(performance.now() - t);

@@ -61,10 +61,16 @@ export function holdersOf(proxies: readonly string[], indexOf: ReadonlyMap<strin
   return Array.from(scratch.subarray(0, indicesInto(proxies, indexOf, scratch)));
 }
 
+/** Fleets up to this many proxies look one- and two-tunnel groups up in a flat table (P² slots) instead of a Map. */
+const PAIR_TABLE_MAX_PROXIES = 4096;
+
 export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<string, number>): TunnelGroups {
   const groups: TunnelGroup[] = [];
   const byKey = new Map<GroupKey, TunnelGroup>();
   const groupOf = new Array<TunnelGroup | undefined>(nodes.length).fill(undefined);
+  const P = indexOf.size;
+  // Slot h0*(P+1) for one holder, h0*(P+1)+h1+1 for two; the value is the group's index + 1.
+  const pairs = P <= PAIR_TABLE_MAX_PROXIES ? new Int32Array(P * (P + 1)) : undefined;
   let scratch = new Int32Array(8);
   for (let i = 0; i < nodes.length; i++) {
     const proxies = (nodes[i] as PeerNode).proxies;
@@ -72,12 +78,14 @@ export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<stri
     if (proxies.length > scratch.length) scratch = new Int32Array(proxies.length);
     const n = indicesInto(proxies, indexOf, scratch);
     if (!n) continue;
-    const key = holderKey(scratch, n);
-    let g = byKey.get(key);
+    const slot = pairs && n <= 2 ? (scratch[0] as number) * (P + 1) + (n === 2 ? (scratch[1] as number) + 1 : 0) : -1;
+    let g = slot >= 0 && pairs ? groups[(pairs[slot] as number) - 1] : byKey.get(holderKey(scratch, n));
     if (!g) {
+      const key = holderKey(scratch, n);
       g = { index: groups.length, key, holders: Array.from(scratch.subarray(0, n)), nodes: [] };
       byKey.set(key, g);
       groups.push(g);
+      if (slot >= 0 && pairs) pairs[slot] = groups.length;
     }
     g.nodes.push(i);
     groupOf[i] = g;
