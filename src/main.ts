@@ -32,7 +32,7 @@ import { createCanaryReconciler } from './canary/canary-reconciler.js';
 import { registerCanaryMetrics } from './canary/canary-metrics.js';
 import { heldByCanary, proxiesOnBuild } from './canary/core/canary-runs.js';
 import type { CanaryPhase } from './model/canary.js';
-import { createPprofCapture } from './adapters/teleport/pprof-capture.js';
+import { createDiagnosticsCapture } from './adapters/teleport/diagnostics-capture.js';
 import { createPrometheusClient } from './adapters/prometheus/index.js';
 import { createInventoryReader } from './adapters/teleport/inventory-reader.js';
 import { createPeeringActions } from './adapters/peering/peering-actions.js';
@@ -162,7 +162,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         snapshotOf,
         // A canary's drains and notices count in the same metrics as a rollout's.
         engine: createRolloutEngine({ clock, sendNotice, runHook, onNotice: rolloutMetrics.onNotice, onTransition: rolloutMetrics.onTransition }),
-        captureDiagnostics: createPprofCapture({ stateDir: config.stateDir, clock, timeoutMs: 10_000 }),
+        captureDiagnostics: createDiagnosticsCapture({ stateDir: config.stateDir, clock, timeoutMs: 30_000, runCommand }),
         queryPrometheus: createPrometheusClient({ readSecret }),
       }),
     });

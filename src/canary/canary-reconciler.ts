@@ -25,7 +25,11 @@ import { addObservation, emptyWindow, type ProxyWindow } from './core/proxy-wind
 import { selectCanaryProxies } from './core/select-subset.js';
 
 /** Saves what a failing canary proxy shows before it is taken back (goroutine dump, heap profile). */
-export type CaptureDiagnostics = (canary: string, proxy: Proxy) => Promise<{ readonly files: readonly string[]; readonly error?: string }>;
+export type CaptureDiagnostics = (
+  canary: string,
+  proxy: Proxy,
+  what: { readonly pprof: boolean; readonly command?: readonly string[] },
+) => Promise<{ readonly files: readonly string[]; readonly error?: string }>;
 
 export interface CanaryReconcilerDeps {
   readonly store: Store;
@@ -262,16 +266,17 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         return outcomes;
       }
 
-      /** Diagnostics first (a debug build's pprof), then the build goes back through the drain path. */
+      /** Diagnostics first (a debug build's pprof, the configured command), then the build goes back through the drain path. */
       async function rollBack(reason: string, capture: readonly string[]): Promise<ReconcileResult> {
         if (!c) return {};
         log.warn({ reason }, 'Canary rolling back');
         const diagnostics = [...(c.status?.diagnostics ?? [])];
-        if (c.spec.build.debug)
+        const what = { pprof: c.spec.build.debug ?? false, ...(c.spec.diagnostics?.command ? { command: c.spec.diagnostics.command } : {}) };
+        if (what.pprof || what.command)
           for (const p of capture) {
             const proxy = fleetSpec.proxies.find((x) => x.name === p);
             if (!proxy) continue;
-            const d = await deps.captureDiagnostics(name, proxy);
+            const d = await deps.captureDiagnostics(name, proxy, what);
             diagnostics.push({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}), at: nowIso });
             log.info({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}) }, 'Saved canary diagnostics');
           }

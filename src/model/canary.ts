@@ -119,6 +119,19 @@ export const ProxyCanarySpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    diagnostics: Type.Optional(
+      Type.Object(
+        {
+          command: Type.Optional(
+            Type.Array(Type.String(), {
+              minItems: 1,
+              description: 'Run on a failed analysis before the rollback, without a shell: argv with {proxy} {region} {host} {dir} (files it writes in {dir} are kept), e.g. a script running `teleport debug profile` on the host',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     drain: Type.Optional(Type.Object({ deadline: Type.Optional(Duration('Default 30m')) }, { additionalProperties: false })),
     maintenanceWindows: Type.Optional(MaintenanceWindowsSchema),
     paused: Type.Optional(Type.Boolean({ description: 'Set until `meridian canary start`' })),
