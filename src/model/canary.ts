@@ -146,9 +146,8 @@ export type ProxyCanarySpec = Static<typeof ProxyCanarySpecSchema>;
 export const CHECK_RESULTS = ['Pass', 'Fail', 'Inconclusive'] as const;
 export type CheckResult = (typeof CHECK_RESULTS)[number];
 
-/** One check of one canary proxy against its baseline, over one interval. */
-export interface CheckOutcome {
-  readonly check: CanaryCheckName;
+/** What a check or query measured on one canary proxy against its baseline, over one interval. */
+interface MeasuredOutcome {
   readonly proxy: string;
   readonly result: CheckResult;
   readonly value?: number;
@@ -159,17 +158,15 @@ export interface CheckOutcome {
   readonly reason: string;
 }
 
-/** One Prometheus query (spec.analysis.prometheus.queries[]) for one canary proxy, over one interval. */
-export interface QueryOutcome {
+/** One built-in check of one canary proxy. */
+export interface CheckOutcome extends MeasuredOutcome {
+  readonly check: CanaryCheckName;
+}
+
+/** One Prometheus query (spec.analysis.prometheus.queries[]) for one canary proxy. */
+export interface QueryOutcome extends MeasuredOutcome {
   /** The query's name. */
   readonly query: string;
-  readonly proxy: string;
-  readonly result: CheckResult;
-  readonly value?: number;
-  readonly baseline?: number;
-  readonly limit?: number;
-  readonly sample: number;
-  readonly reason: string;
 }
 
 export interface IntervalVerdict {

@@ -14,17 +14,10 @@ import { API_VERSION } from '../../src/model/resource.js';
 import { PeeringPlanner } from '../../src/peering/core/peering-planner.js';
 import { capture } from '../helpers/capture-io.js';
 import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
+import { TWO_CITY_FLEET } from '../helpers/two-city-fleet.js';
 
-const FLEET: ProxyFleetSpec = {
-  regions: [
-    { name: 'new-york', latitude: 40.71, longitude: -74.01, timeZone: 'America/New_York', default: true },
-    { name: 'chicago', latitude: 41.88, longitude: -87.63, timeZone: 'America/Chicago' },
-  ],
-  proxies: [
-    { name: 'nyc-1', region: 'new-york', publicUrl: 'https://nyc-1.example.com', diagnosticUrl: 'http://10.0.0.1:3000', version: '17.4.2' },
-    { name: 'chi-1', region: 'chicago', publicUrl: 'https://chi-1.example.com', diagnosticUrl: 'http://10.0.1.1:3000', version: '17.4.2' },
-  ],
-};
+// Without chi-2: New York needs exactly one link.
+const FLEET: ProxyFleetSpec = { ...TWO_CITY_FLEET, proxies: TWO_CITY_FLEET.proxies.filter((p) => p.name !== 'chi-2') };
 const NODES = [
   { kind: 'node', metadata: { name: 'n1', labels: { region: 'new-york' } }, spec: { hostname: 'ny-db', proxy_ids: ['id-chi-1'] } },
   { kind: 'node', metadata: { name: 'n2', labels: { region: 'chicago' } }, spec: { hostname: 'chi-app', proxy_ids: ['id-chi-1'] } },

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import type { PeeringView } from '../../src/admin/peering-schemas.js';
 import { buildConfig } from '../../src/config.js';
 import { compressedTimers, startMeridian } from '../../src/main.js';
-import { startFleetSim } from '../../src/sim/index.js';
+import { startFleetSim, type ReachView } from '../../src/sim/index.js';
 import { simFleetManifest } from '../helpers/sim-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,12 +18,6 @@ const REGIONS = [
 ];
 /** Simulated ms per real ms: ten simulated minutes a real second. */
 const TIME_FACTOR = 600;
-
-interface Reach {
-  readonly reachable: boolean;
-  readonly via: 'tunnel' | 'peer' | null;
-  readonly peer?: string;
-}
 
 /**
  * End to end, time-compressed, through the simulator's real interfaces only: a New York node
@@ -50,7 +44,7 @@ test('a New York node tunnelled only to Chicago: reported, linked, verified, the
   assert.equal(node?.region, 'new-york');
   const hostname = node?.hostname ?? '';
   await control(`/nodes/${hostname}/tunnels`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proxies: ['chi-1'] }) });
-  assert.equal((await control<Reach>(`/reach?proxy=nyc-1&node=${hostname}`)).reachable, false);
+  assert.equal((await control<ReachView>(`/reach?proxy=nyc-1&node=${hostname}`)).reachable, false);
 
   const dir = await mkdtemp(join(tmpdir(), 'meridian-e2e-peering-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -86,7 +80,7 @@ test('a New York node tunnelled only to Chicago: reported, linked, verified, the
   assert.deepEqual(up.coverage.map((c) => [c.region, c.reachable, c.nodes]), [['chicago', 1, 1], ['new-york', 1, 1]]);
   const plan = (await (await fetch(new URL('/api/v1/peerings/default/edge/plan', meridian.adminUrl))).json()) as { nodes: { hostname: string; from: string; link?: string }[] };
   assert.deepEqual(plan.nodes.map((n) => [n.hostname, n.from, n.link]), [[hostname, 'new-york', 'new-york->chi-1']]);
-  const peer = await control<Reach>(`/reach?proxy=nyc-2&node=${hostname}`);
+  const peer = await control<ReachView>(`/reach?proxy=nyc-2&node=${hostname}`);
   assert.deepEqual([peer.reachable, peer.via, peer.peer], [true, 'peer', 'chi-1']);
   const state = await control<{ tunnelStrategy: { type: string }; listeners: Record<string, string> }>('/peering');
   assert.equal(state.tunnelStrategy.type, 'proxy_peering');
@@ -109,6 +103,6 @@ test('a New York node tunnelled only to Chicago: reported, linked, verified, the
   assert.ok(!gone.links.some((l) => l.from === 'new-york'), 'New York needs no link now');
   const after = JSON.parse(await readFile(allowFile, 'utf8')) as { rules: { from: string }[] };
   assert.ok(after.rules.every((r) => r.from.startsWith('chi-')), 'the allow-list no longer lets New York dial Chicago');
-  const home = await control<Reach>(`/reach?proxy=nyc-1&node=${hostname}`);
+  const home = await control<ReachView>(`/reach?proxy=nyc-1&node=${hostname}`);
   assert.ok(home.reachable && (home.via === 'tunnel' || home.peer?.startsWith('nyc-')), `reached at home: ${JSON.stringify(home)}`);
 });

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { AllowListDocument, PeeringActions } from '../../src/adapters/peering/peering-actions.js';
 import type { InventorySource, ReadInventory } from '../../src/adapters/teleport/inventory-reader.js';
-import type { ProxyFleetSpec } from '../../src/model/fleet.js';
 import type { ProxyPeering, ProxyPeeringSpec } from '../../src/model/peering.js';
 import { API_VERSION } from '../../src/model/resource.js';
 import { err, ok } from '../../src/model/result.js';
@@ -13,18 +12,9 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
 import { CrashingStore } from '../rollout/helpers/rollout-harness.js';
+import { TWO_CITY_FLEET } from '../helpers/two-city-fleet.js';
 
-const SPEC: ProxyFleetSpec = {
-  regions: [
-    { name: 'new-york', latitude: 40.71, longitude: -74.01, timeZone: 'America/New_York', default: true },
-    { name: 'chicago', latitude: 41.88, longitude: -87.63, timeZone: 'America/Chicago' },
-  ],
-  proxies: [
-    { name: 'nyc-1', region: 'new-york', publicUrl: 'https://nyc-1.example.com', diagnosticUrl: 'http://10.0.0.1:3000', version: '17.4.2' },
-    { name: 'chi-1', region: 'chicago', publicUrl: 'https://chi-1.example.com', diagnosticUrl: 'http://10.0.1.1:3000', version: '17.4.2' },
-    { name: 'chi-2', region: 'chicago', publicUrl: 'https://chi-2.example.com', diagnosticUrl: 'http://10.0.1.2:3000', version: '17.4.2' },
-  ],
-};
+const SPEC = TWO_CITY_FLEET;
 const REGION_OF = new Map(SPEC.proxies.map((p) => [p.name, p.region]));
 const hostId = (proxy: string): string => `host-${proxy}`;
 

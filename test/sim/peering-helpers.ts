@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FleetSim, FleetSimOptions, TctlNode } from '../../src/sim/index.js';
+import type { FleetSim, FleetSimOptions, ReachView, TctlNode } from '../../src/sim/index.js';
 import { control } from './sim-helpers.js';
 
 /** Two sites of two proxies each. */
@@ -75,19 +75,11 @@ export async function configurePeer(sim: FleetSim, proxy: string): Promise<void>
   await accepted(sim, 'upgrade', configureBody(proxy, region));
 }
 
-export interface ReachAnswer {
-  readonly proxy: string;
-  readonly node: string;
-  readonly reachable: boolean;
-  readonly via: 'tunnel' | 'peer' | null;
-  readonly peer?: string;
-  readonly reason?: string;
-}
 
-export async function reach(sim: FleetSim, proxy: string, node: string): Promise<ReachAnswer> {
+export async function reach(sim: FleetSim, proxy: string, node: string): Promise<ReachView> {
   const r = await control(sim, 'GET', `/reach?proxy=${encodeURIComponent(proxy)}&node=${encodeURIComponent(node)}`);
   assert.equal(r.status, 200, JSON.stringify(r.json));
-  return r.json as ReachAnswer;
+  return r.json as ReachView;
 }
 
 export interface NodeAnswer {

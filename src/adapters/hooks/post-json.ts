@@ -38,7 +38,8 @@ export interface PostProblem {
   readonly problem: string;
 }
 
-function describe(e: unknown, timeoutMs: number, signal: AbortSignal): string {
+/** A got request error in a few words: refused, timed out, cancelled, ... */
+export function describeRequestError(e: unknown, timeoutMs: number, signal: AbortSignal): string {
   if (signal.aborted) return 'cancelled';
   const code = e instanceof RequestError ? e.code : undefined;
   if (code === 'ETIMEDOUT') return `no answer within ${timeoutMs} ms`;
@@ -75,7 +76,7 @@ export async function postJson(req: PostRequest): Promise<Result<PostAnswer, Pos
     });
     return ok({ attempts, status: res.statusCode, body: res.body });
   } catch (e) {
-    return err({ attempts, problem: describe(e, req.timeoutMs, req.signal) });
+    return err({ attempts, problem: describeRequestError(e, req.timeoutMs, req.signal) });
   }
 }
 

@@ -1,7 +1,8 @@
-import got, { RequestError } from 'got';
+import got from 'got';
 import PQueue from 'p-queue';
 import type { PromAnswer, PromQuery, QueryPrometheus } from '../../model/prometheus.js';
 import { err, type Result } from '../../model/result.js';
+import { describeRequestError } from '../hooks/post-json.js';
 import { parseQueryReply } from './query-reply.js';
 
 export interface PrometheusClientDeps {
@@ -26,16 +27,6 @@ export function displayAddress(address: string): string {
 /** `<address>/api/v1/query`, keeping a path prefix (`https://mon.example.com/prometheus`). */
 function queryUrl(address: string): URL {
   return new URL('api/v1/query', address.endsWith('/') ? address : `${address}/`);
-}
-
-function describe(e: unknown, timeoutMs: number, signal: AbortSignal): string {
-  if (signal.aborted) return 'cancelled';
-  const code = e instanceof RequestError ? e.code : undefined;
-  if (code === 'ETIMEDOUT') return `no answer within ${timeoutMs} ms`;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ECONNRESET') return 'connection reset';
-  if (code === 'ENOTFOUND') return 'host not found';
-  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -78,11 +69,11 @@ export function createPrometheusClient(deps: PrometheusClientDeps): QueryPrometh
       const r = parseQueryReply(res.statusCode, res.body);
       return r.ok ? r : fail(r.error.problem, r.error.noData);
     } catch (e) {
-      return fail(describe(e, q.timeoutMs, signal));
+      return fail(describeRequestError(e, q.timeoutMs, signal));
     }
   }
 
   // A query still waiting for its turn when the pass is cancelled is dropped from the queue.
   return (q, signal) =>
-    queue.add(() => run(q, signal), { signal }).catch((e: unknown): PromAnswer => err({ noData: false, error: `Prometheus query "${q.name}" at ${displayAddress(q.address)}: ${describe(e, q.timeoutMs, signal)}` }));
+    queue.add(() => run(q, signal), { signal }).catch((e: unknown): PromAnswer => err({ noData: false, error: `Prometheus query "${q.name}" at ${displayAddress(q.address)}: ${describeRequestError(e, q.timeoutMs, signal)}` }));
 }
