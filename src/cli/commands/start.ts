@@ -48,6 +48,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
   }
   const log = pino({ level: config.value.logLevel, base: { app: 'meridian' } });
   const handle = await startMeridian(config.value, log);
+  const server = handle.adminUrl.endsWith(':9181') ? '' : ` --server ${handle.adminUrl}`;
   io.out(
     [
       '',
@@ -55,7 +56,8 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       `  Login URL   ${handle.loginUrl}        the geo redirect (try ${handle.loginUrl}/nearest)`,
       `  Admin API   ${handle.adminUrl}        /metrics  /healthz  /readyz  /api/v1/fleet`,
       ...(handle.simControlUrl ? [`  Simulator   ${handle.simControlUrl}        control API of the demo proxies (GET /proxies)`] : []),
-      `  Status      npx meridian status --watch${handle.adminUrl.endsWith(':9181') ? '' : ` --server ${handle.adminUrl}`}`,
+      `  Status      npx meridian status --watch${server}`,
+      `  Peering     npx meridian peering status${server}   (coverage, plan: the nodes a region cannot reach, the links)`,
       '',
     ].join('\n'),
   );
