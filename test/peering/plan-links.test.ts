@@ -178,6 +178,22 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
     }
   });
 
+  it('one node moving changes at most one link per region, and keeps every link in place', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const shape = SHAPES[seed % SHAPES.length] as WorldShape;
+      const world = randomWorld(seed, shape);
+      const before = planLinks(worldInput(world, 1_000));
+      const rng = new Prng(seed * 7);
+      const i = rng.int(world.nodes.length);
+      const moved = { ...world, nodes: world.nodes.map((n, j) => (j === i ? { ...n, proxies: tunnelsFor(rng, rng.int(shape.regions), shape, world.proxies) } : n)) };
+      const after = planLinks(worldInput(moved, 1_000, before.links.map((l) => ({ from: l.from, to: l.to }))));
+      const old = new Set(before.links.map(linkId));
+      assert.ok(after.links.filter((l) => !old.has(linkId(l))).length <= after.sourceRegions.length, `seed ${seed}: too many new links`);
+      assert.equal(after.removed.length, 0);
+      assert.ok(before.links.every((l) => after.links.some((x) => linkId(x) === linkId(l))), `seed ${seed}: a link in place went`);
+    }
+  });
+
   it('incremental updates keep every node reachable, and the cap', () => {
     for (let seed = 1; seed <= 20; seed++) {
       const shape = SHAPES[seed % SHAPES.length] as WorldShape;
