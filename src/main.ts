@@ -316,7 +316,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         const p = peerings.cache.get(keyString({ kind: 'ProxyPeering', namespace, name }));
         const snapshot = current && snapshotOf(keyOf(current));
         const tunnels = (snapshot?.proxies ?? []).flatMap((o) => (o.metrics ? [{ proxy: o.name, region: o.region, nodeTunnels: o.metrics.tunnels['node'] ?? 0, missingTunnels: o.metrics.missingTunnels }] : []));
-        return v && { proxies: v.proxies, nodes: v.nodes, groups: v.planner.tunnelGroups, plan: v.plan, links: p?.status?.links ?? [], tunnels };
+        return v && { proxies: v.proxies, nodes: v.nodes, groups: v.planner.tunnelGroups, plan: v.plan, links: p?.status?.links ?? [], tunnels, unknown: v.unknown };
       },
     });
     closers.push(() => app.close());

@@ -29,6 +29,7 @@ export type CaptureDiagnostics = (
   canary: string,
   proxy: Proxy,
   what: { readonly pprof: boolean; readonly command?: readonly string[] },
+  signal?: AbortSignal,
 ) => Promise<{ readonly files: readonly string[]; readonly error?: string }>;
 
 export interface CanaryReconcilerDeps {
@@ -272,14 +273,16 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         log.warn({ reason }, 'Canary rolling back');
         const diagnostics = [...(c.status?.diagnostics ?? [])];
         const what = { pprof: c.spec.build.debug ?? false, ...(c.spec.diagnostics?.command ? { command: c.spec.diagnostics.command } : {}) };
-        if (what.pprof || what.command)
-          for (const p of capture) {
-            const proxy = fleetSpec.proxies.find((x) => x.name === p);
-            if (!proxy) continue;
-            const d = await deps.captureDiagnostics(name, proxy, what);
-            diagnostics.push({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}), at: nowIso });
-            log.info({ proxy: p, files: d.files, ...(d.error ? { error: d.error } : {}) }, 'Saved canary diagnostics');
-          }
+        if (what.pprof || what.command) {
+          // All proxies at once: a hung build must not hold the rollback back once per proxy.
+          const proxies = capture.flatMap((p) => fleetSpec.proxies.filter((x) => x.name === p));
+          const saved = await Promise.all(proxies.map((proxy) => deps.captureDiagnostics(name, proxy, what, signal)));
+          proxies.forEach((proxy, i) => {
+            const d = saved[i] ?? { files: [] };
+            diagnostics.push({ proxy: proxy.name, files: d.files, ...(d.error ? { error: d.error } : {}), at: nowIso });
+            log.info({ proxy: proxy.name, files: d.files, ...(d.error ? { error: d.error } : {}) }, 'Saved canary diagnostics');
+          });
+        }
         await write(c, { ...(c.status ?? {}), phase: 'RollingBack', decision: { kind: 'rollback', reason, at: nowIso }, diagnostics, message: `Rolling back: ${reason}` });
         return { requeueAfterMs: 0 };
       }

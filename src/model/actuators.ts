@@ -6,7 +6,7 @@ import type { NoticeChannel, NoticeSeverity } from './rollout.js';
 export interface NoticePayload {
   /** Stable across retries and restarts: receivers drop duplicates by it. */
   readonly id: string;
-  /** `namespace/name` of the ProxyRollout (or the ProxyPeering, for configure). */
+  /** `namespace/name` of the ProxyRollout. */
   readonly rollout: string;
   readonly region: string;
   readonly proxies: readonly string[];

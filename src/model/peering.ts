@@ -91,6 +91,8 @@ export interface PeerLinkStatus {
   readonly reason?: string;
   /** Set while no node needs the link; it goes once the hold time has passed. */
   readonly unneededSince?: string;
+  /** When an allow-list carrying the link was first published; its verify time runs from here. */
+  readonly allowedAt?: string;
 }
 
 export interface RegionCoverage {
@@ -116,6 +118,8 @@ export interface ProxyPeeringStatus {
   readonly tunnelStrategy?: { readonly type: 'proxy_peering'; readonly agentConnectionCount: number; readonly appliedAt: string };
   /** Proxies sent their peer listener, with the address they were given. */
   readonly configured?: readonly { readonly proxy: string; readonly publicAddr: string; readonly at: string }[];
+  /** Proxies whose peer listener could not be set, retried after a while; links to them wait. */
+  readonly configureErrors?: readonly { readonly proxy: string; readonly error: string; readonly at: string }[];
   readonly allowList?: { readonly generation: number; readonly digest: string; readonly rules: number; readonly appliedAt: string };
   readonly links?: readonly PeerLinkStatus[];
   readonly conditions?: readonly Condition[];

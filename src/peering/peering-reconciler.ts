@@ -46,13 +46,16 @@ export interface PeeringView {
   readonly nodes: readonly PeerNode[];
   readonly plan: PeeringPlan;
   readonly planner: PeeringPlanner;
-  readonly hostIds: ReadonlyMap<string, string>;
+  readonly hostIds: ReadonlyMap<string, readonly string[]>;
   readonly outsideFleet: readonly string[];
+  /** Nodes of the current inventory without proxy_ids (the planner keeps departed nodes as such). */
+  readonly unknown: number;
 }
 
 interface Memory {
   inventory?: Inventory;
-  hostIds?: Map<string, string>;
+  /** Host ids per fleet proxy: a reinstalled proxy's old record lingers until its heartbeat expires. */
+  hostIds?: Map<string, string[]>;
   /** Bumped on every good read whose nodes differ. */
   inventoryVersion: number;
   readAt?: number;
@@ -61,8 +64,8 @@ interface Memory {
   planKey?: string;
   plan?: PeeringPlan;
   proxies?: readonly PeerProxy[];
-  /** proxy_peer_client_dial_error_total per proxy at the last pass. */
-  dialErrors?: Map<string, number>;
+  /** proxy_peer_client_dial_error_total per proxy at the last snapshot looked at, and what grew then. */
+  dialErrors?: { readonly observedAt: string; readonly counts: Map<string, number>; readonly grew: string[] };
 }
 
 /** Re-check links and the inventory at least this often while something is pending. */
@@ -105,16 +108,18 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
   async function readInventory(p: ProxyPeering, fleet: readonly Proxy[], mem: Memory, signal: AbortSignal): Promise<void> {
     const timeoutMs = durationOr(p.spec.inventory.timeout, '20s');
     mem.readAt = clock.now();
+    // Nodes first: a proxy that joins between the reads is then in the second one too.
+    const nodesBody = await deps.readInventory(p.spec.inventory.nodes, { timeoutMs, signal });
+    if (!nodesBody.ok) return void (mem.readError = `nodes inventory: ${nodesBody.error}`);
     const proxiesBody = await deps.readInventory(p.spec.inventory.proxies, { timeoutMs, signal });
     if (!proxiesBody.ok) return void (mem.readError = `proxies inventory: ${proxiesBody.error}`);
     const hostMap = parseProxies(proxiesBody.value.body, proxiesBody.value.from, fleet);
     if (!hostMap.ok) return void (mem.readError = `proxies inventory: ${hostMap.error}`);
-    const nodesBody = await deps.readInventory(p.spec.inventory.nodes, { timeoutMs, signal });
-    if (!nodesBody.ok) return void (mem.readError = `nodes inventory: ${nodesBody.error}`);
     const inv = parseNodes(nodesBody.value.body, nodesBody.value.from, hostMap.value, p.spec.inventory.regionLabel ?? 'region');
     if (!inv.ok) return void (mem.readError = `nodes inventory: ${inv.error}`);
     mem.readError = undefined;
-    mem.hostIds = new Map([...hostMap.value].flatMap(([id, name]) => (name ? [[name, id] as const] : [])));
+    mem.hostIds = new Map();
+    for (const [id, name] of hostMap.value) if (name) mem.hostIds.set(name, [...(mem.hostIds.get(name) ?? []), id]);
     if (!mem.inventory || !isDeepStrictEqual(mem.inventory, inv.value)) {
       mem.inventoryVersion++;
       // The previous plan can be moved node by node when few changed; otherwise plan afresh.
@@ -149,14 +154,14 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     return plan;
   }
 
-  function seenFrom(snapshot: FleetSnapshot | undefined, hostIds: ReadonlyMap<string, string>): (source: string, target: string) => PeerSeen {
+  function seenFrom(snapshot: FleetSnapshot | undefined, hostIds: ReadonlyMap<string, readonly string[]>): (source: string, target: string) => PeerSeen {
     const byName = new Map(snapshot?.proxies.map((o) => [o.name, o]));
     return (source, target) => {
       const conns = byName.get(source)?.metrics?.peerConnections;
       if (!conns) return { ready: false, why: 'its page has no proxy_peer_client_connections (peering off there, or not scraped yet)' };
-      const id = hostIds.get(target);
-      if (!id) return { ready: false, why: `the proxies inventory has no host id for ${target}` };
-      const states = conns[id] ?? [];
+      const ids = hostIds.get(target) ?? [];
+      if (!ids.length) return { ready: false, why: `the proxies inventory has no host id for ${target}` };
+      const states = ids.flatMap((id) => conns[id] ?? []);
       return states.includes('READY') ? { ready: true } : { ready: false, why: states.length ? `state ${states.join(', ')}` : 'no connection' };
     };
   }
@@ -166,7 +171,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     view(key) {
       const mem = memory.get(keyString(key));
       if (!mem?.plan || !mem.planner || !mem.proxies || !mem.inventory) return undefined;
-      return { proxies: mem.proxies, nodes: mem.planner.nodeList, plan: mem.plan, planner: mem.planner, hostIds: mem.hostIds ?? new Map(), outsideFleet: mem.inventory.outsideFleet };
+      return { proxies: mem.proxies, nodes: mem.planner.nodeList, plan: mem.plan, planner: mem.planner, hostIds: mem.hostIds ?? new Map<string, string[]>(), outsideFleet: mem.inventory.outsideFleet, unknown: mem.inventory.nodes.filter((n) => !n.proxies).length };
     },
     async reconcile(key: ResourceKey, signal: AbortSignal): Promise<ReconcileResult> {
       let p = await store.get('ProxyPeering', key.namespace, key.name);
@@ -224,35 +229,31 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       let next: ProxyPeeringStatus = { ...st, inventory: inventoryStatus, links };
 
       let stepError: string | undefined;
+      let more = false;
       if (!dryRun) {
         const r = await applySteps(p, next, fleet.value.spec.proxies, links, signal, log);
         next = r.status;
         p = r.peering;
         stepError = r.error;
+        more = r.more ?? false;
       }
-      const hostIds = mem.hostIds ?? new Map<string, string>();
+      const hostIds = mem.hostIds ?? new Map<string, string[]>();
       const eligibleBy = (region: string): string[] => proxies.filter((x) => x.region === region && x.eligible).map((x) => x.name);
-      links = verifyLinks(next.links ?? links, {
-        sources: eligibleBy,
-        seen: seenFrom(snapshot, hostIds),
-        appliedAt: next.allowList ? Date.parse(next.allowList.appliedAt) : undefined,
-        verifyMs: durationOr(p.spec.verifyTimeout, '5m'),
-        now,
-      });
+      links = verifyLinks(next.links ?? links, { sources: eligibleBy, seen: seenFrom(snapshot, hostIds), verifyMs: durationOr(p.spec.verifyTimeout, '5m'), now });
       for (const l of links) {
         const before = st.links?.find((x) => x.from === l.from && x.to === l.to);
         if (before?.state !== l.state && (l.state === 'Up' || l.state === 'Failed')) log.info({ from: l.from, to: l.to, state: l.state, reason: l.reason }, `Peer link ${l.state}`);
       }
       const grew = dialErrorGrowth(mem, snapshot);
       const dialCond = grew.length
-        ? cond(p, 'PeerDialsClean', false, 'DialErrorsGrew', `proxy_peer_client_dial_error_total grew on ${grew.join(', ')} since the last pass`)
+        ? cond(p, 'PeerDialsClean', false, 'DialErrorsGrew', `proxy_peer_client_dial_error_total grew on ${grew.join(', ')} since the previous observation`)
         : cond(p, 'PeerDialsClean', true, 'NoNewDialErrors', 'proxy_peer_client_dial_error_total did not grow');
       const active = links.filter((l) => l.state === 'Up');
       const cov = coverage(proxies, mem.planner?.tunnelGroups ?? [], active);
       const failed = links.filter((l) => l.state === 'Failed');
-      const pending = links.filter((l) => l.state === 'Pending' || l.state === 'Planned');
+      const pending = links.filter((l) => l.state === 'Pending');
       const uncovered = cov.filter((c) => c.ratio < 1);
-      const phase: ProxyPeeringStatus['phase'] = failed.length || stepError ? 'Degraded' : uncovered.length ? (pending.length ? 'Converging' : 'Degraded') : 'Covered';
+      const phase: ProxyPeeringStatus['phase'] = failed.length || stepError ? 'Degraded' : uncovered.length ? (pending.length || more ? 'Converging' : 'Degraded') : 'Covered';
       const message = stepError
         ? stepError
         : failed.length
@@ -266,13 +267,19 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
         cond(p, 'Ready', true, 'SpecValid', 'The spec is valid'),
         cond(p, 'Covered', !uncovered.length, uncovered.length ? 'NodesUnreachable' : 'AllReachable', message),
       ]);
+      if (more) return { requeueAfterMs: 0 };
       const waiting = pending.length || failed.length || stepError;
       return { requeueAfterMs: Math.max(1_000, Math.min(nextRead, waiting ? (stepError ? RETRY_MS : POLL_MS) : nextRead)) };
     },
   };
 
-  /** The apply steps in order; each one is idempotent and recorded in status as soon as it is done. */
-  async function applySteps(p: ProxyPeering, status: ProxyPeeringStatus, fleet: readonly Proxy[], links: readonly PeerLinkStatus[], signal: AbortSignal, log: Logger): Promise<{ peering: ProxyPeering; status: ProxyPeeringStatus; error?: string }> {
+  /**
+   * The apply steps in order, each idempotent and recorded in status as soon as it is done: peer
+   * listeners (one proxy a pass: a hook that restarts Teleport must not restart the fleet at
+   * once), then the allow-list for links whose target listens, then the cluster's switch to
+   * proxy_peering, once the peer paths exist. `more`: call again at once.
+   */
+  async function applySteps(p: ProxyPeering, status: ProxyPeeringStatus, fleet: readonly Proxy[], links: readonly PeerLinkStatus[], signal: AbortSignal, log: Logger): Promise<{ peering: ProxyPeering; status: ProxyPeeringStatus; error?: string; more?: boolean }> {
     let next = status;
     const owner = `${p.metadata.namespace ?? DEFAULT_NAMESPACE}/${p.metadata.name}`;
     const port = p.spec.peerPort ?? DEFAULT_PEER_PORT;
@@ -280,56 +287,83 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       next = s;
       p = await write(p, s, []);
     };
-    if (!links.length && !next.tunnelStrategy) return { peering: p, status: next };
+    if (!links.length && !next.tunnelStrategy && !next.allowList) return { peering: p, status: next };
+
+    const configure = p.spec.apply?.configureProxies ?? true;
+    const listening = (proxy: Proxy): boolean => !configure || (next.configured ?? []).some((c) => c.proxy === proxy.name && c.publicAddr === peerPublicAddr(proxy, port));
+    if (configure) {
+      const failures = next.configureErrors ?? [];
+      const due = fleet.find((proxy) => {
+        const failed = failures.find((f) => f.proxy === proxy.name);
+        return !listening(proxy) && (!failed || clock.now() - Date.parse(failed.at) >= RETRY_MS);
+      });
+      if (due) {
+        const publicAddr = peerPublicAddr(due, port);
+        const r = await deps.configureProxy({ id: `${owner}/configure/${due.name}/${publicAddr}`, owner, proxy: due, listenAddr: `0.0.0.0:${port}`, publicAddr }, signal);
+        const others = failures.filter((f) => f.proxy !== due.name);
+        const { configureErrors: _errors, ...rest } = next;
+        if (r.ok) {
+          const configured = [...(next.configured ?? []).filter((c) => c.proxy !== due.name && fleet.some((f) => f.name === c.proxy)), { proxy: due.name, publicAddr, at: iso(clock.now()) }];
+          await persist({ ...rest, configured: configured.sort((a, b) => (a.proxy < b.proxy ? -1 : 1)), ...(others.length ? { configureErrors: others } : {}) });
+        } else {
+          log.warn({ proxy: due.name, error: r.error }, 'Peer listener not set; links to this proxy wait');
+          await persist({ ...rest, configureErrors: [...others, { proxy: due.name, error: r.error, at: iso(clock.now()) }] });
+        }
+        return { peering: p, status: next, more: true };
+      }
+    }
+
+    const target = p.spec.apply?.allowList;
+    const byName = new Map(fleet.map((f) => [f.name, f]));
+    const allowed = links.filter((l) => {
+      const to = byName.get(l.to);
+      return to !== undefined && listening(to);
+    });
+    const list = renderAllowList(allowed, fleet, port);
+    if (target && next.allowList?.digest !== list.digest) {
+      // Grows with the clock as well, so a publish that landed before a crash lost its status write is followed by a higher one.
+      const generation = Math.max((next.allowList?.generation ?? 0) + 1, Math.floor(clock.now() / 1000));
+      const doc: AllowListDocument = { kind: 'PeerAllowList', peering: owner, generation, generatedAt: iso(clock.now()), port, rules: list.rules };
+      const r = await deps.actions.publishAllowList(target, doc, signal);
+      if (!r.ok) return { peering: p, status: next, error: r.error };
+      log.info({ generation, rules: list.rules.length, links: allowed.length }, 'Peer allow-list published');
+      const nowIso = iso(clock.now());
+      const carried = new Set(allowed.map((l) => `${l.from}->${l.to}`));
+      const withAllowed = (next.links ?? links).map((l) => (!l.allowedAt && carried.has(`${l.from}->${l.to}`) ? { ...l, allowedAt: nowIso } : l));
+      await persist({ ...next, links: withAllowed, allowList: { generation, digest: list.digest, rules: list.rules.length, appliedAt: nowIso } });
+    }
 
     const cn = p.spec.apply?.clusterNetworking;
     const count = p.spec.agentConnectionCount ?? 2;
-    if (cn && (!next.tunnelStrategy || next.tunnelStrategy.agentConnectionCount !== count)) {
+    if (cn && links.length && (!next.tunnelStrategy || next.tunnelStrategy.agentConnectionCount !== count)) {
       const r = await deps.actions.applyClusterNetworking(cn, `${owner}/cluster-networking/${count}`, clusterNetworkingConfig(count), signal);
       if (!r.ok) return { peering: p, status: next, error: r.error };
       log.info({ agentConnectionCount: count }, 'Cluster networking set to proxy_peering');
       await persist({ ...next, tunnelStrategy: { type: 'proxy_peering', agentConnectionCount: count, appliedAt: iso(clock.now()) } });
     }
-
-    if (p.spec.apply?.configureProxies ?? true) {
-      for (const proxy of fleet) {
-        const publicAddr = peerPublicAddr(proxy, port);
-        if (next.configured?.some((c) => c.proxy === proxy.name && c.publicAddr === publicAddr)) continue;
-        const r = await deps.configureProxy({ id: `${owner}/configure/${proxy.name}/${publicAddr}`, owner, proxy, listenAddr: `0.0.0.0:${port}`, publicAddr }, signal);
-        if (!r.ok) return { peering: p, status: next, error: r.error };
-        const configured = [...(next.configured ?? []).filter((c) => c.proxy !== proxy.name), { proxy: proxy.name, publicAddr, at: iso(clock.now()) }];
-        await persist({ ...next, configured: configured.filter((c) => fleet.some((f) => f.name === c.proxy)).sort((a, b) => (a.proxy < b.proxy ? -1 : 1)) });
-      }
-    }
-
-    const target = p.spec.apply?.allowList;
-    const list = renderAllowList(links, fleet, port);
-    if (target && next.allowList?.digest !== list.digest) {
-      // Never reused: a publish that landed before a crash lost its status write is followed by a higher one.
-      const generation = Math.max((next.allowList?.generation ?? 0) + 1, Math.floor(clock.now() / 1000));
-      const doc: AllowListDocument = { kind: 'PeerAllowList', peering: owner, generation, generatedAt: iso(clock.now()), port, rules: list.rules };
-      const r = await deps.actions.publishAllowList(target, doc, signal);
-      if (!r.ok) return { peering: p, status: next, error: r.error };
-      log.info({ generation, rules: list.rules.length, links: links.length }, 'Peer allow-list published');
-      await persist({ ...next, allowList: { generation, digest: list.digest, rules: list.rules.length, appliedAt: iso(clock.now()) } });
-    }
-    return { peering: p, status: next };
+    const failed = next.configureErrors?.[0];
+    return { peering: p, status: next, ...(failed ? { error: `peer listener of ${failed.proxy} not set (links to it wait; retried): ${failed.error}` } : {}) };
   }
 }
 
-/** Proxies whose peer dial error counter grew since the last pass (a restart resets it: no growth). */
+/**
+ * Proxies whose peer dial error counter grew since the previous snapshot (a restart resets it:
+ * no growth). Judged once per snapshot: passes on the same one keep the answer.
+ */
 function dialErrorGrowth(mem: Memory, snapshot: FleetSnapshot | undefined): string[] {
-  const before = mem.dialErrors ?? new Map<string, number>();
-  const now = new Map<string, number>();
+  if (!snapshot) return [];
+  if (mem.dialErrors?.observedAt === snapshot.observedAt) return mem.dialErrors.grew;
+  const before = mem.dialErrors?.counts ?? new Map<string, number>();
+  const counts = new Map<string, number>();
   const grew: string[] = [];
-  for (const o of snapshot?.proxies ?? []) {
+  for (const o of snapshot.proxies) {
     const v = o.metrics?.peerDialErrors;
     if (v === undefined) continue;
-    now.set(o.name, v);
+    counts.set(o.name, v);
     const prev = before.get(o.name);
     if (prev !== undefined && v > prev) grew.push(`${o.name} (+${v - prev})`);
   }
-  mem.dialErrors = now;
+  mem.dialErrors = { observedAt: snapshot.observedAt, counts, grew };
   return grew;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -56,5 +56,13 @@ describe('canary diagnostics capture', () => {
     assert.match(r.error ?? '', /diagnostics.command: .*exited with code 2: "ERROR: teleport debug profile: permission denied"/);
     const bad = await capture()('default/debug', proxy, { pprof: false, command: ['collect', '{node}'] });
     assert.match(bad.error ?? '', /unknown placeholder \{node\}/);
+  });
+
+  it('never throws: a state directory it cannot write is an error in the answer', async () => {
+    const file = join(dir, 'not-a-directory');
+    await writeFile(file, 'x');
+    const r = await createDiagnosticsCapture({ stateDir: file, clock: new ManualClock(), timeoutMs: 5_000, runCommand })('default/debug', proxy, { pprof: true });
+    assert.deepEqual(r.files, []);
+    assert.match(r.error ?? '', /diagnostics for london-1 not saved: .*ENOTDIR/);
   });
 });

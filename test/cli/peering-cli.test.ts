@@ -74,7 +74,7 @@ test('peering status, coverage and plan read a running controller; before the fi
     ...NO_ROLLOUTS,
     peerings: async () => [stored],
     getPeering: async (ns, name) => (ns === 'default' && name === 'edge' ? stored : undefined),
-    peeringReport: () => (planned ? { proxies, nodes, groups: planner.tunnelGroups, plan, links, tunnels: [{ proxy: 'chi-1', region: 'chicago', nodeTunnels: 1, missingTunnels: 0 }] } : undefined),
+    peeringReport: () => (planned ? { proxies, nodes, groups: planner.tunnelGroups, plan, links, tunnels: [{ proxy: 'chi-1', region: 'chicago', nodeTunnels: 1, missingTunnels: 0 }], unknown: 0 } : undefined),
   });
   t.after(() => app.close());
   const server = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -45,6 +45,13 @@ describe('inventory reader: URLs', () => {
       if (req.url === '/nodes') return void res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
       if (req.url === '/broken') return void res.writeHead(500).end('backend unavailable');
       if (req.url === '/big') return void res.writeHead(200).end('x'.repeat(5000));
+      // Streams far more than the limit, slowly: the reader must stop at the limit, not wait for the end.
+      if (req.url === '/endless') {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write('y'.repeat(512)), 5);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       // /hang: never answers.
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -69,6 +76,11 @@ describe('inventory reader: URLs', () => {
   it('a hung server times out', async () => {
     const r = await read({ url: `${base}/hang` }, { timeoutMs: 300, signal });
     assert.match(r.ok ? '' : r.error, /\/hang: timed out after 300 ms/);
+  });
+
+  it('a stream over the limit is cut off there', async () => {
+    const r = await read({ url: `${base}/endless` }, { timeoutMs: 20_000, signal });
+    assert.match(r.ok ? '' : r.error, /\/endless: answered more than 1024 bytes/);
   });
 
   it('an answer over the limit is refused', async () => {

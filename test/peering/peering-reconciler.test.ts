@@ -60,7 +60,10 @@ class World {
     },
   };
 
+  refuseConfigure = new Set<string>();
+
   readonly configure: ConfigureProxy = async (req) => {
+    if (this.refuseConfigure.has(req.proxy.name)) return err(`configure hook of proxy "${req.proxy.name}": webhook at hooks.example: HTTP 409`);
     this.listeners.add(req.proxy.name);
     return ok(undefined);
   };
@@ -69,7 +72,14 @@ class World {
     return REGION_OF.get(from) === REGION_OF.get(to) || (this.allowList?.rules.some((r) => r.from === from && r.to === to) ?? false);
   }
 
+  private observations = 0;
+
   snapshot() {
+    const observedAt = new Date(Date.UTC(2026, 0, 1) + ++this.observations * 1_000).toISOString();
+    return { ...this.snapshotAt(), observedAt };
+  }
+
+  private snapshotAt() {
     return snapshot(
       SPEC.proxies.map((p) => {
         const peerConnections = this.peering
@@ -124,10 +134,16 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
     await reconciler.reconcile(key, new AbortController().signal);
     return (await store.get('ProxyPeering', 'default', 'edge')) as ProxyPeering;
   };
-  // The proxies' pages show a change at the next observation, so verification needs a second pass.
+  // Until nothing changes: one peer listener a pass, then the allow-list and the switch; the
+  // proxies' pages show the result at the next observation.
   const settle = async () => {
-    await pass();
-    return pass();
+    let p = await pass();
+    for (let i = 0; i < 12; i++) {
+      const next = await pass();
+      if (JSON.stringify(next.status) === JSON.stringify(p.status)) return next;
+      p = next;
+    }
+    return p;
   };
   return { store, clock, world, pass, settle, reconciler, key };
 }
@@ -144,7 +160,8 @@ describe('ProxyPeering reconciler', () => {
     let p = await pass();
     assert.deepEqual(linkStates(p), ['new-york->chi-1:Pending', 'new-york->chi-2:Pending']);
     assert.equal(p.status?.phase, 'Converging');
-    p = await pass();
+    assert.equal(world.peering, false, 'the cluster switches only once the peer paths exist');
+    p = await settle();
     assert.deepEqual(linkStates(p), ['new-york->chi-1:Up', 'new-york->chi-2:Up']);
     assert.equal(world.peering, true);
     assert.deepEqual([...world.listeners].sort(), ['chi-1', 'chi-2', 'nyc-1']);
@@ -173,13 +190,16 @@ describe('ProxyPeering reconciler', () => {
   });
 
   it('a link whose peer connection never comes up is reported Failed with the reason', async () => {
-    const { world, pass, clock } = setup();
+    const { world, pass, settle, clock } = setup();
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     // The firewall automation accepts the list but never opens it.
     world.allowed = (from, to) => REGION_OF.get(from) === REGION_OF.get(to);
-    let p = await pass();
+    let p = await settle();
     assert.deepEqual(linkStates(p), ['new-york->chi-2:Pending']);
-    clock.advance(2 * 60_000);
+    clock.advance(60_000);
+    p = await pass();
+    assert.deepEqual(linkStates(p), ['new-york->chi-2:Pending'], 'not before the verify time');
+    clock.advance(60_000);
     p = await pass();
     const l = p.status?.links?.[0];
     assert.equal(l?.state, 'Failed');
@@ -222,7 +242,7 @@ describe('ProxyPeering reconciler', () => {
     const { world, pass, settle, clock } = setup();
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     world.failPublish = 'firewall.example: HTTP 503';
-    let p = await pass();
+    let p = await settle();
     assert.equal(p.status?.phase, 'Degraded');
     assert.match(p.status?.message ?? '', /HTTP 503/);
     assert.deepEqual(linkStates(p), ['new-york->chi-2:Pending']);
@@ -247,11 +267,41 @@ describe('ProxyPeering reconciler', () => {
     world.dialErrors.set('nyc-1', 7);
     p = await pass();
     const c = p.status?.conditions?.find((x) => x.type === 'PeerDialsClean');
-    assert.deepEqual([c?.status, c?.message], ['False', 'proxy_peer_client_dial_error_total grew on nyc-1 (+3) since the last pass']);
+    assert.deepEqual([c?.status, c?.message], ['False', 'proxy_peer_client_dial_error_total grew on nyc-1 (+3) since the previous observation']);
     // A restart resets the counter: that is not growth.
     world.dialErrors.set('nyc-1', 0);
     p = await pass();
     assert.equal(p.status?.conditions?.find((x) => x.type === 'PeerDialsClean')?.status, 'True');
+  });
+
+  it('a proxy whose listener cannot be set holds back only the links to it; it is retried; with no link left the allow-list empties', async () => {
+    const { world, settle, clock } = setup({ apply: { allowList: { file: '/tmp/unused' } } });
+    world.peering = true; // switched on by the operator: no clusterNetworking in this spec
+    world.refuseConfigure.add('chi-2');
+    world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    world.nodes.set('chi-app', { region: 'chicago', proxies: ['chi-1'] });
+    let p = await settle();
+    assert.deepEqual(linkStates(p), ['new-york->chi-1:Up', 'new-york->chi-2:Pending']);
+    assert.match(p.status?.links?.[1]?.reason ?? '', /not in a published allow-list yet/);
+    assert.equal(p.status?.phase, 'Degraded');
+    assert.match(p.status?.message ?? '', /peer listener of chi-2 not set \(links to it wait; retried\): configure hook of proxy "chi-2": webhook at hooks.example: HTTP 409/);
+    assert.deepEqual(world.allowList?.rules.map((r) => `${r.from}->${r.to}`), ['nyc-1->chi-1']);
+
+    world.refuseConfigure.clear();
+    clock.advance(30_000);
+    p = await settle();
+    assert.deepEqual(linkStates(p), ['new-york->chi-1:Up', 'new-york->chi-2:Up']);
+    assert.equal(p.status?.phase, 'Covered');
+
+    // Every node gone: the links are held, then removed, and the firewall is told so.
+    world.nodes.clear();
+    clock.advance(60_000);
+    await settle();
+    clock.advance(10 * 60_000);
+    p = await settle();
+    assert.deepEqual(linkStates(p), []);
+    assert.deepEqual(world.allowList?.rules, []);
+    assert.equal(p.status?.allowList?.rules, 0);
   });
 
   it('never links to a draining proxy', async () => {

@@ -194,23 +194,33 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
     }
   });
 
-  it('incremental updates keep every node reachable, and the cap', () => {
+  it('incremental updates keep every node reachable, the cap, and the count of nodes each link serves', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const shape = SHAPES[seed % SHAPES.length] as WorldShape;
-      const world = randomWorld(seed, shape);
-      const planner = new PeeringPlanner({ proxies: world.proxies, regions: world.regions, holdMs: 600_000, maxLinksPerProxy: 1_000 });
-      planner.plan(world.nodes, [], 0);
-      const rng = new Prng(seed);
-      for (let step = 0; step < 50; step++) {
-        const n = world.nodes[rng.int(world.nodes.length)] as PeerNode;
-        const region = Math.max(0, world.regions.findIndex((r) => r.name === n.region));
-        const change = planner.updateNode({ ...n, proxies: tunnelsFor(rng, region, shape, world.proxies) }, step * 1000);
-        for (const l of change.added) assert.ok(world.proxies.find((p) => p.name === l.to)?.eligible);
+      for (const cap of [1_000, 3]) {
+        const shape = SHAPES[seed % SHAPES.length] as WorldShape;
+        const world = randomWorld(seed, shape);
+        const planner = new PeeringPlanner({ proxies: world.proxies, regions: world.regions, holdMs: 600_000, maxLinksPerProxy: cap });
+        planner.plan(world.nodes, [], 0);
+        const rng = new Prng(seed);
+        for (let step = 0; step < 80; step++) {
+          const n = world.nodes[rng.int(world.nodes.length)] as PeerNode;
+          const region = Math.max(0, world.regions.findIndex((r) => r.name === n.region));
+          const change = planner.updateNode({ ...n, proxies: tunnelsFor(rng, region, shape, world.proxies) }, step * 1000);
+          for (const l of change.added) assert.ok(world.proxies.find((p) => p.name === l.to)?.eligible);
+        }
+        const now = planner.current();
+        checkPlan(world, planner.tunnelGroups, now, cap, cap >= 1_000);
+        for (const l of now.links) {
+          const target = world.proxies.findIndex((p) => p.name === l.to);
+          const reach = now.reach.get(l.from);
+          const expected = planner.tunnelGroups.reduce((n, g) => n + (reach?.[g.index] === target ? g.nodes.length : 0), 0);
+          assert.equal(l.nodes, expected, `seed ${seed}, cap ${cap}: ${linkId(l)}`);
+        }
+        if (cap < 1_000) continue;
+        // A full plan from where the increments left off adds nothing.
+        const full = planLinks({ proxies: world.proxies, regions: world.regions, groups: planner.tunnelGroups, current: now.links, now: 60_000, holdMs: 600_000, maxLinksPerProxy: cap });
+        assert.equal(full.links.filter((l) => l.added).length, 0);
       }
-      checkPlan(world, planner.tunnelGroups, planner.current(), 1_000, true);
-      // A full plan from where the increments left off adds nothing.
-      const full = planLinks({ proxies: world.proxies, regions: world.regions, groups: planner.tunnelGroups, current: planner.current().links, now: 60_000, holdMs: 600_000, maxLinksPerProxy: 1_000 });
-      assert.equal(full.links.filter((l) => l.added).length, 0);
     }
   });
 });

@@ -71,7 +71,7 @@ function commandValues(req: HookRequest): ReadonlyMap<string, string> {
 
 /**
  * Runs upgrade hooks by each proxy's `upgrade.method`: webhook (signed POST), command (argv
- * template, upgrade and rollback only: a command cannot hold a proxy out of a load balancer),
+ * template, for upgrade, rollback and configure: a command cannot hold a proxy out of a load balancer),
  * manual (nothing to do: the operator upgrades by hand and the rollout waits for the version).
  * Kubernetes workloads are upgraded by the Kubernetes mode, not here.
  */

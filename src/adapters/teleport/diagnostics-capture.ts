@@ -34,17 +34,28 @@ export interface CaptureRequest {
  * `teleport debug profile` on the host). Never throws: what failed is in `error`.
  */
 export function createDiagnosticsCapture(deps: DiagnosticsCaptureDeps) {
-  return async (canary: string, proxy: Proxy, what: CaptureRequest): Promise<{ files: string[]; error?: string }> => {
-    const dir = join(deps.stateDir, 'diagnostics', ...canary.split('/'));
-    const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
+  return async (canary: string, proxy: Proxy, what: CaptureRequest, signal?: AbortSignal): Promise<{ files: string[]; error?: string }> => {
     const files: string[] = [];
     const errors: string[] = [];
+    try {
+      await capture(canary, proxy, what, files, errors, signal);
+    } catch (e) {
+      // A full or read-only state directory must not hold up the rollback.
+      errors.push(`diagnostics for ${proxy.name} not saved: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return errors.length ? { files, error: errors.join('; ') } : { files };
+  };
+
+  async function capture(canary: string, proxy: Proxy, what: CaptureRequest, files: string[], errors: string[], signal: AbortSignal | undefined): Promise<void> {
+    const dir = join(deps.stateDir, 'diagnostics', ...canary.split('/'));
+    const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
+    const deadline = (): AbortSignal => (signal ? AbortSignal.any([signal, AbortSignal.timeout(deps.timeoutMs)]) : AbortSignal.timeout(deps.timeoutMs));
     await mkdir(dir, { recursive: true });
     if (what.pprof) {
       for (const p of PROFILES) {
         const url = new URL(p.path, proxy.diagnosticUrl);
         try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(deps.timeoutMs) });
+          const res = await fetch(url, { signal: deadline() });
           if (res.status === 404) {
             errors.push(`${url.origin} does not serve /debug/pprof/ (is the proxy started with --debug?)`);
             break;
@@ -67,12 +78,11 @@ export function createDiagnosticsCapture(deps: DiagnosticsCaptureDeps) {
       const argv = fillArgv(what.command, new Map([['proxy', proxy.name], ['region', proxy.region], ['host', new URL(proxy.diagnosticUrl).hostname], ['dir', out]]));
       if (!argv.ok) errors.push(`diagnostics.command: ${argv.error}`);
       else {
-        const r = await deps.runCommand(argv.value, { timeoutMs: deps.timeoutMs, signal: AbortSignal.timeout(deps.timeoutMs + 1_000) });
+        const r = await deps.runCommand(argv.value, { timeoutMs: deps.timeoutMs, signal: signal ?? new AbortController().signal });
         if (r.stdout) await writeFile(join(out, 'stdout.txt'), r.stdout);
         if (r.error !== undefined || r.code !== 0) errors.push(`diagnostics.command: ${describeCommandFailure(argv.value, r)}`);
         for (const f of (await readdir(out)).sort()) files.push(join(out, f));
       }
     }
-    return errors.length ? { files, error: errors.join('; ') } : { files };
-  };
+  }
 }

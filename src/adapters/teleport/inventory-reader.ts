@@ -31,12 +31,22 @@ export function createInventoryReader(deps: { readonly runCommand: RunCommand; r
     }
     if (!source.url) return err('the inventory source has neither url nor command');
     const url = source.url;
+    let tooLarge = false;
     try {
-      const res = await got(url, { timeout: { request: timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, signal, headers: { accept: 'application/json' } });
+      const request = got(url, { timeout: { request: timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, signal, headers: { accept: 'application/json' } });
+      // Stop reading at the limit: a wrong URL must not make the controller buffer a file server's worth.
+      request.on('downloadProgress', (p: { transferred: number }) => {
+        if (p.transferred > maxBytes && !tooLarge) {
+          tooLarge = true;
+          request.cancel();
+        }
+      });
+      const res = await request;
       if (res.statusCode !== 200) return err(`${url}: HTTP ${res.statusCode}: ${res.body.slice(0, 200)}`);
       if (Buffer.byteLength(res.body) > maxBytes) return err(`${url}: answered more than ${maxBytes} bytes`);
       return ok({ body: res.body, from: url });
     } catch (e) {
+      if (tooLarge) return err(`${url}: answered more than ${maxBytes} bytes`);
       const what = e instanceof RequestError ? (e.code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : `${e.code}: ${e.message}`) : String(e);
       return err(`${url}: ${what}`);
     }

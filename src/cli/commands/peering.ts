@@ -77,6 +77,6 @@ async function offlineReports(manifests: string | undefined, nodesFile: string |
   const planner = new PeeringPlanner({ proxies, regions: fleet.spec.regions, holdMs: 0, maxLinksPerProxy: peering?.spec.maxLinksPerProxy ?? 64 });
   const plan = planner.plan(inv.value.nodes, [], Date.now());
   const links = plan.links.map((l) => ({ from: l.from, to: l.to, since: new Date().toISOString(), state: 'Planned' as const, nodes: l.nodes }));
-  const input = { proxies, nodes: inv.value.nodes, groups: planner.tunnelGroups, plan, links, tunnels: [] };
+  const input = { proxies, nodes: inv.value.nodes, groups: planner.tunnelGroups, plan, links, tunnels: [], unknown: inv.value.nodes.filter((n) => !n.proxies).length };
   return { plan: planReport(input, limit, peering?.spec.holdTime ?? '30m'), coverage: coverageReport(input, limit) };
 }

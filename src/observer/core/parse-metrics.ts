@@ -130,9 +130,10 @@ function readPeerConnections(samples: ExpositionSamples): TeleportMetrics['peerC
   if (!list) return undefined;
   const byRemote = new Map<string, string[]>();
   for (const s of list) {
-    if (countOf(s) === 0) continue;
+    if (!Number.isFinite(s.value) || s.value <= 0) continue;
     const remote = s.labels['remote_id'];
-    if (!remote) throw new PageError('parse_error', `${describeSample(s)} has no remote_id label`);
+    // An optional family: a series it cannot use is left out, never the whole page.
+    if (!remote) continue;
     const state = detach(s.labels['state'] || 'UNKNOWN');
     const states = byRemote.get(remote);
     if (states) states.push(state);

@@ -18,6 +18,7 @@ export function linksFromPlan(planned: readonly PlannedLink[], before: readonly 
       nodes: l.nodes,
       ...(p?.reason && state !== 'Up' ? { reason: p.reason } : {}),
       ...(l.unneededSince === undefined ? {} : { unneededSince: iso(l.unneededSince) }),
+      ...(p?.allowedAt ? { allowedAt: p.allowedAt } : {}),
     };
   });
 }
@@ -29,16 +30,14 @@ export interface VerifyInput {
   /** Serving proxies of each region (the ones whose dials must succeed). */
   readonly sources: (region: string) => readonly string[];
   readonly seen: (source: string, target: string) => PeerSeen;
-  /** When the allow-list carrying the link took effect; a link is not judged before. */
-  readonly appliedAt: number | undefined;
   readonly verifyMs: number;
   readonly now: number;
 }
 
 /**
  * Up when every serving proxy of the source region has a READY peer connection to the target;
- * Failed, with the first reason seen, once the verify time has passed since the link was both
- * planned and allowed; Pending before. Teleport's own metrics are the only evidence.
+ * Failed, with the reasons seen, once the verify time has passed since the link was allowed (or
+ * planned, while no allow-list carries it); Pending before. Teleport's own metrics are the only evidence.
  */
 export function verifyLinks(links: readonly PeerLinkStatus[], v: VerifyInput): PeerLinkStatus[] {
   return links.map((l) => {
@@ -50,9 +49,9 @@ export function verifyLinks(links: readonly PeerLinkStatus[], v: VerifyInput): P
     });
     const { reason: _reason, ...rest } = l;
     if (!problems.length && sources.length) return { ...rest, state: 'Up' };
-    const startedAt = Math.max(Date.parse(l.since), v.appliedAt ?? Number.POSITIVE_INFINITY);
-    const why = sources.length ? `no READY peer connection to ${l.to} from ${problems.join('; ')}` : `region ${l.from} has no serving proxy to check from`;
-    if (v.now - startedAt >= v.verifyMs) return { ...rest, state: 'Failed', reason: why };
-    return { ...rest, state: l.state === 'Up' ? 'Pending' : l.state === 'Failed' ? 'Failed' : 'Pending', reason: why };
+    const startedAt = Date.parse(l.allowedAt ?? l.since);
+    const seen = sources.length ? `no READY peer connection to ${l.to} from ${problems.join('; ')}` : `region ${l.from} has no serving proxy to check from`;
+    const why = l.allowedAt ? seen : `not in a published allow-list yet; ${seen}`;
+    return { ...rest, state: v.now - startedAt >= v.verifyMs ? 'Failed' : 'Pending', reason: why };
   });
 }

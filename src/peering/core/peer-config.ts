@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Proxy } from '../../model/fleet.js';
 import type { LinkKey } from './peering-input.js';
 
@@ -50,6 +49,18 @@ export function renderAllowList(links: readonly LinkKey[], proxies: readonly Pro
     for (const p of proxies) if (p.region === l.from && p.name !== l.to) rules.push({ from: p.name, to: l.to, toAddress: peerPublicAddr(to, port), link });
   }
   rules.sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : a.to > b.to ? 1 : 0) : a.from < b.from ? -1 : 1));
-  const digest = createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);
+  const digest = fnv64(JSON.stringify(rules));
   return { rules, digest };
+}
+
+/** FNV-1a over UTF-16 code units, two 32-bit lanes: a change detector for status, not a security hash. */
+function fnv64(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193 ^ 0x5bd1e995) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }

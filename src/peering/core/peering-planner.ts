@@ -146,11 +146,13 @@ export class PeeringPlanner {
     for (const region of this.last.sourceRegions) {
       const r = this.state().reach.get(region) as Int32Array;
       let t = r[gi] ?? AT_CAP;
-      if (t === AT_CAP || t === NO_TARGET) t = r[gi] = this.resolve(region, g, added);
+      // A group resolved only now brings all its nodes to the link; a resolved one, just this node.
+      const fresh = t === AT_CAP || t === NO_TARGET;
+      if (fresh) t = r[gi] = this.resolve(region, g, added);
       if (t < 0) continue;
       const l = this.state().links.get(linkId({ from: region, to: (this.s.proxies[t] as PeerProxy).name }));
       if (!l) continue;
-      l.nodes++;
+      l.nodes += fresh ? g.nodes.length : 1;
       l.unneededSince = undefined;
     }
   }

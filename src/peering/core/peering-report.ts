@@ -11,6 +11,8 @@ export interface ReportInput {
   readonly groups: readonly TunnelGroup[];
   readonly plan: PeeringPlan;
   readonly links: readonly PeerLinkStatus[];
+  /** Nodes of the current inventory without proxy_ids. */
+  readonly unknown: number;
   /** What each proxy's page says: teleport_reverse_tunnels_connected{type="node"} and proxy_missing_ssh_tunnels. */
   readonly tunnels: readonly ProxyTunnels[];
 }
@@ -71,7 +73,7 @@ export function coverageReport(r: ReportInput, limit: number): CoverageReport {
   }
   return {
     regions: [...rows].map(([region, x]) => ({ region, nodes: x.nodes, reachable: x.reachable, ratio: x.nodes ? x.reachable / x.nodes : 1, unreachable: x.unreachable, more: x.more })),
-    unknown: r.nodes.filter((n) => !n.proxies).length,
+    unknown: r.unknown,
     offline,
     proxies: [...r.tunnels],
   };

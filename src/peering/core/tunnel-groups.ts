@@ -62,7 +62,7 @@ export function holdersOf(proxies: readonly string[], indexOf: ReadonlyMap<strin
 }
 
 /** Fleets up to this many proxies look one- and two-tunnel groups up in a flat table (P² slots) instead of a Map. */
-const PAIR_TABLE_MAX_PROXIES = 4096;
+const PAIR_TABLE_MAX_PROXIES = 1024;
 
 export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<string, number>): TunnelGroups {
   const groups: TunnelGroup[] = [];
