@@ -341,7 +341,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       log.info({ agentConnectionCount: count }, 'Cluster networking set to proxy_peering');
       await persist({ ...next, tunnelStrategy: { type: 'proxy_peering', agentConnectionCount: count, appliedAt: iso(clock.now()) } });
     }
-    const failed = next.configureErrors?.[0];
+    const failed = next.configureErrors?.find((f) => fleet.some((x) => x.name === f.proxy && !listening(x)));
     return { peering: p, status: next, ...(failed ? { error: `peer listener of ${failed.proxy} not set (links to it wait; retried): ${failed.error}` } : {}) };
   }
 }
