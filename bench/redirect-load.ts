@@ -427,6 +427,11 @@ async function main(): Promise<void> {
     console.log(`  machine     ${cpus().length} CPUs, load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
     console.log(`max load: autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${MAX_SECONDS} s per server, alternating`);
     console.log(`  throughput  ${m.rps.toFixed(0)} req/s  (target >= 0.85x bare: ${verdict(m.rps / b.rps >= 0.85)})   baseline ${b.rps.toFixed(0)} req/s   ratio ${r(m.rps, b.rps)}   [rounds: ${each(m)}; baseline ${each(b)}]`);
+    // Rounds alternate, so each Meridian round has a bare round next to it in time: the median of
+    // those pairs' ratios is less moved by one noisy moment of the machine than the ratio of sums.
+    const paired = m.perRun.map((x, i) => x / (b.perRun[i] ?? Number.NaN)).filter(Number.isFinite).sort((x, y) => x - y);
+    const mid = paired.length ? (paired.length % 2 ? (paired[(paired.length - 1) / 2] ?? 0) : ((paired[paired.length / 2 - 1] ?? 0) + (paired[paired.length / 2] ?? 0)) / 2) : Number.NaN;
+    console.log(`  paired      median of round-by-round ratios ${mid.toFixed(2)}x   [${paired.map((x) => x.toFixed(2)).join(' ')}]`);
     console.log(`  latency     p50 ${ms(m.p50)}  p99 ${ms(m.p99)}   baseline p50 ${ms(b.p50)}  p99 ${ms(b.p99)}   ratio p99 ${r(m.p99, b.p99)}   (closed loop: latency = connections / throughput)`);
     console.log(`  server CPU  ${cpuText(m)}   baseline ${cpuText(b)}   ratio ${r(m.cpuUsPerReq, b.cpuUsPerReq)}   difference ${(m.cpuUsPerReq - b.cpuUsPerReq).toFixed(1)} us/request`);
     console.log(`  server GC   ${gcText(m)}   baseline ${gcText(b)}`);
