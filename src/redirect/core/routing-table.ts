@@ -93,6 +93,12 @@ export interface RoutingTable {
    * observations and draining set, no pins, no canaries of its own): where opted-in users go.
    */
   readonly canaries: Readonly<Record<string, RoutingTable | undefined>>;
+  /**
+   * Everything a decision depends on (regions' states and candidates, pins, canaries), not the
+   * loads behind them: two tables with the same key decide every client alike, so cached
+   * decisions outlive a rebuild that changed only session counts.
+   */
+  readonly decisionKey: string;
 }
 
 function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number, capacity: number | undefined): ProxyState {
@@ -204,6 +210,16 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
     : [];
 
   const reservedCount = reserved.size === 0 ? 0 : spec.proxies.filter((p) => reserved.has(p.name)).length;
+  const countryPins = lookup(upperKeys(options.pins?.countries));
+  const continentPins = lookup(upperKeys(options.pins?.continents));
+  const unavailableReason = `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`;
+  const decisionKey = [
+    regions.map((r) => `${r.name}@${r.latitude},${r.longitude}${r.isDefault ? '*' : ''}=${r.state}[${r.candidates.map((c) => `${c.name} ${c.state} ${c.publicUrl}`).join('|')}]`).join(';'),
+    JSON.stringify(countryPins),
+    JSON.stringify(continentPins),
+    unavailableReason,
+    canaryTables.map(([name, t]) => `${name}{${t.decisionKey}}`).join(''),
+  ].join('\n');
   return deepFreeze({
     observedAt: snapshot.observedAt,
     regions,
@@ -211,9 +227,10 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
     byName: lookup(regions.map((r) => [r.name, r] as const)),
     defaultRegion: home?.name,
     defaultOrder,
-    countryPins: lookup(upperKeys(options.pins?.countries)),
-    continentPins: lookup(upperKeys(options.pins?.continents)),
-    unavailableReason: `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`,
+    countryPins,
+    continentPins,
+    unavailableReason,
     canaries: lookup(canaryTables),
+    decisionKey,
   });
 }
