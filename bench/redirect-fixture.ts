@@ -36,7 +36,8 @@ export interface MeridianRedirects {
   /** The table in force; a new one every rebuild. */
   readonly routing: () => RoutingTable;
   /** A new table now, as an observation cycle would (empties the decision cache). */
-  rebuild(): void;
+  /** `changed`: the new table changes a candidate, so cached decisions go. */
+  rebuild(changed?: boolean): void;
 }
 
 /** rebuildMs 0: never rebuilt by a timer (call rebuild()). */
@@ -60,11 +61,16 @@ export async function meridianRedirects(log: Logger, rebuildMs: number, options:
   const trusted = parseTrustedProxies(['127.0.0.1/32']);
   if (!trusted.ok) throw new Error(trusted.error);
   // Every proxy up and ready, as an observation cycle would report them; a new snapshot each "cycle".
-  const observe = (): RoutingTable =>
-    buildRoutingTable(spec, { ...snapshot(spec.proxies.map((p) => observation(p.name, p.region))), observedAt: new Date().toISOString() }, {
-      draining: new Set(),
+  // `flip` cordons (or uncordons) the last proxy: a rebuild that changes what decisions rest on.
+  let cordoned = false;
+  const lastProxy = spec.proxies[spec.proxies.length - 1]?.name ?? '';
+  const observe = (flip = false): RoutingTable => {
+    if (flip) cordoned = !cordoned;
+    return buildRoutingTable(spec, { ...snapshot(spec.proxies.map((p) => observation(p.name, p.region))), observedAt: new Date().toISOString() }, {
+      draining: new Set(cordoned ? [lastProxy] : []),
       ...(options.canaryProxies ? { canaries: [{ name: 'debug', proxies: options.canaryProxies, optInOnly: true }] } : {}),
     });
+  };
   let routing = observe();
   if (rebuildMs > 0) setInterval(() => (routing = observe()), rebuildMs).unref();
   const metrics = options.metrics ?? registerRedirectMetrics(registry, () => geo.buildTimestampSeconds());
@@ -93,8 +99,8 @@ export async function meridianRedirects(log: Logger, rebuildMs: number, options:
     trusted: trusted.value,
     metrics,
     routing: () => routing,
-    rebuild: () => {
-      routing = observe();
+    rebuild: (changed = false) => {
+      routing = observe(changed);
     },
   };
 }

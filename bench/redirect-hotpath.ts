@@ -1,12 +1,10 @@
 /**
  * What each step of the login redirect costs per request, in-process (no HTTP, no fastify),
  * on the client pool and demo fleet of redirect-load.ts. Rows marked "before" measure how the
- * step was done before issue #3's tuning (kept here to show the saving); rows marked
- * "proposed" prototype a change that is not in src/.
+ * step was done before issue #3's tuning (kept here to show the saving).
  * `node --import tsx bench/redirect-hotpath.ts`
  */
 import pino from 'pino';
-import { Counter, Histogram, Registry } from 'prom-client';
 import { defaultGeoIpPaths, openGeoDatabase } from '../src/adapters/geoip/index.js';
 import { chooseProxy } from '../src/redirect/core/choose-proxy.js';
 import { clientAddress } from '../src/redirect/core/client-address.js';
@@ -61,63 +59,11 @@ function buildLocationBefore(publicUrl: string, raw: string): string {
   return href;
 }
 
-/**
- * Proposed metrics: as registerRedirectMetrics (plain counters folded into prom-client when
- * scraped), and the duration histogram kept as plain bucket counts too, instead of prom-client's
- * observe per request. Not adopted: prom-client has no public way to export pre-counted
- * buckets, and the saving (these rows) is a few tenths of a µs per request.
- */
-function proposedMetrics(registry: Registry): RedirectMetrics {
-  const BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
-  const counts = new Map<string, Map<string, number>>();
-  const bucketCounts = new Float64Array(BUCKETS.length + 1);
-  let sum = 0;
-  let observed = 0;
-  new Counter({
-    name: 'proposed_redirects_total',
-    help: 'as meridian_redirects_total',
-    labelNames: ['region', 'reason'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [region, byReason] of counts) for (const [reason, n] of byReason) this.inc({ region, reason }, n);
-    },
-  });
-  // The histogram's own collect would need its internals; this prototype only keeps the numbers.
-  void Histogram;
-  const count = (region: string, reason: string): void => {
-    let byReason = counts.get(region);
-    if (byReason === undefined) counts.set(region, (byReason = new Map()));
-    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
-  };
-  const observe = (seconds: number): void => {
-    let b = 0;
-    while (b < BUCKETS.length && seconds > (BUCKETS[b] ?? Infinity)) b++;
-    bucketCounts[b] = (bucketCounts[b] ?? 0) + 1;
-    sum += seconds;
-    observed++;
-  };
-  return {
-    redirected(region, reason, seconds) {
-      count(region, reason);
-      observe(seconds);
-    },
-    unavailable(seconds) {
-      count('none', 'unavailable');
-      observe(seconds);
-    },
-    geoLookup() {
-      // a third counter as above
-    },
-  };
-}
 
 // --- Measurements ---------------------------------------------------------------------------
 
 const log = pino({ level: 'warn' });
 const current = await meridianRedirects(log, 0);
-const proposedM = proposedMetrics(new Registry());
-const withProposedMetrics = await meridianRedirects(log, 0, { metrics: proposedM });
 const noMetrics = await meridianRedirects(log, 0, { metrics: { redirected: () => undefined, unavailable: () => undefined, geoLookup: () => undefined } });
 const paths = defaultGeoIpPaths();
 const db = await openGeoDatabase(paths);
@@ -161,15 +107,14 @@ for (const publicUrl of ['https://tokyo-1.proxy.example.com', 'https://p.example
 const rows: [string, number][] = [];
 const row = (label: string, ns: number): void => void rows.push([label, ns]);
 row('decide, cache hit', nsPerOp(n, (i) => current.redirects.decide(reqs[i] as RedirectRequest)));
-row('decide, cache hit, proposed metrics (no prom-client histogram)', nsPerOp(n, (i) => withProposedMetrics.redirects.decide(reqs[i] as RedirectRequest)));
 row('decide, cache hit, no metrics at all', nsPerOp(n, (i) => noMetrics.redirects.decide(reqs[i] as RedirectRequest)));
 row('  clientAddress (X-Forwarded-For from a trusted peer)', nsPerOp(n, (i) => clientAddress({ socketAddress: '127.0.0.1', headers: (reqs[i] as RedirectRequest).headers, trusted: current.trusted })));
-row('  metrics.redirected (plain counters + prom-client histogram observe)', nsPerOp(n, (i) => current.metrics.redirected(decisions[i]?.region ?? '', decisions[i]?.reason ?? '', 1e-6)));
-row('  metrics.redirected (proposed)', nsPerOp(n, (i) => proposedM.redirected(decisions[i]?.region ?? '', decisions[i]?.reason ?? '', 1e-6)));
+row('  metrics.redirected (plain counters and histogram buckets)', nsPerOp(n, (i) => current.metrics.redirected(decisions[i]?.region ?? '', decisions[i]?.reason ?? '', 1e-6)));
 row('  2x performance.now()', nsPerOp(n, () => performance.now() - performance.now()));
-// Misses: every decide after a rebuild; one rebuild per pass of the pool.
-row('decide after a table rebuild (GeoIP answer kept by the database)', nsPerOp(n, (i) => (i === 0 && current.rebuild(), current.redirects.decide(reqs[i] as RedirectRequest))));
-row('decide after a table rebuild (before: GeoIP looked up again)', nsPerOp(n, (i) => (i === 0 && current.rebuild(), before.decide(reqs[i] as RedirectRequest))));
+// Misses: every decide after a rebuild that changed a candidate; one rebuild per pass of the pool.
+row('decide after a rebuild that changed a candidate (GeoIP answer kept)', nsPerOp(n, (i) => (i === 0 && current.rebuild(true), current.redirects.decide(reqs[i] as RedirectRequest))));
+row('decide after a rebuild that changed a candidate (before: GeoIP looked up again)', nsPerOp(n, (i) => (i === 0 && current.rebuild(true), before.decide(reqs[i] as RedirectRequest))));
+row('decide after a rebuild that changed only loads (decisions kept)', nsPerOp(n, (i) => (i === 0 && current.rebuild(), current.redirects.decide(reqs[i] as RedirectRequest))));
 const geoDb = current.geo.current();
 const locations = pool.map((c) => {
   const r = geoDb.lookup(c.ip);
@@ -199,4 +144,4 @@ console.log(`login redirect hot path, in-process, ${n} clients (3/4 "/", 1/4 dee
 console.log(`  (locationAt gave the URL-built answer of before for all ${TARGETS.length} test targets on 2 public URLs)`);
 for (const [label, ns] of rows) console.log(`  ${label.padEnd(76)} ${(ns / 1000).toFixed(2).padStart(6)} us`);
 console.log(`  saving of the Location change on the mix: ${((mixBefore - mixNow) / 1000).toFixed(2)} us (${(100 * (1 - mixNow / mixBefore)).toFixed(0)}%)`);
-for (const m of [current, withProposedMetrics, noMetrics]) m.geo.close();
+for (const m of [current, noMetrics]) m.geo.close();

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { PlainHistogram } from '../runtime/plain-histogram.js';
 
 export type GeoLookupResult = 'found' | 'not_found' | 'private' | 'invalid' | 'no_database';
 
@@ -10,9 +11,9 @@ export interface RedirectMetrics {
 }
 
 /**
- * Registers the login-redirect metrics. The request path only bumps plain numbers; they are
- * handed to prom-client when scraped, because a labelled inc() per redirect cost as much as
- * the whole decision (bench/redirect-hotpath.ts).
+ * Registers the login-redirect metrics. The request path only bumps plain numbers (counts and
+ * histogram buckets); they are handed to prom-client when scraped, because a labelled inc() or
+ * an observe() per redirect cost as much as the whole decision (bench/redirect-hotpath.ts).
  */
 export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSeconds: () => number | undefined): RedirectMetrics {
   const registers = [registry];
@@ -51,12 +52,7 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
       for (const [result, n] of Object.entries(lookupCounts)) if (n > 0) this.inc({ result }, n);
     },
   });
-  const duration = new Histogram({
-    name: 'meridian_redirect_duration_seconds',
-    help: 'Time to decide a login redirect',
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
-    registers,
-  });
+  const duration = new PlainHistogram('meridian_redirect_duration_seconds', 'Time to decide a login redirect', [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01], registry);
   new Gauge({
     name: 'meridian_geoip_database_build_timestamp_seconds',
     help: 'Build time of the GeoIP database in force',
