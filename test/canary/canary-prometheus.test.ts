@@ -67,6 +67,10 @@ test('a build with good Prometheus values passes and is promoted', async (t) => 
       ['london-1', 'Pass', '0.0120 (limit 0.0500, baseline 0.0100)'],
     ]);
   }
+  // Each interval asks each distinct query once (value, baseline and sample for two regions), at the interval's end.
+  const intervals = r.status.intervals ?? [];
+  assert.equal(prom.requests.length, intervals.length * 6);
+  assert.deepEqual(new Set(prom.requests.map((q) => q.get('time'))), new Set(intervals.map((i) => String(Date.parse(i.to) / 1000))));
 });
 
 test('no data from Prometheus is never a failure and never a pass: the canary is held for the operator', async (t) => {

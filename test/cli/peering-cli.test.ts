@@ -95,6 +95,11 @@ test('peering status, coverage and plan read a running controller; before the fi
   assert.match(coverage.stdout, /Unreachable from new-york \(1\):\n {2}ny-db \(new-york; tunnels: chi-1\): no tunnel to a new-york proxy and no link up from new-york to chi-1/);
   assert.match(coverage.stdout, /chi-1 +chicago +1 +0/);
 
+  const planOut = capture();
+  assert.equal(await runCli(['peering', 'plan', '--server', server], planOut), 0, planOut.stderr);
+  assert.match(planOut.stdout, /Links to add \(1\):\n {2}new-york -> chi-1 +1 node\(s\) +Pending: nyc-1: state TRANSIENT_FAILURE/);
+  assert.match(planOut.stdout, /ny-db +from new-york +via new-york->chi-1/);
+
   const missing = capture();
   assert.equal(await runCli(['peering', 'status', 'nope', '--server', server], missing), 1);
   assert.match(missing.stderr, /answered 404: no ProxyPeering default\/nope/);

@@ -157,6 +157,7 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
   });
 
   it('hysteresis never removes a needed link, and removes one only after the hold time', () => {
+    let removedSomewhere = 0;
     for (let seed = 1; seed <= 40; seed++) {
       const shape = SHAPES[seed % SHAPES.length] as WorldShape;
       const world = randomWorld(seed, shape);
@@ -170,12 +171,30 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
       checkPlan(moved, input.groups, second, 1_000, true);
       assert.equal(second.removed.length, 0, 'nothing goes before the hold time');
       const later = planLinks({ ...input, current: second.links, now: 2_000_000 + 600_000 });
-      const stillNeeded = new Set(planLinks({ ...input, current: [] }).links.map(linkId));
-      for (const r of later.removed) assert.ok(!second.links.find((l) => linkId(l) === linkId(r))?.needed, `${linkId(r)} was needed`);
+      // Exactly the links unneeded for the whole hold time go; none still needed.
+      const unneeded = second.links.filter((l) => !l.needed).map(linkId).sort();
+      assert.deepEqual(later.removed.map(linkId).sort(), unneeded, `seed ${seed}`);
+      assert.ok(later.links.every((l) => l.needed), `seed ${seed}: a link past its hold time stayed`);
       checkPlan(moved, input.groups, later, 1_000, true);
-      assert.ok(later.links.length <= second.links.length);
-      assert.ok(stillNeeded.size > 0 || later.links.length === 0 || later.links.every((l) => l.needed));
+      removedSomewhere += later.removed.length;
     }
+    assert.ok(removedSomewhere > 0, 'some seed must remove a link');
+  });
+
+  it('links held for the hold time count against the cap: new links never push a proxy past it', () => {
+    let held = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const shape = SHAPES[seed % SHAPES.length] as WorldShape;
+      const world = randomWorld(seed, shape);
+      const first = planLinks(worldInput(world, 3));
+      const rng = new Prng(seed * 13);
+      const moved: PeeringWorld = { ...world, nodes: world.nodes.map((n) => (n.proxies && rng.chance(0.3) ? { ...n, proxies: tunnelsFor(rng, rng.int(shape.regions), shape, world.proxies) } : n)) };
+      const input = worldInput(moved, 3, first.links.map((l) => ({ from: l.from, to: l.to })), 2_000_000);
+      const second = planLinks(input);
+      held += second.links.filter((l) => !l.needed).length;
+      checkPlan(moved, input.groups, second, 3, false);
+    }
+    assert.ok(held > 0, 'some seed must hold links');
   });
 
   it('one node moving changes at most one link per region, and keeps every link in place', () => {
@@ -190,7 +209,8 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
       const old = new Set(before.links.map(linkId));
       assert.ok(after.links.filter((l) => !old.has(linkId(l))).length <= after.sourceRegions.length, `seed ${seed}: too many new links`);
       assert.equal(after.removed.length, 0);
-      assert.ok(before.links.every((l) => after.links.some((x) => linkId(x) === linkId(l))), `seed ${seed}: a link in place went`);
+      assert.ok(before.links.every((l) => after.links.some((x) => linkId(x) === linkId(l) && !x.added)), `seed ${seed}: a link in place went or was planned anew`);
+      assert.equal(new Set(after.links.map(linkId)).size, after.links.length, `seed ${seed}: a link twice`);
     }
   });
 

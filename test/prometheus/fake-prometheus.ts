@@ -25,10 +25,12 @@ export function scalar(value: string): unknown {
 
 /**
  * A Prometheus HTTP API stand-in on 127.0.0.1: `GET /api/v1/query` answered from a table keyed by
- * the exact query string; a query not in the table is Prometheus' bad_data error. Records nothing.
+ * the exact query string; a query not in the table is Prometheus' bad_data error. Keeps each
+ * request's parameters, so tests can check the evaluation time and how often a query was asked.
  */
-export async function startPrometheus(t: TestContext, opts: FakePrometheusOptions): Promise<{ readonly url: string }> {
+export async function startPrometheus(t: TestContext, opts: FakePrometheusOptions): Promise<{ readonly url: string; readonly requests: URLSearchParams[] }> {
   const prefix = opts.prefix ?? '';
+  const requests: URLSearchParams[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: string, type: string) => {
@@ -37,6 +39,7 @@ export async function startPrometheus(t: TestContext, opts: FakePrometheusOption
     };
     if (req.method !== 'GET' || url.pathname !== `${prefix}/api/v1/query`) return send(404, '404 page not found\n', 'text/plain');
     if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) return send(401, 'Unauthorized\n', 'text/plain');
+    requests.push(url.searchParams);
     const query = url.searchParams.get('query') ?? '';
     const reply = Object.hasOwn(opts.answers, query) ? opts.answers[query] : { status: 400, json: { status: 'error', errorType: 'bad_data', error: `not in the test table: ${query}` } };
     if (reply === undefined || reply === 'hang') return;
@@ -51,5 +54,5 @@ export async function startPrometheus(t: TestContext, opts: FakePrometheusOption
         server.close(() => resolve());
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}` };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${prefix}`, requests };
 }

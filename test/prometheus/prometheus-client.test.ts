@@ -27,6 +27,8 @@ test('a one-series vector and a scalar each give their number', async (t) => {
   assert.deepEqual(await ask(prom.url, 'sum(rate(x[5m]))'), { ok: true, value: 0.125 });
   assert.deepEqual(await ask(prom.url, 'scalar(y)'), { ok: true, value: 42 });
   assert.deepEqual(await ask(prom.url, 'tiny'), { ok: true, value: 0.00001 });
+  // Evaluated at the time asked for, in the seconds Prometheus takes.
+  assert.deepEqual(prom.requests.map((r) => r.get('time')), Array(3).fill(String(AT / 1000)));
 });
 
 test('an empty vector is "no data", not an error', async (t) => {

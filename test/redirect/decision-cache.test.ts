@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chooseProxy } from '../../src/redirect/core/choose-proxy.js';
 import { DecisionCache } from '../../src/redirect/decision-cache.js';
-import { CITIES, regionsDown, table } from './core/redirect-fixture.js';
+import type { RoutingTable } from '../../src/redirect/core/routing-table.js';
+import { Prng } from '../../src/sim/prng.js';
+import { CITIES, redirectFleet, regionsDown, table } from './core/redirect-fixture.js';
 
 describe('decision cache across routing table rebuilds', () => {
   it('a rebuild that changed only session counts keeps the key; one that changed a candidate, a state or a pin does not', () => {
@@ -11,20 +13,44 @@ describe('decision cache across routing table rebuilds', () => {
     assert.notEqual(table({ patch: regionsDown('tokyo') }).decisionKey, base.decisionKey, 'a region down');
     assert.notEqual(table({ draining: ['tokyo-1'] }).decisionKey, base.decisionKey, 'a proxy draining');
     assert.notEqual(table({ patch: { 'tokyo-1': { sessionsTotal: 500 } } }).decisionKey, base.decisionKey, 'a proxy at capacity');
+    assert.notEqual(table({ patch: { 'tokyo-1': { sessionsTotal: 300 } } }).decisionKey, base.decisionKey, 'a proxy loaded past the tolerance leaves the candidates');
     assert.notEqual(table({ pins: { countries: { KR: 'london' } } }).decisionKey, base.decisionKey, 'a pin');
     assert.notEqual(table({ canaries: [{ name: 'debug', proxies: ['tokyo-1'], optInOnly: true }] }).decisionKey, base.decisionKey, 'a canary');
   });
 
-  it('every client gets the same decision from two tables with the same key', () => {
-    const a = table({ sessions: 100 });
-    const b = table({ sessions: 140 });
-    assert.equal(a.decisionKey, b.decisionKey);
-    for (const [name, location] of Object.entries(CITIES)) {
-      for (let i = 0; i < 50; i++) {
-        const input = { location, clientKey: `198.51.100.${i}` };
-        assert.deepEqual(chooseProxy(input, b), chooseProxy(input, a), `${name} client ${i}`);
+  it('tables with the same key decide every client alike, over random loads per proxy', () => {
+    const rng = new Prng(11);
+    const names = redirectFleet().proxies.map((p) => p.name);
+    // Half the tables vary loads within the load tolerance (same candidates), half well beyond it.
+    const tables = Array.from({ length: 40 }, () => {
+      const spread = rng.chance(0.5) ? 15 : 200;
+      return table({ patch: Object.fromEntries(names.map((n) => [n, { sessionsTotal: 100 + rng.int(spread) }])) });
+    });
+    let same = 0;
+    for (let i = 1; i < tables.length; i++) {
+      const a = tables[i - 1] as RoutingTable;
+      const b = tables[i] as RoutingTable;
+      if (a.decisionKey !== b.decisionKey) continue;
+      same++;
+      for (const [name, location] of Object.entries(CITIES)) {
+        for (let c = 0; c < 30; c++) {
+          const input = { location, clientKey: `198.51.100.${c}` };
+          assert.deepEqual(chooseProxy(input, b), chooseProxy(input, a), `${name} client ${c}`);
+        }
       }
     }
+    assert.ok(same > 0 && same < tables.length - 1, `${same} equal keys: both cases must occur`);
+  });
+
+  it('is bounded: the oldest entry goes first', () => {
+    const cache = new DecisionCache<string>(2);
+    const t = table();
+    cache.get(t, 'a');
+    cache.set('a', '1');
+    cache.set('b', '2');
+    cache.set('c', '3');
+    assert.equal(cache.get(t, 'a'), undefined);
+    assert.deepEqual([cache.get(t, 'b'), cache.get(t, 'c')], ['2', '3']);
   });
 
   it('entries survive a new table with the same key and go with a changed one', () => {
