@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CanaryPhase, ProxyCanary, ProxyCanaryStatus, QueryOutcome } from '../model/canary.js';
 import type { Clock } from '../model/clock.js';
 import { setCondition } from '../model/conditions.js';
-import { parseDuration } from '../model/duration.js';
+import { durationOr } from '../model/duration.js';
 import { formatPath } from '../model/field-error.js';
 import type { Proxy, ProxyFleetSpec } from '../model/fleet.js';
 import type { PromAnswer, QueryPrometheus } from '../model/prometheus.js';
@@ -191,8 +191,8 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         if (!c) return {};
         const w = observe(keyString(key), observations);
         if (c.spec.decision === 'rollback') return rollBack('the operator rolled it back', []);
-        const intervalMs = msOf(c.spec.analysisInterval, '5m');
-        const bakeMs = msOf(c.spec.bakeTime, '2h');
+        const intervalMs = durationOr(c.spec.analysisInterval, '5m');
+        const bakeMs = durationOr(c.spec.bakeTime, '2h');
         const started = Date.parse(st.intervalStartedAt ?? nowIso);
         if (now < started + intervalMs) return { requeueAfterMs: started + intervalMs - now };
         const canaries = new Set(proxies);
@@ -303,10 +303,5 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
 
 function regionOf(fleet: ProxyFleetSpec, proxy: string): string {
   return fleet.proxies.find((p) => p.name === proxy)?.region ?? '';
-}
-
-function msOf(text: string | undefined, fallback: string): number {
-  const r = parseDuration(text ?? fallback);
-  return r.ok ? r.value : 0;
 }
 

@@ -1,11 +1,10 @@
 import type { CanaryView } from '../admin/canary-schemas.js';
+import { queryLabel } from '../canary/core/prometheus-analysis.js';
+import { formatValue } from '../canary/core/judge-canary.js';
+import { table } from './text-table.js';
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
-}
 
-const num = (v: number | undefined): string => (v === undefined ? '-' : Number.isInteger(v) ? String(v) : v < 1 ? v.toFixed(4) : v.toFixed(1));
+const num = (v: number | undefined): string => (v === undefined ? '-' : formatValue(v));
 
 /** `meridian canary report`: canary against baseline, check by check, interval by interval, with the verdict and why. */
 export function renderCanaryReport(st: CanaryView): string {
@@ -17,7 +16,7 @@ export function renderCanaryReport(st: CanaryView): string {
   for (const d of st.diagnostics ?? []) lines.push(`  diagnostics of ${d.proxy}: ${d.files.join(', ') || '(none)'}${d.error ? ` (${d.error})` : ''}`);
   for (const [i, iv] of st.intervals.entries()) {
     lines.push('', `Interval ${i + 1}: ${iv.from} → ${iv.to}: ${iv.verdict}`);
-    lines.push(table([['CHECK', 'PROXY', 'CANARY', 'BASELINE', 'LIMIT', 'RESULT', 'WHY'], ...iv.outcomes.map((o) => [o.check, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason]), ...(iv.queries ?? []).map((o) => [`prometheus:${o.query}`, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason])]));
+    lines.push(table([['CHECK', 'PROXY', 'CANARY', 'BASELINE', 'LIMIT', 'RESULT', 'WHY'], ...iv.outcomes.map((o) => [o.check, o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason]), ...(iv.queries ?? []).map((o) => [queryLabel(o.query), o.proxy, num(o.value), num(o.baseline), num(o.limit), o.result, o.reason])]));
   }
   if (!st.intervals.length) lines.push('', 'No analysis interval has ended yet.');
   return lines.join('\n');

@@ -1,9 +1,6 @@
 import type { RolloutView } from '../admin/rollout-schemas.js';
+import { table } from './text-table.js';
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
-}
 
 /** `meridian rollout status`: the rollout, its windows, and every proxy's step. */
 export function renderRollout(r: RolloutView): string {

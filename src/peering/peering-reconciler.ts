@@ -120,11 +120,12 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     mem.readError = undefined;
     mem.hostIds = new Map();
     for (const [id, name] of hostMap.value) if (name) mem.hostIds.set(name, [...(mem.hostIds.get(name) ?? []), id]);
-    if (!mem.inventory || !isDeepStrictEqual(mem.inventory, inv.value)) {
+    // One pass over the nodes says both whether anything changed and what.
+    const changed = mem.inventory && changedNodes(mem.inventory.nodes, inv.value.nodes);
+    if (!mem.inventory || !changed || changed.length || !isDeepStrictEqual(mem.inventory.outsideFleet, inv.value.outsideFleet)) {
       mem.inventoryVersion++;
       // The previous plan can be moved node by node when few changed; otherwise plan afresh.
-      if (mem.planner && mem.inventory && mem.plan) {
-        const changed = changedNodes(mem.inventory.nodes, inv.value.nodes);
+      if (mem.planner && mem.plan && changed) {
         if (changed.length <= INCREMENTAL_LIMIT) {
           const now = clock.now();
           for (const n of changed) mem.planner.updateNode(n, now);
@@ -386,7 +387,7 @@ function changedNodes(before: readonly PeerNode[], after: readonly PeerNode[]): 
   for (const n of after) {
     const o = old.get(n.id);
     old.delete(n.id);
-    if (!o || o.region !== n.region || !sameList(o.proxies, n.proxies)) out.push(n);
+    if (!o || o.region !== n.region || o.hostname !== n.hostname || !sameList(o.proxies, n.proxies)) out.push(n);
   }
   for (const gone of old.values()) out.push({ id: gone.id, hostname: gone.hostname });
   return out;

@@ -1,18 +1,11 @@
+import { readCookie } from './cookie-header.js';
+
 /** The cookie that carries a user's canary invite (the signed token itself, checked on every use). */
 export const CANARY_COOKIE = 'meridian_canary';
-const MARKER = `${CANARY_COOKIE}=`;
 
-/**
- * The cookie's value from a Cookie header. Headers without it are passed over with one
- * substring search, so requests of users who never opted in pay nothing more.
- */
+/** Requests of users who never opted in pay one substring search. */
 export function readCanaryCookie(header: string | undefined): string | undefined {
-  if (!header || !header.includes(MARKER)) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === CANARY_COOKIE) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return readCookie(header, CANARY_COOKIE);
 }
 
 /**

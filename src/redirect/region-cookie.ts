@@ -1,17 +1,13 @@
+import { readCookie } from './cookie-header.js';
+
 /** The cookie that remembers a user's explicit ?region= choice. */
 export const REGION_COOKIE = 'meridian_region';
 /** `?region=auto` forgets the choice. */
 export const AUTO_REGION = 'auto';
 const ONE_YEAR_S = 365 * 24 * 3600;
 
-/** The cookie's value from a Cookie header, without parsing the rest of it. */
 export function readRegionCookie(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === REGION_COOKIE) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return readCookie(header, REGION_COOKIE);
 }
 
 /** Only known region names (DNS labels) are ever written, so nothing from the request is reflected. */

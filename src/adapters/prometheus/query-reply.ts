@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../../model/result.js';
+import { excerpt } from '../hooks/post-json.js';
 
 /** Why a reply gave no number; the caller adds which query and which server. */
 export interface ReplyProblem {
@@ -8,11 +9,6 @@ export interface ReplyProblem {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A reply body for an error message: whitespace folded, at most `max` characters, quoted. */
-export function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(flat.length > max ? `${flat.slice(0, max)}…` : flat);
-}
 
 function parseJson(body: string): unknown {
   try {

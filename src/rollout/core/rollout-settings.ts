@@ -1,4 +1,4 @@
-import { parseDuration } from '../../model/duration.js';
+import { durationOr } from '../../model/duration.js';
 import type { MaintenanceWindow, Proxy, ProxyFleetSpec } from '../../model/fleet.js';
 import type { NoticeSeverity, ProxyRolloutSpec, ProxyRolloutStatus } from '../../model/rollout.js';
 import { selectTargets } from '../../model/rollout-rules.js';
@@ -31,11 +31,6 @@ export const DEFAULT_LEAD_TIMES = ['24h', '1h', '10m'] as const;
 export const DEFAULT_MESSAGE =
   'Teleport proxy {proxies} ({region}) will be upgraded to {version} in the maintenance window starting {localTime} ({utcTime}). Open sessions will be closed; log in again at the usual URL to reach another proxy.';
 
-function ms(text: string | undefined, fallback: string): number {
-  const r = parseDuration(text ?? fallback);
-  return r.ok ? r.value : 0;
-}
-
 /** The regions a rollout touches, in wave order: the spec's waves, or one wave per region in fleet order. */
 export function waveRegions(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, targets: readonly Proxy[]): string[][] {
   const touched = new Set(targets.map((p) => p.region));
@@ -61,15 +56,15 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
       const r = fleet.regions.find((x) => x.name === region);
       return { windows: spec.maintenanceWindows?.[region] ?? r?.maintenanceWindows ?? [], timeZone: r?.timeZone ?? 'UTC' };
     },
-    leadTimes: leadTexts.map((text) => ({ text, ms: ms(text, '0s') })).sort((a, b) => b.ms - a.ms),
+    leadTimes: leadTexts.map((text) => ({ text, ms: durationOr(text, '0s') })).sort((a, b) => b.ms - a.ms),
     message: spec.notice?.message ?? DEFAULT_MESSAGE,
     severity: spec.notice?.severity ?? 'medium',
     channels: (spec.notice?.channels ?? []).map((c) => c.name),
     blockOnNoticeFailure: (spec.notice?.onFailure ?? 'block') === 'block',
-    drainDeadlineMs: ms(spec.drain?.deadline, '2h'),
-    meanSessionMs: ms(spec.drain?.meanSessionDuration, '30m'),
+    drainDeadlineMs: durationOr(spec.drain?.deadline, '2h'),
+    meanSessionMs: durationOr(spec.drain?.meanSessionDuration, '30m'),
     verifyScrapes: spec.verify?.consecutiveScrapes ?? 3,
-    verifyTimeoutMs: ms(spec.verify?.timeout, '10m'),
+    verifyTimeoutMs: durationOr(spec.verify?.timeout, '10m'),
     rollbackOnFailure: spec.failurePolicy === 'rollback',
   };
 }
