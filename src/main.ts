@@ -145,12 +145,19 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const hookDeps = { log: log.child({ component: 'hooks' }), clock: systemClock, runCommand, readSecret };
     const sendNotice = createNoticeSender({ ...hookDeps, log: log.child({ component: 'notify' }) });
     const runHook = createHookRunner(hookDeps);
+    // A declaration, so the reconcilers created below can ask for it; it reads their caches at call time.
+    function heldByRuns(): Set<string> {
+      const held = new Set<string>();
+      for (const r of rollouts.cache.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) held.add(p.name);
+      for (const c of canaries.cache.values()) for (const p of heldByCanary(c)) held.add(p);
+      return held;
+    }
     const kindDeps = { store, clock, timers, stopwatch, log, onPass: controllerMetrics.onPass, onChange: () => rebuildRouting() };
     const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.cache.values()]);
     const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
       ...kindDeps,
       kind: 'ProxyRollout',
-      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics }),
+      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics, heldOutOfRotation: heldByRuns }),
     });
     const canaries = createKindController({
       ...kindDeps,
@@ -164,6 +171,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         engine: createRolloutEngine({ clock, sendNotice, runHook, onNotice: rolloutMetrics.onNotice, onTransition: rolloutMetrics.onTransition }),
         captureDiagnostics: createDiagnosticsCapture({ stateDir: config.stateDir, clock, timeoutMs: 30_000, runCommand }),
         queryPrometheus: createPrometheusClient({ readSecret }),
+        heldOutOfRotation: heldByRuns,
       }),
     });
     registerCanaryMetrics(registry, () => [...canaries.cache.values()]);
@@ -221,9 +229,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     let routing: RoutingTable | undefined;
     // Out of rotation: cordoned, or held by a rollout or canary. The redirect and peering both avoid them.
     const drainingProxies = (): Set<string> => {
-      const draining = new Set(current?.spec.proxies.filter((p) => p.cordoned).map((p) => p.name));
-      for (const r of rollouts.cache.values()) for (const p of r.status?.proxies ?? []) if (OUT_OF_ROTATION_STEPS.has(p.step)) draining.add(p.name);
-      for (const c of canaries.cache.values()) for (const p of heldByCanary(c)) draining.add(p);
+      const draining = heldByRuns();
+      for (const p of current?.spec.proxies ?? []) if (p.cordoned) draining.add(p.name);
       return draining;
     };
     const rebuildRouting = (): void => {

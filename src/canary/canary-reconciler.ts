@@ -44,6 +44,8 @@ export interface CanaryReconcilerDeps {
    * a canary with queries gets them Inconclusive, saying no client is configured.
    */
   readonly queryPrometheus?: QueryPrometheus;
+  /** Proxies held out of rotation by every run (rollouts and canaries); this run's own are told apart by its status. */
+  readonly heldOutOfRotation?: () => ReadonlySet<string>;
 }
 
 const KEPT_INTERVALS = 100;
@@ -147,6 +149,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             status: (part === 'deploy' ? c?.status?.deploy : c?.status?.revert) ?? {},
             fleet: fleetSpec,
             observations,
+            ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
             log: log.child({ part }),
             persist: async (s) => {
               if (c) c = await write(c, { ...(c.status ?? {}), [part]: s });

@@ -29,6 +29,8 @@ export interface EngineRun {
   readonly status: ProxyRolloutStatus;
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
+  /** Proxies other runs hold out of rotation. */
+  readonly heldElsewhere?: ReadonlySet<string>;
   readonly log: Logger;
   /** Stores the run's status; called only when it changed. */
   readonly persist: (status: ProxyRolloutStatus) => Promise<void>;
@@ -74,7 +76,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
         deps.onTransition?.(current, next);
         current = next;
       };
-      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, now: clock.now() };
+      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
       if (!step.action) {

@@ -23,6 +23,8 @@ export interface RolloutReconcilerDeps {
   readonly sendNotice: SendNotice;
   readonly runHook: RunHook;
   readonly metrics?: RolloutMetrics;
+  /** Proxies held out of rotation by every run (rollouts and canaries); this run's own are told apart by its status. */
+  readonly heldOutOfRotation?: () => ReadonlySet<string>;
 }
 
 /**
@@ -83,6 +85,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
           status: r.status ?? {},
           fleet: fleet.value.spec,
           observations,
+          ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
           log,
           persist: async (status) => {
             await persist(stored, status);

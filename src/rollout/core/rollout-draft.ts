@@ -28,6 +28,8 @@ export interface RolloutDraft {
   readonly settings: RolloutSettings;
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
+  /** Out of rotation for other runs; counted as unavailable by the take-out rules. */
+  readonly heldElsewhere: ReadonlySet<string>;
   readonly startedAt: string;
   readonly proxies: ProxyDraft[];
   notices: NoticeDraft[];
@@ -38,7 +40,7 @@ export interface RolloutDraft {
 }
 
 export function newDraft(
-  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation> },
+  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere: ReadonlySet<string> },
   status: ProxyRolloutStatus & { readonly startedAt: string },
 ): RolloutDraft {
   return {

@@ -18,6 +18,8 @@ export interface RolloutContext {
   /** Already checked against the rollout (rolloutFleetErrors). */
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
+  /** Proxies other runs (a canary, another rollout) hold out of rotation: unavailable here too. */
+  readonly heldElsewhere?: ReadonlySet<string>;
   readonly now: number;
 }
 
@@ -30,6 +32,7 @@ export interface RolloutStep {
   readonly events: readonly RolloutEvent[];
 }
 
+const NONE: ReadonlySet<string> = new Set();
 const TERMINAL: ReadonlySet<RolloutPhase | undefined> = new Set(['Completed', 'Failed', 'Aborted']);
 
 /** What, if edited after the start, would make the proxies already done and those planned disagree. */
@@ -53,7 +56,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations }, started);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere ?? NONE }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
   // An action written as in flight is not replayed as such: the steps still call for it (with the
   // same id) unless what is observed shows it took effect, as for any other pass.

@@ -28,14 +28,19 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
   const members = d.fleet.proxies.filter((p) => p.region === region);
   const limit = d.settings.maxUnavailable(members.length);
   const mine = new Map(d.proxies.map((p) => [p.name, p]));
-  const inRotationReady = (name: string): boolean => {
+  const heldHere = (name: string): boolean => {
     const m = mine.get(name);
+    return m !== undefined && heldOut(m);
+  };
+  // A canary or another rollout holding a proxy out makes it unavailable to this run's rules too.
+  const heldByOthers = (name: string): boolean => d.heldElsewhere.has(name) && !heldHere(name);
+  const inRotationReady = (name: string): boolean => {
     const spec = members.find((p) => p.name === name);
-    return !spec?.cordoned && !(m && heldOut(m)) && d.observations.get(name)?.ready === true;
+    return !spec?.cordoned && !heldHere(name) && !heldByOthers(name) && d.observations.get(name)?.ready === true;
   };
   for (const p of d.proxies) {
     if (p.region !== region || p.step !== 'Noticed') continue;
-    const out = d.proxies.filter((x) => x.region === region && heldOut(x)).length;
+    const out = d.proxies.filter((x) => x.region === region && heldOut(x)).length + members.filter((m) => heldByOthers(m.name)).length;
     if (out >= limit) return taken;
     if (!d.settings.allowRegionOutage && inRotationReady(p.name) && members.filter((m) => inRotationReady(m.name)).length <= 1) {
       p.message = `Waiting: the last ready proxy of ${region} stays in rotation`;

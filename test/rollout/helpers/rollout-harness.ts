@@ -43,6 +43,8 @@ export interface Scenario {
   readonly world?: WorldOptions;
   /** Proxies that are not ready throughout. */
   readonly unhealthy?: readonly string[];
+  /** Proxies another run (a canary) holds out of rotation, by time. */
+  readonly heldElsewhere?: (now: number) => readonly string[];
 }
 
 export interface RunResult {
@@ -83,7 +85,15 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
   store.onWrite = (before, after) => checkWrite(s, world, clock.now(), before, after);
 
   const newReconciler = () =>
-    createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook });
+    createRolloutReconciler({
+      store,
+      clock,
+      log: pino({ level: 'silent' }),
+      snapshotOf: () => world.snapshot(),
+      sendNotice: world.sendNotice,
+      runHook: world.runHook,
+      ...(s.heldElsewhere ? { heldOutOfRotation: () => new Set(s.heldElsewhere?.(clock.now())) } : {}),
+    });
   let reconciler = newReconciler();
   const key = { kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' };
   const signal = new AbortController().signal;
