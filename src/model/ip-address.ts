@@ -6,6 +6,8 @@ import { isIP } from 'node:net';
  * sockets report IPv4 peers) as plain IPv4. Undefined when it is not an IP address.
  */
 export function normaliseIp(raw: string): string | undefined {
+  // Most addresses are plain IPv4: checked by hand, as node:net's isIP runs a regular expression.
+  if (isDottedQuad(raw)) return raw;
   // The longest IPv6 text is 45 characters; leave room for a zone, refuse the rest unread.
   if (raw.length > MAX_ADDRESS_LENGTH) return undefined;
   const zone = raw.indexOf('%');
@@ -15,7 +17,8 @@ export function normaliseIp(raw: string): string | undefined {
   if (family === 4) return s;
   if (family !== 6) return undefined;
   const lower = s.toLowerCase();
-  return mappedIpv4(lower) ?? lower;
+  // The mapped forms' expressions run only when one could match.
+  return lower.includes('ffff:') ? (mappedIpv4(lower) ?? lower) : lower;
 }
 
 const MAX_ADDRESS_LENGTH = 64;
@@ -34,8 +37,36 @@ function mappedIpv4(v6: string): string | undefined {
 }
 
 export function ipFamily(ip: string): 4 | 6 | undefined {
-  const f = isIP(ip);
-  return f === 4 || f === 6 ? f : undefined;
+  if (isDottedQuad(ip)) return 4;
+  return isIP(ip) === 6 ? 6 : undefined;
+}
+
+/** The family of an address normaliseIp returned: it wrote IPv4 (and mapped IPv4) as a dotted quad. */
+export function normalisedFamily(ip: string): 4 | 6 {
+  return ip.includes(':') ? 6 : 4;
+}
+
+/** What node:net's isIPv4 accepts: four decimal parts of 0-255, no leading zeros, nothing else. */
+export function isDottedQuad(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46; /* . */
+    if (c === 46) {
+      if (digits === 0 || ++parts > 4) return false;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // "0" alone, but no "01".
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else return false;
+  }
+  return parts === 4;
 }
 
 const BRACKETED = /^\[([^\]]+)\](?::(\d{1,5}))?$/;

@@ -1,17 +1,23 @@
 /**
- * Remembers decisions per client for one routing table's decision key: the table is rebuilt on
- * every observation, and a rebuild that changed what decisions rest on (a region's candidates
- * or state, pins, canaries) empties the cache, so no decision outlives what it was based on.
- * Bounded; the oldest entry goes first.
+ * Remembers decisions per client for one routing table's decision key and one GeoIP database:
+ * the table is rebuilt on every observation, and a rebuild that changed what decisions rest on
+ * (a region's candidates or state, pins, canaries) empties the cache, as does a reloaded
+ * database, so no decision outlives what it was based on. Bounded; the oldest entry goes first.
  */
 export class DecisionCache<T> {
   private table: object | undefined;
   private tableKey: string | undefined;
+  private geo: object | undefined;
   private readonly entries = new Map<string, T>();
 
   constructor(private readonly maxEntries: number) {}
 
-  get(table: { readonly decisionKey: string }, key: string): T | undefined {
+  /** `geo`: the database decisions are looked up in (undefined: none loaded). */
+  get(table: { readonly decisionKey: string }, geo: object | undefined, key: string): T | undefined {
+    if (geo !== this.geo) {
+      this.geo = geo;
+      this.entries.clear();
+    }
     if (table !== this.table) {
       this.table = table;
       // Only a changed key clears: comparing keys once per table keeps the request path a Map lookup.

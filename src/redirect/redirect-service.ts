@@ -93,8 +93,7 @@ export function createRedirectService(deps: RedirectServiceDeps) {
   const decisions = new DecisionCache<Decision>(deps.cacheSize);
   const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds } : undefined;
 
-  function locate(ip: string): ClientLocation | undefined {
-    const db = deps.geo();
+  function locate(ip: string, db: GeoDatabase | undefined): ClientLocation | undefined {
     if (!db) {
       deps.metrics.geoLookup('no_database');
       return undefined;
@@ -123,8 +122,8 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     return v.ok ? { canary: v.value.canary } : { clear: clearCanaryCookie() };
   }
 
-  function choose(ip: string, region: string | undefined, canary: string | undefined, table: RoutingTable): Decision {
-    const location = locate(ip);
+  function choose(ip: string, region: string | undefined, canary: string | undefined, table: RoutingTable, db: GeoDatabase | undefined): Decision {
+    const location = locate(ip, db);
     if (canary !== undefined) return chooseProxy({ location, clientKey: ip, regionOverride: region, canary }, table);
     return chooseProxy(region === undefined ? { location, clientKey: ip } : { location, clientKey: ip, regionOverride: region }, table);
   }
@@ -133,8 +132,9 @@ export function createRedirectService(deps: RedirectServiceDeps) {
   function resolve(ip: string, o: Override, canary: string | undefined, table: RoutingTable): Decision {
     // "|" and "#" appear in no address, region or canary name.
     const key = canary === undefined ? (o.region === undefined ? ip : `${ip}|${o.region}`) : `${ip}|${o.region ?? ''}#${canary}`;
-    let decision = decisions.get(table, key);
-    if (decision === undefined) decisions.set(key, (decision = choose(ip, o.region, canary, table)));
+    const db = deps.geo();
+    let decision = decisions.get(table, db, key);
+    if (decision === undefined) decisions.set(key, (decision = choose(ip, o.region, canary, table, db)));
     return decision;
   }
 
@@ -196,7 +196,7 @@ export function createRedirectService(deps: RedirectServiceDeps) {
       if (!table) return undefined;
       return explainChoice(
         {
-          location: locate(ip),
+          location: locate(ip, deps.geo()),
           clientKey: ip,
           ...(regionOverride && table.byName[regionOverride] ? { regionOverride } : {}),
           ...(canary !== undefined ? { canary } : {}),

@@ -6,6 +6,9 @@ import type { RoutingTable } from '../../src/redirect/core/routing-table.js';
 import { Prng } from '../../src/sim/prng.js';
 import { CITIES, redirectFleet, regionsDown, table } from './core/redirect-fixture.js';
 
+// Stands for a loaded GeoIP database: the cache only compares identities.
+const GEO = {};
+
 describe('decision cache across routing table rebuilds', () => {
   it('a rebuild that changed only session counts keeps the key; one that changed a candidate, a state or a pin does not', () => {
     const base = table({ sessions: 100 });
@@ -45,20 +48,31 @@ describe('decision cache across routing table rebuilds', () => {
   it('is bounded: the oldest entry goes first', () => {
     const cache = new DecisionCache<string>(2);
     const t = table();
-    cache.get(t, 'a');
+    cache.get(t, GEO, 'a');
     cache.set('a', '1');
     cache.set('b', '2');
     cache.set('c', '3');
-    assert.equal(cache.get(t, 'a'), undefined);
-    assert.deepEqual([cache.get(t, 'b'), cache.get(t, 'c')], ['2', '3']);
+    assert.equal(cache.get(t, GEO, 'a'), undefined);
+    assert.deepEqual([cache.get(t, GEO, 'b'), cache.get(t, GEO, 'c')], ['2', '3']);
   });
 
   it('entries survive a new table with the same key and go with a changed one', () => {
     const cache = new DecisionCache<string>(10);
     const first = table({ sessions: 100 });
-    assert.equal(cache.get(first, 'c'), undefined);
+    assert.equal(cache.get(first, GEO, 'c'), undefined);
     cache.set('c', 'tokyo-1');
-    assert.equal(cache.get(table({ sessions: 120 }), 'c'), 'tokyo-1');
-    assert.equal(cache.get(table({ patch: regionsDown('tokyo') }), 'c'), undefined);
+    assert.equal(cache.get(table({ sessions: 120 }), GEO, 'c'), 'tokyo-1');
+    assert.equal(cache.get(table({ patch: regionsDown('tokyo') }), GEO, 'c'), undefined);
+  });
+
+  it('entries go with a new GeoIP database, and not with the same one asked again', () => {
+    const cache = new DecisionCache<string>(10);
+    const t = table();
+    cache.get(t, GEO, 'c');
+    cache.set('c', 'tokyo-1');
+    assert.equal(cache.get(t, GEO, 'c'), 'tokyo-1');
+    assert.equal(cache.get(t, {}, 'c'), undefined, 'a reloaded database');
+    cache.set('c', 'tokyo-2');
+    assert.equal(cache.get(t, undefined, 'c'), undefined, 'no database');
   });
 });

@@ -23,7 +23,7 @@ async function geoDb(): Promise<GeoDatabase> {
 }
 
 /** The public app on the MaxMind-writer test database; inject()'s peer is 127.0.0.1, trusted unless `trust` says otherwise. */
-async function app(t: { after: (fn: () => unknown) => void }, opts: { routing?: RoutingTable; trust?: string[] } = {}) {
+async function app(t: { after: (fn: () => unknown) => void }, opts: { routing?: RoutingTable; trust?: string[]; geo?: () => GeoDatabase } = {}) {
   const registry = new Registry();
   const trusted = parseTrustedProxies(opts.trust ?? ['127.0.0.1/32']);
   assert.ok(trusted.ok);
@@ -31,7 +31,7 @@ async function app(t: { after: (fn: () => unknown) => void }, opts: { routing?: 
   const routing = opts.routing ?? table();
   const redirects = createRedirectService({
     routing: () => routing,
-    geo: () => db,
+    geo: opts.geo ?? (() => db),
     trusted: trusted.value,
     metrics: registerRedirectMetrics(registry, () => db.info.buildEpochSeconds),
     now: () => performance.now(),
@@ -153,6 +153,20 @@ test('/nearest answers JSON for people and the bare host for scripts', async (t)
   assert.equal(h.body, `${body.proxy}.proxy.example.com\n`);
   assert.match(String(h.headers['content-type']), /^text\/plain/);
   assert.equal((await a.inject({ url: '/nearest?format=xml' })).statusCode, 400);
+});
+
+test('a reloaded GeoIP database decides at once, though the routing table did not change', async (t) => {
+  let db = await geoDb();
+  const { app: a } = await app(t, { geo: () => db });
+  const before = (await a.inject({ url: '/nearest', headers: from(TOKYO_IP) })).json();
+  assert.ok(before.distanceKm < 50, `Tokyo: ${before.distanceKm} km`);
+  // The new file places the same /24 in Osaka, about 400 km from the Tokyo region.
+  const moved = await openGeoDatabase(['test/fixtures/geoip/geoip2-city-test-moved.mmdb']);
+  assert.ok(moved.ok, moved.ok ? '' : moved.error);
+  db = moved.value;
+  const after = (await a.inject({ url: '/nearest', headers: from(TOKYO_IP) })).json();
+  assert.equal(after.region, 'tokyo');
+  assert.ok(after.distanceKm > 350 && after.distanceKm < 450, `Osaka: ${after.distanceKm} km`);
 });
 
 /** What /nearest says about where and why. */

@@ -1,5 +1,5 @@
 import { parseForwardedElement } from './forwarded-header.js';
-import { ipFamily, normaliseIp, parseForwardedForHop } from '../../model/ip-address.js';
+import { normalisedFamily, normaliseIp, parseForwardedForHop } from '../../model/ip-address.js';
 import type { ForwardingHeader, TrustedProxies } from './trusted-proxies.js';
 
 export interface ClientAddressInput {
@@ -20,9 +20,9 @@ export interface ClientAddress {
 /** A longer chain than this is not a real proxy path; stop and use what was reached. */
 export const MAX_FORWARDED_HOPS = 32;
 
+/** `ip` as normaliseIp returned it. */
 function isTrusted(trusted: TrustedProxies, ip: string): boolean {
-  const family = ipFamily(ip);
-  return family !== undefined && trusted.contains(ip, family);
+  return trusted.contains(ip, normalisedFamily(ip));
 }
 
 /**
