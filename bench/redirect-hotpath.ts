@@ -8,6 +8,7 @@ import pino from 'pino';
 import { defaultGeoIpPaths, openGeoDatabase } from '../src/adapters/geoip/index.js';
 import { chooseProxy } from '../src/redirect/core/choose-proxy.js';
 import { clientAddress } from '../src/redirect/core/client-address.js';
+import { loginLocations } from '../src/redirect/login-locations.js';
 import { filterQuery, locationAt, MAX_REDIRECT_TARGET_LENGTH, normalisePath, proxyOrigin, REDIRECT_CONTROL_PARAMS } from '../src/redirect/core/redirect-location.js';
 import type { RedirectMetrics } from '../src/redirect/redirect-metrics.js';
 import { createRedirectService, type RedirectRequest } from '../src/redirect/redirect-service.js';
@@ -82,13 +83,10 @@ const decisions = reqs.map((r) => {
   return d;
 });
 const n = reqs.length;
-// As routes/login.ts: each proxy's origin and root Location computed once.
-const origins = new Map(decisions.map((d) => [d.publicUrl, { origin: proxyOrigin(d.publicUrl), root: `${proxyOrigin(d.publicUrl)}/` }]));
-const locationFor = (publicUrl: string, target: string): string => {
-  const o = origins.get(publicUrl);
-  if (!o) throw new Error(`no origin for ${publicUrl}`);
-  return target === '/' ? o.root : locationAt(o.origin, target);
-};
+// As routes/login.ts.
+const locationFor = loginLocations();
+const origins = new Map(decisions.map((d) => [d.publicUrl, proxyOrigin(d.publicUrl)]));
+const checkedAnew = (publicUrl: string, target: string): string => locationAt(origins.get(publicUrl) ?? '', target);
 
 // The Location must be what it was before.
 const TARGETS = [
@@ -126,12 +124,13 @@ row('  chooseProxy alone', nsPerOp(n, (i) => chooseProxy({ location: locations[i
 row('Location "/" (before: buildLocation)', nsPerOp(n, (i) => buildLocationBefore(decisions[i]?.publicUrl ?? '', '/')));
 row('Location "/" (now: root per proxy)', nsPerOp(n, (i) => locationFor(decisions[i]?.publicUrl ?? '', '/')));
 row('Location deep link (before: buildLocation through URL)', nsPerOp(n, (i) => buildLocationBefore(decisions[i]?.publicUrl ?? '', DEEP_LINK)));
-row('Location deep link (now: origin per proxy, plain characters concatenated)', nsPerOp(n, (i) => locationFor(decisions[i]?.publicUrl ?? '', DEEP_LINK)));
-// Before, the route already kept each proxy's root Location; deep links went through URL.
+row('Location deep link (before: origin per proxy, checked anew)', nsPerOp(n, (i) => checkedAnew(decisions[i]?.publicUrl ?? '', DEEP_LINK)));
+row('Location deep link (now: suffix remembered per target)', nsPerOp(n, (i) => locationFor(decisions[i]?.publicUrl ?? '', DEEP_LINK)));
+// Before, the route already kept each proxy's root Location; deep links were checked anew.
 const mixBefore = nsPerOp(n, (i) => {
   const d = current.redirects.decide(reqs[i] as RedirectRequest).decision;
   const target = targets[i] ?? '/';
-  return d.kind !== 'proxy' ? d : target === '/' ? locationFor(d.publicUrl, '/') : buildLocationBefore(d.publicUrl, target);
+  return d.kind !== 'proxy' ? d : target === '/' ? locationFor(d.publicUrl, '/') : checkedAnew(d.publicUrl, target);
 });
 const mixNow = nsPerOp(n, (i) => {
   const d = current.redirects.decide(reqs[i] as RedirectRequest).decision;

@@ -107,16 +107,31 @@ test('hostile paths never change the host of the Location', async (t) => {
     '/web/%2e%2e/%2e%2e//evil.example',
   ];
   let redirected = 0;
-  for (const url of hostile) {
-    const r = await a.inject({ url, headers: from(SYDNEY_IP) });
-    if (r.statusCode === 404) continue; // not a login path at all: nothing is redirected
-    assert.equal(r.statusCode, 302, url);
-    redirected++;
-    const loc = new URL(String(r.headers.location));
-    assert.match(loc.origin, /^https:\/\/sydney-\d\.proxy\.example\.com$/, url);
-    assert.doesNotMatch(String(r.headers.location), /[\r\n]/, url);
+  // Twice, from two regions: the second time each target's suffix is remembered, and it must
+  // follow the other region's origin.
+  for (const [ip, origin] of [[SYDNEY_IP, /^https:\/\/sydney-\d\.proxy\.example\.com$/], [LONDON_IP, /^https:\/\/london-\d\.proxy\.example\.com$/]] as const) {
+    for (const url of hostile) {
+      const r = await a.inject({ url, headers: from(ip) });
+      if (r.statusCode === 404) continue; // not a login path at all: nothing is redirected
+      assert.equal(r.statusCode, 302, url);
+      redirected++;
+      const loc = new URL(String(r.headers.location));
+      assert.match(loc.origin, origin, url);
+      assert.doesNotMatch(String(r.headers.location), /[\r\n]/, url);
+    }
   }
-  assert.ok(redirected >= 5, `only ${redirected} of ${hostile.length} reached the redirect`);
+  assert.ok(redirected >= 10, `only ${redirected} of ${2 * hostile.length} reached the redirect`);
+});
+
+test('a deep link asked again from elsewhere keeps its path on the other proxy; long ones too', async (t) => {
+  const { app: a } = await app(t);
+  const long = `/web/cluster/main/nodes?q=${'x'.repeat(600)}`;
+  for (const url of ['/web/cluster/main/nodes?sort=name', long]) {
+    for (const [ip, host] of [[TOKYO_IP, 'tokyo'], [LONDON_IP, 'london'], [TOKYO_IP, 'tokyo']] as const) {
+      const r = await a.inject({ url, headers: from(ip) });
+      assert.match(String(r.headers.location), new RegExp(`^https://${host}-\\d\\.proxy\\.example\\.com${url.replace(/[?.]/g, '\\$&')}$`), `${host}: ${url.slice(0, 40)}`);
+    }
+  }
 });
 
 test('with no ready proxy anywhere: a 503 page that says so, never a redirect', async (t) => {

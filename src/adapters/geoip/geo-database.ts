@@ -2,7 +2,7 @@ import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
 import { ipFamily, normaliseIp } from '../../model/ip-address.js';
 import { nonPublicKind } from './address-ranges.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache } from '../../runtime/bounded-cache.js';
 import { toGeoLocation, type GeoLocation, type GeoSchema } from './geo-location.js';
 import { loadMmdbFile, type GeoDatabaseProblem, type MmdbFile } from './mmdb-file.js';
 

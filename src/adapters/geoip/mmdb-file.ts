@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Reader, type Response } from 'maxmind';
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache } from '../../runtime/bounded-cache.js';
 import { detectGeoSchema, toGeoLocation, type GeoSchema } from './geo-location.js';
 import { findRecordAddresses } from './search-tree-probe.js';
 

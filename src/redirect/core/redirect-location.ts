@@ -103,29 +103,40 @@ export function buildLocation(publicUrl: string, rawPathAndQuery: string, dropPa
 
 /**
  * As buildLocation, on an origin from proxyOrigin (the request path computes it once per proxy).
- * The result's origin is checked against it.
  */
 export function locationAt(origin: string, rawPathAndQuery: string, dropParams: readonly string[] = REDIRECT_CONTROL_PARAMS): string {
-  const root = `${origin}/`;
-  if (rawPathAndQuery.length > MAX_REDIRECT_TARGET_LENGTH || CONTROL.test(rawPathAndQuery)) return root;
+  return `${origin}${redirectSuffix(rawPathAndQuery, dropParams)}`;
+}
+
+// Any http(s) origin serialises a path and query alike; this one only frames them for URL.
+const FRAME = 'https://frame.invalid';
+
+/**
+ * What a login redirect keeps of the request target, to follow a proxy's origin: the
+ * normalised path and the filtered query, always starting with a single "/"; "/" alone for
+ * anything that is not a plain deep link. The same for every proxy, so it can be remembered
+ * per target.
+ */
+export function redirectSuffix(rawPathAndQuery: string, dropParams: readonly string[] = REDIRECT_CONTROL_PARAMS): string {
+  if (rawPathAndQuery.length > MAX_REDIRECT_TARGET_LENGTH || CONTROL.test(rawPathAndQuery)) return '/';
 
   // A fragment never belongs to a request target; drop it rather than guess.
   const hash = rawPathAndQuery.indexOf('#');
   const target = hash < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, hash);
   const q = target.indexOf('?');
   const path = normalisePath(q < 0 ? target : target.slice(0, q));
-  if (path === undefined) return root;
+  if (path === undefined) return '/';
   const query = q < 0 ? '' : filterQuery(target.slice(q + 1), dropParams);
 
-  if (path === '/' && query === '') return root;
+  if (path === '/' && query === '') return '/';
   // What URL would give, without building one: the path starts with a single "/" (normalisePath
   // saw to that), and neither part holds a control, a backslash, "#" or anything URL re-encodes.
-  if (KEPT_IN_PATH.test(path) && KEPT_IN_QUERY.test(query)) return query === '' ? `${origin}${path}` : `${origin}${path}?${query}`;
-  const url = new URL(origin);
+  if (KEPT_IN_PATH.test(path) && KEPT_IN_QUERY.test(query)) return query === '' ? path : `${path}?${query}`;
+  const url = new URL(FRAME);
   url.pathname = path;
   if (query !== '') url.search = `?${query}`;
   const href = url.href;
   // Belt and braces: the setters above cannot move the origin, but this is the one property that matters.
-  if (url.origin !== origin || !href.startsWith(root) || CONTROL.test(href)) return root;
-  return href;
+  if (url.origin !== FRAME || !href.startsWith(`${FRAME}/`) || CONTROL.test(href)) return '/';
+  return href.slice(FRAME.length);
 }

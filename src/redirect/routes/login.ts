@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { locationAt, proxyOrigin } from '../core/redirect-location.js';
+import { loginLocations } from '../login-locations.js';
 import { unavailablePage } from '../pages.js';
 import type { RedirectService } from '../redirect-service.js';
 
@@ -13,16 +13,7 @@ const VARY = 'Cookie, X-Forwarded-For, Forwarded';
 
 /** GET / and GET /web/*: 302 to the chosen proxy's public URL with the path and query kept. */
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, opts) => {
-  // Each proxy's origin is parsed once, and its bare login URL (most requests) built once.
-  const origins = new Map<string, { readonly origin: string; readonly root: string }>();
-  const locationFor = (publicUrl: string, target: string): string => {
-    let o = origins.get(publicUrl);
-    if (o === undefined) {
-      const origin = proxyOrigin(publicUrl);
-      origins.set(publicUrl, (o = { origin, root: `${origin}/` }));
-    }
-    return target === '/' ? o.root : locationAt(o.origin, target);
-  };
+  const locationFor = loginLocations();
   const handler = (req: FastifyRequest<{ Querystring: { region?: unknown } }>, reply: FastifyReply): FastifyReply => {
     const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });
     reply.header('cache-control', 'no-store').header('vary', VARY);

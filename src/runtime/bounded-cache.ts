@@ -1,7 +1,6 @@
 /**
- * A size-bounded cache in the shape the MaxMind reader takes as its decoder cache
- * (decoded values by data-section offset). Each reader gets its own: offsets mean
- * nothing across files.
+ * A size-bounded cache: GeoIP answers, the redirect's deep links, and (its get/set shape is
+ * what the MaxMind reader takes) each reader's decoded values by data-section offset.
  *
  * Two generations instead of a strict LRU (as quick-lru does): a hit in the old
  * generation moves the entry to the new one, and a full new generation replaces the

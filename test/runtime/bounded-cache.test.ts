@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BoundedCache } from '../../src/adapters/geoip/bounded-cache.js';
+import { BoundedCache } from '../../src/runtime/bounded-cache.js';
 
 test('the cache stays within its bound and keeps what is read', () => {
   const cache = new BoundedCache<string>(100);
