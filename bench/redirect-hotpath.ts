@@ -65,7 +65,7 @@ function buildLocationBefore(publicUrl: string, raw: string): string {
 
 const log = pino({ level: 'warn' });
 const current = await meridianRedirects(log, 0);
-const noMetrics = await meridianRedirects(log, 0, { metrics: { redirected: () => undefined, unavailable: () => undefined, geoLookup: () => undefined } });
+const noMetrics = await meridianRedirects(log, 0, { metrics: { redirected: () => undefined, redirectCounter: () => () => undefined, unavailable: () => undefined, geoLookup: () => undefined } });
 const paths = defaultGeoIpPaths();
 const db = await openGeoDatabase(paths);
 if (!db.ok) throw new Error(db.error);

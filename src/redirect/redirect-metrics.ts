@@ -6,8 +6,18 @@ export type GeoLookupResult = 'found' | 'not_found' | 'private' | 'invalid' | 'n
 export interface RedirectMetrics {
   /** `canary`: given only when the canary rule decided (the client's canary), for meridian_canary_optin_redirects_total. */
   redirected(region: string, reason: string, seconds: number, canary?: string): void;
+  /**
+   * redirected() for one region and reason without a canary, as a function to keep: the
+   * request path keeps one with each answer it remembers, and skips the lookups by name.
+   */
+  redirectCounter(region: string, reason: string): (seconds: number) => void;
   unavailable(seconds: number): void;
   geoLookup(result: GeoLookupResult): void;
+}
+
+interface RedirectCell {
+  n: number;
+  readonly count: (seconds: number) => void;
 }
 
 /**
@@ -18,7 +28,7 @@ export interface RedirectMetrics {
 export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSeconds: () => number | undefined): RedirectMetrics {
   const registers = [registry];
   // region -> reason -> count
-  const redirectCounts = new Map<string, Map<string, number>>();
+  const redirectCounts = new Map<string, Map<string, RedirectCell>>();
   const lookupCounts: Record<GeoLookupResult, number> = { found: 0, not_found: 0, private: 0, invalid: 0, no_database: 0 };
   // canary -> count
   const canaryCounts = new Map<string, number>();
@@ -29,7 +39,7 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
     registers,
     collect() {
       this.reset();
-      for (const [region, byReason] of redirectCounts) for (const [reason, n] of byReason) this.inc({ region, reason }, n);
+      for (const [region, byReason] of redirectCounts) for (const [reason, { n }] of byReason) this.inc({ region, reason }, n);
     },
   });
   new Counter({
@@ -62,20 +72,30 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
       if (t !== undefined) this.set(t);
     },
   });
-  const count = (region: string, reason: string): void => {
+  const cellOf = (region: string, reason: string): RedirectCell => {
     let byReason = redirectCounts.get(region);
     if (!byReason) redirectCounts.set(region, (byReason = new Map()));
-    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    let cell = byReason.get(reason);
+    if (!cell) {
+      const c: RedirectCell = {
+        n: 0,
+        count: (seconds) => {
+          c.n++;
+          duration.observe(seconds);
+        },
+      };
+      byReason.set(reason, (cell = c));
+    }
+    return cell;
   };
   return {
     redirected(region, reason, seconds, canary) {
-      count(region, reason);
+      cellOf(region, reason).count(seconds);
       if (canary !== undefined) canaryCounts.set(canary, (canaryCounts.get(canary) ?? 0) + 1);
-      duration.observe(seconds);
     },
+    redirectCounter: (region, reason) => cellOf(region, reason).count,
     unavailable(seconds) {
-      count('none', 'unavailable');
-      duration.observe(seconds);
+      cellOf('none', 'unavailable').count(seconds);
     },
     geoLookup(result) {
       lookupCounts[result]++;

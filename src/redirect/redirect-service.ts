@@ -2,7 +2,7 @@ import type { GeoDatabase } from '../adapters/geoip/index.js';
 import { verifyInvite, type InviteRefusal } from '../canary/core/invite-token.js';
 import { clearCanaryCookie, readCanaryCookie, setCanaryCookie } from './canary-cookie.js';
 import { chooseProxy, type ClientLocation, type Decision } from './core/choose-proxy.js';
-import { clientAddress, type ClientAddress } from './core/client-address.js';
+import { clientAddress, isTrustedPeer, type ClientAddress } from './core/client-address.js';
 import { explainChoice, type ExplainedChoice } from './core/explain-choice.js';
 import type { RoutingTable } from './core/routing-table.js';
 import type { TrustedProxies } from './core/trusted-proxies.js';
@@ -84,6 +84,12 @@ interface Override {
   readonly setCookie?: string;
 }
 
+/** A whole answer, remembered for requests that carry nothing but an address; `count` counts one more. */
+interface PlainAnswer {
+  readonly outcome: RedirectOutcome;
+  readonly count: (seconds: number) => void;
+}
+
 const NO_TABLE: Decision = Object.freeze({ kind: 'unavailable', reason: 'no fleet has been observed yet' });
 const NO_OVERRIDE: Override = Object.freeze({});
 const NO_CANARY: CanaryCookie = Object.freeze({});
@@ -91,6 +97,8 @@ const NO_CANARY: CanaryCookie = Object.freeze({});
 /** The request path of the login redirect: client address, override, GeoIP, decision (cached per table). */
 export function createRedirectService(deps: RedirectServiceDeps) {
   const decisions = new DecisionCache<Decision>(deps.cacheSize);
+  const plain = new DecisionCache<PlainAnswer>(deps.cacheSize);
+  const countUnavailable = (seconds: number): void => deps.metrics.unavailable(seconds);
   const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds } : undefined;
 
   function locate(ip: string, db: GeoDatabase | undefined): ClientLocation | undefined {
@@ -145,23 +153,52 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     else deps.metrics.redirected(decision.region, decision.reason, seconds);
   }
 
+  /**
+   * What a request with no ?region= and no Meridian cookie is decided on, as one string: the
+   * raw forwarding header when the peer is trusted (its hops are walked once, on a miss), else
+   * the peer, after a newline no header value holds. Undefined for any other request.
+   */
+  function plainKey(req: RedirectRequest): string | undefined {
+    const cookie = req.headers.cookie;
+    if (req.regionParam !== undefined || readRegionCookie(cookie) !== undefined || (invites !== undefined && readCanaryCookie(cookie) !== undefined)) return undefined;
+    const forwarded = req.headers[deps.trusted.header];
+    if (forwarded === undefined || !isTrustedPeer(req.socketAddress, deps.trusted)) return `\n${req.socketAddress}`;
+    return typeof forwarded === 'string' ? forwarded : undefined;
+  }
+
+  /** Any request: override, canary cookie, then the decision (cached by client, override and canary). */
+  function decideFully(req: RedirectRequest, table: RoutingTable, started: number): RedirectOutcome {
+    const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
+    const o = override(req.regionParam, req.headers.cookie, table);
+    const c = canaryCookie(req.headers.cookie, table);
+    const decision = resolve(client.ip, o, c.canary, table);
+    count(decision, c.canary, started);
+    if (c !== NO_CANARY) return withCanary({ decision, client }, o, c);
+    // One literal per shape: no spreads on the request path.
+    if (o.setCookie === undefined) return o.region === undefined ? { decision, client } : { decision, client, regionOverride: o.region };
+    return o.region === undefined ? { decision, client, setCookie: o.setCookie } : { decision, client, setCookie: o.setCookie, regionOverride: o.region };
+  }
+
   return {
     decide(req: RedirectRequest): RedirectOutcome {
       const started = deps.now();
-      const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
       const table = deps.routing();
       if (!table) {
         deps.metrics.unavailable(0);
-        return { decision: NO_TABLE, client };
+        return { decision: NO_TABLE, client: clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted }) };
       }
-      const o = override(req.regionParam, req.headers.cookie, table);
-      const c = canaryCookie(req.headers.cookie, table);
-      const decision = resolve(client.ip, o, c.canary, table);
-      count(decision, c.canary, started);
-      if (c !== NO_CANARY) return withCanary({ decision, client }, o, c);
-      // One literal per shape: no spreads on the request path.
-      if (o.setCookie === undefined) return o.region === undefined ? { decision, client } : { decision, client, regionOverride: o.region };
-      return o.region === undefined ? { decision, client, setCookie: o.setCookie } : { decision, client, setCookie: o.setCookie, regionOverride: o.region };
+      const key = plainKey(req);
+      if (key === undefined) return decideFully(req, table, started);
+      // Most requests: the whole answer remembered, as long as the table's key and the GeoIP database hold.
+      let answer = plain.get(table, deps.geo(), key);
+      if (answer === undefined) {
+        const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
+        const decision = resolve(client.ip, NO_OVERRIDE, undefined, table);
+        const counter = decision.kind === 'unavailable' ? countUnavailable : deps.metrics.redirectCounter(decision.region, decision.reason);
+        plain.set(key, (answer = { outcome: { decision, client }, count: counter }));
+      }
+      answer.count((deps.now() - started) / 1000);
+      return answer.outcome;
     },
 
     /**

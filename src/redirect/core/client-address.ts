@@ -25,6 +25,12 @@ function isTrusted(trusted: TrustedProxies, ip: string): boolean {
   return trusted.contains(ip, normalisedFamily(ip));
 }
 
+/** Whether the socket peer is a trusted proxy, whose forwarding header clientAddress reads. */
+export function isTrustedPeer(socketAddress: string, trusted: TrustedProxies): boolean {
+  const peer = normaliseIp(socketAddress);
+  return peer !== undefined && isTrusted(trusted, peer);
+}
+
 /**
  * The client's address. Forwarding headers count only when the socket peer is a trusted
  * proxy; then the chain is walked from the right (the hop our own proxy wrote) past trusted

@@ -4,6 +4,7 @@ import { clearCanaryCookie } from '../canary-cookie.js';
 import { proxyOrigin } from '../core/redirect-location.js';
 import { canaryRefusedPage, unavailablePage } from '../pages.js';
 import type { RedirectService } from '../redirect-service.js';
+import { VARY } from './login.js';
 
 export interface CanaryRoutesOptions {
   readonly redirects: RedirectService;
@@ -14,8 +15,6 @@ export interface CanaryRoutesOptions {
 export const JoinQuery = Type.Object({ t: Type.String({ maxLength: 512 }) });
 const Html = Type.String({ description: 'text/html page' });
 const NoBody = Type.Null({ description: 'no body: Location says where' });
-
-const VARY = 'Cookie, X-Forwarded-For, Forwarded';
 
 /**
  * GET /canary/join?t=TOKEN: a valid invite sets the canary cookie and sends the user to the

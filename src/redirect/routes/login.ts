@@ -9,7 +9,7 @@ export interface LoginRoutesOptions {
 }
 
 // Every answer depends on who asks: never cached, never shared between users.
-const VARY = 'Cookie, X-Forwarded-For, Forwarded';
+export const VARY = 'Cookie, X-Forwarded-For, Forwarded';
 
 /** GET / and GET /web/*: 302 to the chosen proxy's public URL with the path and query kept. */
 export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, opts) => {

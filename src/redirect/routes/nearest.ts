@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RedirectService } from '../redirect-service.js';
+import { VARY } from './login.js';
 
 export interface NearestRoutesOptions {
   readonly redirects: RedirectService;
@@ -31,9 +32,9 @@ export const nearestRoutes: FastifyPluginAsyncTypebox<NearestRoutesOptions> = as
     },
     async (req, reply) => {
       const out = opts.redirects.decide({ socketAddress: req.socket.remoteAddress ?? '', headers: req.headers, regionParam: req.query.region });
-      reply.header('cache-control', 'no-store').header('vary', 'Cookie, X-Forwarded-For, Forwarded');
+      reply.header('cache-control', 'no-store').header('vary', VARY);
       if (out.setCookie) reply.header('set-cookie', out.setCookie);
-    if (out.canaryCookie) reply.header('set-cookie', out.canaryCookie);
+      if (out.canaryCookie) reply.header('set-cookie', out.canaryCookie);
       const d = out.decision;
       if (d.kind === 'unavailable') return reply.code(503).send({ error: 'no proxy available', reason: d.reason });
       if (req.query.format === 'host') return reply.type('text/plain; charset=utf-8').send(`${new URL(d.publicUrl).host}\n`);
