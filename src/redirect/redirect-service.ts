@@ -90,6 +90,11 @@ interface PlainAnswer {
   readonly count: (seconds: number) => void;
 }
 
+/** Room for a few hops of IPv6: a load balancer chain's header, not one padded by a client. */
+const MAX_PLAIN_KEY = 200;
+/** Starts the keys of answers decided by the peer: no header value holds a newline. */
+const PEER_KEY = '\n';
+
 const NO_TABLE: Decision = Object.freeze({ kind: 'unavailable', reason: 'no fleet has been observed yet' });
 const NO_OVERRIDE: Override = Object.freeze({});
 const NO_CANARY: CanaryCookie = Object.freeze({});
@@ -156,14 +161,15 @@ export function createRedirectService(deps: RedirectServiceDeps) {
   /**
    * What a request with no ?region= and no Meridian cookie is decided on, as one string: the
    * raw forwarding header when the peer is trusted (its hops are walked once, on a miss), else
-   * the peer, after a newline no header value holds. Undefined for any other request.
+   * the peer (after PEER_KEY). Undefined for any other request.
    */
   function plainKey(req: RedirectRequest): string | undefined {
     const cookie = req.headers.cookie;
     if (req.regionParam !== undefined || readRegionCookie(cookie) !== undefined || (invites !== undefined && readCanaryCookie(cookie) !== undefined)) return undefined;
     const forwarded = req.headers[deps.trusted.header];
-    if (forwarded === undefined || !isTrustedPeer(req.socketAddress, deps.trusted)) return `\n${req.socketAddress}`;
-    return typeof forwarded === 'string' ? forwarded : undefined;
+    if (forwarded === undefined || !isTrustedPeer(req.socketAddress, deps.trusted)) return `${PEER_KEY}${req.socketAddress}`;
+    // Long values (client-written hops to the left) are walked each time: kept, they could fill memory.
+    return typeof forwarded === 'string' && forwarded.length <= MAX_PLAIN_KEY ? forwarded : undefined;
   }
 
   /** Any request: override, canary cookie, then the decision (cached by client, override and canary). */
@@ -195,7 +201,9 @@ export function createRedirectService(deps: RedirectServiceDeps) {
         const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
         const decision = resolve(client.ip, NO_OVERRIDE, undefined, table);
         const counter = decision.kind === 'unavailable' ? countUnavailable : deps.metrics.redirectCounter(decision.region, decision.reason);
-        plain.set(key, (answer = { outcome: { decision, client }, count: counter }));
+        answer = { outcome: { decision, client }, count: counter };
+        // A header that gave no address leaves the peer as the client: that answer is not the header's alone.
+        if (client.source !== 'socket' || key.startsWith(PEER_KEY)) plain.set(key, answer);
       }
       answer.count((deps.now() - started) / 1000);
       return answer.outcome;

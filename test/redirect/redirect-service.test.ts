@@ -62,7 +62,7 @@ describe('redirect service: remembered answers are the answers', () => {
         case 2:
           return [pick(clients), pick(clients)];
         case 3:
-          return `${pick(clients)}, 10.1.9.9`;
+          return rng.chance(0.3) ? `${'x'.repeat(300)}, ${pick(clients)}` : `${pick(clients)}, 10.1.9.9`;
         default:
           return pick(clients);
       }
@@ -105,6 +105,10 @@ describe('redirect service: remembered answers are the answers', () => {
     assert.deepEqual(trusted.client, { ip: '133.11.0.7', source: 'x-forwarded-for' });
     assert.deepEqual(untrusted.client, { ip: '198.51.100.7', source: 'socket' });
     assert.equal(trusted.decision.kind === 'proxy' && trusted.decision.region, 'tokyo');
+    // A header whose last hop is no address leaves each trusted peer as its own client.
+    const broken = { 'x-forwarded-for': '133.11.0.7, garbage' };
+    assert.deepEqual(s.decide({ socketAddress: '127.0.0.1', headers: broken, regionParam: undefined }).client, { ip: '127.0.0.1', source: 'socket' });
+    assert.deepEqual(s.decide({ socketAddress: '10.1.2.3', headers: broken, regionParam: undefined }).client, { ip: '10.1.2.3', source: 'socket' });
     // A direct client whose address is the header's text is still the socket's.
     const direct = s.decide({ socketAddress: '133.11.0.7', headers: {}, regionParam: undefined });
     assert.deepEqual(direct.client, { ip: '133.11.0.7', source: 'socket' });
