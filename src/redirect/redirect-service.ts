@@ -87,7 +87,7 @@ interface Override {
 /** A whole answer, remembered for requests that carry nothing but an address; `count` counts one more. */
 interface PlainAnswer {
   readonly outcome: RedirectOutcome;
-  readonly count: (seconds: number) => void;
+  readonly count: () => void;
 }
 
 /** Room for a few hops of IPv6: a load balancer chain's header, not one padded by a client. */
@@ -103,7 +103,7 @@ const NO_CANARY: CanaryCookie = Object.freeze({});
 export function createRedirectService(deps: RedirectServiceDeps) {
   const decisions = new DecisionCache<Decision>(deps.cacheSize);
   const plain = new DecisionCache<PlainAnswer>(deps.cacheSize);
-  const countUnavailable = (seconds: number): void => deps.metrics.unavailable(seconds);
+  const countUnavailable = (): void => deps.metrics.unavailable();
   const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds } : undefined;
 
   function locate(ip: string, db: GeoDatabase | undefined): ClientLocation | undefined {
@@ -151,12 +151,13 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     return decision;
   }
 
-  function count(decision: Decision, canary: string | undefined, started: number): void {
-    const seconds = (deps.now() - started) / 1000;
-    if (decision.kind === 'unavailable') deps.metrics.unavailable(seconds);
-    else if (decision.reason === 'canary') deps.metrics.redirected(decision.region, decision.reason, seconds, canary);
-    else deps.metrics.redirected(decision.region, decision.reason, seconds);
+  function count(decision: Decision, canary: string | undefined): void {
+    if (decision.kind === 'unavailable') deps.metrics.unavailable();
+    else if (decision.reason === 'canary') deps.metrics.redirected(decision.region, decision.reason, canary);
+    else deps.metrics.redirected(decision.region, decision.reason);
   }
+
+  const decidedSince = (started: number): void => deps.metrics.decided((deps.now() - started) / 1000);
 
   /**
    * What a request with no ?region= and no Meridian cookie is decided on, as one string: the
@@ -173,12 +174,14 @@ export function createRedirectService(deps: RedirectServiceDeps) {
   }
 
   /** Any request: override, canary cookie, then the decision (cached by client, override and canary). */
-  function decideFully(req: RedirectRequest, table: RoutingTable, started: number): RedirectOutcome {
+  function decideFully(req: RedirectRequest, table: RoutingTable): RedirectOutcome {
+    const started = deps.now();
     const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
     const o = override(req.regionParam, req.headers.cookie, table);
     const c = canaryCookie(req.headers.cookie, table);
     const decision = resolve(client.ip, o, c.canary, table);
-    count(decision, c.canary, started);
+    decidedSince(started);
+    count(decision, c.canary);
     if (c !== NO_CANARY) return withCanary({ decision, client }, o, c);
     // One literal per shape: no spreads on the request path.
     if (o.setCookie === undefined) return o.region === undefined ? { decision, client } : { decision, client, regionOverride: o.region };
@@ -187,25 +190,25 @@ export function createRedirectService(deps: RedirectServiceDeps) {
 
   return {
     decide(req: RedirectRequest): RedirectOutcome {
-      const started = deps.now();
       const table = deps.routing();
       if (!table) {
-        deps.metrics.unavailable(0);
+        deps.metrics.unavailable();
         return { decision: NO_TABLE, client: clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted }) };
       }
       const key = plainKey(req);
-      if (key === undefined) return decideFully(req, table, started);
+      if (key === undefined) return decideFully(req, table);
       // Most requests: the whole answer remembered, as long as the table's key and the GeoIP database hold.
       let answer = plain.get(table, deps.geo(), key);
       if (answer === undefined) {
+        const started = deps.now();
         const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
         const decision = resolve(client.ip, NO_OVERRIDE, undefined, table);
-        const counter = decision.kind === 'unavailable' ? countUnavailable : deps.metrics.redirectCounter(decision.region, decision.reason);
-        answer = { outcome: { decision, client }, count: counter };
+        decidedSince(started);
+        answer = { outcome: { decision, client }, count: decision.kind === 'unavailable' ? countUnavailable : deps.metrics.redirectCounter(decision.region, decision.reason) };
         // A header that gave no address leaves the peer as the client: that answer is not the header's alone.
         if (client.source !== 'socket' || key.startsWith(PEER_KEY)) plain.set(key, answer);
       }
-      answer.count((deps.now() - started) / 1000);
+      answer.count();
       return answer.outcome;
     },
 
@@ -215,7 +218,6 @@ export function createRedirectService(deps: RedirectServiceDeps) {
      */
     joinCanary(req: JoinCanaryRequest): JoinCanaryOutcome {
       if (invites === undefined) return { kind: 'refused', why: 'disabled', message: INVITES_DISABLED_MESSAGE };
-      const started = deps.now();
       const table = deps.routing();
       const now = invites.nowSeconds();
       // Before the first observation no canary can be checked; signature and expiry still can.
@@ -223,13 +225,15 @@ export function createRedirectService(deps: RedirectServiceDeps) {
       if (!v.ok) return { kind: 'refused', why: v.error.why, message: v.error.message };
       const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
       if (!table) {
-        deps.metrics.unavailable(0);
+        deps.metrics.unavailable();
         return { kind: 'unavailable', redirect: { decision: NO_TABLE, client } };
       }
       const { canary, expiresAt } = v.value;
+      const started = deps.now();
       const o = override(undefined, req.headers.cookie, table);
       const decision = resolve(client.ip, o, canary, table);
-      count(decision, canary, started);
+      decidedSince(started);
+      count(decision, canary);
       // At least a second: Max-Age=0 would delete the cookie just set.
       const canaryCookie = setCanaryCookie(req.token, Math.max(1, Math.floor(expiresAt - now)));
       return { kind: 'joined', canary, canaryCookie, redirect: withCanary({ decision, client }, o, { canary }) };
