@@ -25,11 +25,13 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     // The 302 goes straight to Node's response, headers as a flat list: fastify's reply pipeline
     // (a headers object, onSend) cost more than the whole decision at thousands a second, and
     // nothing in this app hooks responses. Node still adds Date and the connection headers.
+    // Worked out before the hijack: past it, a throw would reach no error handler.
+    const location = locationFor(out.decision.publicUrl, req.url);
     reply.hijack();
     // Rare (a region chosen, a canary cookie cleared): cookies as one list, which every HTTP
     // layer keeps as separate lines (inject's drops all but the last of repeated raw lines).
     if (out.setCookie !== undefined || out.canaryCookie !== undefined) reply.raw.setHeader('set-cookie', [out.setCookie, out.canaryCookie].filter((c) => c !== undefined));
-    reply.raw.writeHead(302, ['cache-control', 'no-store', 'vary', VARY, 'location', locationFor(out.decision.publicUrl, req.url), 'content-length', '0']).end();
+    reply.raw.writeHead(302, ['cache-control', 'no-store', 'vary', VARY, 'location', location, 'content-length', '0']).end();
     return undefined;
   };
   app.get('/', handler);
