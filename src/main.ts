@@ -23,6 +23,7 @@ import { runObserverLoop } from './observer/run-observer-loop.js';
 import { buildRoutingTable, type RoutingTable } from './redirect/core/routing-table.js';
 import { buildPublicApp } from './redirect/public-app.js';
 import { registerRedirectMetrics } from './redirect/redirect-metrics.js';
+import { registerRoutingMetrics } from './redirect/routing-metrics.js';
 import { createRedirectService } from './redirect/redirect-service.js';
 import { OUT_OF_ROTATION_STEPS } from './model/rollout.js';
 import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
@@ -227,6 +228,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     let current: ProxyFleet | undefined;
     // Rebuilt whenever a snapshot or the fleet changes, never per request.
     let routing: RoutingTable | undefined;
+    registerRoutingMetrics(registry, () => routing);
     // Out of rotation: cordoned, or held by a rollout or canary. The redirect and peering both avoid them.
     const drainingProxies = (): Set<string> => {
       const draining = heldByRuns();

@@ -9,10 +9,12 @@ import { fnv1a32 } from './string-hash.js';
  * Why a proxy can or cannot take a new client. `canary`: it runs an opt-in-only canary build,
  * so only users with that canary's invite are sent there (through the canary's own table).
  */
-export type ProxyState = 'eligible' | 'full' | 'draining' | 'down' | 'not_ready' | 'not_observed' | 'canary';
+export const PROXY_STATES = ['eligible', 'full', 'draining', 'down', 'not_ready', 'not_observed', 'canary'] as const;
+export type ProxyState = (typeof PROXY_STATES)[number];
 
 /** `open`: has an eligible proxy below capacity. `saturated`: every eligible proxy is full. The rest have none. */
-export type RegionState = 'open' | 'saturated' | 'no_proxies' | 'no_ready_proxy' | 'draining';
+export const REGION_STATES = ['open', 'saturated', 'no_proxies', 'no_ready_proxy', 'draining'] as const;
+export type RegionState = (typeof REGION_STATES)[number];
 export type RegionUnavailable = Exclude<RegionState, 'open' | 'saturated'>;
 
 export interface RouteProxy {
