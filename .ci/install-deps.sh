@@ -3,9 +3,11 @@
 # nothing (no apt-get update either) when all are present. Runs unattended as root.
 #   libmaxmind-db-writer-perl  test/fixtures/geoip/generate.pl (MaxMind::DB::Writer::Tree)
 #   chromium                   test/e2e/ (headless, driven by playwright-core at /usr/bin/chromium)
+#   prometheus                 test/alerts/ (promtool checks and unit-tests the alert rules; the
+#                              package's server is not started: this is for promtool alone)
 set -euo pipefail
 
-packages=(libmaxmind-db-writer-perl chromium)
+packages=(libmaxmind-db-writer-perl chromium prometheus)
 
 missing=()
 for p in "${packages[@]}"; do

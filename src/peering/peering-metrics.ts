@@ -46,6 +46,10 @@ export function registerPeeringMetrics(registry: Registry, peerings: () => reado
     help: 'Node or proxy inventory reads that failed (malformed, unknown proxy ids, command failed or timed out); the last good inventory stays',
     labelNames: ['peering'] as const,
     registers,
+    collect() {
+      // Each peering's series from 0, so that increase() sees its first errors.
+      for (const p of peerings()) this.inc({ peering: nameOf(p) }, 0);
+    },
   });
   return { onInventoryError: (peering) => errors.inc({ peering }) };
 }

@@ -92,6 +92,8 @@ export function registerRedirectMetrics(registry: Registry, geoBuildTimestampSec
     }
     return cell;
   };
+  // Exported from 0, so that increase() sees the first 503s (the login-unavailable alert).
+  cellOf('none', 'unavailable');
   return {
     redirected(region, reason, canary) {
       cellOf(region, reason).n++;

@@ -33,7 +33,16 @@ export function registerRolloutMetrics(registry: Registry, rollouts: () => reado
     registers,
   });
   const cut = new Counter({ name: 'meridian_sessions_cut_total', help: 'Sessions still open when a drain deadline passed and the upgrade went ahead', registers });
-  const notices = new Counter({ name: 'meridian_notices_total', help: 'Notices sent, by channel and result', labelNames: ['channel', 'result'] as const, registers });
+  const notices = new Counter({
+    name: 'meridian_notices_total',
+    help: 'Notices sent, by channel and result',
+    labelNames: ['channel', 'result'] as const,
+    registers,
+    collect() {
+      // Each rollout channel's series from 0, so that increase() sees its first failure.
+      for (const r of rollouts()) for (const c of r.spec.notice?.channels ?? []) for (const result of ['sent', 'failed']) this.inc({ channel: c.name, result }, 0);
+    },
+  });
 
   return {
     /** Called with the status before and after each write of a rollout-shaped run (a rollout, a canary's deploy or revert). */
