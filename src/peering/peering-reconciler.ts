@@ -20,7 +20,7 @@ import { linksFromPlan, verifyLinks, type PeerSeen } from './core/link-status.js
 import { parseNodes, parseProxies, type Inventory } from './core/parse-inventory.js';
 import { clusterNetworkingConfig, DEFAULT_PEER_PORT, peerPublicAddr, renderAllowList } from './core/peer-config.js';
 import { peerProxies, proxiesSignature } from './core/peer-proxies.js';
-import type { PeerNode, PeerProxy } from './core/peering-input.js';
+import { linkId, type PeerNode, type PeerProxy } from './core/peering-input.js';
 import { PeeringPlanner } from './core/peering-planner.js';
 import type { PeeringPlan } from './core/plan-links.js';
 
@@ -122,19 +122,16 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     for (const [id, name] of hostMap.value) if (name) mem.hostIds.set(name, [...(mem.hostIds.get(name) ?? []), id]);
     // One pass over the nodes says both whether anything changed and what.
     const changed = mem.inventory && changedNodes(mem.inventory.nodes, inv.value.nodes);
-    if (!mem.inventory || !changed || changed.length || !isDeepStrictEqual(mem.inventory.outsideFleet, inv.value.outsideFleet)) {
-      mem.inventoryVersion++;
-      // The previous plan can be moved node by node when few changed; otherwise plan afresh.
-      if (mem.planner && mem.plan && changed) {
-        if (changed.length <= INCREMENTAL_LIMIT) {
-          const now = clock.now();
-          for (const n of changed) mem.planner.updateNode(n, now);
-          mem.plan = mem.planner.current();
-          mem.planKey = planKeyOf(mem, mem.proxies ?? []);
-        }
-      }
-      mem.inventory = inv.value;
+    if (changed && !changed.length && isDeepStrictEqual(mem.inventory?.outsideFleet, inv.value.outsideFleet)) return;
+    mem.inventoryVersion++;
+    // The previous plan can be moved node by node when few changed; otherwise plan afresh.
+    if (mem.planner && mem.plan && changed && changed.length <= INCREMENTAL_LIMIT) {
+      const now = clock.now();
+      for (const n of changed) mem.planner.updateNode(n, now);
+      mem.plan = mem.planner.current();
+      mem.planKey = planKeyOf(mem, mem.proxies ?? []);
     }
+    mem.inventory = inv.value;
   }
 
   function planKeyOf(mem: Memory, proxies: readonly PeerProxy[]): string {
@@ -329,8 +326,8 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       if (!r.ok) return { peering: p, status: next, error: r.error };
       log.info({ generation, rules: list.rules.length, links: allowed.length }, 'Peer allow-list published');
       const nowIso = iso(clock.now());
-      const carried = new Set(allowed.map((l) => `${l.from}->${l.to}`));
-      const withAllowed = (next.links ?? links).map((l) => (!l.allowedAt && carried.has(`${l.from}->${l.to}`) ? { ...l, allowedAt: nowIso } : l));
+      const carried = new Set(allowed.map(linkId));
+      const withAllowed = (next.links ?? links).map((l) => (!l.allowedAt && carried.has(linkId(l)) ? { ...l, allowedAt: nowIso } : l));
       await persist({ ...next, links: withAllowed, allowList: { generation, digest: list.digest, rules: list.rules.length, appliedAt: nowIso } });
     }
 

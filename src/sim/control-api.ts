@@ -4,7 +4,7 @@ import type { Result } from '../model/result.js';
 import type { BuildBehaviour } from './build-behaviour.js';
 import { parseAddSessions, parseBuildBehaviour, parseFault, parseRestart, parseShutdown, parseVersion, type InputError } from './control-input.js';
 import type { Fault } from './fault.js';
-import { CONTROL_BODY_LIMIT_BYTES, readJsonBody, sendJson } from './http-util.js';
+import { CONTROL_BODY_LIMIT_BYTES, methodNotAllowed, readJsonBody, sendJson } from './http-util.js';
 import type { TctlNode, TctlProxy } from './inventory.js';
 import { PeeringHooks, type PeeringHookFleet } from './peering-hooks.js';
 import { routePeering, type PeeringControl } from './peering-routes.js';
@@ -40,11 +40,6 @@ function isAction(s: string): s is Action {
 
 function inputError(res: ServerResponse, e: InputError): void {
   sendJson(res, 400, { error: e.message, field: e.field });
-}
-
-function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: string): void {
-  res.setHeader('Allow', allowed);
-  sendJson(res, 405, { error: `${method} is not allowed on ${path} (use ${allowed})` });
 }
 
 function decodeSegments(path: string): string[] | undefined {

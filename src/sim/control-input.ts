@@ -11,6 +11,7 @@ import {
   type BuildBehaviour,
 } from './build-behaviour.js';
 import { DEFAULT_SLOW_DELAY_MS, FAULT_MODES, MAX_SLOW_DELAY_MS, type Fault, type FaultMode } from './fault.js';
+import { bad, integerAt, literalAt, objectAt, textAt, type Fields } from './input-fields.js';
 import type { AddSessions, ShutdownMode } from './sim-proxy.js';
 
 /** A bad request body, naming the field at fault. */
@@ -25,45 +26,18 @@ const VERSION_TEXT = 'a release version such as "17.4.2" or "17.4.2-debug.1"';
 const GITREF = /^[0-9A-Za-z._+-]{1,100}$/;
 const MAX_SESSIONS_PER_REQUEST = 100_000;
 const MAX_SESSION_DURATION_MS = 30 * 24 * 3_600_000;
-const MAX_TEXT_LENGTH = 512;
-
-type Fields = Readonly<Record<string, unknown>>;
-
-function bad(field: string, message: string): { readonly ok: false; readonly error: InputError } {
-  return err({ field, message: `${field}: ${message}` });
-}
-
-function quoteAll(values: readonly string[]): string {
-  return values.map((v) => `"${v}"`).join(', ');
-}
 
 /** The body as an object with only `allowed` keys; an empty body counts as `{}` when `optional`. */
 function objectBody(body: unknown, allowed: readonly string[], optional = false): Result<Fields, InputError> {
-  if (body === undefined && optional) return ok({});
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('body', 'must be a JSON object');
-  const fields = body as Fields;
-  for (const key of Object.keys(fields)) {
-    if (!allowed.includes(key)) return bad(key, `unknown field (allowed: ${quoteAll(allowed)})`);
-  }
-  return ok(fields);
+  return body === undefined && optional ? ok({}) : objectAt(body, 'body', allowed);
 }
 
 function oneOf<T extends string>(fields: Fields, field: string, values: readonly T[]): Result<T, InputError> {
-  const v = fields[field];
-  if (v === undefined) return bad(field, `is required (one of ${quoteAll(values)})`);
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-    return bad(field, `must be one of ${quoteAll(values)}, got ${JSON.stringify(v)}`);
-  }
-  return ok(v as T);
+  return literalAt(fields[field], field, values);
 }
 
 function integerIn(fields: Fields, field: string, min: number, max: number): Result<number, InputError> {
-  const v = fields[field];
-  if (v === undefined) return bad(field, 'is required');
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    return bad(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
-  return ok(v);
+  return integerAt(fields[field], field, min, max);
 }
 
 function optionalNumberIn(fields: Fields, field: string, min: number, max: number, minExclusive = false): Result<number | undefined, InputError> {
@@ -87,12 +61,7 @@ function optionalMatching(fields: Fields, field: string, pattern: RegExp, what: 
 }
 
 function requiredText(fields: Fields, field: string): Result<string, InputError> {
-  const v = fields[field];
-  if (v === undefined) return bad(field, 'is required');
-  if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_TEXT_LENGTH) {
-    return bad(field, `must be a non-empty string of at most ${MAX_TEXT_LENGTH} characters, got ${JSON.stringify(v)}`);
-  }
-  return ok(v);
+  return textAt(fields[field], field);
 }
 
 export function parseShutdown(body: unknown): Result<{ mode: ShutdownMode }, InputError> {

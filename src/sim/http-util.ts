@@ -10,6 +10,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** 405 with the Allow header and what to use instead. */
+export function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: string): void {
+  res.setHeader('Allow', allowed);
+  sendJson(res, 405, { error: `${method} is not allowed on ${path} (use ${allowed})` });
+}
+
 export function sendText(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);

@@ -2,8 +2,9 @@ import { err, ok, type Result } from '../model/result.js';
 import type { InputError } from './control-input.js';
 
 /**
- * Field checks for the peering parsers, which read nested bodies: every check takes the
- * field's full path (`spec.tunnel_strategy.type`, `rules[3].from`) and names it in the error.
+ * Field checks for the control API's parsers (control-input.ts reads top-level fields through
+ * them; the peering parsers read nested bodies): every check takes the field's full path
+ * (`spec.tunnel_strategy.type`, `rules[3].from`) and names it in the error.
  */
 
 export type Fields = Readonly<Record<string, unknown>>;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Result } from '../model/result.js';
 import type { Denial, NodeListing, PeeringView, ReachView } from './fleet-peering.js';
-import { CONTROL_BODY_LIMIT_BYTES, readJsonBody, sendJson } from './http-util.js';
+import { CONTROL_BODY_LIMIT_BYTES, methodNotAllowed, readJsonBody, sendJson } from './http-util.js';
 import { parsePinTunnels } from './pin-input.js';
 
 /** The fleet operations behind the peering routes of the control API. */
@@ -27,18 +27,13 @@ export interface PeeringRequest {
   readonly res: ServerResponse;
 }
 
-function methodNotAllowed(r: PeeringRequest, allowed: string): void {
-  r.res.setHeader('Allow', allowed);
-  sendJson(r.res, 405, { error: `${r.method} is not allowed on ${r.path} (use ${allowed})` });
-}
-
 function reply<T>(res: ServerResponse, r: Result<T, Denial>): void {
   if (r.ok) sendJson(res, 200, r.value);
   else sendJson(res, r.error.status, { error: r.error.error });
 }
 
 function routeReach(fleet: PeeringControl, r: PeeringRequest): void {
-  if (r.method !== 'GET') return methodNotAllowed(r, 'GET');
+  if (r.method !== 'GET') return methodNotAllowed(r.res, r.method, r.path, 'GET');
   for (const key of r.query.keys()) {
     if (key !== 'proxy' && key !== 'node') return sendJson(r.res, 400, { error: `${key}: unknown query parameter (allowed: "proxy", "node")`, field: key });
   }
@@ -52,7 +47,7 @@ function routeReach(fleet: PeeringControl, r: PeeringRequest): void {
 async function routeTunnels(fleet: PeeringControl, node: string, r: PeeringRequest): Promise<void> {
   if (!fleet.hasNode(node)) return sendJson(r.res, 404, { error: `no node with id or hostname "${node}"` });
   if (r.method === 'DELETE') return reply(r.res, fleet.unpinNode(node));
-  if (r.method !== 'PUT') return methodNotAllowed(r, 'PUT, DELETE');
+  if (r.method !== 'PUT') return methodNotAllowed(r.res, r.method, r.path, 'PUT, DELETE');
   const body = await readJsonBody(r.req, CONTROL_BODY_LIMIT_BYTES);
   if (!body.ok) return sendJson(r.res, 400, { error: `body: ${body.error}`, field: 'body' });
   const input = parsePinTunnels(body.value, (name) => fleet.isProxy(name));
@@ -72,12 +67,12 @@ export async function routePeering(fleet: PeeringControl, r: PeeringRequest): Pr
     return true;
   }
   if (root === 'peering' && second === undefined) {
-    if (r.method !== 'GET') methodNotAllowed(r, 'GET');
+    if (r.method !== 'GET') methodNotAllowed(r.res, r.method, r.path, 'GET');
     else sendJson(r.res, 200, fleet.peeringView());
     return true;
   }
   if (root === 'nodes' && second === undefined) {
-    if (r.method !== 'GET') methodNotAllowed(r, 'GET');
+    if (r.method !== 'GET') methodNotAllowed(r.res, r.method, r.path, 'GET');
     else sendJson(r.res, 200, fleet.listNodes());
     return true;
   }

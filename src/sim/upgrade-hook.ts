@@ -5,7 +5,7 @@ import { assertNever, err, ok, type Result } from '../model/result.js';
 import { isConfigureRequest, parseConfigureRequest, type ConfigureInput, type PeerListener } from './configure-input.js';
 import { parseHookRequest, type HookInput, type InputError } from './control-input.js';
 import { sendJson } from './http-util.js';
-import { readSignedJson, refuse, refusal } from './signed-request.js';
+import { readSignedJson, refuse, refusal, type SignedRequestOptions } from './signed-request.js';
 import type { ProxyView } from './sim-proxy.js';
 
 /** What the hook does to the fleet. */
@@ -17,11 +17,7 @@ export interface HookFleet {
   configurePeer(name: string, peer: PeerListener): Result<ProxyView, string>;
 }
 
-export interface UpgradeHookOptions {
-  /** Key for X-Meridian-Signature; absent = requests are not checked. */
-  readonly secret: string | undefined;
-  /** Real time (epoch ms), which the request's timestamp is checked against. */
-  readonly now: () => number;
+export interface UpgradeHookOptions extends SignedRequestOptions {
   readonly log: Logger | undefined;
 }
 

@@ -113,6 +113,8 @@ describe('planLinks: hysteresis', () => {
   it('a link to a proxy that left the fleet goes at once', () => {
     const plan = planLinks(inputFor(PROXIES, nodes, { current: [{ from: 'new-york', to: 'gone-1' }] }));
     assert.match(plan.removed[0]?.reason ?? '', /no longer in the fleet/);
+    assert.deepEqual(plan.removed.map(linkId), ['new-york->gone-1']);
+    assert.ok(!plan.links.some((l) => l.to === 'gone-1'), 'not kept, not held');
   });
 });
 
@@ -121,6 +123,11 @@ const SHAPES: WorldShape[] = [
   { regions: 6, proxiesPerRegion: 3, nodes: 300, tunnels: 2, remote: 0.15, down: 0.05, ineligible: 0.1, unknown: 0.02 },
   { regions: 10, proxiesPerRegion: 4, nodes: 800, tunnels: 3, remote: 0.4, down: 0.1, ineligible: 0.15, unknown: 0 },
 ];
+
+/** The tunnels move: each node with tunnels reconnects elsewhere with chance `share`. */
+function moveSome(world: PeeringWorld, shape: WorldShape, rng: Prng, share: number): PeeringWorld {
+  return { ...world, nodes: world.nodes.map((n) => (n.proxies && rng.chance(share) ? { ...n, proxies: tunnelsFor(rng, rng.int(shape.regions), shape, world.proxies) } : n)) };
+}
 
 function worldInput(world: PeeringWorld, cap: number, current: CurrentLink[] = [], now = 1_000_000): PlanInput {
   const { groups } = groupNodes(world.nodes, new Map(world.proxies.map((p, i) => [p.name, i])));
@@ -163,8 +170,7 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
       const world = randomWorld(seed, shape);
       const first = planLinks(worldInput(world, 1_000));
       // The tunnels move: a fifth of the nodes reconnect elsewhere.
-      const rng = new Prng(seed * 31);
-      const moved: PeeringWorld = { ...world, nodes: world.nodes.map((n) => (n.proxies && rng.chance(0.2) ? { ...n, proxies: tunnelsFor(rng, rng.int(shape.regions), shape, world.proxies) } : n)) };
+      const moved = moveSome(world, shape, new Prng(seed * 31), 0.2);
       const current = first.links.map((l) => ({ from: l.from, to: l.to }));
       const input = worldInput(moved, 1_000, current, 2_000_000);
       const second = planLinks(input);
@@ -187,8 +193,7 @@ describe('planLinks: properties over random fleets and tunnel maps', () => {
       const shape = SHAPES[seed % SHAPES.length] as WorldShape;
       const world = randomWorld(seed, shape);
       const first = planLinks(worldInput(world, 3));
-      const rng = new Prng(seed * 13);
-      const moved: PeeringWorld = { ...world, nodes: world.nodes.map((n) => (n.proxies && rng.chance(0.3) ? { ...n, proxies: tunnelsFor(rng, rng.int(shape.regions), shape, world.proxies) } : n)) };
+      const moved = moveSome(world, shape, new Prng(seed * 13), 0.3);
       const input = worldInput(moved, 3, first.links.map((l) => ({ from: l.from, to: l.to })), 2_000_000);
       const second = planLinks(input);
       held += second.links.filter((l) => !l.needed).length;

@@ -38,7 +38,7 @@ export function createPeeringActions(deps: { readonly clock: Clock; readonly rea
   return {
     async applyClusterNetworking(action, id, resource, signal) {
       if (action.url) {
-        const r = await postSigned(deps, { url: action.url, ...(action.secretFile ? { secretFile: action.secretFile } : {}), ...(action.timeout ? { timeout: action.timeout } : {}) }, id, resource, signal);
+        const r = await postSigned(deps, { ...action, url: action.url }, id, resource, signal);
         if (!r.ok) return err(`cluster networking webhook: ${r.error}`);
       }
       if (action.command) {
@@ -65,7 +65,7 @@ export function createPeeringActions(deps: { readonly clock: Clock; readonly rea
         }
       }
       if (target.url) {
-        const r = await postSigned(deps, { url: target.url, ...(target.secretFile ? { secretFile: target.secretFile } : {}), ...(target.timeout ? { timeout: target.timeout } : {}) }, `${doc.peering}/allow-list/${doc.generation}`, doc, signal);
+        const r = await postSigned(deps, { ...target, url: target.url }, `${doc.peering}/allow-list/${doc.generation}`, doc, signal);
         if (!r.ok) return err(`allow-list webhook: ${r.error}`);
       }
       return ok(undefined);

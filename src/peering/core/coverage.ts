@@ -2,9 +2,6 @@ import type { RegionCoverage } from '../../model/peering.js';
 import { linkId, type LinkKey, type PeerProxy } from './peering-input.js';
 import type { TunnelGroup } from './tunnel-groups.js';
 
-/** Why a node cannot be reached from a region. */
-export type Miss = 'no-link' | 'no-live-tunnel';
-
 /**
  * Whether users of `region` reach a node whose tunnels are held by `holders`: directly (a live
  * tunnel to a proxy of the region; its proxies reach each other) or through an active link from
@@ -29,10 +26,4 @@ export function coverage(proxies: readonly PeerProxy[], groups: readonly TunnelG
     for (const g of live) if (reaches(proxies, g.holders, region, activeSet)) reachable += g.nodes.length;
     return { region, nodes: total, reachable, ratio: total ? reachable / total : 1 };
   });
-}
-
-/** The regions a group is not reached from, and why. */
-export function missesOf(proxies: readonly PeerProxy[], g: TunnelGroup, regions: readonly string[], active: ReadonlySet<string>): { region: string; miss: Miss }[] {
-  const live = g.holders.some((h) => (proxies[h] as PeerProxy).up);
-  return regions.filter((r) => !reaches(proxies, g.holders, r, active)).map((region) => ({ region, miss: live ? 'no-link' : 'no-live-tunnel' }));
 }

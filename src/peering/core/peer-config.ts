@@ -1,5 +1,5 @@
 import type { Proxy } from '../../model/fleet.js';
-import type { LinkKey } from './peering-input.js';
+import { compareLinks, linkId, type LinkKey } from './peering-input.js';
 
 export const DEFAULT_PEER_PORT = 3021;
 
@@ -45,10 +45,10 @@ export function renderAllowList(links: readonly LinkKey[], proxies: readonly Pro
   for (const l of links) {
     const to = byName.get(l.to);
     if (!to) continue;
-    const link = `${l.from}->${l.to}`;
+    const link = linkId(l);
     for (const p of proxies) if (p.region === l.from && p.name !== l.to) rules.push({ from: p.name, to: l.to, toAddress: peerPublicAddr(to, port), link });
   }
-  rules.sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : a.to > b.to ? 1 : 0) : a.from < b.from ? -1 : 1));
+  rules.sort(compareLinks);
   const digest = fnv64(JSON.stringify(rules));
   return { rules, digest };
 }

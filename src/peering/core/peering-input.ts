@@ -27,3 +27,9 @@ export interface LinkKey {
 }
 
 export const linkId = (l: LinkKey): string => `${l.from}->${l.to}`;
+
+/** By `from`, then `to`: the order links and allow-list rules are listed in. */
+export function compareLinks(a: LinkKey, b: LinkKey): number {
+  if (a.from !== b.from) return a.from < b.from ? -1 : 1;
+  return a.to < b.to ? -1 : a.to > b.to ? 1 : 0;
+}

@@ -1,4 +1,4 @@
-import { linkId, type LinkKey, type PeerNode, type PeerProxy } from './peering-input.js';
+import { compareLinks, linkId, type LinkKey, type PeerNode, type PeerProxy } from './peering-input.js';
 import { AT_CAP, distanceTable, neededFrom, NO_TARGET, NOT_NEEDED, planLinks, type CurrentLink, type PeeringPlan, type PlannedLink, type RegionPoint } from './plan-links.js';
 import { groupNodes, holderKey, holdersOf, type GroupKey, type TunnelGroup } from './tunnel-groups.js';
 
@@ -112,7 +112,7 @@ export class PeeringPlanner {
     if (!this.live) return this.last;
     const links: PlannedLink[] = [...this.live.links.values()]
       .map((l) => ({ from: l.from, to: l.to, nodes: l.nodes, needed: l.unneededSince === undefined, added: l.added, ...(l.unneededSince === undefined ? {} : { unneededSince: l.unneededSince }) }))
-      .sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : 1) : a.from < b.from ? -1 : 1));
+      .sort(compareLinks);
     return { links, removed: this.last.removed, sourceRegions: this.last.sourceRegions, reach: this.live.reach };
   }
 

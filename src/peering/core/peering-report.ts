@@ -1,7 +1,7 @@
 import type { PeerLinkStatus } from '../../model/peering.js';
-import { missesOf } from './coverage.js';
+import { reaches } from './coverage.js';
 import { linkId, type PeerNode, type PeerProxy } from './peering-input.js';
-import { AT_CAP, NO_TARGET, type PeeringPlan } from './plan-links.js';
+import { AT_CAP, NO_TARGET, NOT_NEEDED, type PeeringPlan } from './plan-links.js';
 import type { TunnelGroup } from './tunnel-groups.js';
 
 /** What the reports read: the reconciler's last inventory and plan. */
@@ -57,10 +57,9 @@ export function coverageReport(r: ReportInput, limit: number): CoverageReport {
       offline += g.nodes.length;
       continue;
     }
-    const missed = new Map(missesOf(r.proxies, g, regions, active).map((m) => [m.region, m.miss]));
     for (const [region, row] of rows) {
       row.nodes += g.nodes.length;
-      if (!missed.has(region)) {
+      if (reaches(r.proxies, g.holders, region, active)) {
         row.reachable += g.nodes.length;
         continue;
       }
@@ -100,10 +99,10 @@ export function planReport(r: ReportInput, limit: number, holdTime: string): Pla
   let more = 0;
   for (const [from, reach] of r.plan.reach) {
     r.groups.forEach((g, gi) => {
-      const t = reach[gi] ?? -1;
-      if (t === -1 || !g.nodes.length) return;
+      const t = reach[gi] ?? NOT_NEEDED;
+      if (t === NOT_NEEDED || !g.nodes.length) return;
       const holders = names(r.proxies, g.holders);
-      const link = t >= 0 ? `${from}->${(r.proxies[t] as PeerProxy).name}` : undefined;
+      const link = t >= 0 ? linkId({ from, to: (r.proxies[t] as PeerProxy).name }) : undefined;
       const why =
         t === AT_CAP
           ? `every eligible proxy holding its tunnel (${holders.join(', ')}) is at maxLinksPerProxy`

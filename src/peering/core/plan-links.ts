@@ -1,5 +1,5 @@
 import { distanceKm } from '../../redirect/core/geo-distance.js';
-import { linkId, type LinkKey, type PeerProxy } from './peering-input.js';
+import { compareLinks, linkId, type LinkKey, type PeerProxy } from './peering-input.js';
 import type { TunnelGroup } from './tunnel-groups.js';
 
 export interface RegionPoint {
@@ -312,11 +312,6 @@ export function planLinks(input: PlanInput): PeeringPlan {
     for (const [to, nodes] of picked) links.push({ from: region, to: (input.proxies[to] as PeerProxy).name, nodes, needed: true, added: true });
     for (let g = 0; g < G; g++) if (o[g]) r[g] = hasEligible[g] ? AT_CAP : NO_TARGET;
   }
-  links.sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : a.to > b.to ? 1 : 0) : a.from < b.from ? -1 : 1));
+  links.sort(compareLinks);
   return { links, removed, sourceRegions, reach };
-}
-
-/** The link set as keys, for diffing plans. */
-export function linkKeys(links: readonly LinkKey[]): Set<string> {
-  return new Set(links.map(linkId));
 }
