@@ -1,12 +1,8 @@
 import { Gauge, type Registry } from 'prom-client';
 import { CANARY_CHECKS, CANARY_PHASES, CHECK_RESULTS, type CheckResult, type ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import { overallResult } from './core/judge-canary.js';
 import { queryLabel } from './core/prometheus-analysis.js';
-
-/** Fail if any canary proxy failed, Pass if all passed, else Inconclusive. */
-function overall(outcomes: readonly { readonly result: CheckResult }[]): CheckResult {
-  return outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.every((o) => o.result === 'Pass') ? 'Pass' : 'Inconclusive';
-}
 
 /** Canary gauges, read from the stored canaries at scrape time. */
 export function registerCanaryMetrics(registry: Registry, canaries: () => readonly ProxyCanary[]): void {
@@ -37,7 +33,7 @@ export function registerCanaryMetrics(registry: Registry, canaries: () => readon
         for (const q of new Set((latest.queries ?? []).map((o) => o.query))) byCheck.set(queryLabel(q), (latest.queries ?? []).filter((o) => o.query === q));
         for (const [check, outcomes] of byCheck) {
           if (!outcomes.length) continue;
-          const result = overall(outcomes);
+          const result = overallResult(outcomes);
           for (const r of CHECK_RESULTS) this.set({ canary: nameOf(c), check, result: r }, r === result ? 1 : 0);
         }
       }

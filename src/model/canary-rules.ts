@@ -1,7 +1,7 @@
 import { CANARY_CHECKS, type PrometheusProvider, type ProxyCanarySpec } from './canary.js';
 import { parseDuration } from './duration.js';
 import type { FieldError } from './field-error.js';
-import { PROMQL_PLACEHOLDERS, unknownPlaceholders } from './prometheus.js';
+import { DEFAULT_PROMETHEUS_TIMEOUT, PROMQL_PLACEHOLDERS, unknownPlaceholders } from './prometheus.js';
 
 /** Rules a ProxyCanary must keep on its own (the schema cannot say them). */
 export function canarySemanticErrors(spec: ProxyCanarySpec): FieldError[] {
@@ -30,7 +30,7 @@ const KNOWN_PLACEHOLDERS = PROMQL_PLACEHOLDERS.map((p) => `{{${p}}}`).join(' ');
 function prometheusErrors(prom: PrometheusProvider): FieldError[] {
   const out: FieldError[] = [];
   const at = ['spec', 'analysis', 'prometheus'] as const;
-  const timeout = parseDuration(prom.timeout ?? '10s');
+  const timeout = parseDuration(prom.timeout ?? DEFAULT_PROMETHEUS_TIMEOUT);
   if (timeout.ok && timeout.value <= 0) out.push({ path: [...at, 'timeout'], message: 'must be longer than 0' });
   const builtIn: ReadonlySet<string> = new Set(CANARY_CHECKS);
   const seen = new Map<string, number>();

@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Condition } from './conditions.js';
+import { CountOrPercentSchema } from './count-or-percent.js';
 import { DURATION_PATTERN } from './duration.js';
 import { VERSION_PATTERN, MaintenanceWindowsSchema, NoticeChannelSchema, type ProxyRolloutStatus } from './rollout.js';
 import type { Resource } from './resource.js';
 
 const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label' });
 const Duration = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
-const CountOrPercent = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^([1-9][0-9]?|100)%$' })]);
 
 /** What the analysis compares; each is read from what the observer already scrapes. */
 export const CANARY_CHECKS = [
@@ -87,7 +87,7 @@ export const ProxyCanarySpecSchema = Type.Object(
     subset: Type.Object(
       {
         proxies: Type.Optional(Type.Array(Name, { minItems: 1, uniqueItems: true })),
-        perRegion: Type.Optional(CountOrPercent),
+        perRegion: Type.Optional(CountOrPercentSchema()),
         regions: Type.Optional(Type.Array(Name, { minItems: 1, uniqueItems: true, description: 'With perRegion: only these regions' })),
         matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
       },

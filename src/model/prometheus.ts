@@ -20,6 +20,9 @@ export function unknownPlaceholders(template: string): string[] {
   return [...out];
 }
 
+/** spec.analysis.prometheus.timeout when not set. */
+export const DEFAULT_PROMETHEUS_TIMEOUT = '10s';
+
 /** One instant query, rendered, for one Prometheus server. */
 export interface PromQuery {
   /** Base URL of the Prometheus server (a path prefix is kept): `<address>/api/v1/query`. */

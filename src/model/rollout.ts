@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { RolloutHookAction } from './actuators.js';
 import type { Condition } from './conditions.js';
+import { CountOrPercentSchema } from './count-or-percent.js';
 import { DURATION_PATTERN } from './duration.js';
 import { MaintenanceWindowSchema } from './fleet.js';
 import type { Resource } from './resource.js';
@@ -78,9 +79,7 @@ export const ProxyRolloutSpecSchema = Type.Object(
       }),
     ),
     maxUnavailable: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^([1-9][0-9]?|100)%$' })], {
-        description: 'Proxies of one region out of rotation at once (count or percent, rounded down, at least 1). Default 1',
-      }),
+      CountOrPercentSchema({ description: 'Proxies of one region out of rotation at once (count or percent, rounded down, at least 1). Default 1' }),
     ),
     allowRegionOutage: Type.Optional(Type.Boolean({ description: 'Allow taking the last ready proxy of a region out of rotation' })),
     maintenanceWindows: Type.Optional(MaintenanceWindowsSchema),

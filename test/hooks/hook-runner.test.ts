@@ -200,4 +200,7 @@ test('a build artifact goes in the webhook body next to the image, and fills {ar
   const rx2 = await startReceiver(t, [{ status: 200 }]);
   await runner()(request({ method: 'webhook', url: rx2.url }), signal());
   assert.equal('artifact' in (JSON.parse(rx2.received[0]?.body ?? '{}') as Record<string, unknown>), false);
+  const r2 = await runner()(request({ method: 'command', command }, 'upgrade'), signal());
+  assert.ok(r2.ok, r2.ok ? '' : r2.error.error);
+  assert.deepEqual(JSON.parse(await readFile(out, 'utf8')), ['install', '--package=', '17.4.8']);
 });

@@ -109,3 +109,16 @@ test('replies that give no single finite number', () => {
     }
   }
 });
+
+test('at most `concurrency` queries are in flight; those queued when the pass is cancelled are never sent', async (t) => {
+  const prom = await startPrometheus(t, { answers: { slow: 'hang' } });
+  const limited = createPrometheusClient({ readSecret, concurrency: 2 });
+  const pass = new AbortController();
+  const answers = Array.from({ length: 5 }, () => limited({ address: prom.url, timeoutMs: 5_000, name: 'error-ratio', promql: 'slow', at: AT }, pass.signal));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(prom.requests.length, 2);
+  pass.abort();
+  const errors = (await Promise.all(answers)).map((a) => problemOf(a).error);
+  assert.deepEqual(errors, Array(5).fill('Prometheus query "error-ratio" at http://HOST: cancelled'));
+  assert.equal(prom.requests.length, 2);
+});

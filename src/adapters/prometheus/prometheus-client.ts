@@ -24,6 +24,9 @@ export function displayAddress(address: string): string {
   }
 }
 
+/** How every error of a query begins: which query, on which server. */
+const whereOf = (q: PromQuery): string => `Prometheus query "${q.name}" at ${displayAddress(q.address)}`;
+
 /** `<address>/api/v1/query`, keeping a path prefix (`https://mon.example.com/prometheus`). */
 function queryUrl(address: string): URL {
   return new URL('api/v1/query', address.endsWith('/') ? address : `${address}/`);
@@ -39,8 +42,7 @@ export function createPrometheusClient(deps: PrometheusClientDeps): QueryPrometh
   const queue = new PQueue({ concurrency: deps.concurrency ?? DEFAULT_PROMETHEUS_CONCURRENCY });
 
   async function run(q: PromQuery, signal: AbortSignal): Promise<PromAnswer> {
-    const where = `Prometheus query "${q.name}" at ${displayAddress(q.address)}`;
-    const fail = (problem: string, noData = false): PromAnswer => err({ noData, error: `${where}: ${problem}` });
+    const fail = (problem: string, noData = false): PromAnswer => err({ noData, error: `${whereOf(q)}: ${problem}` });
     let authorization: string | undefined;
     if (q.bearerTokenFile !== undefined) {
       const token = await deps.readSecret(q.bearerTokenFile);
@@ -75,5 +77,5 @@ export function createPrometheusClient(deps: PrometheusClientDeps): QueryPrometh
 
   // A query still waiting for its turn when the pass is cancelled is dropped from the queue.
   return (q, signal) =>
-    queue.add(() => run(q, signal), { signal }).catch((e: unknown): PromAnswer => err({ noData: false, error: `Prometheus query "${q.name}" at ${displayAddress(q.address)}: ${describeRequestError(e, q.timeoutMs, signal)}` }));
+    queue.add(() => run(q, signal), { signal }).catch((e: unknown): PromAnswer => err({ noData: false, error: `${whereOf(q)}: ${describeRequestError(e, q.timeoutMs, signal)}` }));
 }

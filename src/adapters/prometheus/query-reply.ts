@@ -9,7 +9,6 @@ export interface ReplyProblem {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body) as unknown;

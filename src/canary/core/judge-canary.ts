@@ -19,9 +19,22 @@ export function formatValue(v: number): string {
 }
 
 /**
- * One check of one canary proxy: too little sample is Inconclusive, never Pass. With `max` and
- * `maxRelative` both set, a value must exceed both to fail (beyond noise and beyond the baseline).
+ * The limit a value must not exceed: `max`, `maxRelative` times the baseline, or with both the
+ * higher (a value must exceed both to fail: beyond noise and beyond the baseline). Undefined when
+ * neither applies (only a relative limit, and no baseline): nothing to compare with.
  */
+export function limitOf(rule: { readonly max?: number; readonly maxRelative?: number }, baseline: number | undefined): number | undefined {
+  const relative = rule.maxRelative !== undefined && baseline !== undefined ? baseline * rule.maxRelative : undefined;
+  if (rule.max === undefined && relative === undefined) return undefined;
+  return Math.max(rule.max ?? 0, relative ?? 0);
+}
+
+/** Fail if any outcome failed, Pass only if there are some and all passed, else Inconclusive. */
+export function overallResult(outcomes: readonly { readonly result: CheckResult }[]): CheckResult {
+  return outcomes.some((o) => o.result === 'Fail') ? 'Fail' : outcomes.length && outcomes.every((o) => o.result === 'Pass') ? 'Pass' : 'Inconclusive';
+}
+
+/** One check of one canary proxy: too little sample is Inconclusive, never Pass; the limit is limitOf's. */
 export function judgeCheck(check: ResolvedCheck, proxy: ProxyWindow, baseline: readonly ProxyWindow[]): CheckOutcome | undefined {
   const kind = CHECK_KINDS[check.name];
   const mine = kind.measure([proxy]);
@@ -30,9 +43,8 @@ export function judgeCheck(check: ResolvedCheck, proxy: ProxyWindow, baseline: r
   if (!mine && !theirs) return undefined;
   const base = { check: check.name, proxy: proxy.proxy, sample: mine?.sample ?? 0, ...(mine ? { value: mine.value } : {}), ...(theirs ? { baseline: theirs.value } : {}) };
   if (!mine || mine.sample < check.minSample) return { ...base, result: 'Inconclusive', reason: `sample ${mine?.sample ?? 0} below the minimum ${check.minSample}` };
-  const relativeLimit = check.maxRelative !== undefined && theirs ? theirs.value * check.maxRelative : undefined;
-  if (check.max === undefined && relativeLimit === undefined) return { ...base, result: 'Inconclusive', reason: 'no baseline to compare with' };
-  const limit = Math.max(check.max ?? 0, relativeLimit ?? 0);
+  const limit = limitOf(check, theirs?.value);
+  if (limit === undefined) return { ...base, result: 'Inconclusive', reason: 'no baseline to compare with' };
   const result: CheckResult = mine.value > limit ? 'Fail' : 'Pass';
   const against = theirs ? `, baseline ${formatValue(theirs.value)}` : '';
   return { ...base, result, limit, reason: `${formatValue(mine.value)} ${kind.unit} (limit ${formatValue(limit)}${against})` };
@@ -44,7 +56,6 @@ export function judgeCheck(check: ResolvedCheck, proxy: ProxyWindow, baseline: r
  */
 export function judgeInterval(input: JudgeInput): IntervalVerdict {
   const outcomes = input.canary.flatMap((p) => input.checks.flatMap((c) => judgeCheck(c, p, input.baselineOf(p.proxy)) ?? []));
-  const all: readonly { readonly result: CheckResult }[] = [...outcomes, ...(input.queries ?? [])];
-  const verdict: CheckResult = all.some((o) => o.result === 'Fail') ? 'Fail' : all.every((o) => o.result === 'Pass') && all.length ? 'Pass' : 'Inconclusive';
+  const verdict = overallResult([...outcomes, ...(input.queries ?? [])]);
   return { from: input.from, to: input.to, verdict, outcomes, ...(input.queries ? { queries: input.queries } : {}) };
 }

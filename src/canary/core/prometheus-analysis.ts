@@ -1,10 +1,8 @@
 import type { PrometheusProvider, QueryOutcome } from '../../model/canary.js';
-import { parseDuration } from '../../model/duration.js';
-import type { PromAnswer } from '../../model/prometheus.js';
-import { formatValue } from './judge-canary.js';
+import { durationOr } from '../../model/duration.js';
+import { DEFAULT_PROMETHEUS_TIMEOUT, type PromAnswer } from '../../model/prometheus.js';
+import { formatValue, limitOf } from './judge-canary.js';
 import { escapePromQLString, promqlDuration, regexAlternation, renderPromQL } from './promql-template.js';
-
-export const DEFAULT_PROMETHEUS_TIMEOUT = '10s';
 
 /** A Prometheus query with every default filled in. */
 export interface ResolvedQuery {
@@ -27,10 +25,9 @@ export interface ResolvedPrometheus {
 
 /** The spec's provider with its defaults: a 10s timeout, minSample 1, failureLimit 2. */
 export function resolvePrometheus(p: PrometheusProvider): ResolvedPrometheus {
-  const timeout = parseDuration(p.timeout ?? DEFAULT_PROMETHEUS_TIMEOUT);
   return {
     address: p.address,
-    timeoutMs: timeout.ok ? timeout.value : 10_000,
+    timeoutMs: durationOr(p.timeout, DEFAULT_PROMETHEUS_TIMEOUT),
     ...(p.bearerTokenFile ? { bearerTokenFile: p.bearerTokenFile } : {}),
     queries: p.queries.map((q) => ({ ...q, minSample: q.minSample ?? 1, failureLimit: q.failureLimit ?? 2 })),
   };
@@ -97,8 +94,7 @@ export interface QueryMeasures {
 
 /**
  * One query of one canary proxy, by the rules of the built-in checks: no data or an error is
- * Inconclusive (never Fail, never Pass), so is too little sample; with `max` and `maxRelative`
- * both set, a value must exceed both to fail.
+ * Inconclusive (never Fail, never Pass), so is too little sample; the limit is limitOf's.
  */
 export function judgeQuery(q: ResolvedQuery, proxy: string, m: QueryMeasures): QueryOutcome {
   const theirs = m.baseline?.ok ? m.baseline.value : undefined;
@@ -114,10 +110,8 @@ export function judgeQuery(q: ResolvedQuery, proxy: string, m: QueryMeasures): Q
   }
   const measured = { ...base, value: mine, sample };
   if (sample < q.minSample) return { ...measured, result: 'Inconclusive', reason: `sample ${formatValue(sample)} below the minimum ${q.minSample}` };
-  const relativeLimit = q.maxRelative !== undefined && theirs !== undefined ? theirs * q.maxRelative : undefined;
-  if (q.max === undefined && relativeLimit === undefined)
-    return { ...measured, result: 'Inconclusive', reason: `no baseline to compare with${baselineProblem ? `: ${baselineProblem}` : ''}` };
-  const limit = Math.max(q.max ?? 0, relativeLimit ?? 0);
+  const limit = limitOf(q, theirs);
+  if (limit === undefined) return { ...measured, result: 'Inconclusive', reason: `no baseline to compare with${baselineProblem ? `: ${baselineProblem}` : ''}` };
   const against = theirs !== undefined ? `, baseline ${formatValue(theirs)}` : baselineProblem ? `; ${baselineProblem}` : '';
   return { ...measured, result: mine > limit ? 'Fail' : 'Pass', limit, reason: `${formatValue(mine)} (limit ${formatValue(limit)}${against})` };
 }

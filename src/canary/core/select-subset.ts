@@ -1,4 +1,5 @@
 import type { ProxyCanarySpec } from '../../model/canary.js';
+import { countOf } from '../../model/count-or-percent.js';
 import type { FieldError } from '../../model/field-error.js';
 import type { ProxyFleetSpec } from '../../model/fleet.js';
 import { err, ok, type Result } from '../../model/result.js';
@@ -32,7 +33,7 @@ export function selectCanaryProxies(spec: ProxyCanarySpec, fleet: ProxyFleetSpec
       if (s.regions && !s.regions.includes(region.name)) continue;
       const members = fleet.proxies.filter((p) => p.region === region.name);
       const ready = members.filter((p) => !p.cordoned && isReady(p.name));
-      const want = typeof per === 'number' ? per : Math.max(1, Math.floor((members.length * Number(per.slice(0, -1))) / 100));
+      const want = countOf(per, members.length);
       chosen.push(...ready.slice(0, Math.min(want, ready.length - 1)).map((p) => p.name));
     }
     if (!chosen.length) errors.push({ path: ['spec', 'subset', 'perRegion'], message: 'no region has a ready proxy to spare: each keeps its last ready one' });

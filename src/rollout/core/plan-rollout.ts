@@ -230,7 +230,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
   let regionWaves: string[][] = [];
 
   for (let pass = 0; ; pass++) {
-    const d = newDraft({ rollout: input.rollout, now: t, settings: simSettings, fleet: input.fleet, observations, heldElsewhere: new Set() }, status);
+    const d = newDraft({ rollout: input.rollout, now: t, settings: simSettings, fleet: input.fleet, observations }, status);
     if (pass === 0) {
       // Which regions and proxies form each wave does not change while the plan runs.
       regionWaves = regionsByWave(d);

@@ -39,12 +39,15 @@ export interface RolloutDraft {
   readonly events: RolloutEvent[];
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 export function newDraft(
-  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere: ReadonlySet<string> },
+  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined },
   status: ProxyRolloutStatus & { readonly startedAt: string },
 ): RolloutDraft {
   return {
     ...base,
+    heldElsewhere: base.heldElsewhere ?? NONE,
     startedAt: status.startedAt,
     proxies: (status.proxies ?? []).map((p) => ({ ...p })),
     notices: (status.notices ?? []).map((n) => ({ ...n, channels: [...n.channels] })),

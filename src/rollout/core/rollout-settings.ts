@@ -1,3 +1,4 @@
+import { countOf } from '../../model/count-or-percent.js';
 import { durationOr } from '../../model/duration.js';
 import type { MaintenanceWindow, Proxy, ProxyFleetSpec } from '../../model/fleet.js';
 import type { NoticeSeverity, ProxyRolloutSpec, ProxyRolloutStatus } from '../../model/rollout.js';
@@ -50,7 +51,7 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
     ...(spec.artifact ? { artifact: spec.artifact } : {}),
     waves,
     targets,
-    maxUnavailable: (size) => (typeof mu === 'number' ? mu : Math.max(1, Math.floor((size * Number(mu.slice(0, -1))) / 100))),
+    maxUnavailable: (size) => countOf(mu, size),
     allowRegionOutage: spec.allowRegionOutage ?? false,
     windows: (region) => {
       const r = fleet.regions.find((x) => x.name === region);

@@ -32,7 +32,6 @@ export interface RolloutStep {
   readonly events: readonly RolloutEvent[];
 }
 
-const NONE: ReadonlySet<string> = new Set();
 const TERMINAL: ReadonlySet<RolloutPhase | undefined> = new Set(['Completed', 'Failed', 'Aborted']);
 
 /** What, if edited after the start, would make the proxies already done and those planned disagree. */
@@ -56,7 +55,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere ?? NONE }, started);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
   // An action written as in flight is not replayed as such: the steps still call for it (with the
   // same id) unless what is observed shows it took effect, as for any other pass.

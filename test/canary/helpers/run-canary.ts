@@ -4,11 +4,12 @@ import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../../s
 import type { ProxyFleetSpec, Weekday } from '../../../src/model/fleet.js';
 import type { QueryPrometheus } from '../../../src/model/prometheus.js';
 import { API_VERSION } from '../../../src/model/resource.js';
+import { OUT_OF_ROTATION_STEPS } from '../../../src/model/rollout.js';
 import { createRolloutEngine } from '../../../src/rollout/rollout-engine.js';
 import { fleet as fleetResource } from '../../helpers/fleet-fixture.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
 import type { MemoryStore } from '../../helpers/memory-store.js';
-import { Crash, CrashingStore } from '../../rollout/helpers/rollout-harness.js';
+import { CrashingStore, CrashRestarts } from '../../rollout/helpers/rollout-harness.js';
 import { RolloutWorld, type WorldOptions } from '../../rollout/helpers/rollout-world.js';
 
 export const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
@@ -79,9 +80,8 @@ export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOp
   const check = opts.check;
   if (check) store.onAnyWrite = (kind, before, after) => kind === 'ProxyCanary' && check(w, clock.now(), before as ProxyCanaryStatus, after as ProxyCanaryStatus);
   const captured: string[] = [];
-  let crashes = 0;
   // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
-  const newReconciler = () =>
+  const reconciler = new CrashRestarts(() =>
     createCanaryReconciler({
       store,
       clock,
@@ -93,25 +93,19 @@ export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOp
         return { files: [`/state/diagnostics/${proxy.name}-goroutine.txt`] };
       },
       ...(opts.queryPrometheus ? { queryPrometheus: opts.queryPrometheus } : {}),
-    });
-  let reconciler = newReconciler();
+    }),
+  );
   const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
   for (let pass = 0; pass < 20_000; pass++) {
-    let requeueAfterMs: number | undefined;
-    try {
-      requeueAfterMs = (await reconciler.reconcile(key, new AbortController().signal)).requeueAfterMs;
-    } catch (e) {
-      if (!(e instanceof Crash)) throw e;
-      crashes++;
-      reconciler = newReconciler();
-      continue;
-    }
+    const result = await reconciler.pass(key, new AbortController().signal);
+    if (!result) continue;
+    const requeueAfterMs = result.requeueAfterMs;
     const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
-    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes, writes: store.writes };
+    if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes: reconciler.crashes, writes: store.writes };
     if (requeueAfterMs === 0) continue;
     const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));
     clock.advance(step);
-    const held = new Set([...(status.deploy?.proxies ?? []), ...(status.revert?.proxies ?? [])].filter((p) => ['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack'].includes(p.step)).map((p) => p.name));
+    const held = new Set([...(status.deploy?.proxies ?? []), ...(status.revert?.proxies ?? [])].filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name));
     w.tick(step, held);
   }
   throw new Error('the canary did not finish');

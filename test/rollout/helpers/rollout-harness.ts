@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { ProxyFleetSpec } from '../../../src/model/fleet.js';
 import type { Kind } from '../../../src/model/kinds.js';
-import { API_VERSION } from '../../../src/model/resource.js';
+import { API_VERSION, type ResourceKey } from '../../../src/model/resource.js';
 import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../../src/model/rollout.js';
 import type { StatusOf } from '../../../src/model/store.js';
 import { resolveSettings } from '../../../src/rollout/core/rollout-settings.js';
 import { createRolloutReconciler } from '../../../src/rollout/rollout-reconciler.js';
+import type { Reconciler, ReconcileResult } from '../../../src/runtime/reconciler.js';
 import { fleet } from '../../helpers/fleet-fixture.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
@@ -14,6 +15,31 @@ import { RolloutWorld, type WorldOptions } from './rollout-world.js';
 import { insideWindow } from './window-check.js';
 
 export class Crash extends Error {}
+
+/**
+ * Passes of a reconciler across simulated crashes: a Crash kills the "process", and a fresh
+ * reconciler (nothing in memory survives) takes the next pass.
+ */
+export class CrashRestarts {
+  crashes = 0;
+  private reconciler: Reconciler;
+
+  constructor(private readonly fresh: () => Reconciler) {
+    this.reconciler = fresh();
+  }
+
+  /** One pass; undefined when it crashed. */
+  async pass(key: ResourceKey, signal: AbortSignal): Promise<ReconcileResult | undefined> {
+    try {
+      return await this.reconciler.reconcile(key, signal);
+    } catch (e) {
+      if (!(e instanceof Crash)) throw e;
+      this.crashes++;
+      this.reconciler = this.fresh();
+      return undefined;
+    }
+  }
+}
 
 /** Dies at the n-th status write, before or after it lands (a process killed mid-pass). */
 export class CrashingStore extends MemoryStore {
@@ -84,7 +110,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
   const settings = resolveSettings(s.rollout, s.fleet);
   store.onWrite = (before, after) => checkWrite(s, world, clock.now(), before, after);
 
-  const newReconciler = () =>
+  const reconciler = new CrashRestarts(() =>
     createRolloutReconciler({
       store,
       clock,
@@ -93,29 +119,22 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       sendNotice: world.sendNotice,
       runHook: world.runHook,
       ...(s.heldElsewhere ? { heldOutOfRotation: () => new Set(s.heldElsewhere?.(clock.now())) } : {}),
-    });
-  let reconciler = newReconciler();
+    }),
+  );
   const key = { kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' };
   const signal = new AbortController().signal;
   let passes = 0;
-  let crashes = 0;
   for (;;) {
     passes++;
     assert.ok(passes < 200_000, 'the rollout makes no progress');
-    let requeue: number | undefined;
-    try {
-      requeue = (await reconciler.reconcile(key, signal)).requeueAfterMs;
-    } catch (e) {
-      if (!(e instanceof Crash)) throw e;
-      crashes++;
-      reconciler = newReconciler();
-      continue;
-    }
+    const result = await reconciler.pass(key, signal);
+    if (!result) continue;
+    const requeue = result.requeueAfterMs;
     const status = (await store.get('ProxyRollout', 'default', 'upgrade'))?.status ?? {};
     await intervention?.afterPass(status, store);
     if (status.phase === 'Completed' || status.phase === 'Failed' || status.phase === 'Aborted' || status.phase === 'Invalid') {
       checkEnd(s, world, status);
-      return { status, world, writes: store.writes, passes, crashes, clock };
+      return { status, world, writes: store.writes, passes, crashes: reconciler.crashes, clock };
     }
     if (requeue === 0) continue;
     const held = heldSet(status);
