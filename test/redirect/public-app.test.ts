@@ -210,3 +210,25 @@ test('redirects and GeoIP lookups are counted by region, reason and result', asy
   assert.match(text, /^meridian_redirect_duration_seconds_count 2$/m, "decisions worked out: the second Tokyo request was remembered");
   assert.match(text, /^meridian_geoip_database_build_timestamp_seconds \d+$/m);
 });
+
+test('a failing request answers a fixed 500 and logs one error line naming the listener, request id and URL', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const broken = { decide: () => { throw new Error('decision failed'); } } as unknown as Parameters<typeof buildPublicApp>[0]['redirects'];
+  const a = await buildPublicApp({ log, redirects: broken });
+  t.after(() => a.close());
+  const first = await a.inject({ url: '/web/cluster?x=1' });
+  const second = await a.inject({ url: '/' });
+  assert.equal(first.statusCode, 500);
+  assert.equal(first.body, 'Internal Server Error\n');
+  const errors = lines.filter((l) => l['msg'] === 'Public request failed');
+  assert.equal(errors.length, 2, JSON.stringify(lines));
+  assert.deepEqual(errors.map((l) => [l['listener'], l['url'], l['level']]), [['public', '/web/cluster?x=1', 50], ['public', '/', 50]]);
+  // Each line names its own request, though no child logger is made per request.
+  assert.equal(typeof errors[0]?.['reqId'], 'string');
+  assert.notEqual(errors[0]?.['reqId'], errors[1]?.['reqId']);
+  assert.match(String((errors[0]?.['err'] as { message?: string } | undefined)?.message), /decision failed/);
+  assert.equal(second.statusCode, 500);
+  // At warn, the listener logs nothing per request but failures.
+  assert.equal(lines.length, 2);
+});
