@@ -154,7 +154,11 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       return held;
     }
     const kindDeps = { store, clock, timers, stopwatch, log, onPass: controllerMetrics.onPass, onChange: () => rebuildRouting() };
-    const rolloutMetrics = registerRolloutMetrics(registry, () => [...rollouts.cache.values()]);
+    const rolloutMetrics = registerRolloutMetrics(
+      registry,
+      () => [...rollouts.cache.values()],
+      () => [...canaries.cache.values()],
+    );
     const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
       ...kindDeps,
       kind: 'ProxyRollout',

@@ -1,9 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { PROXY_STEPS, ROLLOUT_PHASES, type ProxyRollout, type ProxyRolloutStatus } from '../model/rollout.js';
+import type { ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
 
-/** Rollout metrics: gauges read the stored rollouts at scrape time; counters follow status transitions. */
-export function registerRolloutMetrics(registry: Registry, rollouts: () => readonly ProxyRollout[]) {
+/**
+ * Rollout metrics: gauges read the stored rollouts at scrape time; counters follow status
+ * transitions, of rollouts and of canaries' deploys and reverts (which notify on their own channels).
+ */
+export function registerRolloutMetrics(registry: Registry, rollouts: () => readonly ProxyRollout[], canaries: () => readonly ProxyCanary[] = () => []) {
   const registers = [registry];
   const nameOf = (r: ProxyRollout): string => `${r.metadata.namespace ?? DEFAULT_NAMESPACE}/${r.metadata.name}`;
   new Gauge({
@@ -39,8 +43,9 @@ export function registerRolloutMetrics(registry: Registry, rollouts: () => reado
     labelNames: ['channel', 'result'] as const,
     registers,
     collect() {
-      // Each rollout channel's series from 0, so that increase() sees its first failure.
-      for (const r of rollouts()) for (const c of r.spec.notice?.channels ?? []) for (const result of ['sent', 'failed']) this.inc({ channel: c.name, result }, 0);
+      // Each channel's series from 0, so that increase() sees its first failure.
+      const runs = [...rollouts(), ...canaries()];
+      for (const r of runs) for (const c of r.spec.notice?.channels ?? []) for (const result of ['sent', 'failed']) this.inc({ channel: c.name, result }, 0);
     },
   });
 

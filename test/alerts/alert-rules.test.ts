@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
+import type { ProxyCanary } from '../../src/model/canary.js';
 import type { ProxyPeering } from '../../src/model/peering.js';
 import type { ProxyRollout } from '../../src/model/rollout.js';
 import { validateManifest } from '../../src/model/validate.js';
@@ -101,12 +102,18 @@ test('the counters the alerts take increase() of are exported from 0, before the
     const spec = doc['spec'] as Record<string, unknown>;
     spec['notice'] = { ...(spec['notice'] as object), channels: [{ name: 'ops', type: 'webhook', url: 'https://hooks.example.com/ops' }] };
   }) as ProxyRollout;
-  registerRolloutMetrics(registry, () => [rollout]);
+  const canary = example('examples/canaries/debug-build.yaml', 'ProxyCanary', (doc) => {
+    const spec = doc['spec'] as Record<string, unknown>;
+    spec['notice'] = { ...(spec['notice'] as object), channels: [{ name: 'canary-desk', type: 'webhook', url: 'https://hooks.example.com/desk' }] };
+  }) as ProxyCanary;
+  registerRolloutMetrics(registry, () => [rollout], () => [canary]);
   const peering = example('examples/fleet/peering.yaml', 'ProxyPeering') as ProxyPeering;
   registerPeeringMetrics(registry, () => [peering]);
   const text = await registry.metrics();
   assert.match(text, /^meridian_redirects_total\{region="none",reason="unavailable"\} 0$/m);
   assert.match(text, /^meridian_notices_total\{channel="ops",result="failed"\} 0$/m);
   assert.match(text, /^meridian_notices_total\{channel="ops",result="sent"\} 0$/m);
+  // A canary's deploy and revert notify on the canary's own channels.
+  assert.match(text, /^meridian_notices_total\{channel="canary-desk",result="failed"\} 0$/m);
   assert.match(text, /^meridian_peering_inventory_errors_total\{peering="default\/demo"\} 0$/m);
 });
