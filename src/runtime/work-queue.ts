@@ -1,5 +1,6 @@
 import type { ResourceKey } from '../model/resource.js';
 import { keyString, parseKeyString } from '../model/resource.js';
+import { timerDelay } from './timer-delay.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -49,14 +50,16 @@ export class WorkQueue {
   addAfter(key: ResourceKey, delayMs: number, now: number): void {
     const k = keyString(key);
     if (delayMs <= 0) return this.addString(k);
-    const at = now + delayMs;
+    // A wait beyond what a timer holds wakes early; the reconcile then asks again for the rest.
+    const wait = timerDelay(delayMs);
+    const at = now + wait;
     const existing = this.delayed.get(k);
     if (existing && existing.at <= at) return;
     if (existing) this.opts.timers.clearTimeout(existing.handle);
     const handle = this.opts.timers.setTimeout(() => {
       this.delayed.delete(k);
       this.addString(k);
-    }, delayMs);
+    }, wait);
     this.delayed.set(k, { at, handle });
   }
 

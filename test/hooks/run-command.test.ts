@@ -54,3 +54,8 @@ test('readSecret: trailing newlines trimmed; missing and empty files named', asy
   assert.deepEqual(await readSecret(empty), { ok: false, error: `secret file ${empty} is empty` });
   assert.deepEqual(await readSecret(join(dir, 'nope')), { ok: false, error: `secret file ${join(dir, 'nope')} does not exist` });
 });
+
+test('runCommand: a timeout longer than a timer holds (30d) lets the command finish', async () => {
+  const r = await runCommand([node, '-e', "setTimeout(() => process.stdout.write('done'), 50)"], opts(30 * 86_400_000));
+  assert.deepEqual(r, { code: 0, stdout: 'done', stderr: '' });
+});

@@ -71,3 +71,19 @@ test('shutDown releases waiting getters with undefined', async () => {
   q.shutDown();
   assert.equal(await waiting, undefined);
 });
+
+test('a wait longer than a timer holds (a window a month away) wakes at the longest delay, not at once', async () => {
+  const timers = manualTimers();
+  const q = new WorkQueue({ baseBackoffMs: 10, maxBackoffMs: 1000, timers });
+  const month = 31 * 86_400_000;
+  q.addAfter(key('monthly'), month, 0);
+  // Node fires a longer setTimeout after 1 ms: the reconcile would run in a loop.
+  assert.deepEqual(timers.pending(), [2 ** 31 - 1]);
+  assert.equal(q.length, 0);
+  // An earlier wake-up asked for meanwhile replaces it; a later one does not.
+  q.addAfter(key('monthly'), 86_400_000, 1_000);
+  q.addAfter(key('monthly'), month, 2_000);
+  assert.deepEqual(timers.pending(), [86_400_000]);
+  timers.fire();
+  assert.deepEqual(await q.get(), key('monthly'));
+});

@@ -1,5 +1,6 @@
 import got, { RequestError } from 'got';
 import { err, ok, type Result } from '../../model/result.js';
+import { timerDelay } from '../../runtime/timer-delay.js';
 
 /** Waits between tries: baseMs, then doubling, at most maxMs (a Retry-After within the timeout is honoured, capped the same). */
 export interface Backoff {
@@ -63,7 +64,7 @@ export async function postJson(req: PostRequest): Promise<Result<PostAnswer, Pos
       responseType: 'text',
       throwHttpErrors: false,
       followRedirect: false,
-      timeout: { request: req.timeoutMs },
+      timeout: { request: timerDelay(req.timeoutMs) },
       signal: req.signal,
       retry: {
         limit: Math.max(0, req.attempts - 1),

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { timerDelay } from '../../runtime/timer-delay.js';
 
 export interface CommandOutcome {
   /** Exit code; null when the process did not end by itself (never started, killed). */
@@ -75,7 +76,7 @@ export const runCommand: RunCommand = (argv, { timeoutMs, signal, maxStdoutBytes
       child.kill('SIGKILL');
       finish(null, why);
     };
-    const timer = setTimeout(kill, timeoutMs, `timed out after ${timeoutMs} ms`);
+    const timer = setTimeout(kill, timerDelay(timeoutMs), `timed out after ${timeoutMs} ms`);
     const onAbort = (): void => kill('cancelled');
     signal.addEventListener('abort', onAbort, { once: true });
     child.stdout?.on('data', (c: Buffer) => stdout.push(c));

@@ -4,6 +4,7 @@ import type { PromAnswer, PromQuery, QueryPrometheus } from '../../model/prometh
 import { err, type Result } from '../../model/result.js';
 import { describeRequestError } from '../hooks/post-json.js';
 import { parseQueryReply } from './query-reply.js';
+import { timerDelay } from '../../runtime/timer-delay.js';
 
 export interface PrometheusClientDeps {
   /** Reads the bearer token file (trailing newlines dropped); the error names the file. */
@@ -64,7 +65,7 @@ export function createPrometheusClient(deps: PrometheusClientDeps): QueryPrometh
         responseType: 'text',
         throwHttpErrors: false,
         followRedirect: false,
-        timeout: { request: q.timeoutMs },
+        timeout: { request: timerDelay(q.timeoutMs) },
         retry: { limit: 0 },
         signal,
       });

@@ -2,6 +2,7 @@ import got, { RequestError } from 'got';
 import { describeCommandFailure } from '../hooks/command-failure.js';
 import type { RunCommand } from '../hooks/run-command.js';
 import { err, ok, type Result } from '../../model/result.js';
+import { timerDelay } from '../../runtime/timer-delay.js';
 
 /** 100,000 nodes print as about 60 MB of JSON. */
 export const INVENTORY_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -33,7 +34,7 @@ export function createInventoryReader(deps: { readonly runCommand: RunCommand; r
     const url = source.url;
     let tooLarge = false;
     try {
-      const request = got(url, { timeout: { request: timeoutMs }, retry: { limit: 0 }, throwHttpErrors: false, signal, headers: { accept: 'application/json' } });
+      const request = got(url, { timeout: { request: timerDelay(timeoutMs) }, retry: { limit: 0 }, throwHttpErrors: false, signal, headers: { accept: 'application/json' } });
       // Stop reading at the limit: a wrong URL must not make the controller buffer a file server's worth.
       request.on('downloadProgress', (p: { transferred: number }) => {
         if (p.transferred > maxBytes && !tooLarge) {
