@@ -1,9 +1,9 @@
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { RedirectService } from './redirect-service.js';
 import { canaryRoutes } from './routes/canary.js';
-import { loginRoutes } from './routes/login.js';
+import { loginRoutes, VARY } from './routes/login.js';
 import { nearestRoutes } from './routes/nearest.js';
 
 export interface PublicDeps {
@@ -11,6 +11,14 @@ export interface PublicDeps {
   readonly redirects: RedirectService;
   /** Retry-After of the 503 page when no proxy is available. */
   readonly retryAfterSeconds?: number;
+}
+
+const FIXED_TEXTS: Readonly<Record<number, string>> = { 400: 'Bad Request\n', 404: 'Not Found\n', 500: 'Internal Server Error\n' };
+
+/** An answer that is not a redirect: a fixed text (nothing from the request reflected), as uncacheable as the redirects. */
+function fixedAnswer(reply: FastifyReply, status: number): FastifyReply {
+  const text = FIXED_TEXTS[status] ?? (status >= 500 ? FIXED_TEXTS[500] : FIXED_TEXTS[400]);
+  return reply.code(status).header('cache-control', 'no-store').header('vary', VARY).type('text/plain; charset=utf-8').send(text);
 }
 
 /** The public login listener's app: the geo redirect, /nearest and canary opt-in. Never listens. */
@@ -21,14 +29,16 @@ export async function buildPublicApp(deps: PublicDeps) {
   const app = Fastify({
     loggerInstance: deps.log.child({ listener: 'public' }, { level: 'warn' }),
     childLoggerFactory: (logger) => logger,
+    frameworkErrors: (_error, _request, reply) => fixedAnswer(reply, 400),
     routerOptions: { maxParamLength: 2048 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error, reqId: request.id, url: request.url }, 'Public request failed');
-    // Nothing from the request is reflected: fixed texts only.
-    return reply.code(status).type('text/plain; charset=utf-8').send(status >= 500 ? 'Internal Server Error\n' : 'Bad Request\n');
+    return fixedAnswer(reply, status);
   });
+  // fastify's own 404 and bad-URL answers quote the request target.
+  app.setNotFoundHandler((_request, reply) => fixedAnswer(reply, 404));
   await app.register(loginRoutes, { redirects: deps.redirects, retryAfterSeconds: deps.retryAfterSeconds ?? 10 });
   await app.register(nearestRoutes, { redirects: deps.redirects });
   // Invites are checked by the redirect service (its canaryKey and nowSeconds); without a key they are refused.

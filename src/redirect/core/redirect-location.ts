@@ -108,6 +108,20 @@ export function locationAt(origin: string, rawPathAndQuery: string, dropParams: 
   return `${origin}${redirectSuffix(rawPathAndQuery, dropParams)}`;
 }
 
+// The scheme and authority of an absolute-form request target (`GET http://host/path HTTP/1.1`).
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#\\]*/i;
+
+/**
+ * The origin-form of a request target: HTTP/1.1 servers must accept the absolute form too
+ * (RFC 9112, 3.2.2), whose host is not the Location's either way; only its path and query count.
+ */
+export function originForm(target: string): string {
+  const authority = ABSOLUTE_FORM.exec(target);
+  if (authority === null) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 // Any http(s) origin serialises a path and query alike; this one only frames them for URL.
 const FRAME = 'https://frame.invalid';
 
@@ -122,7 +136,7 @@ export function redirectSuffix(rawPathAndQuery: string, dropParams: readonly str
 
   // A fragment never belongs to a request target; drop it rather than guess.
   const hash = rawPathAndQuery.indexOf('#');
-  const target = hash < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, hash);
+  const target = originForm(hash < 0 ? rawPathAndQuery : rawPathAndQuery.slice(0, hash));
   const q = target.indexOf('?');
   const path = normalisePath(q < 0 ? target : target.slice(0, q));
   if (path === undefined) return '/';
