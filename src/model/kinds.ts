@@ -30,7 +30,8 @@ export function isKind(k: unknown): k is Kind {
 /** The metadata fields a manifest may set; the store owns the rest. */
 export const ManifestMetadataSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' }),
+    // A DNS subdomain (RFC 1123), as Kubernetes wants of a custom resource's name: dot-separated labels.
+    name: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', maxLength: 253 }),
     namespace: Type.Optional(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' })),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
     annotations: Type.Optional(Type.Record(Type.String(), Type.String())),

@@ -11,6 +11,13 @@ const errorsOf = (doc: unknown): string[] => {
   return r.ok ? [] : r.error.map((e) => `${formatPath(e.path)}: ${e.message}`);
 };
 
+test('names are DNS subdomains: dotted labels of up to 253 characters in all', () => {
+  for (const name of ['demo', 'follow-the-sun', 'eu.prod.fleet-2', '0', 'a'.repeat(63) + '.' + 'b'.repeat(63)]) {
+    const r = validateManifest({ ...(manifest(base) as object), metadata: { name } });
+    assert.ok(r.ok, `${name}: ${r.ok ? '' : JSON.stringify(r.error)}`);
+  }
+});
+
 test('a valid fleet is accepted as is', () => {
   const doc = manifest(fleetSpec());
   const r = validateManifest(doc);
@@ -39,6 +46,11 @@ const cases: { name: string; doc: unknown; expect: RegExp }[] = [
   { name: 'a pin to a missing region', doc: manifest({ ...base, redirect: { pins: { countries: { JP: 'osaka' } } } }), expect: /^spec.redirect.pins.countries.JP: region "osaka" is not defined in spec.regions$/ },
   { name: 'a lower-case country pin', doc: manifest({ ...base, redirect: { pins: { countries: { jp: 'tokyo' } } } }), expect: /^spec.redirect.pins.countries.jp: unknown field "jp"$/ },
   { name: 'an unknown continent', doc: manifest({ ...base, redirect: { pins: { continents: { XX: 'tokyo' } } } }), expect: /^spec.redirect.pins.continents.XX: unknown field "XX"$/ },
+  ...['a..b', 'a.-b', 'a-.b', '-demo', 'demo.', 'Demo', 'de_mo', 'a'.repeat(254)].map((name) => ({
+    name: `the name "${name.length > 20 ? `${name.slice(0, 8)}… (${name.length})` : name}", not a DNS subdomain`,
+    doc: { ...(manifest(base) as object), metadata: { name } },
+    expect: /^metadata.name: must (match pattern|NOT have more than 253 characters)/,
+  })),
   { name: 'non-http public URL', doc: manifest({ ...base, proxies: [{ ...base.proxies[0], publicUrl: 'javascript:alert(1)' }] }), expect: /^spec.proxies\[0\].publicUrl: must match pattern/ },
 ];
 
