@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { watch, type FSWatcher } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../model/clock.js';
 import { formatPath } from '../../model/field-error.js';
@@ -14,7 +14,7 @@ import { ensureDir, writeFileAtomic, type AtomicWriteHooks } from './atomic-writ
 import { canonicalJson, sha256Of } from './canonical-json.js';
 import { deepFreeze } from '../../model/deep-freeze.js';
 import { formatProblem } from './format-problem.js';
-import { loadManifestDir, type ManifestDirLoad } from './manifest-loader.js';
+import { loadManifestDir, type ManifestDirLoad, type Placement } from './manifest-loader.js';
 import type { ObjectRecord } from './object-record.js';
 import { loadStateDir, recordPath, writeRecord } from './state-dir.js';
 import { patchManifestFile } from './manifest-patch.js';
@@ -89,10 +89,6 @@ function toResource(key: ResourceKey, record: ObjectRecord, manifest: AnyResourc
   };
   // The status is the controller's own, stored through updateStatus with its kind's type.
   return deepFreeze(structuredClone(resource)) as AnyResource;
-}
-
-function isUnder(file: string, dir: string): boolean {
-  return dir === '' || file === dir || file.startsWith(`${dir}${sep}`);
 }
 
 function isHidden(relPath: string): boolean {
@@ -294,7 +290,7 @@ export class FileStore implements Store {
     if (this.#phase !== 'started') return;
     this.#startWatching();
     const { log } = this.#deps;
-    const load = await loadManifestDir(this.#deps.manifestDir);
+    const load = await loadManifestDir(this.#deps.manifestDir, this.#placements());
     const before = this.#versions();
     const desired = this.#desired(load);
     const nowIso = new Date(this.#deps.clock.now()).toISOString();
@@ -336,25 +332,23 @@ export class FileStore implements Store {
     return out;
   }
 
-  /** Accepted documents, plus the last valid version of everything a rejected document or unreadable file held. */
+  /** Where each object a scan can keep was defined: the loader keeps it while that definition is broken. */
+  #placements(): Map<string, Placement> {
+    const out = new Map<string, Placement>();
+    for (const [k, e] of this.#entries) if (e.record.inForce && e.record.manifest) out.set(k, { file: e.record.file, document: e.record.document });
+    return out;
+  }
+
+  /** Accepted documents, plus the last valid version of every object a broken file or document still defines. */
   #desired(load: ManifestDirLoad): Map<string, Desired> {
     const desired = new Map<string, Desired>();
     for (const r of load.resources) desired.set(keyString(r.key), { key: r.key, resource: r.resource, file: r.file, document: r.document });
-    const keep = (k: string | undefined): void => {
-      if (k === undefined || desired.has(k)) return;
+    for (const k of load.kept) {
       const e = this.#entries.get(k);
       const manifest = e?.record.manifest;
-      if (e?.record.inForce && manifest) desired.set(k, { key: e.key, resource: manifest, file: e.record.file, document: e.record.document });
-    };
-    for (const r of load.rejected) keep(r.key ? keyString(r.key) : this.#keyAt(r.file, r.document));
-    for (const dir of load.unreadable) for (const [k, e] of this.#entries) if (isUnder(e.record.file, dir)) keep(k);
+      if (e && manifest) desired.set(k, { key: e.key, resource: manifest, file: e.record.file, document: e.record.document });
+    }
     return desired;
-  }
-
-  /** The object a document defined last time, for a document too broken to name one. */
-  #keyAt(file: string, document: number): string | undefined {
-    for (const [k, e] of this.#entries) if (e.record.inForce && e.record.file === file && e.record.document === document) return k;
-    return undefined;
   }
 
   async #persist(k: string): Promise<void> {

@@ -21,7 +21,8 @@ function messageOf(e: unknown): string {
 
 /**
  * Every `*.yaml` / `*.yml` under `dir`, recursively, skipping dotfiles and dot-directories (`.git`).
- * Symbolic links are followed (a git-sync checkout is one), each real directory once.
+ * Symbolic links are followed (a git-sync checkout is one), each real directory once; a dangling
+ * one is unreadable, so the store keeps what was under it.
  */
 export async function listManifestFiles(dir: string): Promise<ManifestFileList> {
   const files: string[] = [];
@@ -51,8 +52,8 @@ export async function listManifestFiles(dir: string): Promise<ManifestFileList> 
           isDir = s.isDirectory();
           isFile = s.isFile();
         } catch (e) {
-          // A dangling link matters only where a manifest is expected.
-          if (MANIFEST_FILE.test(entry.name)) unreadable.push({ file: child, message: messageOf(e) });
+          // Whatever its name, it may stand for a folder of manifests (a git-sync checkout) that is gone for now.
+          unreadable.push({ file: child, message: messageOf(e) });
           continue;
         }
       }

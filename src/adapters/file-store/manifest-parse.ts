@@ -4,7 +4,7 @@ import { isKind, type AnyResource } from '../../model/kinds.js';
 import { API_GROUP, DEFAULT_NAMESPACE, keyOf, type ResourceKey } from '../../model/resource.js';
 import type { ManifestProblem } from '../../model/store.js';
 import { validateManifest } from '../../model/validate.js';
-import { positionOf } from './yaml-position.js';
+import { errorOffset, positionOf } from './yaml-position.js';
 
 /** Where a document sits: `source` is the path to print, `file` the path relative to the manifest directory. */
 export interface DocumentOrigin {
@@ -24,8 +24,13 @@ export interface AcceptedDocument extends DocumentOrigin {
 }
 
 export interface RejectedDocument extends DocumentOrigin {
-  /** The object it meant to define, when it parsed far enough to tell. */
+  /**
+   * The object it meant to define, when it parsed far enough to tell. Only a guess for a document with
+   * YAML errors (an unclosed quote makes the rest of the file its name): its file's `yamlErrors` says so.
+   */
   readonly key?: ResourceKey;
+  /** Line of `metadata.name` (or of the nearest field there is, or the document's start), for a document without YAML errors. */
+  readonly line?: number;
 }
 
 /** A document for another API group (a Deployment, a CRD) living in the same repository. */
@@ -40,6 +45,8 @@ export interface ParsedManifestFile {
   readonly rejected: readonly RejectedDocument[];
   readonly ignored: readonly IgnoredDocument[];
   readonly problems: readonly ManifestProblem[];
+  /** Some document has YAML errors, so where the documents begin and end (a swallowed `---`) is unsure. */
+  readonly yamlErrors: boolean;
 }
 
 const MAX_ALIASES = 100;
@@ -100,7 +107,7 @@ export function parseManifestText(text: string, source: string, file: string = s
     const origin: DocumentOrigin = { source, file, document };
     const start = doc.contents?.range?.[0] ?? doc.range[0];
     if (doc.errors.length) {
-      for (const e of doc.errors) problem(e.pos[0], { path: [], message: e.message });
+      for (const e of doc.errors) problem(errorOffset(doc, e), { path: [], message: e.message });
       rejected.push({ ...origin, key: keyHint(safeToJs(doc)) });
       return;
     }
@@ -109,7 +116,7 @@ export function parseManifestText(text: string, source: string, file: string = s
       value = doc.toJS({ maxAliasCount: MAX_ALIASES });
     } catch (e) {
       problem(start, { path: [], message: e instanceof Error ? e.message : String(e) });
-      rejected.push(origin);
+      rejected.push({ ...origin, line: lines.linePos(start).line });
       return;
     }
     // A document of only comments, or the empty one after a trailing `---`.
@@ -125,11 +132,11 @@ export function parseManifestText(text: string, source: string, file: string = s
         const { line, column } = positionOf(doc, error.path, lines);
         problems.push({ source, line, column, error });
       }
-      rejected.push({ ...origin, key: keyHint(value) });
+      rejected.push({ ...origin, key: keyHint(value), line: positionOf(doc, ['metadata', 'name'], lines).line });
       return;
     }
     const { line, column } = positionOf(doc, ['metadata', 'name'], lines);
     accepted.push({ ...origin, key: keyOf(result.value), resource: withoutStatus(result.value), line, column });
   });
-  return { accepted, rejected, ignored, problems };
+  return { accepted, rejected, ignored, problems, yamlErrors: docs.some((d) => d.errors.length > 0) };
 }

@@ -1,19 +1,37 @@
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { err, ok, type Result } from '../../model/result.js';
 import { validateManifest } from '../../model/validate.js';
 import { formatPath } from '../../model/field-error.js';
 import type { SpecPatch } from '../../model/store.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { errorOffset } from './yaml-position.js';
+
+/**
+ * Why a file with YAML errors is not edited: the store does not read it until it is fixed, and a
+ * swallowed `---` moves the documents after it, so the index may point at another object.
+ */
+function brokenDocument(docs: readonly Document.Parsed[], lines: LineCounter): string | undefined {
+  const at = docs.findIndex((d) => d.errors.length > 0);
+  const doc = docs[at];
+  const error = doc?.errors[0];
+  if (!doc || !error) return undefined;
+  const { line, col } = lines.linePos(errorOffset(doc, error));
+  return `document ${at + 1} has a YAML error at line ${line}, column ${col} (${error.message}): fix it first, a file with YAML errors is not edited`;
+}
 
 /**
  * Sets top-level spec fields of one document in a manifest file's text, keeping every comment,
- * every other document and the layout; the result must still be a valid manifest.
+ * every other document and the layout; the result must still be a valid manifest. A file with
+ * YAML errors is refused, naming the document and line.
  */
 export function patchManifestText(text: string, document: number, patch: SpecPatch): Result<string, string> {
-  const docs = parseAllDocuments(text);
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const doc = docs[document];
-  if (!doc || doc.errors.length) return err(`document ${document + 1} cannot be parsed`);
+  if (!doc) return err(`document ${document + 1} cannot be parsed`);
+  const broken = brokenDocument(docs, lines);
+  if (broken) return err(broken);
   for (const [field, value] of Object.entries(patch)) {
     if (value === null) doc.deleteIn(['spec', field]);
     else doc.setIn(['spec', field], value);

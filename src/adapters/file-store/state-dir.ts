@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isKind } from '../../model/kinds.js';
@@ -7,10 +8,44 @@ import { removeStaleTempFiles, writeFileAtomic, type AtomicWriteHooks } from './
 import { decodeObjectRecord, encodeObjectRecord, type ObjectRecord } from './object-record.js';
 
 const RECORD_SUFFIX = '.json';
+/**
+ * The longest name used as is: its temp file `.<name>.json.<uuid>.tmp` is then 255 bytes, the usual
+ * file name limit. Every state file that could be written before long names were hashed is this short.
+ */
+const MAX_PLAIN_NAME = 208;
+const HASHED_PREFIX = 128;
+/** Never in a name (a DNS subdomain), so a hashed file name cannot be some other object's plain one. */
+const HASH_MARK = '~';
+
+/** The file name stem: the name, or for a longer one a prefix (for humans) and the hash of the whole name. */
+function stemOf(name: string): string {
+  if (name.length <= MAX_PLAIN_NAME) return name;
+  return `${name.slice(0, HASHED_PREFIX)}${HASH_MARK}${createHash('sha256').update(name).digest('hex')}`;
+}
 
 /** `stateDir/<kind>/<namespace>/<name>.json`; kind, namespace and name come from validated manifests. */
 export function recordPath(stateDir: string, key: ResourceKey): string {
-  return join(stateDir, key.kind, key.namespace, `${key.name}${RECORD_SUFFIX}`);
+  return join(stateDir, key.kind, key.namespace, `${stemOf(key.name)}${RECORD_SUFFIX}`);
+}
+
+/** `manifest.metadata.name` as stored, unchecked (the hash in the file name checks it). */
+function storedName(text: string): string | undefined {
+  try {
+    const name: unknown = (JSON.parse(text) as { manifest?: { metadata?: { name?: unknown } } } | null)?.manifest?.metadata?.name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The name a state file is for: its file name, or for a hashed one the name its manifest gives when
+ * that hashes to the file name. Otherwise the stem, which no manifest names: decoding then says so.
+ */
+function nameOfRecordFile(fileName: string, text: string): string {
+  const stem = fileName.slice(0, -RECORD_SUFFIX.length);
+  const name = stem.includes(HASH_MARK) ? storedName(text) : undefined;
+  return name !== undefined && stemOf(name) === stem ? name : stem;
 }
 
 export async function writeRecord(stateDir: string, key: ResourceKey, record: ObjectRecord, hooks?: AtomicWriteHooks): Promise<void> {
@@ -51,8 +86,7 @@ export async function loadStateDir(stateDir: string, nowMs: number): Promise<Sta
     if (!isKind(kind)) continue;
     for (const namespace of await dirNames(join(stateDir, kind))) {
       for (const fileName of await recordFiles(join(stateDir, kind, namespace))) {
-        const key: ResourceKey = { kind, namespace, name: fileName.slice(0, -RECORD_SUFFIX.length) };
-        const path = recordPath(stateDir, key);
+        const path = join(stateDir, kind, namespace, fileName);
         let text: string;
         try {
           text = await readFile(path, 'utf8');
@@ -60,6 +94,7 @@ export async function loadStateDir(stateDir: string, nowMs: number): Promise<Sta
           problems.push({ source: path, error: { path: [], message: `cannot read state file (${e instanceof Error ? e.message : String(e)}); status starts empty` } });
           continue;
         }
+        const key: ResourceKey = { kind, namespace, name: nameOfRecordFile(fileName, text) };
         const decoded = decodeObjectRecord(text, key);
         if (decoded.ok) {
           records.set(keyString(key), { key, record: decoded.value.record });

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, Scalar, visit, type Document, type LineCounter, type YAMLError } from 'yaml';
 import type { FieldPath } from '../../model/field-error.js';
 
 /** 1-based, as editors and compilers print them. */
@@ -38,4 +38,23 @@ export function positionOf(doc: Document.Parsed, path: FieldPath, lines: LineCou
   }
   const { line, col } = lines.linePos(offset);
   return { line, column: col };
+}
+
+/**
+ * Where to point for a YAML error. The parser puts a missing closing quote where it gave up (often the
+ * end of the document); the operator needs the line where the quote opens, which the scalar still holds.
+ */
+export function errorOffset(doc: Document.Parsed, error: YAMLError): number {
+  const at = error.pos[0];
+  if (error.code !== 'MISSING_CHAR' || !/closing ["']quote/.test(error.message)) return at;
+  let opened = at;
+  visit(doc, {
+    Scalar(_key, node) {
+      const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+      if (!quoted || node.range?.[1] !== at) return undefined;
+      opened = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return opened;
 }
