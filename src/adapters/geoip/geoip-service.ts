@@ -65,9 +65,10 @@ export function createGeoIpService(options: GeoIpServiceOptions): GeoIpService {
   const watchers: FSWatcher[] = [];
   let closed = false;
 
-  // Logged once per distinct problem: the poll would otherwise repeat it every period.
-  const reject = (problem: GeoDatabaseProblem): void => {
-    if (problem.file !== lastRejection?.file || problem.reason !== lastRejection.reason) {
+  // Every version read and refused is logged; a file that cannot even be looked at (missing), once
+  // per distinct problem: the poll would otherwise repeat it every period.
+  const reject = (problem: GeoDatabaseProblem, newVersion: boolean): void => {
+    if (newVersion || problem.file !== lastRejection?.file || problem.reason !== lastRejection.reason) {
       log.error({ file: problem.file, reason: problem.reason }, 'Rejected GeoIP database');
     }
     lastRejection = problem;
@@ -76,7 +77,7 @@ export function createGeoIpService(options: GeoIpServiceOptions): GeoIpService {
   async function runCheck(): Promise<GeoIpCheckOutcome> {
     const before = await lookOf(paths);
     if (!before.ok) {
-      reject(before.error);
+      reject(before.error, false);
       return 'rejected';
     }
     if (before.value === loadedLook || before.value === rejectedLook) return 'unchanged';
@@ -89,7 +90,7 @@ export function createGeoIpService(options: GeoIpServiceOptions): GeoIpService {
     }
     if (!loaded.ok) {
       rejectedLook = before.value;
-      reject(loaded.error);
+      reject(loaded.error, true);
       return 'rejected';
     }
     if (closed) return 'unchanged';
@@ -153,8 +154,7 @@ export function createGeoIpService(options: GeoIpServiceOptions): GeoIpService {
 
   return {
     async start() {
-      if (database !== undefined) return ok(database);
-      const outcome = await checkForUpdate();
+      const outcome = database === undefined ? await checkForUpdate() : 'unchanged';
       if (database === undefined) {
         return err(
           lastRejection === undefined
@@ -162,6 +162,7 @@ export function createGeoIpService(options: GeoIpServiceOptions): GeoIpService {
             : `${lastRejection.file}: ${lastRejection.reason}`,
         );
       }
+      // Also on a start() retried after "try again", when a scheduled check loaded the database meanwhile.
       if (options.watch !== false && !closed && watchers.length === 0 && pollTimer === undefined) startWatching();
       return ok(database);
     },

@@ -28,6 +28,8 @@ const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
 const METADATA_MAX_BYTES = 128 * 1024;
 const SEPARATOR_BYTES = 16;
 const PROBES_PER_END = 8;
+/** Where a tar header holds its "ustar" magic. */
+const TAR_MAGIC_AT = 257;
 
 export async function loadMmdbFile(path: string, cacheSize: number): Promise<Result<MmdbFile, GeoDatabaseProblem>> {
   let db: Buffer;
@@ -44,6 +46,8 @@ export async function loadMmdbFile(path: string, cacheSize: number): Promise<Res
 export function checkMmdb(db: Buffer, cacheSize: number): Result<Omit<MmdbFile, 'path'>, string> {
   if (db.length === 0) return err('empty file');
   if (db[0] === 0x1f && db[1] === 0x8b) return err('gzip-compressed; decompress it to a plain .mmdb file');
+  // MaxMind's downloads are .tar.gz: a decompressed one is still an archive around the .mmdb.
+  if (db.toString('latin1', TAR_MAGIC_AT, TAR_MAGIC_AT + 5) === 'ustar') return err('a tar archive; extract the .mmdb file from it');
   const marker = db.lastIndexOf(METADATA_MARKER);
   if (marker === -1 || db.length - marker > METADATA_MAX_BYTES) {
     return err('not a MaxMind DB file: no metadata marker in its last 128 KiB');
