@@ -432,14 +432,17 @@ test('a file removed while watched removes its objects and tells the watchers; o
   const heard: ResourceKey[] = [];
   store.watch((k) => heard.push(k));
   unlinkSync(file);
-  for (let i = 0; i < 250 && (await store.get('ProxyFleet', 'default', 'main')) !== undefined; i++) await sleep(20);
+  const recordPath = join(env.stateDir, 'ProxyFleet', 'default', 'main.json');
+  const inForce = (): boolean => (JSON.parse(readFileSync(recordPath, 'utf8')) as { inForce: boolean }).inForce;
+  // The scan, the watchers and the record's write each land in their own turn: wait for all three.
+  const settled = async (): Promise<boolean> => (await store.get('ProxyFleet', 'default', 'main')) === undefined && heard.some((k) => k.name === 'main') && !inForce();
+  for (let i = 0; i < 250 && !(await settled()); i++) await sleep(20);
   assert.equal(await store.get('ProxyFleet', 'default', 'main'), undefined);
   assert.deepEqual(await fleets(store), ['other@1:17.4.2']);
   assert.ok(heard.some((k) => k.name === 'main' && k.kind === 'ProxyFleet'));
   assert.deepEqual(store.problems(), []);
   // Its state record stays on disk, marked out of force, so the object can come back with its identity.
-  const record = JSON.parse(readFileSync(join(env.stateDir, 'ProxyFleet', 'default', 'main.json'), 'utf8')) as { inForce: boolean };
-  assert.equal(record.inForce, false);
+  assert.equal(inForce(), false);
 });
 
 test('a file edited into invalid YAML while watched keeps the fleet and reports the problem', async (t) => {

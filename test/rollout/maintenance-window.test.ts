@@ -51,3 +51,39 @@ test('windows that touch are one: every day 00:00 for 24h never closes within th
   assert.ok(o && o.endAt - o.startAt > 7 * 86_400_000, 'open for more than a week');
   assert.equal(nextWindow([{ days: ['Sat'], start: '02:00', duration: '0s' }], 'UTC', 0), undefined);
 });
+
+test('a local time that happens twice is its first occurrence, east of UTC as west; one that never happens keeps moving later', () => {
+  const cases: [string, [number, number, number, number, number], string, string][] = [
+    // Fall-back overlaps: the first occurrence, still on summer time.
+    ['Europe/London', [2026, 10, 25, 1, 30], '2026-10-25T00:30:00.000Z', '01:30 BST, not 01:30 GMT'],
+    ['Australia/Sydney', [2026, 4, 5, 2, 30], '2026-04-04T15:30:00.000Z', '02:30 AEDT, not 02:30 AEST'],
+    ['America/Chicago', [2026, 11, 1, 1, 30], '2026-11-01T06:30:00.000Z', '01:30 CDT, as before'],
+    // Spring-forward gaps: read on the old clock, so later by the gap, as before.
+    ['Europe/London', [2026, 3, 29, 1, 30], '2026-03-29T01:30:00.000Z', '02:30 BST'],
+    ['Australia/Sydney', [2026, 10, 4, 2, 30], '2026-10-03T16:30:00.000Z', '03:30 AEDT'],
+    ['America/Sao_Paulo', [2018, 11, 4, 0, 0], '2018-11-04T03:00:00.000Z', '01:00 -02, midnight never happened'],
+    ['America/Chicago', [2026, 3, 8, 2, 30], '2026-03-08T08:30:00.000Z', '03:30 CDT'],
+    // A whole skipped date moves to the next day; nextWindow refuses that (below).
+    ['Pacific/Apia', [2011, 12, 30, 2, 0], '2011-12-30T12:00:00.000Z', 'Saturday 02:00 +14'],
+  ];
+  for (const [zone, [y, mo, d, h, mi], expected, why] of cases) assert.equal(iso(zonedInstant(y, mo, d, h, mi, zone)), expected, `${zone} ${y}-${mo}-${d} ${h}:${mi}: ${why}`);
+  assert.equal(formatLocal(at('2026-10-25T00:30:00Z'), 'Europe/London'), 'Sun 2026-10-25 01:30 GMT+1');
+});
+
+test('a window at a repeated hour opens at its first occurrence', () => {
+  const o = nextWindow([{ days: ['Sun'], start: '01:30', duration: '30m' }], 'Europe/London', at('2026-10-22T00:00:00Z'));
+  assert.deepEqual([iso(o?.startAt), iso(o?.endAt)], ['2026-10-25T00:30:00.000Z', '2026-10-25T01:00:00.000Z']);
+});
+
+test('a date the zone skipped has no occurrence: Pacific/Apia went from Thursday 2011-12-29 to Saturday 2011-12-31', () => {
+  const apia = (windows: MaintenanceWindow[], from: string) => {
+    const o = nextWindow(windows, 'Pacific/Apia', at(from));
+    return [iso(o?.startAt), iso(o?.endAt)];
+  };
+  // Friday 02:00 does not slide to Saturday 02:00: the next Friday is 2012-01-06 (+14).
+  assert.deepEqual(apia([{ days: ['Fri'], start: '02:00', duration: '2h' }], '2011-12-29T14:00:00Z'), ['2012-01-05T12:00:00.000Z', '2012-01-05T14:00:00.000Z']);
+  // Saturday's own occurrence is untouched.
+  assert.deepEqual(apia([{ days: ['Fri', 'Sat'], start: '02:00', duration: '1h' }], '2011-12-29T14:00:00Z'), ['2011-12-30T12:00:00.000Z', '2011-12-30T13:00:00.000Z']);
+  // An occurrence on Thursday that runs across the missing day is still open.
+  assert.deepEqual(apia([{ days: ['Thu'], start: '23:00', duration: '26h' }], '2011-12-30T11:00:00Z'), ['2011-12-30T11:00:00.000Z', '2011-12-31T11:00:00.000Z']);
+});

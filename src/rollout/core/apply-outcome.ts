@@ -54,7 +54,10 @@ function applyHook(d: RolloutDraft, action: Extract<RolloutAction, { kind: 'hook
   if (result.ok) {
     switch (action.action) {
       case 'out-of-rotation':
-        if (p.step === 'OutOfRotation') moveTo(p, 'Draining');
+        if (p.step !== 'OutOfRotation') return;
+        moveTo(p, 'Draining');
+        // The drain deadline counts from here: until the load balancer let it go, new sessions still came.
+        p.outAt = iso(d.now);
         return;
       case 'upgrade':
         if (p.step !== 'Upgrading') return;
@@ -75,8 +78,10 @@ function applyHook(d: RolloutDraft, action: Extract<RolloutAction, { kind: 'hook
   }
   const rounds = (p.hookFailures ?? 0) + 1;
   const why = `${action.action} hook failed: ${result.error.error}`;
-  d.events.push({ reason: 'HookFailed', proxy: p.name, region: p.region, message: `${why} (round ${rounds} of ${MAX_HOOK_ROUNDS})` });
-  if (rounds < MAX_HOOK_ROUNDS) {
+  // Putting a proxy back is never given up on: a rollout that ended would leave it out of the load balancer for good.
+  const retriedForever = action.action === 'in-rotation';
+  d.events.push({ reason: 'HookFailed', proxy: p.name, region: p.region, message: retriedForever ? `${why} (round ${rounds}; retried until it works)` : `${why} (round ${rounds} of ${MAX_HOOK_ROUNDS})` });
+  if (retriedForever || rounds < MAX_HOOK_ROUNDS) {
     p.hookFailures = rounds;
     p.retryAt = iso(d.now + retryDelayMs(rounds));
     p.message = why;
@@ -88,10 +93,8 @@ function applyHook(d: RolloutDraft, action: Extract<RolloutAction, { kind: 'hook
     case 'rollback':
       return returnToRotation(d, p, 'Failed', `${p.message ?? 'upgrade failed'}; ${why}`);
     case 'out-of-rotation':
-    case 'in-rotation':
-      // The load balancer did not follow; the redirect does, and the rollout halts for an operator.
-      p.message = why;
-      return finish(d, p, 'Failed');
+      // A timeout is no proof that nothing happened: the load balancer is told to take it back before the proxy fails.
+      return returnToRotation(d, p, 'Failed', why);
     default:
       return assertNever(action.action, 'hook action');
   }

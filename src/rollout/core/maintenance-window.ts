@@ -1,6 +1,6 @@
 import { parseDuration } from '../../model/duration.js';
 import { WEEKDAYS, type MaintenanceWindow } from '../../model/fleet.js';
-import { zonedInstant } from './zoned-time.js';
+import { isOnLocalDate, zonedInstant } from './zoned-time.js';
 
 export interface WindowOccurrence {
   readonly startAt: number;
@@ -38,10 +38,21 @@ function occurrencesAround(w: MaintenanceWindow, timeZone: string, earliestMs: n
     const d = new Date(earliestMs + i * DAY_MS);
     const weekday = WEEKDAYS[(d.getUTCDay() + 6) % 7];
     if (weekday === undefined || !w.days.includes(weekday)) continue;
-    const startAt = zonedInstant(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), hour, minute, timeZone);
-    out.push({ startAt, endAt: startAt + duration.value });
+    const startAt = startOnDate(d, hour, minute, timeZone);
+    if (startAt !== undefined) out.push({ startAt, endAt: startAt + duration.value });
   }
   return out;
+}
+
+/**
+ * The instant `hh:mm` names on the local date of `d` (read as a UTC calendar date), or undefined when
+ * that time lands on another date: the zone skipped the date (Pacific/Apia had no 2011-12-30), and a
+ * weekly window must not slide onto the next weekday.
+ */
+function startOnDate(d: Date, hour: number, minute: number, timeZone: string): number | undefined {
+  const [year, month, day] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+  const startAt = zonedInstant(year, month, day, hour, minute, timeZone);
+  return isOnLocalDate(startAt, year, month, day, timeZone) ? startAt : undefined;
 }
 
 export function isInside(w: WindowOccurrence, atMs: number): boolean {

@@ -8,7 +8,7 @@ import type { ProxyObservation } from '../../model/snapshot.js';
 import { estimateDrain } from './plan-drain.js';
 import { iso, newDraft, sameVersion, type NoticeDraft } from './rollout-draft.js';
 import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
-import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows } from './schedule.js';
+import { currentWave, END_STEPS, giveDueNotices, initialProxies, noticeLeadMs, regionsByWave, scheduleWindows } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 import { formatLocal, formatUtc } from './zoned-time.js';
 
@@ -369,7 +369,6 @@ function buildRegion(a: {
   const spec = a.input.fleet.regions.find((r) => r.name === a.region);
   const targets = a.settings.targets.filter((p) => p.region === a.region);
   const skipped = targets.filter((p) => sameVersion(p.version, a.settings.version)).map((p) => ({ name: p.name, version: p.version }));
-  const leadMs = new Map(a.settings.leadTimes.map((l) => [l.text, l.ms]));
 
   const occurrences: WindowPlan[] = a.occurrences.map((o) => {
     const proxies = o.out.flatMap((name) => {
@@ -389,7 +388,7 @@ function buildRegion(a: {
         return {
           id: n.id,
           leadTime: n.leadTime,
-          leadMs: leadMs.get(n.leadTime) ?? 0,
+          leadMs: noticeLeadMs(n),
           sendAt,
           sendLocal: formatLocal(sendAt, timeZone),
           sendUtc: formatUtc(sendAt),

@@ -92,6 +92,11 @@ export function advanceProxy(d: RolloutDraft, p: ProxyDraft): void {
 /** Waits for the sessions to end, up to the deadline; the upgrade after the deadline cuts the rest, counted. */
 function drain(d: RolloutDraft, p: ProxyDraft): void {
   const obs = d.observations.get(p.name);
+  // Never observed since a restart: its sessions are unknown, so nothing is cut or counted blind.
+  if (obs === undefined) {
+    p.message = 'Draining: waiting for the first observation of the proxy';
+    return;
+  }
   const outAt = Date.parse(p.outAt ?? iso(d.now));
   const deadline = outAt + d.settings.drainDeadlineMs;
   const fresh = obs !== undefined && obs.up && Date.parse(obs.lastScrapeAt) >= outAt;
@@ -103,7 +108,7 @@ function drain(d: RolloutDraft, p: ProxyDraft): void {
     p.message = down ? 'Proxy is down: nothing to drain' : 'Drained';
   } else if (d.now >= deadline) {
     p.drainedAt = iso(d.now);
-    p.sessionsCut = obs?.sessionsTotal ?? 0;
+    p.sessionsCut = obs.sessionsTotal;
     p.message = `Drain deadline reached with ${p.sessionsCut} sessions open`;
     d.events.push({ reason: 'DrainDeadline', proxy: p.name, region: p.region, message: p.message });
   } else {

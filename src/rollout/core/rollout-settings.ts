@@ -1,7 +1,7 @@
 import { countOf } from '../../model/count-or-percent.js';
 import { durationOr } from '../../model/duration.js';
 import type { MaintenanceWindow, Proxy, ProxyFleetSpec } from '../../model/fleet.js';
-import type { NoticeSeverity, ProxyRolloutSpec, ProxyRolloutStatus } from '../../model/rollout.js';
+import type { NoticeSeverity, ProxyRolloutProxyStatus, ProxyRolloutSpec, ProxyRolloutStatus } from '../../model/rollout.js';
 import { selectTargets } from '../../model/rollout-rules.js';
 
 /** A rollout spec with every default filled in and every duration in ms. */
@@ -70,10 +70,22 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
   };
 }
 
-/** The settings of a running rollout: its target (version, image, artifact) stays the one it started with. */
+/**
+ * The settings of a running rollout: its target (version, image, artifact) stays the one it started
+ * with, and so do its waves, which the proxies in the status are numbered by (a region that left the
+ * fleet would otherwise shift every later wave).
+ */
 export function settingsFor(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, status: ProxyRolloutStatus): RolloutSettings {
   const s = resolveSettings(spec, fleet);
   const image = status.image ?? s.image;
   const artifact = status.artifact ?? s.artifact;
-  return { ...s, version: status.version ?? s.version, ...(image ? { image } : {}), ...(artifact ? { artifact } : {}) };
+  const waves = status.startedAt && status.proxies ? plannedWaves(status.proxies) : s.waves;
+  return { ...s, version: status.version ?? s.version, waves, ...(image ? { image } : {}), ...(artifact ? { artifact } : {}) };
+}
+
+/** The proxies of each wave as the status numbered them at the start. */
+function plannedWaves(proxies: readonly ProxyRolloutProxyStatus[]): string[][] {
+  const waves: string[][] = [];
+  for (const p of proxies) (waves[p.wave] ??= []).push(p.name);
+  return Array.from(waves, (w) => w ?? []);
 }

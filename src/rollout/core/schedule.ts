@@ -1,7 +1,8 @@
-import type { ProxyRolloutProxyStatus, ProxyStep } from '../../model/rollout.js';
+import type { ProxyRolloutNoticeStatus, ProxyRolloutProxyStatus, ProxyStep } from '../../model/rollout.js';
 import { nextWindow } from './maintenance-window.js';
 import { renderNotice } from './notice-text.js';
-import { claimAction, iso, sameVersion, wakeAt, waitingForRetry, type RolloutDraft } from './rollout-draft.js';
+import { finish } from './proxy-progress.js';
+import { claimAction, iso, sameVersion, wakeAt, waitingForRetry, type ProxyDraft, type RolloutDraft } from './rollout-draft.js';
 import type { RolloutSettings } from './rollout-settings.js';
 import { noticeId } from './rollout-ids.js';
 
@@ -34,6 +35,36 @@ export function initialProxies(s: RolloutSettings, runningVersion: (name: string
         : { name, region, wave, step: 'Pending' as const, fromVersion: running };
     }),
   );
+}
+
+/** Proxies of the status the rollout no longer targets: they, or their region, left the fleet, or the selector no longer picks them. */
+export function untargeted(d: RolloutDraft): ProxyDraft[] {
+  const targeted = new Set(d.settings.targets.map((p) => p.name));
+  return d.proxies.filter((p) => !targeted.has(p.name));
+}
+
+function whyUntargeted(d: RolloutDraft, p: ProxyDraft): string {
+  if (!d.fleet.regions.some((r) => r.name === p.region)) return `Skipped: region ${p.region} is no longer in the fleet`;
+  if (!d.fleet.proxies.some((x) => x.name === p.name)) return 'Skipped: no longer in the fleet';
+  return 'Skipped: the rollout no longer selects it';
+}
+
+/**
+ * Skips the waiting proxies the rollout no longer targets, so a later wave does not wait for
+ * them forever (a proxy already out of rotation finishes its steps). A region left with nothing
+ * waiting drops the notices it has not given: there is nothing to tell its users any more.
+ */
+export function skipUntargeted(d: RolloutDraft): void {
+  const regions = new Set<string>();
+  for (const p of untargeted(d)) {
+    if (!WAITING_STEPS.has(p.step)) continue;
+    p.message = whyUntargeted(d, p);
+    finish(d, p, 'Skipped');
+    regions.add(p.region);
+  }
+  for (const region of regions)
+    if (!d.proxies.some((p) => p.region === region && WAITING_STEPS.has(p.step)))
+      d.notices = d.notices.filter((n) => n.region !== region || n.givenAt !== undefined);
 }
 
 /**
@@ -130,13 +161,20 @@ export function giveDueNotices(d: RolloutDraft): void {
   }
 }
 
+/**
+ * The lead time a notice was planned with (its dueAt is that long before its window), whatever
+ * the spec says now: '1h' rewritten as '60m', or dropped, still owes its users the full hour.
+ */
+export function noticeLeadMs(n: Pick<ProxyRolloutNoticeStatus, 'windowStartAt' | 'dueAt'>): number {
+  return Date.parse(n.windowStartAt) - Date.parse(n.dueAt);
+}
+
 /** When every notice of the region's window has been out for its full lead time; undefined while one is not given. */
 export function noticedAt(d: RolloutDraft, region: string): number | undefined {
   let at = 0;
   for (const n of currentNotices(d, region)) {
     if (!n.givenAt) return undefined;
-    const lead = d.settings.leadTimes.find((l) => l.text === n.leadTime)?.ms ?? 0;
-    at = Math.max(at, Date.parse(n.givenAt) + lead);
+    at = Math.max(at, Date.parse(n.givenAt) + noticeLeadMs(n));
   }
   return at;
 }

@@ -6,7 +6,7 @@ import type { ProxyObservation } from '../../model/snapshot.js';
 import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
 import { iso, newDraft, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
 import { settingsFor, type RolloutSettings } from './rollout-settings.js';
-import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows } from './schedule.js';
+import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows, skipUntargeted, untargeted } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 
 export interface RolloutContext {
@@ -67,6 +67,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
     for (const p of d.proxies) if (heldOut(p)) advanceProxy(d, p);
     const halted = d.proxies.some((p) => p.step === 'Failed' || p.step === 'RollingBack' || p.returning === 'Failed');
     if (!ctx.spec.paused && !halted && !planChanged) {
+      skipUntargeted(d);
       scheduleWindows(d);
       giveDueNotices(d);
       const wave = currentWave(d.proxies, d.settings.waves.length);
@@ -106,7 +107,7 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
   let message = `Wave ${Math.min(wave + 1, d.settings.waves.length)}/${d.settings.waves.length}: ${done}/${d.proxies.length} done, ${held.length} out of rotation`;
   if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', `Aborted with ${done} of ${d.proxies.length} done`];
   else if (failed.length) [phase, message] = held.length ? ['Progressing', `Halting after ${failed.map((p) => p.name).join(', ')} failed: ${held.length} proxies finishing`] : ['Failed', `Halted: ${failed.map((p) => `${p.name}: ${p.message ?? 'failed'}`).join('; ')}`];
-  else if (done === d.proxies.length) [phase, message] = ['Completed', `All ${d.proxies.length} proxies run ${d.settings.version}`];
+  else if (done === d.proxies.length) [phase, message] = ['Completed', completedMessage(d)];
   else if (planChanged) message = 'spec.version, image, artifact, selector or waves changed after the start: abort this rollout and create a new one';
   else if (ctx.spec.paused) [phase, message] = ['Paused', `Paused: ${message}`];
 
@@ -122,6 +123,13 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
   };
   if (terminal) d.events.push({ reason: `Rollout${phase}`, message });
   return { ...settle(ctx, status, phase, message, planChanged), ...(d.action ? { action: d.action } : {}), ...(Number.isFinite(d.wakeAt) ? { wakeAt: d.wakeAt } : {}), events: d.events };
+}
+
+/** Names the proxies skipped because they left the rollout: "all run the version" is not true of them. */
+function completedMessage(d: RolloutDraft): string {
+  const left = untargeted(d).filter((p) => p.step === 'Skipped');
+  if (!left.length) return `All ${d.proxies.length} proxies run ${d.settings.version}`;
+  return `${d.proxies.length - left.length} proxies run ${d.settings.version}; skipped, no longer targeted: ${left.map((p) => p.name).join(', ')}`;
 }
 
 /** Stamps phase, message, conditions and observedGeneration (the Argo Rollouts order: generation first, phase derived last). */

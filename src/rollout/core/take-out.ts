@@ -40,6 +40,15 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
   };
   for (const p of d.proxies) {
     if (p.region !== region || p.step !== 'Noticed') continue;
+    if (heldByOthers(p.name)) {
+      p.message = 'Waiting: another run (a canary or a rollout) holds this proxy out of rotation';
+      continue;
+    }
+    // Unobserved (a restart before the first scrape), no one can tell which proxy is the region's last ready one.
+    if (members.some((m) => !d.observations.has(m.name))) {
+      p.message = `Waiting: not every proxy of ${region} has been observed yet`;
+      continue;
+    }
     const out = d.proxies.filter((x) => x.region === region && heldOut(x)).length + members.filter((m) => heldByOthers(m.name)).length;
     if (out >= limit) return taken;
     if (!d.settings.allowRegionOutage && inRotationReady(p.name) && members.filter((m) => inRotationReady(m.name)).length <= 1) {

@@ -51,19 +51,27 @@ function offsetMs(atMs: number, timeZone: string): number {
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute) - Math.floor(atMs / 60_000) * 60_000;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
  * The instant a local wall-clock time names. In a spring-forward gap (02:30 that never
  * happens) the later offset applies, as cron and systemd timers do; in a fall-back overlap,
- * the first occurrence.
+ * the first occurrence. A date the zone skipped altogether (Pacific/Apia, 2011-12-30) thus
+ * lands on the next day; callers that need the same date check with `isOnLocalDate`.
  */
 export function zonedInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
   const wall = Date.UTC(year, month - 1, day, hour, minute);
-  const first = wall - offsetMs(wall, timeZone);
-  const second = wall - offsetMs(first, timeZone);
-  // Two candidates around a transition; the earlier one that maps back to the same wall time wins.
-  const candidates = [Math.min(first, second), Math.max(first, second)];
-  for (const c of candidates) if (c + offsetMs(c, timeZone) === wall) return c;
-  return Math.max(first, second);
+  // The real instant is within ±14h of `wall`, so a day either side sees the offsets before and after any transition.
+  const candidates = [wall - offsetMs(wall - DAY_MS, timeZone), wall - offsetMs(wall + DAY_MS, timeZone)];
+  const real = candidates.filter((c) => c + offsetMs(c, timeZone) === wall);
+  // Overlap: both are real, the earlier is the first occurrence. Gap: neither is, the later reads the time on the old clock.
+  return real.length > 0 ? Math.min(...real) : Math.max(...candidates);
+}
+
+/** Whether an instant falls on the given local date in the zone. */
+export function isOnLocalDate(atMs: number, year: number, month: number, day: number, timeZone: string): boolean {
+  const t = localTime(atMs, timeZone);
+  return t.year === year && t.month === month && t.day === day;
 }
 
 /** `2026-11-28 02:00 JST`-style text for notices and plans. */
