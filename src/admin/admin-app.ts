@@ -8,6 +8,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { canaryRoutes, type CanaryRoutesOptions } from './routes/canaries.js';
 import { peeringRoutes, type PeeringRoutesOptions } from './routes/peerings.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
+import { quieterLevel } from '../runtime/log-level.js';
 
 export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions, PeeringRoutesOptions {
   readonly log: Logger;
@@ -17,10 +18,12 @@ export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, Rollou
 /** The internal admin listener's app: /metrics, /healthz, /readyz, the JSON API. Never listens. */
 export async function buildAdminApp(deps: AdminDeps) {
   // Prometheus scrapes and status polls every few seconds: per-request logs would drown the rest.
-  const app = Fastify({ loggerInstance: deps.log.child({ listener: 'admin' }, { level: 'warn' }) }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ loggerInstance: deps.log.child({ listener: 'admin' }, { level: quieterLevel(deps.log, 'warn') }) }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    request.log.error({ err: error, url: request.url }, 'Admin request failed');
+    // A client's mistake is not the server's failure: logged below the listener's level.
+    if (status >= 500) request.log.error({ err: error, url: request.url }, 'Admin request failed');
+    else request.log.info({ err: error, url: request.url, status }, 'Admin request refused');
     // Internal details stay in the log; clients see them only for their own mistakes.
     return reply.code(status).send({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : (error.code ?? 'Bad Request'), message: status >= 500 ? 'Internal Server Error' : error.message });
   });

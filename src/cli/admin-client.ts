@@ -1,35 +1,61 @@
-import type { FleetsResponse } from '../admin/schemas.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FleetsResponse } from '../admin/schemas.js';
 
 /** GETs a JSON document from a running controller's admin API; errors say what to check. */
-export async function getJson<T>(server: string, path: string, timeoutMs = 5000): Promise<T> {
-  return requestJson<T>('GET', server, path, timeoutMs);
+export async function getJson<S extends TSchema>(server: string, path: string, schema: S, timeoutMs = 5000): Promise<Static<S>> {
+  return requestJson('GET', server, path, schema, timeoutMs);
 }
 
 /** POSTs to the admin API (an operator's command) and returns the JSON answer. */
-export async function postJson<T>(server: string, path: string, timeoutMs = 10_000): Promise<T> {
-  return requestJson<T>('POST', server, path, timeoutMs);
+export async function postJson<S extends TSchema>(server: string, path: string, schema: S, timeoutMs = 10_000): Promise<Static<S>> {
+  return requestJson('POST', server, path, schema, timeoutMs);
 }
 
-async function requestJson<T>(method: 'GET' | 'POST', server: string, path: string, timeoutMs: number): Promise<T> {
-  const url = new URL(path, server);
+/** The API's URL for `path`; a name of "." or ".." would make it another resource's. */
+function urlOf(server: string, path: string): URL {
+  if (path.split('?')[0]?.split('/').some((segment) => segment === '.' || segment === '..')) throw new Error(`"." and ".." are not names (asked for ${path})`);
+  let base: URL;
+  try {
+    base = new URL(server);
+  } catch {
+    throw new Error(`--server "${server}" is not a URL (such as http://127.0.0.1:9181)`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`--server "${server}" is not an http(s) URL (such as http://127.0.0.1:9181)`);
+  return new URL(path, base);
+}
+
+function causeOf(e: unknown): string {
+  return e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
+}
+
+async function requestJson<S extends TSchema>(method: 'GET' | 'POST', server: string, path: string, schema: S, timeoutMs: number): Promise<Static<S>> {
+  const url = urlOf(server, path);
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    // Never followed: a redirected POST comes back a GET, and the command would look done.
+    res = await fetch(url, { method, signal, redirect: 'manual', headers: { accept: 'application/json' } });
   } catch (e) {
-    const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
-    throw new Error(`cannot reach the Meridian admin API at ${url.origin}: ${cause} (is the controller running? see --server)`);
+    throw new Error(`cannot reach the Meridian admin API at ${url.origin}: ${causeOf(e)} (is the controller running? see --server)`);
+  }
+  if (res.status >= 300 && res.status < 400) {
+    throw new Error(`${url.href} answered ${res.status}, a redirect to ${res.headers.get('location') ?? '(nowhere)'}: the admin API never redirects; give --server the controller's admin address`);
   }
   const body: unknown = await res.json().catch(() => undefined);
+  if (signal.aborted) throw new Error(`${url.href} timed out after ${timeoutMs} ms without a complete answer`);
   if (!res.ok) {
     const message = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : res.statusText;
     throw new Error(`${url.pathname} answered ${res.status}: ${message}`);
   }
   if (typeof body !== 'object' || body === null) throw new Error(`${url.href} did not answer with JSON; is ${url.origin} a Meridian admin address?`);
-  return body as T;
+  if (!Value.Check(schema, body)) {
+    const first = Value.Errors(schema, body).First();
+    throw new Error(`${url.href} answered JSON that is not the admin API's (${first ? `${first.path || '/'}: ${first.message}` : 'wrong shape'}); is ${url.origin} a Meridian admin address of this version?`);
+  }
+  return body;
 }
 
 export async function fetchFleets(server: string): Promise<FleetsResponse> {
-  const body = await getJson<Partial<FleetsResponse>>(server, '/api/v1/fleet');
-  if (!Array.isArray(body.fleets)) throw new Error(`${server} did not answer with a fleet list; is it a Meridian admin address?`);
-  return body as FleetsResponse;
+  return getJson(server, '/api/v1/fleet', FleetsResponse);
 }

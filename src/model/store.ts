@@ -29,7 +29,8 @@ export interface Store {
   updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void>;
   /**
    * Merge-patches top-level spec fields (null removes one), as `kubectl patch --type merge` does;
-   * the file store edits the manifest in place. Throws if the object is gone or the result is invalid.
+   * the file store edits the manifest in place. Throws if the object is gone, and SpecPatchRefused
+   * when its manifest cannot take the patch (a YAML error in its file, an invalid result).
    */
   patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void>;
   /**
@@ -39,4 +40,10 @@ export interface Store {
   create<K extends Kind>(resource: KindMap[K]): Promise<void>;
   /** Inputs currently refused, with the reason. */
   problems(): readonly ManifestProblem[];
+}
+
+/** A spec patch the object's manifest cannot take as it stands: the operator's to fix (an HTTP 409). */
+export class SpecPatchRefused extends Error {
+  readonly statusCode = 409;
+  readonly code = 'Conflict';
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
+import { quieterLevel } from '../runtime/log-level.js';
 import type { RedirectService } from './redirect-service.js';
 import { canaryRoutes } from './routes/canary.js';
 import { loginRoutes, VARY } from './routes/login.js';
@@ -27,7 +28,7 @@ export async function buildPublicApp(deps: PublicDeps) {
   // would fastify's pino child per request (for the reqId binding, about a microsecond): every
   // request logs through the listener's logger, and the failures it logs name the request id.
   const app = Fastify({
-    loggerInstance: deps.log.child({ listener: 'public' }, { level: 'warn' }),
+    loggerInstance: deps.log.child({ listener: 'public' }, { level: quieterLevel(deps.log, 'warn') }),
     childLoggerFactory: (logger) => logger,
     frameworkErrors: (_error, _request, reply) => fixedAnswer(reply, 400),
     routerOptions: { maxParamLength: 2048 },

@@ -4,9 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { FileStore } from '../../src/adapters/file-store/index.js';
-import { buildAdminApp } from '../../src/admin/admin-app.js';
+import { adminAppOver } from '../helpers/admin-deps.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const ROLLOUT = `# held back until an operator starts it
@@ -35,23 +34,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   await writeFile(join(dir, 'canary.yaml'), CANARY);
   const store = new FileStore({ manifestDir: join(dir), stateDir: join(dir, '.state'), log: pino({ level: 'silent' }), clock: new ManualClock(), watchFiles: false });
   await store.start();
-  const app = await buildAdminApp({
-    log: pino({ level: 'silent' }),
-    registry: new Registry(),
-    notReadyReason: () => undefined,
-    fleets: async () => ({ fleets: [] }),
-    problems: () => ({ problems: [] }),
-    explain: () => undefined,
-    rollouts: () => store.list('ProxyRollout'),
-    getRollout: (ns, name) => store.get('ProxyRollout', ns, name),
-    patchRollout: (ns, name, patch) => store.patchSpec('ProxyRollout', ns, name, patch),
-    canaries: () => store.list('ProxyCanary'),
-    getCanary: (ns, name) => store.get('ProxyCanary', ns, name),
-    patchCanary: (ns, name, patch) => store.patchSpec('ProxyCanary', ns, name, patch),
-    peerings: () => store.list('ProxyPeering'),
-    getPeering: (ns, name) => store.get('ProxyPeering', ns, name),
-    peeringReport: () => undefined,
-  });
+  const app = await adminAppOver(store, pino({ level: 'silent' }));
   t.after(async () => {
     await app.close();
     await store.close();

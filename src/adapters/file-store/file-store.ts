@@ -9,7 +9,7 @@ import { formatPath } from '../../model/field-error.js';
 import type { AnyResource, Kind, KindMap } from '../../model/kinds.js';
 import { keyOf, keyString, type ResourceKey } from '../../model/resource.js';
 import { validateManifest } from '../../model/validate.js';
-import type { ManifestProblem, SpecPatch, StatusOf, Store } from '../../model/store.js';
+import { SpecPatchRefused, type ManifestProblem, type SpecPatch, type StatusOf, type Store } from '../../model/store.js';
 import { ensureDir, writeFileAtomic, type AtomicWriteHooks } from './atomic-write.js';
 import { canonicalJson, sha256Of } from './canonical-json.js';
 import { deepFreeze } from '../../model/deep-freeze.js';
@@ -205,11 +205,16 @@ export class FileStore implements Store {
   }
 
   async patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void> {
-    const k = keyString({ kind, namespace, name });
-    const e = this.#entries.get(k);
-    if (!e?.record.inForce) throw new Error(`${k} not found: no manifest defines it`);
-    const r = await patchManifestFile(join(this.#deps.manifestDir, e.record.file), e.record.document, patch);
-    if (!r.ok) throw new Error(`cannot patch ${k}: ${r.error}`);
+    const key = { kind, namespace, name };
+    const k = keyString(key);
+    // One edit of the files at a time (two commands on two rollouts of one file would each write
+    // over the other's), and to the document that defines the object now, wherever it moved.
+    await this.#exclusive(async () => {
+      const e = this.#entries.get(k);
+      if (!e?.record.inForce) throw new Error(`${k} not found: no manifest defines it`);
+      const r = await patchManifestFile(join(this.#deps.manifestDir, e.record.file), e.record.document, patch, key);
+      if (!r.ok) throw new SpecPatchRefused(`cannot patch ${k}: ${r.error}`);
+    });
     await this.rescan();
   }
 

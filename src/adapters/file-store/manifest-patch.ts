@@ -3,8 +3,10 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { err, ok, type Result } from '../../model/result.js';
 import { validateManifest } from '../../model/validate.js';
 import { formatPath } from '../../model/field-error.js';
+import { keyString, type ResourceKey } from '../../model/resource.js';
 import type { SpecPatch } from '../../model/store.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { keyHint } from './manifest-parse.js';
 import { errorOffset } from './yaml-position.js';
 
 /**
@@ -25,13 +27,13 @@ function brokenDocument(docs: readonly Document.Parsed[], lines: LineCounter): s
  * every other document and the layout; the result must still be a valid manifest. A file with
  * YAML errors is refused, naming the document and line.
  */
-export function patchManifestText(text: string, document: number, patch: SpecPatch): Result<string, string> {
+export function patchManifestText(text: string, document: number, patch: SpecPatch, target?: ResourceKey): Result<string, string> {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-  const doc = docs[document];
-  if (!doc) return err(`document ${document + 1} cannot be parsed`);
   const broken = brokenDocument(docs, lines);
   if (broken) return err(broken);
+  const doc = target === undefined ? docs[document] : documentOf(docs, document, target);
+  if (!doc) return err(target === undefined ? `document ${document + 1} cannot be parsed` : `no document defines ${keyString(target)} any more`);
   for (const [field, value] of Object.entries(patch)) {
     if (value === null) doc.deleteIn(['spec', field]);
     else doc.setIn(['spec', field], value);
@@ -41,15 +43,31 @@ export function patchManifestText(text: string, document: number, patch: SpecPat
   return ok(docs.map((d) => d.toString()).join(''));
 }
 
+/**
+ * The document that defines `target`: the one at `hint` (where the last scan saw it) when it still
+ * does, else wherever it moved in the file since (a document added above it, a `git pull`).
+ */
+function documentOf(docs: readonly Document.Parsed[], hint: number, target: ResourceKey): Document.Parsed | undefined {
+  const defines = (d: Document.Parsed | undefined): boolean => {
+    try {
+      const k = d && keyHint(d.toJS({ maxAliasCount: 100 }));
+      return k !== undefined && keyString(k) === keyString(target);
+    } catch {
+      return false; // an alias bomb defines nothing
+    }
+  };
+  return defines(docs[hint]) ? docs[hint] : docs.find(defines);
+}
+
 /** patchManifestText on a file, replaced atomically. */
-export async function patchManifestFile(path: string, document: number, patch: SpecPatch): Promise<Result<void, string>> {
+export async function patchManifestFile(path: string, document: number, patch: SpecPatch, target?: ResourceKey): Promise<Result<void, string>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     return err(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const next = patchManifestText(text, document, patch);
+  const next = patchManifestText(text, document, patch, target);
   if (!next.ok) return err(`${path}: ${next.error}`);
   await writeFileAtomic(path, next.value);
   return ok(undefined);

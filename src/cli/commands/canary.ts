@@ -1,5 +1,5 @@
 import { readSecret } from '../../adapters/hooks/index.js';
-import type { CanaryView } from '../../admin/canary-schemas.js';
+import { CanaryView } from '../../admin/canary-schemas.js';
 import { CANARY_VERBS, type CanaryVerb } from '../../canary/core/canary-commands.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
 import { getJson, postJson } from '../admin-client.js';
@@ -31,7 +31,7 @@ function nameAndServer(args: string[]) {
 
 async function runCanaryCommand(verb: CanaryVerb, args: string[], io: CliIo): Promise<number> {
   const a = nameAndServer(args);
-  const view = await postJson<CanaryView>(a.server, `${a.path}/${verb}`);
+  const view = await postJson(a.server, `${a.path}/${verb}`, CanaryView);
   io.out(`${verb}: ${view.namespace}/${view.name} — ${view.phase ?? 'Pending'}${view.paused ? ' (paused)' : ''}`);
   return 0;
 }
@@ -39,7 +39,7 @@ async function runCanaryCommand(verb: CanaryVerb, args: string[], io: CliIo): Pr
 /** status: the phase and proxies; report: the A/B table, check by check, interval by interval. */
 async function runCanaryRead(kind: 'status' | 'report', args: string[], io: CliIo): Promise<number> {
   const a = nameAndServer(args);
-  const view = await getJson<CanaryView>(a.server, a.path);
+  const view = await getJson(a.server, a.path, CanaryView);
   if (a.json) io.out(JSON.stringify(view, null, 2));
   else if (kind === 'report') io.out(renderCanaryReport(view));
   else io.out(renderCanaryReport({ ...view, intervals: view.intervals.slice(-1) }));

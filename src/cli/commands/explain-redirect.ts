@@ -1,3 +1,4 @@
+import { ExplainResponse } from '../../admin/schemas.js';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
 import type { ExplainedChoice } from '../../redirect/core/explain-choice.js';
 import { getJson } from '../admin-client.js';
@@ -11,7 +12,8 @@ export async function runExplainRedirect(args: string[], io: CliIo): Promise<num
   const [ip, ...extra] = positionals;
   if (!ip || extra.length) throw new Error('usage: meridian explain-redirect IP [--region NAME] [--canary NAME] [--json] [--server URL]');
   const query = new URLSearchParams({ ip, ...(values.region ? { region: values.region } : {}), ...(values.canary ? { canary: values.canary } : {}) });
-  const body = await getJson<ExplainedChoice & { ip: string }>(values.server, `/api/v1/explain-redirect?${query}`);
+  // The API passes the core's explanation through as is: its outer shape is checked, its inner one typed there.
+  const body = (await getJson(values.server, `/api/v1/explain-redirect?${query}`, ExplainResponse)) as ExplainedChoice & { ip: string };
   io.out(values.json ? JSON.stringify(body, null, 2) : renderExplanation(body.ip, body));
   return 0;
 }

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Static } from '@sinclair/typebox';
-import type { CoverageResponse, PeeringsResponse, PeeringView, PlanResponse } from '../../admin/peering-schemas.js';
+import { CoverageResponse, PeeringsResponse, PeeringView, PlanResponse } from '../../admin/peering-schemas.js';
 import { loadManifestDir } from '../../adapters/file-store/index.js';
 import type { ProxyPeering } from '../../model/peering.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
@@ -51,13 +50,13 @@ export async function runPeering(args: string[], io: CliIo): Promise<number> {
   }
   const name = positionals[0] ?? (await onlyPeering(values.server, values.namespace));
   const path = `/api/v1/peerings/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}`;
-  if (sub === 'status') return print(await getJson<PeeringView>(values.server, path), renderPeeringStatus);
-  if (sub === 'coverage') return print(await getJson<Static<typeof CoverageResponse>>(values.server, `${path}/coverage?limit=${limit}`), renderCoverage);
-  return print(await getJson<Static<typeof PlanResponse>>(values.server, `${path}/plan?limit=${limit}`), renderPlan);
+  if (sub === 'status') return print(await getJson(values.server, path, PeeringView), renderPeeringStatus);
+  if (sub === 'coverage') return print(await getJson(values.server, `${path}/coverage?limit=${limit}`, CoverageResponse), renderCoverage);
+  return print(await getJson(values.server, `${path}/plan?limit=${limit}`, PlanResponse), renderPlan);
 }
 
 async function onlyPeering(server: string, namespace: string): Promise<string> {
-  const { peerings } = await getJson<Static<typeof PeeringsResponse>>(server, '/api/v1/peerings');
+  const { peerings } = await getJson(server, '/api/v1/peerings', PeeringsResponse);
   const mine = peerings.filter((p) => p.namespace === namespace);
   if (mine.length === 1 && mine[0]) return mine[0].name;
   throw new Error(mine.length ? `namespace ${namespace} has ${mine.length} ProxyPeerings (${mine.map((p) => p.name).join(', ')}); name one` : `no ProxyPeering in namespace ${namespace}`);

@@ -1,5 +1,5 @@
 import { formatProblem, loadManifestDir, patchManifestFile } from '../../adapters/file-store/index.js';
-import type { RolloutsResponse, RolloutView } from '../../admin/rollout-schemas.js';
+import { RolloutsResponse, RolloutView } from '../../admin/rollout-schemas.js';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
@@ -30,7 +30,7 @@ async function runRolloutCommand(verb: RolloutVerb, args: string[], io: CliIo): 
   if (!name || extra.length) throw new Error(`rollout ${verb} takes one NAME (${USAGE})`);
   if (values.server && values.manifests) throw new Error('give --server (a running controller) or --manifests (edit the files), not both');
   if (values.manifests) return patchOffline(verb, name, values.namespace, values.manifests, io);
-  const view = await postJson<RolloutView>(values.server ?? DEFAULT_ADMIN_URL, `/api/v1/rollouts/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}/${verb}`);
+  const view = await postJson(values.server ?? DEFAULT_ADMIN_URL, `/api/v1/rollouts/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}/${verb}`, RolloutView);
   io.out(`${verb}: ${view.namespace}/${view.name} — ${view.phase ?? 'Pending'}${view.paused ? ' (paused)' : ''}${view.aborted ? ' (aborting)' : ''}`);
   return 0;
 }
@@ -68,8 +68,8 @@ async function runRolloutStatus(args: string[], io: CliIo): Promise<number> {
   if (!interval.ok) throw new Error(`--interval: ${interval.error}`);
   const show = async (): Promise<void> => {
     const views = name
-      ? [await getJson<RolloutView>(values.server, `/api/v1/rollouts/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}`)]
-      : (await getJson<RolloutsResponse>(values.server, '/api/v1/rollouts')).rollouts;
+      ? [await getJson(values.server, `/api/v1/rollouts/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}`, RolloutView)]
+      : (await getJson(values.server, '/api/v1/rollouts', RolloutsResponse)).rollouts;
     if (values.json) io.out(JSON.stringify(name ? views[0] : { rollouts: views }, null, 2));
     else io.out(views.length ? views.map(renderRollout).join('\n\n') : 'No ProxyRollouts.');
   };
