@@ -45,7 +45,7 @@ async function patchOffline(verb: RolloutVerb, name: string, namespace: string, 
   }
   const patch = commandPatch(verb, doc.resource as ProxyRollout, false);
   if (!patch.ok) throw new Error(patch.error);
-  const r = await patchManifestFile(doc.source, doc.document, patch.value);
+  const r = await patchManifestFile(doc.source, doc.document, patch.value, doc.key);
   if (!r.ok) throw new Error(r.error);
   io.out(`${verb}: edited ${doc.source} (${Object.entries(patch.value).map(([k, v]) => (v === null ? `removed spec.${k}` : `spec.${k}: ${String(v)}`)).join(', ')})`);
   return 0;
