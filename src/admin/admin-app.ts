@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -25,7 +26,7 @@ export async function buildAdminApp(deps: AdminDeps) {
     if (status >= 500) request.log.error({ err: error, url: request.url }, 'Admin request failed');
     else request.log.info({ err: error, url: request.url, status }, 'Admin request refused');
     // Internal details stay in the log; clients see them only for their own mistakes.
-    return reply.code(status).send({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : (error.code ?? 'Bad Request'), message: status >= 500 ? 'Internal Server Error' : error.message });
+    return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: status >= 500 ? 'Internal Server Error' : error.message });
   });
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, { registry: deps.registry });

@@ -146,6 +146,8 @@ test('admin: wrong, repeated or missing query parameters are a 400 naming the pa
     const res = await app.inject({ method: 'GET', url });
     assert.equal(res.statusCode, 400, url);
     assert.equal(res.json<ErrorBody>().message, message, url);
+    // The HTTP reason, as the routes' own answers give it, not fastify's internal code.
+    assert.equal(res.json<ErrorBody>().error, 'Bad Request', url);
   }
 });
 
@@ -157,6 +159,7 @@ test('admin: bad bodies on a command (invalid JSON, wrong type, too big) are ref
   assert.match(invalid.json<ErrorBody>().message, /Body is not valid JSON/);
   const xml = await app.inject({ method: 'POST', url, payload: '<pause/>', headers: { 'content-type': 'application/xml' } });
   assert.equal(xml.statusCode, 415);
+  assert.equal(xml.json<ErrorBody>().error, 'Unsupported Media Type');
   const huge = await app.inject({ method: 'POST', url, payload: JSON.stringify({ pad: 'x'.repeat(2_000_000) }), headers: { 'content-type': 'application/json' } });
   assert.equal(huge.statusCode, 413);
   assert.match(huge.json<ErrorBody>().message, /too large/);
