@@ -75,9 +75,6 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
         }
       }
       const snapshot = deps.snapshotOf(keyOf(fleet.value));
-      // Before the first observation (a restart) nothing is known of readiness or sessions: no step is
-      // safe. The first snapshot enqueues every rollout.
-      if (!snapshot) return {};
       const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
       let stored = r;
       const result = await engine.step(
