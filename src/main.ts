@@ -8,6 +8,7 @@ import { syncOidcConnectorFile } from './adapters/teleport/oidc-connector-file.j
 import { FileStore } from './adapters/file-store/index.js';
 import { createGeoIpService, defaultGeoIpPaths } from './adapters/geoip/index.js';
 import { buildAdminApp } from './admin/admin-app.js';
+import { storeRoutes } from './admin/store-routes.js';
 import { fleetView, problemsView } from './admin/fleet-view.js';
 import type { MeridianConfig } from './config.js';
 import { createFleetReconciler } from './fleet/fleet-reconciler.js';
@@ -316,14 +317,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
       problems: () => problemsView(store.problems()),
       explain: (ip, region, canary) => redirects.explain(ip, region, canary),
-      rollouts: () => store.list('ProxyRollout'),
-      getRollout: (namespace, name) => store.get('ProxyRollout', namespace, name),
-      patchRollout: (namespace, name, patch) => store.patchSpec('ProxyRollout', namespace, name, patch),
-      canaries: () => store.list('ProxyCanary'),
-      getCanary: (namespace, name) => store.get('ProxyCanary', namespace, name),
-      patchCanary: (namespace, name, patch) => store.patchSpec('ProxyCanary', namespace, name, patch),
-      peerings: () => store.list('ProxyPeering'),
-      getPeering: (namespace, name) => store.get('ProxyPeering', namespace, name),
+      ...storeRoutes(store),
       peeringReport: (namespace, name) => {
         const v = peeringReconciler.view({ kind: 'ProxyPeering', namespace, name });
         const p = peerings.cache.get(keyString({ kind: 'ProxyPeering', namespace, name }));
