@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -102,7 +104,7 @@ test('webhook: 503 then 200 succeeds on the second attempt; a 404 is not retried
   assert.match(r.error.error, /: HTTP 404: "no such route"$/);
 });
 
-test('webhook: upgrade.timeout bounds each attempt; refused connections are retried and reported', async (t) => {
+test('webhook: upgrade.timeout bounds each attempt (30d included); refused connections are retried and reported', async (t) => {
   const rx = await startReceiver(t, ['hang']);
   const slow = await runner({ attempts: 2 })(request({ method: 'webhook', url: rx.url, timeout: '150ms' }), signal());
   assert.equal(slow.ok, false);
@@ -110,6 +112,13 @@ test('webhook: upgrade.timeout bounds each attempt; refused connections are retr
     assert.equal(slow.error.attempts, 2);
     assert.match(slow.error.error, /no answer within 150 ms \(after 2 tries\)$/);
   }
+  // A timeout longer than a timer holds (30d) is "never", not 1 ms: a receiver that takes 50 ms is waited for.
+  const unhurried = createServer((_req, res) => void setTimeout(() => res.end(), 50));
+  await new Promise<void>((resolve) => unhurried.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => unhurried.close(() => resolve())));
+  const { port } = unhurried.address() as AddressInfo;
+  const patient = await runner({ attempts: 1 })(request({ method: 'webhook', url: `http://127.0.0.1:${port}/hook`, timeout: '30d' }), signal());
+  assert.equal(patient.ok, true, patient.ok ? '' : patient.error.error);
   const refused = await runner()(request({ method: 'webhook', url: await refusedUrl() }), signal());
   assert.equal(refused.ok, false);
   if (!refused.ok) {
