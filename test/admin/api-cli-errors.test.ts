@@ -197,6 +197,8 @@ test('admin: a command on a manifest that now has a YAML error says so, not "Int
   const res = await app.inject({ method: 'POST', url: '/api/v1/rollouts/default/a/start' });
   // A manifest that cannot take the command is a 409 with the store's reason, not a bare 500.
   assert.ok(res.statusCode < 500, `got ${res.statusCode} ${res.body}`);
+  assert.equal(res.statusCode, 409, res.body);
+  assert.equal(res.json<ErrorBody>().error, 'Conflict');
   assert.match(res.json<ErrorBody>().message, /YAML error/);
 });
 
