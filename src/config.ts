@@ -1,6 +1,7 @@
 import { deepFreeze } from './model/deep-freeze.js';
 import { parseDuration } from './model/duration.js';
 import { err, ok, type Result } from './model/result.js';
+import { isLoopbackHost, unprotectedAdminMessage } from './admin/auth/loopback.js';
 import { parseTrustedProxies, type TrustedProxies } from './redirect/core/trusted-proxies.js';
 
 const EMPTY_TRUST: TrustedProxies = { cidrs: [], header: 'x-forwarded-for', contains: () => false };
@@ -17,6 +18,13 @@ export interface MeridianConfig {
   /** Where status is kept, written atomically. */
   readonly stateDir: string;
   readonly admin: ListenAddress;
+  /** Bearer tokens of the admin API (files of `name:token` lines); see src/admin/auth/token-file.ts. */
+  readonly adminAuth: {
+    /** Tokens that may change state (and read). Absent: the admin listener must be on loopback, and anyone there may act. */
+    readonly tokenFile?: string;
+    /** Tokens that may only read; when set, reads and /metrics need a token too (health probes never do). */
+    readonly readTokenFile?: string;
+  };
   /** The public login listener: the geo redirect and /nearest. */
   readonly public: ListenAddress;
   readonly redirect: {
@@ -54,6 +62,8 @@ const ENV = {
   manifestDir: 'MERIDIAN_MANIFEST_DIR',
   stateDir: 'MERIDIAN_STATE_DIR',
   admin: 'MERIDIAN_ADMIN_ADDR',
+  adminTokenFile: 'MERIDIAN_ADMIN_TOKEN_FILE',
+  adminReadTokenFile: 'MERIDIAN_ADMIN_READ_TOKEN_FILE',
   public: 'MERIDIAN_PUBLIC_ADDR',
   trustedProxies: 'MERIDIAN_TRUSTED_PROXIES',
   trustedHeader: 'MERIDIAN_TRUSTED_HEADER',
@@ -76,6 +86,8 @@ export const DEFAULTS: Required<ConfigInput> = {
   manifestDir: 'examples/fleet',
   stateDir: '.meridian/state',
   admin: '127.0.0.1:9181',
+  adminTokenFile: '',
+  adminReadTokenFile: '',
   public: '127.0.0.1:8080',
   trustedProxies: '',
   trustedHeader: 'x-forwarded-for',
@@ -180,6 +192,10 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     manifestDir: str('manifestDir'),
     stateDir: str('stateDir'),
     admin: address('admin'),
+    adminAuth: {
+      ...(str('adminTokenFile') ? { tokenFile: str('adminTokenFile') } : {}),
+      ...(str('adminReadTokenFile') ? { readTokenFile: str('adminReadTokenFile') } : {}),
+    },
     public: address('public'),
     redirect: {
       trusted: trusted.ok ? trusted.value : EMPTY_TRUST,
@@ -197,6 +213,10 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     logLevel: level as MeridianConfig['logLevel'],
     ...(str('oidcConnectorFile') ? { oidcConnectorFile: str('oidcConnectorFile') } : {}),
   };
+  if (!config.adminAuth.tokenFile && !isLoopbackHost(config.admin.host))
+    errors.push(`${at('admin').where}: "${str('admin')}" is not a loopback address; ${unprotectedAdminMessage}`);
+  if (str('adminReadTokenFile') && !str('adminTokenFile'))
+    errors.push(`${at('adminReadTokenFile').where}: a read token without an admin token (${ENV.adminTokenFile}) would leave every change open; set both`);
   if (config.observe.intervalMs > 0 && config.observe.timeoutMs >= config.observe.intervalMs)
     errors.push(`${at('observeTimeout').where}: the scrape timeout must be shorter than the observe interval (${str('observeInterval')})`);
   return errors.length ? err(errors) : ok(deepFreeze(config));

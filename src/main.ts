@@ -8,6 +8,7 @@ import { syncOidcConnectorFile } from './adapters/teleport/oidc-connector-file.j
 import { FileStore } from './adapters/file-store/index.js';
 import { createGeoIpService, defaultGeoIpPaths } from './adapters/geoip/index.js';
 import { buildAdminApp } from './admin/admin-app.js';
+import { loadAdminAuth } from './admin/auth/load-admin-auth.js';
 import { storeRoutes } from './admin/store-routes.js';
 import { fleetView, problemsView } from './admin/fleet-view.js';
 import type { MeridianConfig } from './config.js';
@@ -95,6 +96,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     for (const c of closers.reverse()) await c();
   };
   try {
+    // First: a bad token file or an unprotected admin address stops the start before anything runs.
+    const adminAuth = await loadAdminAuth(config.admin, config.adminAuth, log.child({ component: 'admin-auth' }));
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
@@ -315,6 +318,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       registry,
       notReadyReason: () => (!current ? 'no valid ProxyFleet' : snapshots.size === 0 ? 'waiting for the first observation' : undefined),
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
+      auth: adminAuth,
       problems: () => problemsView(store.problems()),
       explain: (ip, region, canary) => redirects.explain(ip, region, canary),
       ...storeRoutes(store),

@@ -55,3 +55,13 @@ test('the login URL defaults to the public listener and must be an http(s) origi
   const bad = buildConfig([{ source: 'environment', values: { loginUrl: 'https://login.example.com/path?x' } }]);
   assert.deepEqual(bad.ok ? [] : bad.error, ['MERIDIAN_LOGIN_URL: "https://login.example.com/path?x" must be an http(s) origin such as https://login.example.com']);
 });
+
+test('the admin token files come from MERIDIAN_ADMIN_TOKEN_FILE and MERIDIAN_ADMIN_READ_TOKEN_FILE (or flags); none by default', () => {
+  const d = buildConfig([]);
+  assert.ok(d.ok);
+  assert.deepEqual(d.value.adminAuth, {});
+  const env = configFromEnv({ MERIDIAN_ADMIN_TOKEN_FILE: '/etc/meridian/admin-tokens', MERIDIAN_ADMIN_READ_TOKEN_FILE: '/etc/meridian/read-tokens' });
+  const r = buildConfig([{ source: 'environment', values: { ...env, admin: '0.0.0.0:9181' } }]);
+  assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
+  assert.deepEqual(r.value.adminAuth, { tokenFile: '/etc/meridian/admin-tokens', readTokenFile: '/etc/meridian/read-tokens' });
+});

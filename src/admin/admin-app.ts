@@ -10,10 +10,13 @@ import { canaryRoutes, type CanaryRoutesOptions } from './routes/canaries.js';
 import { peeringRoutes, type PeeringRoutesOptions } from './routes/peerings.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 import { quieterLevel } from '../runtime/log-level.js';
+import { adminAuthPlugin, type AdminAuth } from './auth/admin-auth.js';
 
 export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions, PeeringRoutesOptions {
   readonly log: Logger;
   readonly registry: Registry;
+  /** Bearer tokens (loadAdminAuth); absent: no token is asked for, as for a loopback listener without MERIDIAN_ADMIN_TOKEN_FILE. */
+  readonly auth?: AdminAuth;
 }
 
 /** The internal admin listener's app: /metrics, /healthz, /readyz, the JSON API. Never listens. */
@@ -28,6 +31,8 @@ export async function buildAdminApp(deps: AdminDeps) {
     // Internal details stay in the log; clients see them only for their own mistakes.
     return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: status >= 500 ? 'Internal Server Error' : error.message });
   });
+  // Before any route, so every route (a new one too) is behind the same check.
+  await app.register(adminAuthPlugin, { auth: deps.auth ?? { admin: [], read: [] }, audit: deps.log.child({ component: 'admin-audit' }) });
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, { registry: deps.registry });
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });

@@ -1,6 +1,36 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { readTokenFile } from '../admin/auth/read-token-file.js';
 import { FleetsResponse } from '../admin/schemas.js';
+
+/** The token file the CLI sends its bearer token from, and which setting named it (for errors). */
+export interface AdminCredentials {
+  readonly tokenFile?: string;
+  readonly setting: string;
+}
+
+/**
+ * The command being run's credentials, set once by runCli around the whole command: every request
+ * of every subcommand carries the token without each command passing it along. Scoped to that call,
+ * so two commands run side by side (tests) each see their own.
+ */
+const credentials = new AsyncLocalStorage<AdminCredentials>();
+
+export function withAdminCredentials<T>(c: AdminCredentials, run: () => Promise<T>): Promise<T> {
+  return credentials.run(c, run);
+}
+
+/** The Authorization header from the token file (read at each request, as the controller's may rotate); none without a file. */
+async function authorization(): Promise<Record<string, string>> {
+  const c = credentials.getStore();
+  if (!c?.tokenFile) return {};
+  const read = await readTokenFile(c.tokenFile, 'admin');
+  if (!read.ok) throw new Error(`${c.setting}: ${read.error}`);
+  const [only, ...more] = read.value.tokens;
+  if (!only || more.length) throw new Error(`${c.setting}: ${c.tokenFile} holds ${read.value.tokens.length} tokens (${read.value.tokens.map((t) => t.name).join(', ')}); give the CLI a file with only yours`);
+  return { authorization: `Bearer ${only.token}` };
+}
 
 /** GETs a JSON document from a running controller's admin API; errors say what to check. */
 export async function getJson<S extends TSchema>(server: string, path: string, schema: S, timeoutMs = 5000): Promise<Static<S>> {
@@ -31,11 +61,12 @@ function causeOf(e: unknown): string {
 
 async function requestJson<S extends TSchema>(method: 'GET' | 'POST', server: string, path: string, schema: S, timeoutMs: number): Promise<Static<S>> {
   const url = urlOf(server, path);
+  const headers = await authorization();
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
     // Never followed: a redirected POST comes back a GET, and the command would look done.
-    res = await fetch(url, { method, signal, redirect: 'manual', headers: { accept: 'application/json' } });
+    res = await fetch(url, { method, signal, redirect: 'manual', headers: { accept: 'application/json', ...headers } });
   } catch (e) {
     throw new Error(`cannot reach the Meridian admin API at ${url.origin}: ${causeOf(e)} (is the controller running? see --server)`);
   }

@@ -1,3 +1,5 @@
+import { configFromEnv } from '../config.js';
+import { withAdminCredentials } from './admin-client.js';
 import { runCanary } from './commands/canary.js';
 import { runCrds } from './commands/crds.js';
 import { runExplainRedirect } from './commands/explain-redirect.js';
@@ -8,36 +10,126 @@ import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
 import { runStatus } from './commands/status.js';
 import { runValidate } from './commands/validate.js';
+import { takeTokenFile, wantsHelp } from './flags.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+interface CommandEntry {
+  readonly run: Command;
+  /** What `meridian NAME --help` prints. */
+  readonly usage: string;
+  /** Talks to a running controller's admin API: takes --token-file. */
+  readonly admin: boolean;
+}
+
+const SERVER = '  --server URL         the controller\'s admin API (default http://127.0.0.1:9181)';
+const TOKEN = '  --token-file FILE    bearer token for the admin API (default: MERIDIAN_ADMIN_TOKEN_FILE)';
+
+/** The dispatch table: every subcommand, with its usage. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  start: {
+    run: runStart,
+    admin: false,
+    usage: `Usage: meridian start [flags]
+Runs the controller (by default on the demo fleet with the simulator).
+  --manifests DIR                desired state (MERIDIAN_MANIFEST_DIR, default examples/fleet)
+  --state DIR                    where status is kept (MERIDIAN_STATE_DIR)
+  --admin HOST:PORT              admin listener (MERIDIAN_ADMIN_ADDR, default 127.0.0.1:9181)
+  --admin-token-file FILE        tokens that may change state (MERIDIAN_ADMIN_TOKEN_FILE); needed beyond loopback
+  --admin-read-token-file FILE   tokens that may only read (MERIDIAN_ADMIN_READ_TOKEN_FILE)
+  --public HOST:PORT             login listener (MERIDIAN_PUBLIC_ADDR)
+  --trusted-proxies CIDRS        --geoip-db FILES   --oidc-connector FILE
+  --no-sim                       --time-factor N    --sim-control HOST:PORT
+  --observe-interval D           --observe-timeout D   --observe-concurrency N   --log-level L`,
+  },
+  sim: {
+    run: runSim,
+    admin: false,
+    usage: `Usage: meridian sim [--fleet FILE|DIR] [--control HOST:PORT] [--time-factor N] [--seed N]
+Serves the fleet's proxies' diagnostic addresses on loopback until stopped.`,
+  },
+  status: {
+    run: runStatus,
+    admin: true,
+    usage: `Usage: meridian status [--server URL] [--json] [--watch] [--interval DURATION]
+       meridian status --manifests DIR [--json]
+The fleet per region, and every manifest the controller refused (file, line, reason).
+With --manifests: offline, from the files alone (nothing observed).
+${SERVER}
+${TOKEN}`,
+  },
+  'explain-redirect': {
+    run: runExplainRedirect,
+    admin: true,
+    usage: `Usage: meridian explain-redirect IP [--region NAME] [--canary NAME] [--json] [--server URL]
+Where the login URL sends that address, and why.
+${SERVER}
+${TOKEN}`,
+  },
+  validate: {
+    run: runValidate,
+    admin: false,
+    usage: `Usage: meridian validate DIR|FILE
+Checks manifests; names file, line and field of every problem; exits 1 if there is any.`,
+  },
+  oidc: {
+    run: runOidc,
+    admin: false,
+    usage: `Usage: meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
+The OIDC connector's redirect_url list for the fleet; --sync writes it into a connector file.`,
+  },
+  rollout: {
+    run: runRollout,
+    admin: true,
+    usage: `Usage: meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]
+       meridian rollout start|pause|resume|abort NAME [-n NAMESPACE] [--server URL | --manifests DIR]
+       meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
+${SERVER}
+${TOKEN}`,
+  },
+  canary: {
+    run: runCanary,
+    admin: true,
+    usage: `Usage: meridian canary start|promote|rollback|status|report NAME [-n NAMESPACE] [--server URL] [--json]
+       meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]
+${SERVER}
+${TOKEN}`,
+  },
+  peering: {
+    run: runPeering,
+    admin: true,
+    usage: `Usage: meridian peering status|coverage|plan [NAME] [-n NAMESPACE] [--server URL] [--json] [--limit N]
+       meridian peering coverage|plan --manifests DIR --nodes FILE --proxies FILE [--json]
+${SERVER}
+${TOKEN}`,
+  },
+  crds: {
+    run: runCrds,
+    admin: false,
+    usage: `Usage: meridian crds [--out DIR]...
+Prints the CustomResourceDefinitions, or writes them into each --out DIR.`,
+  },
+};
 
 const USAGE = `meridian — controller for a global fleet of Teleport proxies
 
 Usage:
-  meridian start [--manifests DIR] [--state DIR] [--admin HOST:PORT] [--no-sim] [--time-factor N] [--log-level L]
-  meridian sim --fleet FILE [--control HOST:PORT] [--time-factor N] [--seed N]
-  meridian status [--server URL] [--json] [--watch] [--interval DURATION]
-  meridian explain-redirect IP [--region NAME] [--canary NAME] [--json] [--server URL]
-  meridian validate DIR
-  meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]
-  meridian rollout plan FILE [--manifests DIR] [--server URL] [--at ISO-TIME] [--json]
-  meridian rollout start|pause|resume|abort NAME [-n NAMESPACE] [--server URL | --manifests DIR]
-  meridian rollout status [NAME] [-n NAMESPACE] [--server URL] [--json] [--watch]
-  meridian canary start|promote|rollback|status|report NAME [-n NAMESPACE] [--server URL] [--json]
-  meridian canary invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]
-  meridian peering status|coverage|plan [NAME] [-n NAMESPACE] [--server URL] [--json] [--limit N]
-  meridian peering coverage|plan --manifests DIR --nodes FILE --proxies FILE [--json]
-  meridian crds --out DIR
-`;
+${Object.values(COMMANDS)
+  .flatMap((c) => c.usage.split('\n').filter((l) => /^(Usage: | {7})meridian /.test(l)))
+  .map((l) => `  ${l.replace(/^(Usage: | {7})/, '')}`)
+  .join('\n')}
 
-type Command = (args: string[], io: CliIo) => Promise<number>;
-const COMMANDS: Record<string, Command> = { start: runStart, sim: runSim, status: runStatus, validate: runValidate, crds: runCrds, oidc: runOidc, rollout: runRollout, canary: runCanary, peering: runPeering, 'explain-redirect': runExplainRedirect };
+meridian COMMAND --help prints a command's flags.
+`;
 
 /** Entry point of the `meridian` command; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    io.out(USAGE);
+    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    io.out(topic ? topic.usage : USAGE);
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
@@ -45,8 +137,16 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     io.err(`meridian: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  if (wantsHelp(rest)) {
+    io.out(command.usage);
+    return 0;
+  }
   try {
-    return await command(rest, io);
+    if (!command.admin) return await command.run(rest, io);
+    const { tokenFile, rest: args } = takeTokenFile(rest);
+    const fromEnv = configFromEnv().adminTokenFile;
+    const credentials = tokenFile !== undefined ? { tokenFile, setting: '--token-file' } : { ...(fromEnv ? { tokenFile: fromEnv } : {}), setting: 'MERIDIAN_ADMIN_TOKEN_FILE' };
+    return await withAdminCredentials(credentials, () => command.run(args, io));
   } catch (e) {
     io.err(`meridian ${name}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;

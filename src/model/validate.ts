@@ -13,7 +13,8 @@ import { assertNever, err, ok, type Result } from './result.js';
 // ajv-formats is published as CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const ajv = addFormats(new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }));
+// verbose: a union's error then carries its branches and the value, to say what the union takes.
+const ajv = addFormats(new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }));
 const validators = new Map<Kind, ValidateFunction>(
   KINDS.map((kind) => [
     kind,
@@ -59,11 +60,35 @@ function messageOf(e: ErrorObject): string {
   }
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * What a count-or-percent union (src/model/count-or-percent.ts) takes, for a value it refused;
+ * undefined for other unions. Without it the first branch speaks alone ("must be integer" for `150%`),
+ * as if percentages were not allowed.
+ */
+function countOrPercentMessage(e: ErrorObject): string | undefined {
+  const branches: unknown = e.schema;
+  if (!Array.isArray(branches) || branches.length !== 2) return undefined;
+  const count = branches.find((b): b is Record<string, unknown> => isRecord(b) && b['type'] === 'integer');
+  const percent = branches.find((b): b is Record<string, unknown> => isRecord(b) && b['type'] === 'string' && typeof b['pattern'] === 'string' && b['pattern'].endsWith('%$'));
+  if (!count || !percent) return undefined;
+  const min = typeof count['minimum'] === 'number' ? count['minimum'] : 0;
+  return `must be a count of at least ${min} or a percent from 1% to 100% (such as 25%), not ${JSON.stringify(e.data)}`;
+}
+
 /** One error per path: ajv reports every branch of a union, which only confuses. */
 function schemaErrors(errors: readonly ErrorObject[]): FieldError[] {
   const byPath = new Map<string, FieldError>();
+  const unions = new Map<string, FieldError>();
   for (const e of errors) {
-    if (e.keyword === 'anyOf') continue;
+    if (e.keyword === 'anyOf') {
+      const message = countOrPercentMessage(e);
+      if (message) unions.set(JSON.stringify(pathOf(e)), { path: pathOf(e), message });
+      continue;
+    }
     const path = pathOf(e);
     const k = JSON.stringify(path);
     const prev = byPath.get(k);
@@ -72,6 +97,7 @@ function schemaErrors(errors: readonly ErrorObject[]): FieldError[] {
     else if (e.keyword === 'const' && prev.message.startsWith('must be '))
       byPath.set(k, { path, message: `${prev.message} or ${message.slice('must be '.length)}` });
   }
+  for (const [k, union] of unions) byPath.set(k, union);
   return [...byPath.values()];
 }
 

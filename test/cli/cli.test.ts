@@ -13,7 +13,7 @@ import { buildAdminApp } from '../../src/admin/admin-app.js';
 import { explainChoice } from '../../src/redirect/core/explain-choice.js';
 import { table } from '../redirect/core/redirect-fixture.js';
 import { fleetView } from '../../src/admin/fleet-view.js';
-import { runCli } from '../../src/cli/main.js';
+import { COMMANDS, runCli } from '../../src/cli/main.js';
 import { capture } from '../helpers/capture-io.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
@@ -41,6 +41,54 @@ test('validate names file, line and field of each problem and exits 1', async (t
   assert.match(io.stderr, /2 problems in /);
 });
 
+test('validate points a rollout or canary naming what the fleet lacks at that field, and takes percentages', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'fleet.yaml'), await readFile('examples/fleet/fleet.yaml', 'utf8'));
+  const rollout = [
+    'apiVersion: meridian.dev/v1alpha1',
+    'kind: ProxyRollout',
+    'metadata:',
+    '  name: up',
+    'spec:',
+    '  fleet: demo',
+    '  version: 17.4.8',
+    '  maxUnavailable: 50%',
+    '  selector:',
+    '    regions:',
+    '      - tokyo',
+    '      - mars',
+    '',
+  ].join('\n');
+  const canary = [
+    'apiVersion: meridian.dev/v1alpha1',
+    'kind: ProxyCanary',
+    'metadata:',
+    '  name: try',
+    'spec:',
+    '  build: { version: 17.4.9 }',
+    '  subset:',
+    '    proxies: [tokyo-1, pluto-1]',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'rollout.yaml'), rollout);
+  await writeFile(join(dir, 'canary.yaml'), canary);
+  const io = capture();
+  assert.equal(await runCli(['validate', dir], io), 1);
+  assert.match(io.stderr, new RegExp(`^${join(dir, 'rollout.yaml')}:12:9: spec\\.selector\\.regions\\[1\\]: region "mars" is not in the fleet$`, 'm'));
+  assert.match(io.stderr, new RegExp(`^${join(dir, 'canary.yaml')}:8:24: spec\\.subset\\.proxies\\[1\\]: proxy "pluto-1" is not in the fleet$`, 'm'));
+  assert.match(io.stderr, /^2 problems in /m);
+
+  await writeFile(join(dir, 'rollout.yaml'), rollout.replace('      - mars\n', ''));
+  await writeFile(join(dir, 'canary.yaml'), canary.replace('proxies: [tokyo-1, pluto-1]', 'perRegion: 50%'));
+  const fixed = capture();
+  assert.equal(await runCli(['validate', dir], fixed), 0, fixed.stderr);
+  assert.match(fixed.stdout, /valid \(1 ProxyCanary, 1 ProxyFleet, 1 ProxyRollout\)/);
+  const one = capture();
+  assert.equal(await runCli(['validate', join(dir, 'rollout.yaml')], one), 0, one.stderr);
+  assert.match(one.stdout, /rollout\.yaml: valid \(1 ProxyRollout\)/);
+});
+
 test('unknown commands and flags exit 2 or 1 with a pointer to help', async () => {
   const io = capture();
   assert.equal(await runCli(['frobnicate'], io), 2);
@@ -48,6 +96,21 @@ test('unknown commands and flags exit 2 or 1 with a pointer to help', async () =
   const io2 = capture();
   assert.equal(await runCli(['status', '--bogus'], io2), 1);
   assert.match(io2.stderr, /meridian status: .*--bogus.*\(see meridian --help\)/);
+});
+
+test('every subcommand of the dispatch table answers --help and -h with its usage and exits 0', async () => {
+  const names = Object.keys(COMMANDS);
+  assert.ok(names.length >= 10 && names.includes('rollout') && names.includes('validate'));
+  for (const name of names)
+    for (const args of [[name, '--help'], [name, '-h'], [name, 'status', 'x', '--help'], ['help', name]]) {
+      const io = capture();
+      assert.equal(await runCli(args, io), 0, `${args.join(' ')}: ${io.stderr}`);
+      assert.match(io.stdout, new RegExp(`^Usage: meridian ${name} `), args.join(' '));
+      assert.equal(io.stderr, '', args.join(' '));
+    }
+  // After "--" it is a value, not a flag.
+  const io = capture();
+  assert.equal(await runCli(['validate', '--', '--help'], io), 1);
 });
 
 test('status prints a table per region from a running admin API, and --json the raw answer', async (t) => {
@@ -75,6 +138,36 @@ test('status prints a table per region from a running admin API, and --json the 
   const json = capture();
   assert.equal(await runCli(['status', '--server', url, '--json'], json), 0);
   assert.equal(JSON.parse(json.stdout).fleets[0].regions[1].proxies[0].error.reason, 'timeout');
+});
+
+test('status shows the manifests the controller refused, with file, line and reason, online and offline', async (t) => {
+  const app = await buildAdminApp({
+    log: pino({ level: 'silent' }),
+    registry: new Registry(),
+    ...NO_ROLLOUTS,
+    notReadyReason: () => undefined,
+    fleets: async () => ({ fleets: [fleetView(fleet(), undefined)] }),
+    problems: () => ({ problems: [{ source: 'manifests/fleet.yaml', line: 14, column: 7, field: 'spec.proxies[2].region', message: 'region "mars" is not defined in spec.regions' }] }),
+    explain: () => undefined,
+  });
+  t.after(() => app.close());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const io = capture();
+  assert.equal(await runCli(['status', '--server', url], io), 0);
+  assert.match(io.stdout, /^Manifest problems \(1\), refused: the objects they define keep their last valid version:\n {2}manifests\/fleet\.yaml:14:7: spec\.proxies\[2\]\.region: region "mars" is not defined in spec\.regions$/m);
+  const json = capture();
+  assert.equal(await runCli(['status', '--server', url, '--json'], json), 0);
+  assert.equal(JSON.parse(json.stdout).problems[0].line, 14);
+
+  const dir = await mkdtemp(join(tmpdir(), 'meridian-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'fleet.yaml'), await readFile('examples/fleet/fleet.yaml', 'utf8'));
+  await writeFile(join(dir, 'rollout.yaml'), 'apiVersion: meridian.dev/v1alpha1\nkind: ProxyRollout\nmetadata:\n  name: up\nspec:\n  version: 17.4.8\n  maxUnavailable: 0\n');
+  const offline = capture();
+  assert.equal(await runCli(['status', '--manifests', dir], offline), 0, offline.stderr);
+  assert.match(offline.stdout, new RegExp(`^Offline, from ${dir} \\(nothing observed\\)$`, 'm'));
+  assert.match(offline.stdout, new RegExp(`^ {2}${join(dir, 'rollout.yaml')}:7:3: spec\\.maxUnavailable: `, 'm'));
+  assert.match(offline.stdout, /^Tokyo \(tokyo, Asia\/Tokyo\)/m);
 });
 
 test('status explains an unreachable server', async () => {

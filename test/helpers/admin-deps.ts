@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { buildAdminApp } from '../../src/admin/admin-app.js';
+import type { AdminAuth } from '../../src/admin/auth/admin-auth.js';
 import { storeRoutes } from '../../src/admin/store-routes.js';
 import type { Store } from '../../src/model/store.js';
 import type { CanaryRoutesOptions } from '../../src/admin/routes/canaries.js';
@@ -25,6 +26,6 @@ export const NO_ROLLOUTS: RolloutRoutesOptions & CanaryRoutesOptions & PeeringRo
 };
 
 /** The admin app with its rollout, canary and peering routes over `store`, and no fleet observed. */
-export function adminAppOver(store: Store, log: Logger = pino({ level: 'silent' })) {
-  return buildAdminApp({ log, registry: new Registry(), notReadyReason: () => undefined, fleets: async () => ({ fleets: [] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store), peeringReport: () => undefined });
+export function adminAppOver(store: Store, log: Logger = pino({ level: 'silent' }), auth?: AdminAuth) {
+  return buildAdminApp({ log, registry: new Registry(), ...(auth ? { auth } : {}), notReadyReason: () => undefined, fleets: async () => ({ fleets: [] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store), peeringReport: () => undefined });
 }

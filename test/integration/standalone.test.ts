@@ -9,6 +9,8 @@ import type { FleetsResponse, ProblemsResponse, ProxyView } from '../../src/admi
 import { buildConfig, type ConfigInput } from '../../src/config.js';
 import { startMeridian } from '../../src/main.js';
 import { startFleetSim } from '../../src/sim/index.js';
+import { runCli } from '../../src/cli/main.js';
+import { capture } from '../helpers/capture-io.js';
 import { waitFor } from '../helpers/wait.js';
 
 const REGIONS = [
@@ -117,7 +119,7 @@ test('a proxy that dies or serves garbage is marked with its reason; the others 
 });
 
 test('an invalid edit of the fleet is reported and the last valid fleet stays observed', async (t) => {
-  const { api, fleetFile, fleetDoc, proxy } = await setup(t);
+  const { api, fleetFile, fleetDoc, proxy, meridian } = await setup(t);
   const broken = { ...fleetDoc, spec: { ...fleetDoc.spec, proxies: [{ ...fleetDoc.spec.proxies[0], region: 'mars' }] } };
   await writeFile(fleetFile, stringify(broken));
   const { problems } = await waitFor('the problem to be reported', async () => {
@@ -127,6 +129,10 @@ test('an invalid edit of the fleet is reported and the last valid fleet stays ob
   assert.equal(problems[0]?.field, 'spec.proxies[0].region');
   assert.match(problems[0]?.message ?? '', /region "mars" is not defined/);
   assert.ok((problems[0]?.line ?? 0) > 0);
+  // The fleet still shows its last valid version; status says the edit was refused.
+  const status = capture();
+  assert.equal(await runCli(['status', '--server', meridian.adminUrl], status), 0, status.stderr);
+  assert.match(status.stdout, new RegExp(`^ {2}${fleetFile}:${problems[0]?.line}:\\d+: spec\\.proxies\\[0\\]\\.region: region "mars" is not defined`, 'm'));
   const before = (await proxy('london-2'))?.lastScrapeAt;
   const after = await waitFor('london-2 to be scraped again', async () => {
     const p = await proxy('london-2');

@@ -65,3 +65,18 @@ test('redirect pins to known regions are accepted', () => {
   const r = validateManifest(manifest({ ...fleetSpec(), redirect: { pins: { countries: { JP: 'tokyo', GB: 'london' }, continents: { OC: 'tokyo' } } } }));
   assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.error));
 });
+
+test('count-or-percent fields take a count or a percent from 1% to 100%, and say so when refused', () => {
+  const docs = {
+    'spec.maxUnavailable': (v: unknown) => ({ apiVersion: 'meridian.dev/v1alpha1', kind: 'ProxyRollout', metadata: { name: 'up' }, spec: { version: '17.4.8', maxUnavailable: v } }),
+    'spec.subset.perRegion': (v: unknown) => ({ apiVersion: 'meridian.dev/v1alpha1', kind: 'ProxyCanary', metadata: { name: 'c' }, spec: { build: { version: '17.4.9' }, subset: { perRegion: v } } }),
+  };
+  for (const [field, doc] of Object.entries(docs)) {
+    for (const v of [1, 7, '1%', '25%', '50%', '100%']) {
+      const r = validateManifest(doc(v));
+      assert.ok(r.ok, `${field}: ${JSON.stringify(v)}: ${r.ok ? '' : JSON.stringify(r.error)}`);
+    }
+    for (const v of [0, '0%', '150%', '12.5%', '50 %', '-5%', true])
+      assert.deepEqual(errorsOf(doc(v)), [`${field}: must be a count of at least 1 or a percent from 1% to 100% (such as 25%), not ${JSON.stringify(v)}`]);
+  }
+});

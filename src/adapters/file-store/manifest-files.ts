@@ -20,11 +20,13 @@ function messageOf(e: unknown): string {
 }
 
 /**
- * Every `*.yaml` / `*.yml` under `dir`, recursively, skipping dotfiles and dot-directories (`.git`).
+ * Every `*.yaml` / `*.yml` under `dir` (or `dir` itself, when it is a file), recursively, skipping dotfiles and dot-directories (`.git`).
  * Symbolic links are followed (a git-sync checkout is one), each real directory once; a dangling
  * one is unreadable, so the store keeps what was under it.
  */
 export async function listManifestFiles(dir: string): Promise<ManifestFileList> {
+  // A file named on its own is read whatever its name: `meridian validate fleet.yaml`.
+  if ((await stat(dir).catch(() => undefined))?.isFile()) return { files: [''], unreadable: [] };
   const files: string[] = [];
   const unreadable: UnreadablePath[] = [];
   const visited = new Set<string>();

@@ -1,5 +1,8 @@
-import { formatProblem, loadManifestDir } from '../../adapters/file-store/index.js';
+import { formatProblem, loadManifestDir, locateFields } from '../../adapters/file-store/index.js';
 import type { AcceptedDocument } from '../../adapters/file-store/index.js';
+import { selectCanaryProxies } from '../../canary/core/select-subset.js';
+import type { ProxyCanary } from '../../model/canary.js';
+import type { FieldError } from '../../model/field-error.js';
 import type { ProxyFleet } from '../../model/fleet.js';
 import type { ProxyRollout } from '../../model/rollout.js';
 import { rolloutFleetErrors } from '../../model/rollout-rules.js';
@@ -7,13 +10,13 @@ import type { ManifestProblem } from '../../model/store.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 
-/** `meridian validate DIR`: exits 1 naming file, line and field of every problem. */
+/** `meridian validate DIR|FILE`: exits 1 naming file, line and field of every problem. */
 export async function runValidate(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parseFlags(args, {}, true);
   const [dir, ...extra] = positionals;
-  if (!dir || extra.length) throw new Error('usage: meridian validate DIR');
+  if (!dir || extra.length) throw new Error('usage: meridian validate DIR|FILE');
   const loaded = await loadManifestDir(dir);
-  const problems = [...loaded.problems, ...crossProblems(loaded.resources, io)];
+  const problems = [...loaded.problems, ...(await crossProblems(loaded.resources, io))];
   for (const p of problems) io.err(formatProblem(p));
   if (problems.length) {
     io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);
@@ -26,20 +29,33 @@ export async function runValidate(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-/** Each ProxyRollout checked against the fleet it upgrades, when that fleet is in the same directory. */
-function crossProblems(docs: readonly AcceptedDocument[], io: CliIo): ManifestProblem[] {
+/** The fleet a rollout or canary names (or the only one of its namespace), when it is in the same directory. */
+function fleetFor(d: AcceptedDocument, named: string | undefined, fleets: readonly AcceptedDocument[]): AcceptedDocument | undefined {
+  const inNamespace = fleets.filter((f) => f.key.namespace === d.key.namespace);
+  return named ? inNamespace.find((f) => f.key.name === named) : inNamespace.length === 1 ? inNamespace[0] : undefined;
+}
+
+/** Each ProxyRollout and ProxyCanary checked against the fleet it acts on, each problem at the field it is about. */
+async function crossProblems(docs: readonly AcceptedDocument[], io: CliIo): Promise<ManifestProblem[]> {
   const fleets = docs.filter((d) => d.resource.kind === 'ProxyFleet');
   const out: ManifestProblem[] = [];
   for (const d of docs) {
-    if (d.resource.kind !== 'ProxyRollout') continue;
-    const rollout = d.resource as ProxyRollout;
-    const inNamespace = fleets.filter((f) => f.key.namespace === d.key.namespace);
-    const fleet = rollout.spec.fleet ? inNamespace.find((f) => f.key.name === rollout.spec.fleet) : inNamespace.length === 1 ? inNamespace[0] : undefined;
+    const r = d.resource;
+    if (r.kind !== 'ProxyRollout' && r.kind !== 'ProxyCanary') continue;
+    const fleet = fleetFor(d, r.spec.fleet, fleets);
     if (!fleet) {
-      io.out(`${d.source}:${d.line}: ProxyRollout ${d.key.name} not checked against a fleet (${rollout.spec.fleet ? `no ProxyFleet "${rollout.spec.fleet}"` : 'no single ProxyFleet'} here)`);
+      io.out(`${d.source}:${d.line}: ${r.kind} ${d.key.name} not checked against a fleet (${r.spec.fleet ? `no ProxyFleet "${r.spec.fleet}"` : 'no single ProxyFleet'} here)`);
       continue;
     }
-    for (const error of rolloutFleetErrors(rollout.spec, (fleet.resource as ProxyFleet).spec)) out.push({ source: d.source, line: d.line, column: d.column, error });
+    const spec = (fleet.resource as ProxyFleet).spec;
+    // Every proxy taken as ready: what fails even then fails whenever the canary starts.
+    const canary = r.kind === 'ProxyCanary' ? selectCanaryProxies((r as ProxyCanary).spec, spec, () => true) : undefined;
+    const errors: FieldError[] = r.kind === 'ProxyRollout' ? rolloutFleetErrors((r as ProxyRollout).spec, spec) : canary && !canary.ok ? canary.error : [];
+    const positions = await locateFields(d, errors.map((e) => e.path));
+    errors.forEach((error, i) => {
+      const at = positions[i];
+      out.push({ source: d.source, line: at?.line ?? d.line, column: at?.column ?? d.column, error });
+    });
   }
   return out;
 }
