@@ -227,6 +227,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const observer = createObserver({
       scrape: (url, signal) => client.scrape(url, signal),
       clock,
+      scrapeAuth: (url, signal) => client.scrapeAuth(url, signal),
       concurrency: config.observe.concurrency,
       timeoutMs: config.observe.timeoutMs,
       // Spread each cycle's scrapes over a tenth of the interval so proxies are not hit in one burst.

@@ -1,16 +1,40 @@
 import type { ProxyFleet } from '../model/fleet.js';
 import { keyOf } from '../model/resource.js';
-import type { FleetSnapshot } from '../model/snapshot.js';
+import { loadKnown, type AuthObservation, type FleetSnapshot, type ScrapeError } from '../model/snapshot.js';
 import { formatPath } from '../model/field-error.js';
 import type { ManifestProblem } from '../model/store.js';
 import type { FleetView, ProxyView, ProblemsResponse } from './schemas.js';
 
+/** The Auth Service as the API and `meridian status` show it (null version: unknown). */
+export interface AuthView {
+  readonly version: string | null;
+  readonly error: ScrapeError | null;
+  readonly observedAt: string;
+  readonly servers: readonly { readonly diagnosticUrl: string; readonly version: string | null; readonly ready: boolean; readonly readyzStatus: number | null; readonly error: ScrapeError | null }[];
+}
+
+/** A fleet's view with its Auth Service: null when the spec names none, or before it was observed. */
+export type FleetWithAuthView = FleetView & { readonly auth: AuthView | null };
+
+function authView(a: AuthObservation | undefined): AuthView | null {
+  if (!a) return null;
+  return {
+    version: a.version ?? null,
+    error: a.error ? { ...a.error } : null,
+    observedAt: a.observedAt,
+    servers: a.servers.map((s) => ({ diagnosticUrl: s.diagnosticUrl, version: s.version ?? null, ready: s.ready, readyzStatus: s.readyzStatus ?? null, error: s.error ? { ...s.error } : null })),
+  };
+}
+
 /** Joins a fleet's spec with its latest snapshot into what the API and the CLI show. */
-export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined): FleetView {
+export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined): FleetWithAuthView {
   const observed = new Map(snapshot?.proxies.map((p) => [p.name, p]));
   const proxies: ProxyView[] = fleet.spec.proxies.map((p) => {
     const o = observed.get(p.name);
     const m = o?.metrics;
+    // A proxy in rotation whose load is unknown (page unreadable) shows no counts rather than 0 or
+    // stale ones; a proxy out of rotation keeps its last known counts (sessions it may still hold).
+    const unknown = !o || (o.ready && !loadKnown(o));
     return {
       name: p.name,
       region: p.region,
@@ -21,7 +45,7 @@ export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined
       ready: o?.ready ?? false,
       readyzStatus: o?.readyzStatus ?? null,
       processState: m?.processState ?? null,
-      sessions: m ? { ...m.sessions } : null,
+      sessions: m && !unknown ? { ...m.sessions } : null,
       sessionsTotal: o?.sessionsTotal ?? 0,
       nodeTunnels: m?.tunnels['node'] ?? 0,
       missingTunnels: m?.missingTunnels ?? 0,
@@ -37,6 +61,7 @@ export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined
     observedAt: snapshot?.observedAt ?? null,
     phase: fleet.status?.phase ?? 'Pending',
     conditions: [...(fleet.status?.conditions ?? [])],
+    auth: fleet.spec.auth ? authView(snapshot?.auth) : null,
     regions: fleet.spec.regions.map((r) => {
       const members = proxies.filter((p) => p.region === r.name);
       return {
@@ -45,7 +70,7 @@ export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined
         timeZone: r.timeZone,
         latitude: r.latitude,
         longitude: r.longitude,
-        sessions: members.reduce((n, p) => n + p.sessionsTotal, 0),
+        sessions: members.reduce((n, p) => n + (p.sessions ? p.sessionsTotal : 0), 0),
         readyProxies: members.filter((p) => p.ready).length,
         proxies: members,
       };

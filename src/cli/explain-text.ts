@@ -13,6 +13,7 @@ export function renderExplanation(ip: string, { decision, explanation: e }: Expl
       ? `Decision: ${decision.proxy} in ${decision.region} (${decision.reason}${decision.distanceKm !== undefined ? `, ${Math.round(decision.distanceKm)} km` : ''}) -> ${decision.publicUrl}`
       : `Decision: no proxy available (${decision.reason}); the login URL answers 503`,
   );
+  if (e.proxyChoice) out.push(`Proxy: ${e.proxyChoice.proxy}, ${e.proxyChoice.why}`);
   out.push('', 'Rules:');
   for (const s of e.steps) out.push(`  ${s.rule.padEnd(14)} ${s.outcome.padEnd(15)} ${s.region ?? s.canary ?? ''}${s.why ? `  ${s.why}` : ''}`.trimEnd());
   if (e.canary && e.canaryRegions) {
@@ -28,6 +29,9 @@ function regionLines(regions: ExplainedChoice['explanation']['regions'], out: st
   for (const r of regions) {
     const km = r.distanceKm !== undefined ? `${Math.round(r.distanceKm)} km` : '-';
     out.push(`  ${r.region.padEnd(12)} ${km.padStart(9)}  ${r.verdict.padEnd(16)} ${r.state}${r.isDefault ? ' (default)' : ''}`);
-    for (const p of r.proxies) out.push(`      ${p.name.padEnd(16)} ${p.state.padEnd(12)} ${p.sessions} sessions${p.capacity !== undefined ? ` / ${p.capacity}` : ''}${p.candidate ? '  candidate' : ''}`);
+    for (const p of r.proxies) {
+      const load = p.sessions === null ? 'load unknown' : `${p.sessions} sessions`;
+      out.push(`      ${p.name.padEnd(16)} ${p.state.padEnd(12)} ${load}${p.capacity !== undefined ? ` / ${p.capacity}` : ''}${p.candidate ? '  candidate' : ''}`);
+    }
   }
 }

@@ -104,11 +104,24 @@ export const RedirectPolicySchema = Type.Object(
 );
 export type RedirectPolicy = Static<typeof RedirectPolicySchema>;
 
+/** The cluster's Auth Service, observed like a proxy for its version (teleport_build_info) and readiness. */
+export const AuthServiceSchema = Type.Object(
+  {
+    diagnosticUrls: Type.Array(Type.String({ format: 'uri', pattern: '^https?://', description: 'Teleport --diag-addr of an Auth Service instance' }), {
+      minItems: 1,
+      description: 'One per Auth Service instance (several in a highly available cluster)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type AuthService = Static<typeof AuthServiceSchema>;
+
 export const ProxyFleetSpecSchema = Type.Object(
   {
     regions: Type.Array(RegionSchema, { minItems: 1 }),
     proxies: Type.Array(ProxySchema),
     redirect: Type.Optional(RedirectPolicySchema),
+    auth: Type.Optional(AuthServiceSchema),
   },
   { additionalProperties: false },
 );

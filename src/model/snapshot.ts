@@ -27,6 +27,18 @@ export interface ScrapeError {
   readonly at: string;
 }
 
+/**
+ * A sample of a metric Meridian reads whose value it cannot use (NaN, ±Inf, negative, or a
+ * fraction where a count is due): left out of the sums, the rest of the page kept.
+ */
+export interface SkippedSample {
+  readonly metric: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** As the exposition format spells it: NaN, +Inf, -Inf, -1, 2.5. */
+  readonly value: string;
+  readonly why: string;
+}
+
 /** What one /metrics page says, parsed (pure data). */
 export interface TeleportMetrics {
   readonly processState: ProcessState;
@@ -50,6 +62,10 @@ export interface TeleportMetrics {
   /** process_resident_memory_bytes and go_goroutines, when the page has them. */
   readonly residentMemoryBytes?: number;
   readonly goroutines?: number;
+  /** Samples left out (see SkippedSample); absent when every sample was usable. */
+  readonly skippedSamples?: readonly SkippedSample[];
+  /** Session kinds with a skipped sample: their count (and the total) is a lower bound, not the load. */
+  readonly sessionKindsSkipped?: readonly SessionKind[];
 }
 
 export interface ProxyObservation {
@@ -76,11 +92,43 @@ export interface ProxyObservation {
   readonly error?: ScrapeError;
 }
 
+/** One Auth Service instance, scraped like a proxy (teleport_build_info and /readyz). */
+export interface AuthServerObservation {
+  readonly diagnosticUrl: string;
+  readonly version?: string;
+  /** /readyz answered 200. */
+  readonly ready: boolean;
+  readonly readyzStatus?: number;
+  readonly error?: ScrapeError;
+}
+
+/** The Auth Service as the observer last saw it. */
+export interface AuthObservation {
+  /** The lowest version its instances report (the one proxies must not pass); absent when none could be read. */
+  readonly version?: string;
+  /** Why no version is known: the first instance's error. */
+  readonly error?: ScrapeError;
+  readonly observedAt: string;
+  readonly servers: readonly AuthServerObservation[];
+}
+
 export interface FleetSnapshot {
   readonly observedAt: string;
   /** Generation of the ProxyFleet the snapshot was taken for. */
   readonly fleet?: { readonly name: string; readonly namespace: string; readonly generation: number };
   readonly proxies: readonly ProxyObservation[];
+  /** Present when the ProxyFleet names its Auth Service (spec.auth). */
+  readonly auth?: AuthObservation;
+}
+
+/**
+ * The proxy's load is known: its last scrape read the metrics page, every session sample
+ * included. A proxy whose /readyz says 200 but whose page could not be read (an HTML error
+ * page, a body over the limit, a parse error) has an unknown load, never 0; `sessionsTotal`
+ * then holds the last known count (or 0) and must not be taken for the load.
+ */
+export function loadKnown(p: ProxyObservation): boolean {
+  return p.up && p.metrics !== undefined && !p.metrics.sessionKindsSkipped?.length;
 }
 
 export function sumSessions(s: SessionCounts): number {

@@ -178,19 +178,51 @@ test('teleport: placeholders are filled inside each argument, with no shell in b
   ]);
 });
 
-test('teleport: the default command is tctl alerts create with alert-on-login and a Go --ttl', async () => {
-  let seen: readonly string[] = [];
-  const fake: RunCommand = async (argv) => {
-    seen = argv;
-    return { code: 0, stdout: '', stderr: '' };
+test('teleport: the default command is tctl alerts create with alert-on-login, alert-permit-all and a Go --ttl (argv end to end)', async (t) => {
+  // A stand-in tctl that records its argv, run through the real command runner.
+  const dir = await tempDir(t);
+  const tctl = join(dir, 'tctl');
+  await writeFile(tctl, `#!/bin/sh\n: > "${dir}/argv"\nfor a in "$@"; do printf '%s\\0' "$a" >> "${dir}/argv"; done\n`, { mode: 0o755 });
+  let program = '';
+  const viaStandIn: RunCommand = (argv, opts) => {
+    program = argv[0] ?? '';
+    return runCommand([tctl, ...argv.slice(1)], opts);
   };
-  const r = await sender({ runCommand: fake })({ name: 'alerts', type: 'teleport' }, { ...NOTICE, ttl: '1h30m' }, signal());
-  assert.equal(r.ok, true);
-  assert.equal(DEFAULT_TELEPORT_COMMAND[0], 'tctl');
-  assert.deepEqual(seen, [
-    'tctl', 'alerts', 'create', NOTICE.message, '--severity', 'medium', '--ttl', '1h30m0s',
-    '--labels', `teleport.internal/alert-on-login=yes,meridian.dev/notice=${NOTICE.id}`,
+  const r = await sender({ runCommand: viaStandIn })({ name: 'alerts', type: 'teleport' }, { ...NOTICE, ttl: '1h30m' }, signal());
+  assert.deepEqual(r, { ok: true, value: { attempts: 1 } });
+  assert.equal(program, 'tctl');
+  const argv = (await readFile(join(dir, 'argv'), 'utf8')).split('\0').slice(0, -1);
+  assert.deepEqual(argv, [
+    'alerts', 'create', NOTICE.message, '--severity', 'medium', '--ttl', '1h30m0s',
+    '--labels', `teleport.internal/alert-on-login=yes,teleport.internal/alert-permit-all=yes,meridian.dev/notice=${NOTICE.id}`,
   ]);
+  assert.deepEqual(DEFAULT_TELEPORT_COMMAND.slice(0, 3), ['tctl', 'alerts', 'create']);
+});
+
+test('teleport: what tctl alerts create would refuse is refused first, naming the argument; nothing runs', async (t) => {
+  const dir = await tempDir(t);
+  const marker = join(dir, 'ran');
+  const runs: RunCommand = async (argv, opts) => {
+    await writeFile(marker, argv.join(' '));
+    return runCommand(['true'], opts);
+  };
+  const cases: [NoticeChannel, NoticePayload, RegExp][] = [
+    [{ name: 'alerts', type: 'teleport' }, { ...NOTICE, id: 'Default/Demo 1' }, /--labels: value "Default\/Demo 1" of meridian\.dev\/notice is not allowed by Teleport/],
+    [{ name: 'alerts', type: 'teleport' }, { ...NOTICE, message: 'line one\nline two' }, /control character/],
+    [{ name: 'alerts', type: 'teleport', command: ['tctl', 'alerts', 'create', '{message}', '--severity={severity}x'] }, NOTICE, /--severity: "mediumx" is not one of low, medium, high/],
+    [{ name: 'alerts', type: 'teleport', command: ['/usr/local/bin/tctl', 'alerts', 'create', '{message}', '--ttl', '2d'] }, NOTICE, /--ttl: "2d" is not a Go duration/],
+    [{ name: 'alerts', type: 'teleport', command: ['tctl', 'alerts', 'create', '{message}', '--labels', 'Team=ops'] }, NOTICE, /--labels: key "Team" is not allowed by Teleport/],
+  ];
+  for (const [channel, notice, message] of cases) {
+    const r = await sender({ runCommand: runs })(channel, notice, signal());
+    assert.equal(r.ok, false, String(message));
+    if (!r.ok) {
+      assert.match(r.error.error, /^teleport channel "alerts": tctl alerts create would refuse it: /);
+      assert.match(r.error.error, message);
+      assert.equal(r.error.attempts, 0);
+    }
+  }
+  await assert.rejects(readFile(marker), { code: 'ENOENT' });
 });
 
 test('teleport: a non-zero exit fails with the exit code and the start of stderr', async () => {

@@ -55,6 +55,17 @@ describe('diagnostic client', () => {
     assert.ok(out.durationMs >= 0);
   });
 
+  it('a page with one NaN db sample (legal in the format) still gives the SSH sessions, the sample flagged', async () => {
+    const odd = PAGE.replace(/^teleport_proxy_db_active_connections_total .*$/m, 'teleport_proxy_db_active_connections_total NaN');
+    assert.notEqual(odd, PAGE);
+    const s = await serve((_q, res) => res.writeHead(200, { 'content-type': TEXT }).end(odd));
+    const out = await client().scrape(s.url);
+    assert.ok(out.ok, out.ok ? '' : out.error.message);
+    assert.equal(out.metrics.sessions.ssh, 42);
+    assert.deepEqual(out.metrics.sessionKindsSkipped, ['db']);
+    assert.equal(out.metrics.skippedSamples?.[0]?.value, 'NaN');
+  });
+
   it('accepts a trailing slash on the diagnostic URL and a gzip-encoded page', async () => {
     const s = await serve((_q, res) => res.writeHead(200, { 'content-type': TEXT, 'content-encoding': 'gzip' }).end(gzipSync(PAGE)));
     const out = await client().scrape(`${s.url}/`);

@@ -173,27 +173,6 @@ describe('parseTeleportMetrics: pages it refuses', () => {
       mentions: ['teleport_build_info', 'version'],
     },
     { name: 'proxy_ssh_sessions_total missing', page: without(PAGE, 'proxy_ssh_sessions_total '), reason: 'missing_metric', mentions: ['proxy_ssh_sessions_total'] },
-    { name: 'NaN session count', page: withLine(PAGE, 'proxy_ssh_sessions_total ', 'proxy_ssh_sessions_total NaN'), reason: 'parse_error', mentions: ['proxy_ssh_sessions_total', 'NaN'] },
-    { name: '+Inf session count', page: withLine(PAGE, 'proxy_ssh_sessions_total ', 'proxy_ssh_sessions_total +Inf'), reason: 'parse_error', mentions: ['proxy_ssh_sessions_total', 'Infinity'] },
-    {
-      name: 'negative kube session count names the series',
-      page: withLine(PAGE, `${SESSION_METRICS.kube_join}{`, `${SESSION_METRICS.kube_join}{component="kube_proxy"} -1`),
-      reason: 'parse_error',
-      mentions: [`${SESSION_METRICS.kube_join}{component="kube_proxy"}`, '-1'],
-    },
-    { name: 'fractional db session count', page: withLine(PAGE, `${SESSION_METRICS.db} `, `${SESSION_METRICS.db} 2.5`), reason: 'parse_error', mentions: [SESSION_METRICS.db, '2.5'] },
-    {
-      name: 'negative tunnel count',
-      page: withLine(PAGE, 'teleport_reverse_tunnels_connected{type="node"}', 'teleport_reverse_tunnels_connected{type="node"} -3'),
-      reason: 'parse_error',
-      mentions: ['teleport_reverse_tunnels_connected{type="node"}'],
-    },
-    {
-      name: 'negative counter',
-      page: withLine(PAGE, 'failed_connect_to_node_attempts_total ', 'failed_connect_to_node_attempts_total -1'),
-      reason: 'parse_error',
-      mentions: ['failed_connect_to_node_attempts_total'],
-    },
     { name: 'unknown process_state 4', page: withLine(PAGE, 'process_state ', 'process_state 4'), reason: 'parse_error', mentions: ['process_state', '4'] },
     { name: 'fractional process_state', page: withLine(PAGE, 'process_state ', 'process_state 0.5'), reason: 'parse_error', mentions: ['process_state', '0.5'] },
     { name: 'negative process_state', page: withLine(PAGE, 'process_state ', 'process_state -1'), reason: 'parse_error', mentions: ['process_state'] },
@@ -233,6 +212,83 @@ describe('parseTeleportMetrics: pages it refuses', () => {
       for (const m of [SOURCE, ...c.mentions]) assert.ok(r.error.message.includes(m), `"${r.error.message}" should mention ${m}`);
     });
   }
+});
+
+describe('parseTeleportMetrics: one odd sample is skipped, the rest of the page kept', () => {
+  const DB = SESSION_METRICS.db;
+  const cases: { name: string; page: string; expect: Partial<TeleportMetrics> }[] = [
+    {
+      name: 'NaN in the db gauge (legal in the format): SSH sessions still read, db flagged',
+      page: withLine(PAGE, `${DB} `, `${DB} NaN`),
+      expect: {
+        sessions: { ...FIXTURE_METRICS.sessions, db: 0 },
+        skippedSamples: [{ metric: DB, labels: {}, value: 'NaN', why: 'expected a whole number >= 0' }],
+        sessionKindsSkipped: ['db'],
+      },
+    },
+    {
+      name: '+Inf SSH sessions',
+      page: withLine(PAGE, 'proxy_ssh_sessions_total ', 'proxy_ssh_sessions_total +Inf'),
+      expect: {
+        sessions: { ...FIXTURE_METRICS.sessions, ssh: 0 },
+        skippedSamples: [{ metric: 'proxy_ssh_sessions_total', labels: {}, value: '+Inf', why: 'expected a whole number >= 0' }],
+        sessionKindsSkipped: ['ssh'],
+      },
+    },
+    {
+      name: 'a negative kube series: the other series of the family still count',
+      page: withLine(PAGE, `${SESSION_METRICS.kube_join}{`, `${SESSION_METRICS.kube_join}{component="kube_proxy"} -1`),
+      expect: {
+        sessions: { ...FIXTURE_METRICS.sessions, kube_join: 0 },
+        skippedSamples: [{ metric: SESSION_METRICS.kube_join, labels: { component: 'kube_proxy' }, value: '-1', why: 'expected a whole number >= 0' }],
+        sessionKindsSkipped: ['kube_join'],
+      },
+    },
+    {
+      name: 'a fractional db count',
+      page: withLine(PAGE, `${DB} `, `${DB} 2.5`),
+      expect: { sessions: { ...FIXTURE_METRICS.sessions, db: 0 }, sessionKindsSkipped: ['db'] },
+    },
+    {
+      name: 'a negative tunnel count leaves that type out',
+      page: withLine(PAGE, 'teleport_reverse_tunnels_connected{type="node"}', 'teleport_reverse_tunnels_connected{type="node"} -3'),
+      expect: { tunnels: { app: 7, db: 4, kube: 3, proxy: 1 }, sessions: FIXTURE_METRICS.sessions },
+    },
+    {
+      name: 'a negative counter, and -Inf in an optional gauge',
+      page: withLine(withLine(PAGE, 'failed_connect_to_node_attempts_total ', 'failed_connect_to_node_attempts_total -1'), 'go_goroutines ', 'go_goroutines -Inf'),
+      expect: {
+        connectFailures: 0,
+        skippedSamples: [
+          { metric: 'go_goroutines', labels: {}, value: '-Inf', why: 'expected a finite number >= 0' },
+          { metric: 'failed_connect_to_node_attempts_total', labels: {}, value: '-1', why: 'expected a finite number >= 0' },
+        ],
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = parseTeleportMetrics(c.page, SOURCE);
+      assert.ok(r.ok, r.ok ? '' : r.error.message);
+      const got = r.value as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(c.expect)) assert.deepEqual(got[k], v, k);
+      assert.equal(r.value.version, FIXTURE_METRICS.version, 'the rest of the page is kept');
+      assert.ok(r.value.skippedSamples?.length, 'the skipped sample is flagged');
+    });
+  }
+
+  it('a page whose samples are all usable flags nothing', () => {
+    const r = parseTeleportMetrics(PAGE, SOURCE);
+    assert.ok(r.ok);
+    assert.equal(r.value.skippedSamples, undefined);
+    assert.equal(r.value.sessionKindsSkipped, undefined);
+  });
+
+  it('a NaN process_state is still refused: without it the proxy health is unknown', () => {
+    const r = parseTeleportMetrics(withLine(PAGE, 'process_state ', 'process_state NaN'), SOURCE);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error.message, /process_state is NaN/);
+  });
 });
 
 describe('createTeleportMetricsParser (page fed in chunks)', () => {

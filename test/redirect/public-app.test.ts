@@ -155,6 +155,18 @@ test('a region without ready proxies is skipped for the next nearest', async (t)
   assert.equal(n.region, 'sydney', 'Sydney (7,800 km) is nearer Tokyo than London, Chicago or New York');
 });
 
+test('/nearest says when the proxy chosen has an unknown load (metrics unread in its whole region), and when not', async (t) => {
+  const unread = { up: false, ready: true, readyzStatus: 200, metrics: undefined, sessionsTotal: 0 };
+  const { app: known } = await app(t, { routing: table({ patch: { 'tokyo-1': unread } }) });
+  const k = (await known.inject({ url: '/nearest', headers: from(TOKYO_IP) })).json();
+  assert.equal(k.loadKnown, true);
+  assert.notEqual(k.proxy, 'tokyo-1', 'a proxy of unknown load is not taken for the least loaded');
+  const { app: unknown } = await app(t, { routing: table({ patch: { 'tokyo-1': unread, 'tokyo-2': unread, 'tokyo-3': unread } }) });
+  const u = (await unknown.inject({ url: '/nearest', headers: from(TOKYO_IP) })).json();
+  assert.equal(u.region, 'tokyo');
+  assert.equal(u.loadKnown, false);
+});
+
 test('/nearest answers JSON for people and the bare host for scripts', async (t) => {
   const { app: a } = await app(t);
   const j = await a.inject({ url: '/nearest', headers: from(TOKYO_IP) });

@@ -42,7 +42,17 @@ describe('redirect service: remembered answers are the answers', () => {
   it('over random requests, tables and databases, a long-lived service answers as a fresh one does', async () => {
     const main = await geo('geoip2-city-test.mmdb');
     const moved = await geo('geoip2-city-test-moved.mmdb');
-    const tables = [table(), table({ sessions: 130 }), table({ patch: regionsDown('tokyo') }), table({ canaries: [CANARY] }), table({ draining: ['london-1', 'london-2'] })];
+    // Load unknown (ready, metrics unread): one proxy of tokyo; every proxy of sydney, whose candidates then keep their names.
+    const unread = { up: false, ready: true, readyzStatus: 200, metrics: undefined, sessionsTotal: 0 };
+    const tables = [
+      table(),
+      table({ sessions: 130 }),
+      table({ patch: regionsDown('tokyo') }),
+      table({ canaries: [CANARY] }),
+      table({ draining: ['london-1', 'london-2'] }),
+      table({ patch: { 'tokyo-1': unread } }),
+      table({ patch: { 'sydney-1': unread, 'sydney-2': unread } }),
+    ];
     let routing = tables[0] as RoutingTable;
     let db = main;
     const registry = new Registry();

@@ -10,6 +10,7 @@ import type { ReadSecret } from '../hooks/read-secret.js';
 import type { RunCommand } from '../hooks/run-command.js';
 import { signedJsonHeaders } from '../hooks/sign.js';
 import { goDuration } from './go-duration.js';
+import { ALERT_ON_LOGIN, ALERT_PERMIT_ALL, checkAlertCreateArgv } from './tctl-alert-args.js';
 
 export interface NoticeSenderDeps {
   readonly log: Logger;
@@ -26,7 +27,12 @@ export interface NoticeSenderDeps {
 
 export const DEFAULT_NOTICE_TIMEOUT_MS = 10_000;
 
-/** `tctl alerts create`: a cluster alert every user sees at login, labelled with the notice id so it can be found again. */
+/**
+ * `tctl alerts create`: a cluster alert every user sees at login, labelled with the notice id so
+ * it can be found again. tctl adds alert-on-login and alert-permit-all only when no --labels are
+ * given, so with ours both are spelled out: without alert-permit-all only users allowed to read
+ * cluster_alert resources would see it.
+ */
 export const DEFAULT_TELEPORT_COMMAND: readonly string[] = [
   'tctl',
   'alerts',
@@ -37,7 +43,7 @@ export const DEFAULT_TELEPORT_COMMAND: readonly string[] = [
   '--ttl',
   '{ttl}',
   '--labels',
-  'teleport.internal/alert-on-login=yes,meridian.dev/notice={id}',
+  `${ALERT_ON_LOGIN}=yes,${ALERT_PERMIT_ALL}=yes,meridian.dev/notice={id}`,
 ];
 
 type Outcome = Result<Delivery, DeliveryFailure>;
@@ -80,6 +86,8 @@ export function createNoticeSender(deps: NoticeSenderDeps): SendNotice {
     ]);
     const argv = fillArgv(template, values);
     if (!argv.ok) return err({ attempts: 0, error: `${prefix}: ${argv.error}` });
+    const checked = checkAlertCreateArgv(argv.value);
+    if (!checked.ok) return err({ attempts: 0, error: `${prefix}: tctl alerts create would refuse it: ${checked.error}` });
     const r = await deps.runCommand(argv.value, { timeoutMs, signal });
     return r.code === 0 ? ok({ attempts: 1 }) : err({ attempts: 1, error: `${prefix}: ${describeCommandFailure(argv.value, r)}` });
   }

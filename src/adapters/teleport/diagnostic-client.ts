@@ -3,9 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { Client, type Dispatcher } from 'undici';
-import { createTeleportMetricsParser } from '../../observer/core/parse-metrics.js';
-import type { ScrapeOutcome, ScrapeProblem } from '../../observer/core/scrape-outcome.js';
-import type { TeleportMetrics } from '../../model/snapshot.js';
+import { createBuildInfoParser, createTeleportMetricsParser, type PageParser } from '../../observer/core/parse-metrics.js';
+import type { AuthScrapeOutcome, ScrapeOutcome, ScrapeProblem } from '../../observer/core/scrape-outcome.js';
 
 export interface DiagnosticClientOptions {
   /**
@@ -21,6 +20,8 @@ export interface DiagnosticClientOptions {
 export interface DiagnosticClient {
   /** GETs <diagnosticUrl>/metrics, then /readyz, on one keep-alive connection. Never rejects: a bad proxy is an outcome. */
   scrape(diagnosticUrl: string, signal?: AbortSignal): Promise<ScrapeOutcome>;
+  /** The same for an Auth Service instance: teleport_build_info from /metrics, then /readyz. */
+  scrapeAuth(diagnosticUrl: string, signal?: AbortSignal): Promise<AuthScrapeOutcome>;
   /** Destroys the keep-alive sockets. */
   close(): void;
 }
@@ -239,17 +240,17 @@ function endpoint(origin: string, path: string): Endpoint {
 }
 
 /** Reads /metrics: checks the head, then decodes and parses the body as it arrives. */
-class MetricsReader implements BodyReader {
+class MetricsReader<T> implements BodyReader {
   /**
    * StringDecoder, not a fatal TextDecoder: its streaming mode costs ~4x more here. Bytes
    * that are not UTF-8 become U+FFFD, which the grammar refuses outside label values and HELP text.
    */
   private readonly decoder = new StringDecoder('utf8');
-  readonly parser: ReturnType<typeof createTeleportMetricsParser>;
 
-  constructor(private readonly url: string) {
-    this.parser = createTeleportMetricsParser(url);
-  }
+  constructor(
+    private readonly url: string,
+    private readonly parser: PageParser<T>,
+  ) {}
 
   head(status: number, contentType: string | undefined): ScrapeProblem | undefined {
     if (status !== 200) return { reason: 'http_status', message: `${this.url}: HTTP ${status}` };
@@ -264,14 +265,17 @@ class MetricsReader implements BodyReader {
     return this.parser.push(this.decoder.write(chunk));
   }
 
-  end(): PageResult {
+  end(): PageResult<T> {
     this.parser.push(this.decoder.end());
     const parsed = this.parser.end();
     return parsed.ok ? { ok: true, metrics: parsed.value } : { ok: false, problem: parsed.error };
   }
 }
 
-type PageResult = { readonly ok: true; readonly metrics: TeleportMetrics } | { readonly ok: false; readonly problem: ScrapeProblem };
+type PageResult<T> = { readonly ok: true; readonly metrics: T } | { readonly ok: false; readonly problem: ScrapeProblem };
+
+/** One scrape's result before it is shaped into an outcome: the page, the /readyz part, the time taken. */
+type Scraped<T> = { readonly page: PageResult<T>; readonly base: { readonly readyzStatus?: number; readonly readyzProblem?: ScrapeProblem }; readonly durationMs: number };
 
 export function createDiagnosticClient({ timeoutMs, maxBodyBytes, log }: DiagnosticClientOptions): DiagnosticClient {
   if (!(timeoutMs > 0)) throw new Error(`timeoutMs must be > 0, got ${timeoutMs}`);
@@ -310,40 +314,50 @@ export function createDiagnosticClient({ timeoutMs, maxBodyBytes, log }: Diagnos
   }
 
   /** Downloads, decodes and parses /metrics in one pass; stops at the first bad line. */
-  async function scrapeMetrics(target: Target, run: ScrapeRun): Promise<PageResult> {
-    const reader = new MetricsReader(target.metrics.url);
+  async function scrapeMetrics<T>(target: Target, parser: PageParser<T>, run: ScrapeRun): Promise<PageResult<T>> {
+    const reader = new MetricsReader(target.metrics.url, parser);
     const fetched = await get(target.client, target.metrics, maxBodyBytes, reader, run);
     return fetched.ok ? reader.end() : fetched;
   }
 
+  /** /metrics read with `parse`, then /readyz; a problem naming the URL when the URL itself is unusable. */
+  async function scrapeTarget<T>(diagnosticUrl: string, signal: AbortSignal | undefined, parse: (url: string) => PageParser<T>): Promise<Scraped<T> | ScrapeProblem> {
+    const started = performance.now();
+    let target = targets.get(diagnosticUrl);
+    if (!target) targets.set(diagnosticUrl, (target = targetOf(diagnosticUrl)));
+    if (!('client' in target)) return target;
+    // Sequential on one connection: half the sockets of two parallel GETs, and /readyz
+    // (a few bytes) adds one round trip.
+    const run = new ScrapeRun(timeoutMs, signal);
+    let page: PageResult<T>;
+    let readyz: Fetched;
+    try {
+      page = await scrapeMetrics(target, parse(target.metrics.url), run);
+      readyz = await get(target.client, target.readyz, READYZ_MAX_BYTES, DISCARD, run);
+    } finally {
+      run.end();
+    }
+    const readyzStatus = readyz.status;
+    const base = {
+      ...(readyzStatus === undefined ? {} : { readyzStatus }),
+      ...(readyz.ok || readyzStatus !== undefined ? {} : { readyzProblem: readyz.problem }),
+    };
+    if (!page.ok) log.debug({ url: target.metrics.url, reason: page.problem.reason }, 'Scrape failed');
+    return { page, base, durationMs: Math.round(performance.now() - started) };
+  }
+
   return {
     async scrape(diagnosticUrl, signal) {
-      const started = performance.now();
-      let target = targets.get(diagnosticUrl);
-      if (!target) targets.set(diagnosticUrl, (target = targetOf(diagnosticUrl)));
-      if (!('client' in target)) return { ok: false, error: target, durationMs: 0 };
-      // Sequential on one connection: half the sockets of two parallel GETs, and /readyz
-      // (a few bytes) adds one round trip.
-      const run = new ScrapeRun(timeoutMs, signal);
-      let page: PageResult;
-      let readyz: Fetched;
-      try {
-        page = await scrapeMetrics(target, run);
-        readyz = await get(target.client, target.readyz, READYZ_MAX_BYTES, DISCARD, run);
-      } finally {
-        run.end();
-      }
-      const readyzStatus = readyz.status;
-      const base = {
-        ...(readyzStatus === undefined ? {} : { readyzStatus }),
-        ...(readyz.ok || readyzStatus !== undefined ? {} : { readyzProblem: readyz.problem }),
-      };
-      const durationMs = Math.round(performance.now() - started);
-      if (!page.ok) {
-        log.debug({ url: target.metrics.url, reason: page.problem.reason }, 'Scrape failed');
-        return { ok: false, error: page.problem, ...base, durationMs };
-      }
-      return { ok: true, metrics: page.metrics, ...base, durationMs };
+      const s = await scrapeTarget(diagnosticUrl, signal, createTeleportMetricsParser);
+      if (!('page' in s)) return { ok: false, error: s, durationMs: 0 };
+      const { page, base, durationMs } = s;
+      return page.ok ? { ok: true, metrics: page.metrics, ...base, durationMs } : { ok: false, error: page.problem, ...base, durationMs };
+    },
+    async scrapeAuth(diagnosticUrl, signal) {
+      const s = await scrapeTarget(diagnosticUrl, signal, createBuildInfoParser);
+      if (!('page' in s)) return { ok: false, error: s, durationMs: 0 };
+      const { page, base, durationMs } = s;
+      return page.ok ? { ok: true, version: page.metrics.version, ...base, durationMs } : { ok: false, error: page.problem, ...base, durationMs };
     },
     close() {
       for (const target of targets.values()) if ('client' in target) void target.client.destroy().catch(() => undefined);

@@ -1,6 +1,8 @@
 import { setCondition } from '../../model/conditions.js';
 import type { ProxyFleet, ProxyFleetStatus, RegionStatus } from '../../model/fleet.js';
-import type { FleetSnapshot } from '../../model/snapshot.js';
+import { loadKnown, type FleetSnapshot } from '../../model/snapshot.js';
+
+const list = (names: readonly string[]): string => `${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`;
 
 /**
  * The status a ProxyFleet should have, given what the observer saw.
@@ -32,12 +34,18 @@ export function computeFleetStatus(
   const readyProxies = regions.reduce((n, r) => n + r.ready, 0);
   const down = fleet.spec.proxies.filter((p) => !byName.get(p.name)?.up).map((p) => p.name);
   const dark = regions.filter((r) => r.proxies > 0 && r.ready === 0).map((r) => r.name);
+  // In rotation, yet without a session count: the login redirect prefers proxies of known load.
+  const unknownLoad = fleet.spec.proxies.filter((p) => {
+    const o = byName.get(p.name);
+    return o?.ready && !loadKnown(o);
+  });
+  const unknownNote = unknownLoad.length ? `; load unknown (ready, session counts unread): ${list(unknownLoad.map((p) => p.name))}` : '';
 
   let conditions = setCondition(
     previous,
     down.length
-      ? { type: 'Observed', status: 'False', reason: 'ScrapeFailed', message: `Cannot scrape ${down.length} of ${fleet.spec.proxies.length} proxies: ${down.slice(0, 5).join(', ')}${down.length > 5 ? ', …' : ''}`, observedGeneration: generation }
-      : { type: 'Observed', status: 'True', reason: 'AllScraped', message: `All ${fleet.spec.proxies.length} proxies scraped`, observedGeneration: generation },
+      ? { type: 'Observed', status: 'False', reason: 'ScrapeFailed', message: `Cannot scrape ${down.length} of ${fleet.spec.proxies.length} proxies: ${list(down)}${unknownNote}`, observedGeneration: generation }
+      : { type: 'Observed', status: 'True', reason: 'AllScraped', message: `All ${fleet.spec.proxies.length} proxies scraped${unknownNote}`, observedGeneration: generation },
     nowIso,
   );
   conditions = setCondition(

@@ -76,6 +76,8 @@ export function buildSnapshot(input: FleetSnapshot): FleetSnapshot {
     observedAt: input.observedAt,
     ...(input.fleet ? { fleet: Object.freeze({ ...input.fleet }) } : {}),
     proxies: Object.freeze(input.proxies.map(frozenObservation)),
+    // Built frozen by authObservation.
+    ...(input.auth ? { auth: input.auth } : {}),
   });
 }
 

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../../model/result.js';
-import { PROCESS_STATES, type SessionCounts, type SessionKind, type TeleportMetrics } from '../../model/snapshot.js';
-import { createExpositionReader, type ExpositionProblem, type ExpositionSample, type ExpositionSamples } from './parse-exposition.js';
+import { PROCESS_STATES, SESSION_KINDS, type SessionCounts, type SessionKind, type SkippedSample, type TeleportMetrics } from '../../model/snapshot.js';
+import { createExpositionReader, type ExpositionProblem, type ExpositionReader, type ExpositionSample, type ExpositionSamples } from './parse-exposition.js';
 
 /** Why a page was refused; the adapter adds `at` to make it a ScrapeError. */
 export interface MetricsPageError {
@@ -44,29 +44,49 @@ class PageError extends Error {
   }
 }
 
-/** Gauges of things that exist (sessions, tunnels) must be whole and non-negative. */
-function countOf(sample: ExpositionSample): number {
-  const v = sample.value;
-  if (!Number.isInteger(v) || v < 0) throw new PageError('parse_error', `${describeSample(sample)} is ${v}, expected a whole number >= 0`);
-  return v;
+/** A value as the exposition format spells it, for messages and flags. */
+function spell(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
 }
 
-/** Counters may be fractional in the format, but never negative, NaN or infinite. */
-function counterOf(sample: ExpositionSample): number {
-  const v = sample.value;
-  if (!Number.isFinite(v) || v < 0) throw new PageError('parse_error', `${describeSample(sample)} is ${v}, expected a finite number >= 0`);
-  return v;
-}
-
-function describeSample(s: ExpositionSample): string {
+/** `name{label="value",...} = value`, for messages and logs. */
+export function describeSkipped(s: SkippedSample): string {
   const labels = Object.entries(s.labels);
-  return labels.length ? `${s.name}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}` : s.name;
+  return `${labels.length ? `${s.metric}{${labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}` : s.metric} = ${s.value}`;
 }
 
-/** Sums every series of a family (Kubernetes gauges carry a `component` label); absent means the service is off: 0. */
-function sum(samples: ExpositionSamples, name: string, read: (s: ExpositionSample) => number): number {
+/** The samples of one page that could not be used; each is left out, never the whole page. */
+class Skips {
+  readonly samples: SkippedSample[] = [];
+  readonly kinds = new Set<SessionKind>();
+
+  skip(sample: ExpositionSample, why: string): undefined {
+    this.samples.push(Object.freeze({ metric: sample.name, labels: Object.freeze({ ...sample.labels }), value: spell(sample.value), why }));
+    return undefined;
+  }
+}
+
+/** Gauges of things that exist (sessions, tunnels) must be whole and non-negative; another value is skipped. */
+function countOf(sample: ExpositionSample, skips: Skips): number | undefined {
+  const v = sample.value;
+  return Number.isInteger(v) && v >= 0 ? v : skips.skip(sample, 'expected a whole number >= 0');
+}
+
+/** Counters may be fractional in the format, but never negative, NaN or infinite; such a sample is skipped. */
+function counterOf(sample: ExpositionSample, skips: Skips): number | undefined {
+  const v = sample.value;
+  return Number.isFinite(v) && v >= 0 ? v : skips.skip(sample, 'expected a finite number >= 0');
+}
+
+type Read = (s: ExpositionSample, skips: Skips) => number | undefined;
+
+/** Sums the usable series of a family (Kubernetes gauges carry a `component` label); absent means the service is off: 0. */
+function sum(samples: ExpositionSamples, name: string, read: Read, skips: Skips): number {
   let total = 0;
-  for (const s of samples.get(name) ?? []) total += read(s);
+  for (const s of samples.get(name) ?? []) total += read(s, skips) ?? 0;
   return total;
 }
 
@@ -102,19 +122,26 @@ function readBuildInfo(samples: ExpositionSamples): { version: string; gitref?: 
   return gitref ? { version: detach(version), gitref: detach(gitref) } : { version: detach(version) };
 }
 
-function readTunnels(samples: ExpositionSamples): Readonly<Record<string, number>> {
+function readTunnels(samples: ExpositionSamples, skips: Skips): Readonly<Record<string, number>> {
   const byType = new Map<string, number>();
   for (const s of samples.get(TELEPORT_METRICS.tunnels) ?? []) {
+    const n = countOf(s, skips);
+    if (n === undefined) continue;
     const type = s.labels['type'] || 'unknown';
-    byType.set(type, (byType.get(type) ?? 0) + countOf(s));
+    byType.set(type, (byType.get(type) ?? 0) + n);
   }
   // fromEntries defines own properties, so a label value such as "__proto__" stays data.
   return Object.freeze(Object.fromEntries(byType));
 }
 
-function readSessions(samples: ExpositionSamples): SessionCounts {
+function readSessions(samples: ExpositionSamples, skips: Skips): SessionCounts {
   required(samples, SESSION_METRICS.ssh);
-  const count = (kind: SessionKind): number => sum(samples, SESSION_METRICS[kind], countOf);
+  const count = (kind: SessionKind): number => {
+    const before = skips.samples.length;
+    const n = sum(samples, SESSION_METRICS[kind], countOf, skips);
+    if (skips.samples.length > before) skips.kinds.add(kind);
+    return n;
+  };
   return Object.freeze({
     ssh: count('ssh'),
     kube_exec: count('kube_exec'),
@@ -142,35 +169,38 @@ function readPeerConnections(samples: ExpositionSamples): TeleportMetrics['peerC
   return Object.freeze(Object.fromEntries(byRemote));
 }
 
-/** The first series of an optional single-valued metric; absent stays absent. */
-function optionalValue(samples: ExpositionSamples, name: string): number | undefined {
+/** The first series of an optional single-valued metric; absent (or skipped) stays absent. */
+function optionalValue(samples: ExpositionSamples, name: string, skips: Skips): number | undefined {
   const [first] = samples.get(name) ?? [];
-  return first ? counterOf(first) : undefined;
+  return first ? counterOf(first, skips) : undefined;
 }
 
 function fromSamples(samples: ExpositionSamples, source: string): Result<TeleportMetrics, MetricsPageError> {
   try {
+    const skips = new Skips();
     const processState = readProcessState(samples);
     const build = readBuildInfo(samples);
-    const startTimeSeconds = optionalValue(samples, TELEPORT_METRICS.startTime);
-    const residentMemoryBytes = optionalValue(samples, TELEPORT_METRICS.residentMemory);
-    const goroutines = optionalValue(samples, TELEPORT_METRICS.goroutines);
-    const peerDialErrors = samples.has(TELEPORT_METRICS.peerDialErrors) ? sum(samples, TELEPORT_METRICS.peerDialErrors, counterOf) : undefined;
+    const startTimeSeconds = optionalValue(samples, TELEPORT_METRICS.startTime, skips);
+    const residentMemoryBytes = optionalValue(samples, TELEPORT_METRICS.residentMemory, skips);
+    const goroutines = optionalValue(samples, TELEPORT_METRICS.goroutines, skips);
+    const peerDialErrors = samples.has(TELEPORT_METRICS.peerDialErrors) ? sum(samples, TELEPORT_METRICS.peerDialErrors, counterOf, skips) : undefined;
     const peerConnections = readPeerConnections(samples);
     const metrics: TeleportMetrics = {
       processState,
       ...build,
-      sessions: readSessions(samples),
-      tunnels: readTunnels(samples),
-      missingTunnels: sum(samples, TELEPORT_METRICS.missingTunnels, countOf),
-      connectAttempts: sum(samples, TELEPORT_METRICS.connectAttempts, counterOf),
-      connectFailures: sum(samples, TELEPORT_METRICS.connectFailures, counterOf),
-      connectionLimitExceeded: sum(samples, TELEPORT_METRICS.connectionLimitExceeded, counterOf),
+      sessions: readSessions(samples, skips),
+      tunnels: readTunnels(samples, skips),
+      missingTunnels: sum(samples, TELEPORT_METRICS.missingTunnels, countOf, skips),
+      connectAttempts: sum(samples, TELEPORT_METRICS.connectAttempts, counterOf, skips),
+      connectFailures: sum(samples, TELEPORT_METRICS.connectFailures, counterOf, skips),
+      connectionLimitExceeded: sum(samples, TELEPORT_METRICS.connectionLimitExceeded, counterOf, skips),
       ...(startTimeSeconds === undefined ? {} : { startTimeSeconds }),
       ...(peerDialErrors === undefined ? {} : { peerDialErrors }),
       ...(peerConnections === undefined ? {} : { peerConnections }),
       ...(residentMemoryBytes === undefined ? {} : { residentMemoryBytes }),
       ...(goroutines === undefined ? {} : { goroutines }),
+      ...(skips.samples.length ? { skippedSamples: Object.freeze(skips.samples) } : {}),
+      ...(skips.kinds.size ? { sessionKindsSkipped: Object.freeze(SESSION_KINDS.filter((k) => skips.kinds.has(k))) } : {}),
     };
     return ok(Object.freeze(metrics));
   } catch (e) {
@@ -185,14 +215,15 @@ const syntaxError = (source: string, p: ExpositionProblem): MetricsPageError => 
 });
 
 /** Reads a page as it arrives; `push` reports a syntax problem at once so the caller can stop downloading. */
-export interface TeleportMetricsParser {
+export interface PageParser<T> {
   push(chunk: string): MetricsPageError | undefined;
-  end(): Result<TeleportMetrics, MetricsPageError>;
+  end(): Result<T, MetricsPageError>;
 }
 
-/** The incremental form of parseTeleportMetrics, for pages read from a stream. */
-export function createTeleportMetricsParser(source: string): TeleportMetricsParser {
-  const parser = reader.begin();
+export type TeleportMetricsParser = PageParser<TeleportMetrics>;
+
+function pageParser<T>(source: string, exposition: ExpositionReader, read: (samples: ExpositionSamples, source: string) => Result<T, MetricsPageError>): PageParser<T> {
+  const parser = exposition.begin();
   let empty = true;
   return {
     push(chunk) {
@@ -203,9 +234,34 @@ export function createTeleportMetricsParser(source: string): TeleportMetricsPars
     end() {
       if (empty) return err({ reason: 'parse_error', message: `${source}: empty page, expected Prometheus exposition text` });
       const parsed = parser.end();
-      return parsed.ok ? fromSamples(parsed.value, source) : err(syntaxError(source, parsed.error));
+      return parsed.ok ? read(parsed.value, source) : err(syntaxError(source, parsed.error));
     },
   };
+}
+
+/** The incremental form of parseTeleportMetrics, for pages read from a stream. */
+export function createTeleportMetricsParser(source: string): TeleportMetricsParser {
+  return pageParser(source, reader, fromSamples);
+}
+
+/** What an Auth Service's /metrics page tells Meridian: the version it runs. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly gitref?: string;
+}
+
+const buildInfoReader = createExpositionReader([TELEPORT_METRICS.buildInfo]);
+
+/** Reads teleport_build_info from any Teleport service's page (the Auth Service has no proxy session gauges). */
+export function createBuildInfoParser(source: string): PageParser<BuildInfo> {
+  return pageParser(source, buildInfoReader, (samples, src) => {
+    try {
+      return ok(Object.freeze(readBuildInfo(samples)));
+    } catch (e) {
+      if (e instanceof PageError) return err({ reason: e.reason, message: `${src}: ${e.message}` });
+      throw e;
+    }
+  });
 }
 
 /**

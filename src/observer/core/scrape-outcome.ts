@@ -15,10 +15,17 @@ interface OutcomeBase {
   readonly durationMs: number;
 }
 
+/** A scrape that gave no usable page, of a proxy or an Auth Service instance. */
+export type ScrapeFailure = OutcomeBase & { readonly ok: false; readonly error: ScrapeProblem };
+
 /** What one scrape of a proxy's diagnostic address gave: a parsed page, or why not. */
-export type ScrapeOutcome =
-  | (OutcomeBase & { readonly ok: true; readonly metrics: TeleportMetrics })
-  | (OutcomeBase & { readonly ok: false; readonly error: ScrapeProblem });
+export type ScrapeOutcome = (OutcomeBase & { readonly ok: true; readonly metrics: TeleportMetrics }) | ScrapeFailure;
 
 /** The port the observer scrapes through; implementations never reject for a bad proxy. */
 export type ScrapeFn = (diagnosticUrl: string, signal?: AbortSignal) => Promise<ScrapeOutcome>;
+
+/** What one scrape of an Auth Service instance gave: its version (teleport_build_info), or why not. */
+export type AuthScrapeOutcome = (OutcomeBase & { readonly ok: true; readonly version: string }) | ScrapeFailure;
+
+/** The port the observer scrapes the Auth Service through; never rejects for a bad target. */
+export type AuthScrapeFn = (diagnosticUrl: string, signal?: AbortSignal) => Promise<AuthScrapeOutcome>;

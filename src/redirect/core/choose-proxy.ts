@@ -66,6 +66,8 @@ export interface ProxyDecision {
   readonly reason: DecisionReason;
   /** The chosen proxy is at or above its capacity (an override, pin or all-saturated fleet). */
   readonly saturated: boolean;
+  /** Present only when the chosen proxy's load is unknown (no proxy of its region that could take the client had a known load). */
+  readonly loadUnknown?: true;
   /** Present only when a canary, an override, a pin or the default region was passed over. */
   readonly skipped?: readonly SkippedRule[];
 }
@@ -111,6 +113,7 @@ function decide(
   const proxy = pickProxy(region, input.clientKey);
   if (!proxy) return unavailable(table); // cannot happen for an available region; never redirect blind
   const saturated = proxy.state === 'full';
+  if (!proxy.loadKnown) return unknownLoad(region, proxy, reason, distance, skipped);
   // Literal per shape rather than spreads: this runs on every request.
   if (skipped === undefined) {
     return distance === undefined
@@ -120,6 +123,21 @@ function decide(
   return distance === undefined
     ? { kind: 'proxy', region: region.name, proxy: proxy.name, publicUrl: proxy.publicUrl, reason, saturated, skipped }
     : { kind: 'proxy', region: region.name, proxy: proxy.name, publicUrl: proxy.publicUrl, distanceKm: distance, reason, saturated, skipped };
+}
+
+/** A decision for a proxy of unknown load: rare (its whole region unread), so spreads are fine here. */
+function unknownLoad(region: RegionRoute, proxy: RouteProxy, reason: DecisionReason, distance: number | undefined, skipped: readonly SkippedRule[] | undefined): ProxyDecision {
+  return {
+    kind: 'proxy',
+    region: region.name,
+    proxy: proxy.name,
+    publicUrl: proxy.publicUrl,
+    ...(distance === undefined ? {} : { distanceKm: distance }),
+    reason,
+    saturated: false,
+    ...(skipped === undefined ? {} : { skipped }),
+    loadUnknown: true,
+  };
 }
 
 function whyNot(r: RegionRoute | undefined): RegionSkippedRule['why'] {

@@ -1,12 +1,13 @@
 import { assertNever } from '../../model/result.js';
 import { distanceKm, isUsablePoint, type GeoPoint } from './geo-distance.js';
-import { chooseProxy, type CanarySkippedRule, type ChooseInput, type ClientLocation, type Decision, type DecisionReason, type RegionSkippedRule } from './choose-proxy.js';
-import type { ProxyState, RegionRoute, RegionState, RoutingTable } from './routing-table.js';
+import { chooseProxy, type CanarySkippedRule, type ChooseInput, type ClientLocation, type Decision, type DecisionReason, type ProxyDecision, type RegionSkippedRule } from './choose-proxy.js';
+import { toleranceLimit, type ProxyState, type RegionRoute, type RegionState, type RouteProxy, type RoutingTable } from './routing-table.js';
 
 export interface ExplainedProxy {
   readonly name: string;
   readonly state: ProxyState;
-  readonly sessions: number;
+  /** Null when the load is unknown (never observed, or its metrics page not read): unknown is not 0. */
+  readonly sessions: number | null;
   readonly capacity?: number;
   /** Among the least-loaded proxies this region's clients are hashed over. */
   readonly candidate: boolean;
@@ -63,6 +64,23 @@ export interface Explanation {
   readonly regions: readonly ExplainedRegion[];
   /** The canary's own table (regions holding its proxies, nearest first), when the client opted in to a running canary. */
   readonly canaryRegions?: readonly ExplainedRegion[];
+  /** How the proxy was picked within its region, when one was. */
+  readonly proxyChoice?: ExplainedProxyChoice;
+}
+
+/** How the proxy was picked inside the chosen region. */
+export interface ExplainedProxyChoice {
+  readonly region: string;
+  readonly proxy: string;
+  /** The proxies the client was hashed over (rendezvous hashing on the client key). */
+  readonly candidates: readonly string[];
+  /** The least-loaded candidate and its sessions; absent when no candidate's load is known. */
+  readonly leastLoaded?: { readonly proxy: string; readonly sessions: number };
+  /** Sessions up to which a proxy shares clients with the least loaded one (the load tolerance). */
+  readonly toleranceLimit?: number;
+  /** Proxies that could take the client but were passed over because their load is unknown. */
+  readonly loadUnknown: readonly string[];
+  readonly why: string;
 }
 
 export interface ExplainedChoice {
@@ -213,15 +231,17 @@ export function explainChoice(input: ChooseInput, table: RoutingTable): Explaine
           verdict: verdictOf(r, decision, inCanaryTable),
           proxies: r.proxies.map((p): ExplainedProxy => {
             const candidate = r.candidates.includes(p);
+            const sessions = p.loadKnown ? p.sessions : null;
             return p.capacity === undefined
-              ? { name: p.name, state: p.state, sessions: p.sessions, candidate }
-              : { name: p.name, state: p.state, sessions: p.sessions, capacity: p.capacity, candidate };
+              ? { name: p.name, state: p.state, sessions, candidate }
+              : { name: p.name, state: p.state, sessions, capacity: p.capacity, candidate };
           }),
         };
         return coordinatesUsed ? { ...base, distanceKm: d } : base;
       });
   const regions = explainRegions(table.regions, false);
   const canaryTable = input.canary !== undefined ? table.canaries[input.canary] : undefined;
+  const choice = decision.kind === 'proxy' ? proxyChoice(decision, decision.reason === 'canary' ? canaryTable : table) : undefined;
   const explanation: Explanation = {
     observedAt: table.observedAt,
     ...(loc ? { location: loc } : {}),
@@ -232,6 +252,34 @@ export function explainChoice(input: ChooseInput, table: RoutingTable): Explaine
     steps: steps(input, table, decision, coordinatesUsed),
     regions,
     ...(canaryTable ? { canaryRegions: explainRegions(canaryTable.regions.filter((r) => r.proxies.length > 0), true) } : {}),
+    ...(choice ? { proxyChoice: choice } : {}),
   };
   return { decision, explanation };
+}
+
+const names = (ps: readonly RouteProxy[]): string => ps.map((p) => p.name).join(', ');
+
+/** Why this proxy of the region: the least loaded, within the load tolerance of it, or one of unknown load when no load was known. */
+function proxyChoice(decision: ProxyDecision, table: RoutingTable | undefined): ExplainedProxyChoice | undefined {
+  const region = table?.byName[decision.region];
+  const chosen = region?.candidates.find((p) => p.name === decision.proxy);
+  if (!table || !region || !chosen) return undefined;
+  const candidates = region.candidates;
+  const hashed = candidates.length > 1 ? `; ${candidates.length} candidates (${names(candidates)}) share clients by a hash of the client address` : '';
+  const passedOver = region.proxies.filter((p) => p.state === 'eligible' && !p.loadKnown && !candidates.includes(p));
+  const base = { region: region.name, proxy: chosen.name, candidates: candidates.map((p) => p.name), loadUnknown: passedOver.map((p) => p.name) };
+  if (!chosen.loadKnown) {
+    return { ...base, why: `load unknown (metrics page not read): no proxy of ${region.name} that can take the client has a known load${hashed}` };
+  }
+  let least = chosen;
+  for (const p of candidates) if (p.sessions < least.sessions) least = p;
+  const tolerance = table.loadTolerance;
+  const limit = toleranceLimit(least.sessions, tolerance);
+  const unknownNote = passedOver.length ? `; passed over for an unknown load: ${names(passedOver)}` : '';
+  const why =
+    least === chosen || least.sessions === chosen.sessions
+      ? `least loaded in ${region.name} (${chosen.sessions} sessions)${hashed}`
+      : `not the least loaded: ${least.name} has ${least.sessions} sessions, ${chosen.name} ${chosen.sessions}; the load tolerance lets proxies with up to ` +
+        `${least.sessions} + max(${tolerance.sessions}, ${Math.round(tolerance.ratio * 100)}% of ${least.sessions}) = ${Math.floor(limit)} sessions share clients, by a hash of the client address`;
+  return { ...base, leastLoaded: { proxy: least.name, sessions: least.sessions }, toleranceLimit: limit, why: why + unknownNote };
 }

@@ -1,6 +1,6 @@
 import { deepFreeze } from '../../model/deep-freeze.js';
 import type { ProxyFleetSpec, Region, RedirectPins } from '../../model/fleet.js';
-import type { FleetSnapshot, ProxyObservation } from '../../model/snapshot.js';
+import { loadKnown, type FleetSnapshot, type ProxyObservation } from '../../model/snapshot.js';
 import { degreesToRadians, haversineKm } from './geo-distance.js';
 
 import { fnv1a32 } from './string-hash.js';
@@ -22,8 +22,14 @@ export interface RouteProxy {
   readonly region: string;
   readonly publicUrl: string;
   readonly state: ProxyState;
-  /** Active sessions (observed sessionsTotal; 0 when never observed). */
+  /** Active sessions (observed sessionsTotal); 0 when never observed or the load is unknown. */
   readonly sessions: number;
+  /**
+   * The last scrape read the proxy's session counts. A ready proxy whose metrics page could not
+   * be read has an unknown load, not 0: it is a candidate only when no proxy of its region that
+   * can take a client has a known load.
+   */
+  readonly loadKnown: boolean;
   readonly capacity?: number;
   /** FNV-1a of the name, for rendezvous hashing without re-hashing per request. */
   readonly hash: number;
@@ -40,7 +46,8 @@ export interface RegionRoute {
   readonly proxies: readonly RouteProxy[];
   /**
    * Where clients of this region may go: the least-loaded eligible proxies (within the load
-   * tolerance), taken from the non-full ones, or from all eligible ones when saturated.
+   * tolerance), taken from the non-full ones, or from all eligible ones when saturated. Proxies
+   * of unknown load only when none of that pool has a known load (then all of them).
    */
   readonly candidates: readonly RouteProxy[];
   // Precomputed for haversine: radians and cos(latitude).
@@ -95,6 +102,8 @@ export interface RoutingTable {
    * observations and draining set, no pins, no canaries of its own): where opted-in users go.
    */
   readonly canaries: Readonly<Record<string, RoutingTable | undefined>>;
+  /** The load tolerance the candidates were chosen with (for explanations). */
+  readonly loadTolerance: LoadTolerance;
   /**
    * Everything a decision depends on (regions' states and candidates, pins, canaries), not the
    * loads behind them: two tables with the same key decide every client alike, so cached
@@ -103,13 +112,14 @@ export interface RoutingTable {
   readonly decisionKey: string;
 }
 
-function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number, capacity: number | undefined): ProxyState {
+function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number | undefined, capacity: number | undefined): ProxyState {
   // Draining is the operator's word and wins over what the observer saw, so explain output says why.
   if (draining) return 'draining';
   if (!obs) return 'not_observed';
   // Down but still ready: a first scrape timeout, given one cycle's grace (see ProxyObservation.ready).
   if (!obs.ready) return obs.up ? 'not_ready' : 'down';
-  return capacity !== undefined && sessions >= capacity ? 'full' : 'eligible';
+  // An unknown load is never taken for a full proxy (nor for an empty one: see candidatesOf).
+  return capacity !== undefined && sessions !== undefined && sessions >= capacity ? 'full' : 'eligible';
 }
 
 function regionState(proxies: readonly RouteProxy[], draining: ReadonlySet<string>, observed: ReadonlyMap<string, ProxyObservation>): RegionState {
@@ -123,13 +133,20 @@ function regionState(proxies: readonly RouteProxy[], draining: ReadonlySet<strin
   return readyButDraining ? 'draining' : 'no_ready_proxy';
 }
 
+/** The most sessions a proxy may hold and still share clients with the least loaded one (`least` sessions). */
+export function toleranceLimit(least: number, tolerance: LoadTolerance): number {
+  return least + Math.max(tolerance.sessions, tolerance.ratio * least);
+}
+
 function candidatesOf(proxies: readonly RouteProxy[], tolerance: LoadTolerance): RouteProxy[] {
   const open = proxies.filter((p) => p.state === 'eligible');
   const pool = open.length ? open : proxies.filter((p) => p.state === 'full');
-  if (!pool.length) return [];
-  const least = Math.min(...pool.map((p) => p.sessions));
-  const limit = least + Math.max(tolerance.sessions, tolerance.ratio * least);
-  return pool.filter((p) => p.sessions <= limit);
+  const known = pool.filter((p) => p.loadKnown);
+  // Unknown load is not zero load: such a proxy would otherwise win every client as the least loaded.
+  if (!known.length) return pool;
+  const least = Math.min(...known.map((p) => p.sessions));
+  const limit = toleranceLimit(least, tolerance);
+  return known.filter((p) => p.sessions <= limit);
 }
 
 function regionRoute(region: Region, isDefault: boolean, proxies: readonly RouteProxy[], state: RegionState, tolerance: LoadTolerance): RegionRoute {
@@ -159,9 +176,11 @@ function upperKeys(pins: Readonly<Record<string, string | undefined>> | undefine
   return Object.entries(pins ?? {}).flatMap(([code, region]) => (region === undefined ? [] : [[code.toUpperCase(), region] as [string, string]]));
 }
 
-function sessionsOf(obs: ProxyObservation | undefined): number {
-  const n = obs?.sessionsTotal;
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+/** The observed load; undefined when it is unknown (never observed, or the page not read). */
+function sessionsOf(obs: ProxyObservation | undefined): number | undefined {
+  if (!obs || !loadKnown(obs)) return undefined;
+  const n = obs.sessionsTotal;
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /**
@@ -193,7 +212,8 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
           publicUrl: p.publicUrl,
           // A reserved canary proxy is never a candidate here, whatever its health (its own table shows that).
           state: reserved.has(p.name) ? 'canary' : proxyState(obs, options.draining.has(p.name), sessions, p.capacity),
-          sessions,
+          sessions: sessions ?? 0,
+          loadKnown: sessions !== undefined,
           capacity: p.capacity,
           hash: fnv1a32(p.name),
         };
@@ -216,7 +236,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
   const continentPins = lookup(upperKeys(options.pins?.continents));
   const unavailableReason = `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`;
   const decisionKey = [
-    regions.map((r) => `${r.name}@${r.latitude},${r.longitude}${r.isDefault ? '*' : ''}=${r.state}[${r.candidates.map((c) => `${c.name} ${c.state} ${c.publicUrl}`).join('|')}]`).join(';'),
+    regions.map((r) => `${r.name}@${r.latitude},${r.longitude}${r.isDefault ? '*' : ''}=${r.state}[${r.candidates.map((c) => `${c.name} ${c.state}${c.loadKnown ? '' : '?'} ${c.publicUrl}`).join('|')}]`).join(';'),
     JSON.stringify(countryPins),
     JSON.stringify(continentPins),
     unavailableReason,
@@ -233,6 +253,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
     continentPins,
     unavailableReason,
     canaries: lookup(canaryTables),
+    loadTolerance: tolerance,
     decisionKey,
   });
 }

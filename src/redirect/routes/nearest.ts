@@ -13,6 +13,8 @@ const NearestAnswer = Type.Object({
   url: Type.String(),
   distanceKm: Type.Union([Type.Number(), Type.Null()]),
   reason: Type.String(),
+  /** False when the proxy's load is unknown (its metrics unread): chosen only because no proxy of its region had a known load. */
+  loadKnown: Type.Boolean(),
 });
 const Unavailable = Type.Object({ error: Type.String(), reason: Type.String() });
 
@@ -38,7 +40,7 @@ export const nearestRoutes: FastifyPluginAsyncTypebox<NearestRoutesOptions> = as
       const d = out.decision;
       if (d.kind === 'unavailable') return reply.code(503).send({ error: 'no proxy available', reason: d.reason });
       if (req.query.format === 'host') return reply.type('text/plain; charset=utf-8').send(`${new URL(d.publicUrl).host}\n`);
-      return { region: d.region, proxy: d.proxy, url: d.publicUrl, distanceKm: d.distanceKm === undefined ? null : Math.round(d.distanceKm), reason: d.reason };
+      return { region: d.region, proxy: d.proxy, url: d.publicUrl, distanceKm: d.distanceKm === undefined ? null : Math.round(d.distanceKm), reason: d.reason, loadKnown: d.loadUnknown !== true };
     },
   );
 };

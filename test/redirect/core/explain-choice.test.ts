@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chooseProxy, type ChooseInput } from '../../../src/redirect/core/choose-proxy.js';
+import { renderExplanation } from '../../../src/cli/explain-text.js';
 import { explainChoice, type ExplainedRegion, type RegionVerdict } from '../../../src/redirect/core/explain-choice.js';
 import { CITIES, regionsDown, regionsFull, table } from './redirect-fixture.js';
 
@@ -120,5 +121,35 @@ describe('explainChoice', () => {
   it('is plain JSON', () => {
     const r = explainChoice({ clientKey: 'k', location: CITIES.toronto }, table());
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+  });
+});
+
+describe('explainChoice: the proxy within the region', () => {
+  const t = table({ patch: { 'tokyo-1': { sessionsTotal: 100 }, 'tokyo-2': { sessionsTotal: 110 }, 'tokyo-3': { sessionsTotal: 300 } } });
+  const pick = (proxy: string) => {
+    for (let i = 0; i < 100; i++) {
+      const e = explainChoice({ clientKey: `198.51.100.${i}`, location: CITIES.osaka }, t);
+      if (e.decision.kind === 'proxy' && e.decision.proxy === proxy) return e;
+    }
+    throw new Error(`no client went to ${proxy}`);
+  };
+
+  it('a proxy that is not the least loaded: the load-tolerance rule with its figures', () => {
+    const e = pick('tokyo-2');
+    assert.deepEqual(e.explanation.proxyChoice, {
+      region: 'tokyo',
+      proxy: 'tokyo-2',
+      candidates: ['tokyo-1', 'tokyo-2'],
+      loadUnknown: [],
+      leastLoaded: { proxy: 'tokyo-1', sessions: 100 },
+      toleranceLimit: 120,
+      why: 'not the least loaded: tokyo-1 has 100 sessions, tokyo-2 110; the load tolerance lets proxies with up to 100 + max(20, 10% of 100) = 120 sessions share clients, by a hash of the client address',
+    });
+    assert.match(renderExplanation('198.51.100.1', e), /^Proxy: tokyo-2, not the least loaded: tokyo-1 has 100 sessions, tokyo-2 110; the load tolerance lets proxies with up to 100 \+ max\(20, 10% of 100\) = 120 sessions/m);
+  });
+
+  it('the least-loaded proxy says so, and how many share the clients', () => {
+    const e = pick('tokyo-1');
+    assert.equal(e.explanation.proxyChoice?.why, 'least loaded in tokyo (100 sessions); 2 candidates (tokyo-1, tokyo-2) share clients by a hash of the client address');
   });
 });
