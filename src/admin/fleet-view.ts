@@ -1,20 +1,9 @@
 import type { ProxyFleet } from '../model/fleet.js';
 import { keyOf } from '../model/resource.js';
-import { loadKnown, type AuthObservation, type FleetSnapshot, type ScrapeError } from '../model/snapshot.js';
+import { loadKnown, type AuthObservation, type FleetSnapshot } from '../model/snapshot.js';
 import { formatPath } from '../model/field-error.js';
 import type { ManifestProblem } from '../model/store.js';
-import type { FleetView, ProxyView, ProblemsResponse } from './schemas.js';
-
-/** The Auth Service as the API and `meridian status` show it (null version: unknown). */
-export interface AuthView {
-  readonly version: string | null;
-  readonly error: ScrapeError | null;
-  readonly observedAt: string;
-  readonly servers: readonly { readonly diagnosticUrl: string; readonly version: string | null; readonly ready: boolean; readonly readyzStatus: number | null; readonly error: ScrapeError | null }[];
-}
-
-/** A fleet's view with its Auth Service: null when the spec names none, or before it was observed. */
-export type FleetWithAuthView = FleetView & { readonly auth: AuthView | null };
+import type { AuthView, FleetView, ProxyView, ProblemsResponse } from './schemas.js';
 
 function authView(a: AuthObservation | undefined): AuthView | null {
   if (!a) return null;
@@ -27,7 +16,7 @@ function authView(a: AuthObservation | undefined): AuthView | null {
 }
 
 /** Joins a fleet's spec with its latest snapshot into what the API and the CLI show. */
-export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined): FleetWithAuthView {
+export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined): FleetView {
   const observed = new Map(snapshot?.proxies.map((p) => [p.name, p]));
   const proxies: ProxyView[] = fleet.spec.proxies.map((p) => {
     const o = observed.get(p.name);
@@ -47,6 +36,7 @@ export function fleetView(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined
       processState: m?.processState ?? null,
       sessions: m && !unknown ? { ...m.sessions } : null,
       sessionsTotal: o?.sessionsTotal ?? 0,
+      loadKnown: !unknown,
       nodeTunnels: m?.tunnels['node'] ?? 0,
       missingTunnels: m?.missingTunnels ?? 0,
       lastScrapeAt: o?.lastScrapeAt ?? null,

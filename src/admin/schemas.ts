@@ -11,6 +11,12 @@ export const SessionsView = Type.Object({
   db: Type.Integer(),
 });
 
+const ScrapeErrorView = Type.Object({
+  reason: Type.Union(SCRAPE_ERROR_REASONS.map((r) => Type.Literal(r))),
+  message: Type.String(),
+  at: Type.String(),
+});
+
 export const ProxyView = Type.Object({
   name: Type.String(),
   region: Type.String(),
@@ -21,19 +27,15 @@ export const ProxyView = Type.Object({
   ready: Type.Boolean(),
   readyzStatus: Nullable(Type.Integer()),
   processState: Nullable(Type.Union(PROCESS_STATES.map((s) => Type.Literal(s)))),
+  /** Null while the proxy is in rotation and its load is unknown (its page could not be read whole). */
   sessions: Nullable(SessionsView),
   sessionsTotal: Type.Integer(),
+  loadKnown: Type.Boolean(),
   nodeTunnels: Type.Integer(),
   missingTunnels: Type.Integer(),
   lastScrapeAt: Nullable(Type.String()),
   lastSuccessAt: Nullable(Type.String()),
-  error: Nullable(
-    Type.Object({
-      reason: Type.Union(SCRAPE_ERROR_REASONS.map((r) => Type.Literal(r))),
-      message: Type.String(),
-      at: Type.String(),
-    }),
-  ),
+  error: Nullable(ScrapeErrorView),
 });
 export type ProxyView = Static<typeof ProxyView>;
 
@@ -58,6 +60,23 @@ export const ConditionView = Type.Object({
   lastTransitionTime: Type.String(),
 });
 
+/** The Auth Service as observed (version: the lowest any instance reports; null: unknown). */
+export const AuthView = Type.Object({
+  version: Nullable(Type.String()),
+  error: Nullable(ScrapeErrorView),
+  observedAt: Type.String(),
+  servers: Type.Array(
+    Type.Object({
+      diagnosticUrl: Type.String(),
+      version: Nullable(Type.String()),
+      ready: Type.Boolean(),
+      readyzStatus: Nullable(Type.Integer()),
+      error: Nullable(ScrapeErrorView),
+    }),
+  ),
+});
+export type AuthView = Static<typeof AuthView>;
+
 export const FleetView = Type.Object({
   name: Type.String(),
   namespace: Type.String(),
@@ -65,6 +84,8 @@ export const FleetView = Type.Object({
   observedAt: Nullable(Type.String()),
   phase: Type.String(),
   conditions: Type.Array(ConditionView),
+  /** Null when the fleet names no Auth Service, or before it was observed. */
+  auth: Nullable(AuthView),
   regions: Type.Array(RegionView),
 });
 export type FleetView = Static<typeof FleetView>;

@@ -1,5 +1,4 @@
-import type { AuthView } from '../admin/fleet-view.js';
-import type { FleetView, ProxyView } from '../admin/schemas.js';
+import type { AuthView, FleetView, ProxyView } from '../admin/schemas.js';
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
@@ -21,7 +20,7 @@ function readyCell(p: ProxyView): string {
 
 /** Unknown is not 0: a proxy whose metrics page was not read has no session count. */
 function sessionsCell(p: ProxyView): string {
-  return p.sessions === null ? 'unknown' : String(p.sessionsTotal);
+  return p.loadKnown ? String(p.sessionsTotal) : 'unknown';
 }
 
 function authLine(a: AuthView): string {
@@ -31,7 +30,7 @@ function authLine(a: AuthView): string {
 }
 
 /** `meridian status`: one table per region (the Auth Service first, when the API reports it). */
-export function renderStatus(res: { readonly fleets: readonly (FleetView & { readonly auth?: AuthView | null })[] }): string {
+export function renderStatus(res: { readonly fleets: readonly FleetView[] }): string {
   if (res.fleets.length === 0) return 'No ProxyFleet found. Check the manifest directory (meridian validate DIR).';
   const out: string[] = [];
   for (const f of res.fleets) {
@@ -40,7 +39,7 @@ export function renderStatus(res: { readonly fleets: readonly (FleetView & { rea
     out.push(`observed ${f.observedAt ?? 'never'}`);
     if (f.auth) out.push(authLine(f.auth));
     for (const r of f.regions) {
-      const unknown = r.proxies.filter((p) => p.ready && p.sessions === null).map((p) => p.name);
+      const unknown = r.proxies.filter((p) => !p.loadKnown).map((p) => p.name);
       const load = unknown.length ? `${r.sessions} sessions + unknown on ${unknown.join(', ')} (metrics unread)` : `${r.sessions} sessions`;
       out.push('', `${r.displayName} (${r.name}, ${r.timeZone})  ${r.readyProxies}/${r.proxies.length} ready, ${load}`);
       const rows = [['PROXY', 'VERSION', 'READY', 'SESSIONS', 'TUNNELS', 'LAST ERROR']];

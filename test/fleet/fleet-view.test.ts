@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { buildAdminApp } from '../../src/admin/admin-app.js';
 import { fleetView } from '../../src/admin/fleet-view.js';
 import { renderStatus } from '../../src/cli/status-table.js';
 import { computeFleetStatus } from '../../src/fleet/core/fleet-status.js';
 import type { ProxyObservation } from '../../src/model/snapshot.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 
 const AT = '2026-01-01T00:00:00.000Z';
 /** /readyz 200, but /metrics answered a load balancer's HTML page (never read). */
@@ -75,5 +79,23 @@ describe('fleet status and API: the Auth Service', () => {
     assert.match(renderStatus({ fleets: [fleetView(withAuth, observed)] }), /^Auth Service 17\.4\.8  1\/2 ready$/m);
     const unknown = { ...observed, auth: { observedAt: AT, error: { reason: 'timeout' as const, message: 'no answer', at: AT }, servers: [] } };
     assert.match(renderStatus({ fleets: [fleetView(withAuth, unknown)] }), /^Auth Service version unknown \(timeout: no answer\)  0\/0 ready$/m);
+  });
+});
+
+describe('fleet API: what the JSON answer carries', () => {
+  it('GET /api/v1/fleet keeps the Auth Service and each proxy\'s loadKnown (the response schema drops what it does not name)', async (t) => {
+    const withAuth = fleet({ ...fleet().spec, auth: { diagnosticUrls: ['http://auth-1:3000'] } });
+    const observed = { ...snap, auth: { version: '17.4.8', observedAt: AT, servers: [{ diagnosticUrl: 'http://auth-1:3000', version: '17.4.8', ready: true, readyzStatus: 200 }] } };
+    const app = await buildAdminApp({ log: pino({ level: 'silent' }), registry: new Registry(), notReadyReason: () => undefined, fleets: async () => ({ fleets: [fleetView(withAuth, observed)] }), problems: () => ({ problems: [] }), explain: () => undefined, ...NO_ROLLOUTS });
+    t.after(() => app.close());
+    const res = await app.inject({ method: 'GET', url: '/api/v1/fleet' });
+    assert.equal(res.statusCode, 200);
+    const body = res.json() as { fleets: { auth: { version: string } | null; regions: { proxies: { name: string; loadKnown: boolean; sessions: unknown }[] }[] }[] };
+    assert.equal(body.fleets[0]?.auth?.version, '17.4.8');
+    const tokyo = body.fleets[0]?.regions[0]?.proxies ?? [];
+    assert.deepEqual(tokyo.map((p) => [p.name, p.loadKnown, p.sessions === null]), [
+      ['tokyo-1', false, true],
+      ['tokyo-2', true, false],
+    ]);
   });
 });
