@@ -45,8 +45,9 @@ export function compareVersions(a: string, b: string): number | undefined {
 }
 
 /**
- * Teleport's compatibility rule for moving proxies to `target`: a proxy may run at most one
- * major version behind the Auth Service and never a newer version than it, and majors are
+ * Teleport's compatibility rule for moving proxies to `target` (goteleport.com/docs/upgrading/overview,
+ * "Component compatibility"): a proxy may run at most one major version behind the Auth Service
+ * and never a newer major version than it, and majors are
  * upgraded one at a time (Auth first), so a target that skips a major from any proxy's current
  * version is refused. An unknown Auth version refuses too: the rule cannot be checked.
  * Pure: `auth` and `proxies` are the observed versions (teleport_build_info).
@@ -57,7 +58,8 @@ export function checkVersionSkew(target: string, auth: string | undefined, proxi
   if (auth === undefined) return err(`the Auth Service version is unknown (not observed yet, or its diagnostic address unreadable): cannot check ${target} against it`);
   const a = parse(auth);
   if (!a) return err(`the Auth Service reports "${auth}", not a Teleport version`);
-  if (compare(t, a) > 0) return err(`${target} is newer than the Auth Service (${auth}): upgrade the Auth Service first; a proxy never runs a newer version than Auth`);
+  // Teleport's compatibility is by major version: a 17.4.9 proxy works with a 17.4.8 Auth Service.
+  if (t.major > a.major) return err(`${target} is a newer major version than the Auth Service (${auth}): upgrade the Auth Service first; a proxy never runs a newer major version than Auth`);
   if (t.major < a.major - 1) return err(`${target} is more than one major version behind the Auth Service (${auth}); Teleport supports a proxy at most one major behind`);
   for (const text of proxies) {
     const p = parse(text);
