@@ -192,13 +192,14 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
       snapshotOf,
       draining: () => drainingProxies(),
       readInventory: createInventoryReader({ runCommand }),
-      actions: createPeeringActions({ clock: systemClock, readSecret, runCommand }),
+      actions: createPeeringActions({ clock: systemClock, readSecret, runCommand, readInventory: createInventoryReader({ runCommand }) }),
       configureProxy: async (req, signal) => {
         const running = current && snapshotOf(keyOf(current))?.proxies.find((o) => o.name === req.proxy.name)?.metrics?.version;
         const r = await runHook({ id: req.id, rollout: req.owner, action: 'configure', proxy: req.proxy, version: running ?? req.proxy.version, peer: { listenAddr: req.listenAddr, publicAddr: req.publicAddr } }, signal);
         return r.ok ? ok(r.value) : err(r.error.error);
       },
       onInventoryError: peeringMetrics.onInventoryError,
+      onDrift: peeringMetrics.onDrift,
     });
     const peerings = createKindController({ ...kindDeps, kind: 'ProxyPeering', reconciler: peeringReconciler });
     closers.push(() => rollouts.shutDown(), () => canaries.shutDown(), () => peerings.shutDown());

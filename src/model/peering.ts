@@ -18,16 +18,12 @@ const SourceSchema = (what: string) =>
   );
 
 /** A signed webhook or a command; like a proxy's upgrade method, without the proxy. */
-const ActionSchema = (what: string, placeholders: string) =>
-  Type.Object(
-    {
-      url: Type.Optional(Url(`POSTed ${what} as signed JSON`)),
-      secretFile: Type.Optional(Type.String({ minLength: 1, description: 'HMAC-SHA256 key for X-Meridian-Signature' })),
-      command: Type.Optional(Argv(`argv with ${placeholders}, run without a shell`)),
-      timeout: Type.Optional(Duration('Per attempt; default 30s')),
-    },
-    { additionalProperties: false },
-  );
+const ActionFields = (what: string, placeholders: string) => ({
+  url: Type.Optional(Url(`POSTed ${what} as signed JSON`)),
+  secretFile: Type.Optional(Type.String({ minLength: 1, description: 'HMAC-SHA256 key for X-Meridian-Signature' })),
+  command: Type.Optional(Argv(`argv with ${placeholders}, run without a shell`)),
+  timeout: Type.Optional(Duration('Per attempt; default 30s')),
+});
 
 export const ProxyPeeringSpecSchema = Type.Object(
   {
@@ -51,12 +47,21 @@ export const ProxyPeeringSpecSchema = Type.Object(
     apply: Type.Optional(
       Type.Object(
         {
-          clusterNetworking: Type.Optional(ActionSchema('the cluster_networking_config resource', '{file} (the resource as YAML, for `tctl create -f {file}`)')),
+          clusterNetworking: Type.Optional(
+            Type.Object(
+              {
+                ...ActionFields('the cluster_networking_config resource', '{file} (the resource as YAML, for `tctl create {file}`; Meridian adds -f and --confirm as the stored resource needs them)'),
+                read: SourceSchema('cluster_networking_config as `tctl get cluster_networking_config --format=json` prints it: read, changed only in tunnel_strategy, written back whole; and compared every inventory interval'),
+              },
+              { additionalProperties: false },
+            ),
+          ),
           allowList: Type.Optional(
             Type.Object(
               {
                 file: Type.Optional(Type.String({ minLength: 1, description: 'Written (atomically) with the allowed proxy-to-proxy rules' })),
                 url: Type.Optional(Url('The firewall automation: POSTed the allow-list as signed JSON')),
+                readUrl: Type.Optional(Url('GET answering {"generation": N} as the firewall automation holds it now (null after a reset); the file is read back as well')),
                 secretFile: Type.Optional(Type.String({ minLength: 1 })),
                 timeout: Type.Optional(Duration('Per attempt; default 30s')),
               },
@@ -75,6 +80,10 @@ export const ProxyPeeringSpecSchema = Type.Object(
 export type ProxyPeeringSpec = Static<typeof ProxyPeeringSpecSchema>;
 
 export const LINK_STATES = ['Planned', 'Pending', 'Up', 'Failed'] as const;
+
+/** What an observation can find drifted from what Meridian applied. */
+export const DRIFT_KINDS = ['cluster_networking', 'peer_listener', 'allow_list'] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
 export type LinkState = (typeof LINK_STATES)[number];
 
 /**
@@ -116,6 +125,8 @@ export interface ProxyPeeringStatus {
   };
   readonly coverage?: readonly RegionCoverage[];
   readonly tunnelStrategy?: { readonly type: 'proxy_peering'; readonly agentConnectionCount: number; readonly appliedAt: string };
+  /** What the last observation found different from what was applied (re-applied one step a pass). */
+  readonly drift?: readonly { readonly what: DriftKind; readonly subject?: string; readonly detail: string; readonly observedAt: string }[];
   /** Proxies sent their peer listener, with the address they were given. */
   readonly configured?: readonly { readonly proxy: string; readonly publicAddr: string; readonly at: string }[];
   /** Proxies whose peer listener could not be set, retried after a while; links to them wait. */

@@ -1,10 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { LINK_STATES, type ProxyPeering } from '../model/peering.js';
+import { DRIFT_KINDS, LINK_STATES, type DriftKind, type ProxyPeering } from '../model/peering.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
 
 export interface PeeringMetrics {
   /** One inventory read that failed (the last good one stays). */
   onInventoryError(peering: string): void;
+  /** An observation found `what` no longer as Meridian applied it. */
+  onDrift(peering: string, what: DriftKind): void;
 }
 
 /** Peering gauges, read from the stored ProxyPeerings at scrape time; the chart's alerts use them. */
@@ -51,5 +53,14 @@ export function registerPeeringMetrics(registry: Registry, peerings: () => reado
       for (const p of peerings()) this.inc({ peering: nameOf(p) }, 0);
     },
   });
-  return { onInventoryError: (peering) => errors.inc({ peering }) };
+  const drift = new Counter({
+    name: 'meridian_peering_drift_total',
+    help: 'Observations that found what Meridian applied changed behind its back (cluster_networking, peer_listener, allow_list); each is re-applied',
+    labelNames: ['peering', 'what'] as const,
+    registers,
+    collect() {
+      for (const p of peerings()) for (const what of DRIFT_KINDS) this.inc({ peering: nameOf(p), what }, 0);
+    },
+  });
+  return { onInventoryError: (peering) => errors.inc({ peering }), onDrift: (peering, what) => drift.inc({ peering, what }) };
 }

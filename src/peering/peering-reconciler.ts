@@ -17,8 +17,9 @@ import { fleetOf } from '../fleet/fleet-of.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
 import { coverage } from './core/coverage.js';
 import { linksFromPlan, verifyLinks, type PeerSeen } from './core/link-status.js';
-import { parseNodes, parseProxies, type Inventory } from './core/parse-inventory.js';
-import { clusterNetworkingConfig, DEFAULT_PEER_PORT, peerPublicAddr, renderAllowList } from './core/peer-config.js';
+import { findDrift, type Drift, type Observed } from './core/drift.js';
+import { parseNodes, parsePeerAddrs, parseProxies, type Inventory } from './core/parse-inventory.js';
+import { DEFAULT_PEER_PORT, parseClusterNetworking, peerPublicAddr, renderAllowList, withProxyPeering, type ClusterNetworking } from './core/peer-config.js';
 import { peerProxies, proxiesSignature } from './core/peer-proxies.js';
 import { linkId, type PeerNode, type PeerProxy } from './core/peering-input.js';
 import { PeeringPlanner } from './core/peering-planner.js';
@@ -38,6 +39,8 @@ export interface PeeringReconcilerDeps {
   readonly actions: PeeringActions;
   readonly configureProxy: ConfigureProxy;
   readonly onInventoryError?: (peering: string) => void;
+  /** Drift found by an observation: counted once per observation and kind. */
+  readonly onDrift?: (peering: string, what: Drift['what']) => void;
 }
 
 /** What the reconciler knows of one ProxyPeering between passes (the plan's inputs and outputs). */
@@ -66,6 +69,15 @@ interface Memory {
   proxies?: readonly PeerProxy[];
   /** proxy_peer_client_dial_error_total per proxy at the last snapshot looked at, and what grew then. */
   dialErrors?: { readonly observedAt: string; readonly counts: Map<string, number>; readonly grew: string[] };
+  /** What the last read saw of what Meridian applies; its drift is counted once. */
+  observed?: Observed;
+  driftCountedAt?: number;
+  /** The cluster_networking_config as last read: what a write changes one field of. */
+  cluster?: ClusterNetworking;
+  /** Why the cluster networking or allow-list read failed (the last good one stays). */
+  observeError?: string;
+  /** After an apply, read back this soon rather than at the next interval. */
+  verifyAt?: number;
 }
 
 /** Re-check links and the inventory at least this often while something is pending. */
@@ -73,6 +85,8 @@ const POLL_MS = 15_000;
 const RETRY_MS = 30_000;
 /** A read that changed at most this many nodes is applied node by node to the previous plan. */
 const INCREMENTAL_LIMIT = 1_000;
+/** After an outside change, read back this soon to see that it held. */
+const VERIFY_MS = 10_000;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -118,6 +132,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
     const inv = parseNodes(nodesBody.value.body, nodesBody.value.from, hostMap.value, p.spec.inventory.regionLabel ?? 'region');
     if (!inv.ok) return void (mem.readError = `nodes inventory: ${inv.error}`);
     mem.readError = undefined;
+    await observe(p, mem, hostMap.value, proxiesBody.value, timeoutMs, signal);
     mem.hostIds = new Map();
     for (const [id, name] of hostMap.value) if (name) mem.hostIds.set(name, [...(mem.hostIds.get(name) ?? []), id]);
     // One pass over the nodes says both whether anything changed and what.
@@ -132,6 +147,30 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       mem.planKey = planKeyOf(mem, mem.proxies ?? []);
     }
     mem.inventory = inv.value;
+  }
+
+  /** Reads back what Meridian applies: the proxies' peer addresses, the cluster networking resource, the allow-list the firewall holds. */
+  async function observe(p: ProxyPeering, mem: Memory, hostMap: ReadonlyMap<string, string | undefined>, proxies: { readonly body: string; readonly from: string }, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const at = mem.readAt ?? clock.now();
+    const errors: string[] = [];
+    const peerAddrs = parsePeerAddrs(proxies.body, proxies.from, hostMap);
+    const read = p.spec.apply?.clusterNetworking?.read;
+    if (read) {
+      const body = await deps.readInventory(read, { timeoutMs, signal });
+      const parsed = body.ok ? parseClusterNetworking(body.value.body, body.value.from) : body;
+      if (parsed.ok) mem.cluster = parsed.value;
+      else errors.push(`cluster networking read: ${parsed.error}`);
+    }
+    const target = p.spec.apply?.allowList;
+    const gen = target ? await deps.actions.readAllowListGeneration(target, signal) : undefined;
+    if (gen && !gen.ok) errors.push(gen.error);
+    mem.observeError = errors.length ? errors.join('; ') : undefined;
+    mem.observed = {
+      at,
+      ...(read && mem.cluster && !errors.some((e) => e.startsWith('cluster networking')) ? { strategy: mem.cluster.strategy } : {}),
+      ...(peerAddrs.ok ? { peerAddrs: peerAddrs.value } : {}),
+      ...(gen?.ok && gen.value !== undefined ? { allowListGeneration: gen.value } : {}),
+    };
   }
 
   function planKeyOf(mem: Memory, proxies: readonly PeerProxy[]): string {
@@ -204,7 +243,8 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       const mem = memory.get(k) ?? { inventoryVersion: 0 };
       memory.set(k, mem);
       const intervalMs = durationOr(p.spec.inventory.interval, '1m');
-      if (mem.readAt === undefined || now - mem.readAt >= intervalMs) {
+      if (mem.readAt === undefined || now - mem.readAt >= intervalMs || (mem.verifyAt !== undefined && now >= mem.verifyAt)) {
+        mem.verifyAt = undefined;
         await readInventory(p, fleet.value.spec.proxies, mem, signal);
         if (mem.readError) {
           log.warn({ error: mem.readError }, 'Inventory not read; the last good one stays');
@@ -212,7 +252,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
         }
       }
       const readCond = cond(p, 'InventoryRead', !mem.readError, mem.readError ? 'ReadFailed' : 'Read', mem.readError ?? 'The node and proxy inventories were read');
-      const nextRead = (mem.readAt ?? now) + intervalMs - now;
+      const nextRead = Math.min((mem.readAt ?? now) + intervalMs, mem.verifyAt ?? Infinity) - now;
       if (!mem.inventory) {
         await write(p, { ...st, phase: 'Pending', message: mem.readError ?? 'Waiting for the first inventory' }, [readCond]);
         return { requeueAfterMs: Math.max(1_000, Math.min(nextRead, RETRY_MS)) };
@@ -226,14 +266,37 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       const inventoryStatus = { nodes: mem.inventory.nodes.length, unknown: mem.inventory.nodes.filter((n) => !n.proxies).length, readAt: iso(mem.readAt ?? now), ...(mem.readError ? { error: mem.readError } : {}) };
       let next: ProxyPeeringStatus = { ...st, inventory: inventoryStatus, links };
 
+      // Saved status is a record, never proof: compare it with the last observation; drift is re-applied below.
+      const configure = p.spec.apply?.configureProxies ?? true;
+      const drift = !dryRun && mem.observed ? findDrift(next, mem.observed, configure) : [];
+      const owner = `${key.namespace}/${key.name}`;
+      if (mem.observed && mem.driftCountedAt !== mem.observed.at) {
+        mem.driftCountedAt = mem.observed.at;
+        for (const d of drift) {
+          log.warn({ what: d.what, subject: d.subject, detail: d.detail }, 'Drift found; re-applying');
+          deps.onDrift?.(owner, d.what);
+        }
+      }
+      const observedAt = iso(mem.observed?.at ?? now);
+      const { drift: _before, ...withoutDrift } = next;
+      next = drift.length ? { ...withoutDrift, drift: drift.map((d) => ({ ...d, observedAt })) } : withoutDrift;
+      const syncCond = mem.observeError
+        ? cond(p, 'InSync', false, 'ReadFailed', mem.observeError)
+        : drift.length
+          ? cond(p, 'InSync', false, 'Drifted', drift.map((d) => d.detail).join('; '))
+          : cond(p, 'InSync', true, 'Observed', 'The last observation shows what was applied');
+      // The intent first: a crash while re-applying leaves the drift on record.
+      if (drift.length) p = await write(p, next, [syncCond]);
+
       let stepError: string | undefined;
       let more = false;
       if (!dryRun) {
-        const r = await applySteps(p, next, fleet.value.spec.proxies, links, signal, log);
+        const r = await applySteps(p, next, fleet.value.spec.proxies, links, drift, mem, signal, log);
         next = r.status;
         p = r.peering;
         stepError = r.error;
         more = r.more ?? false;
+        if (more) mem.verifyAt = clock.now() + VERIFY_MS;
       }
       const hostIds = mem.hostIds ?? new Map<string, string[]>();
       const eligibleBy = (region: string): string[] => proxies.filter((x) => x.region === region && x.eligible).map((x) => x.name);
@@ -251,9 +314,12 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       const failed = links.filter((l) => l.state === 'Failed');
       const pending = links.filter((l) => l.state === 'Pending');
       const uncovered = cov.filter((c) => c.ratio < 1);
-      const phase: ProxyPeeringStatus['phase'] = failed.length || stepError ? 'Degraded' : uncovered.length ? (pending.length || more ? 'Converging' : 'Degraded') : 'Covered';
+      // Drift is being re-applied: what the links rest on is not there yet, whatever they showed.
+      const phase: ProxyPeeringStatus['phase'] = failed.length || stepError ? 'Degraded' : uncovered.length || drift.length ? (pending.length || more || drift.length ? 'Converging' : 'Degraded') : 'Covered';
       const message = stepError
         ? stepError
+        : drift.length
+          ? `Re-applying what drifted: ${drift.map((d) => d.detail).join('; ')}`
         : failed.length
           ? `${failed.length} link(s) failed: ${failed[0]?.from}->${failed[0]?.to}: ${failed[0]?.reason ?? ''}`
           : uncovered.length
@@ -261,6 +327,7 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
             : `Every node with a live tunnel is reachable from every region (${links.length} link(s))`;
       await write(p, { ...next, phase, message, links, coverage: cov }, [
         readCond,
+        syncCond,
         dialCond,
         cond(p, 'Ready', true, 'SpecValid', 'The spec is valid'),
         cond(p, 'Covered', !uncovered.length, uncovered.length ? 'NodesUnreachable' : 'AllReachable', message),
@@ -272,12 +339,25 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
   };
 
   /**
-   * The apply steps in order, each idempotent and recorded in status as soon as it is done: peer
-   * listeners (one proxy a pass: a hook that restarts Teleport must not restart the fleet at
-   * once), then the allow-list for links whose target listens, then the cluster's switch to
-   * proxy_peering, once the peer paths exist. `more`: call again at once.
+   * The apply steps in order, one outside change a pass, each idempotent and recorded in status as
+   * soon as it is done, each done again when the last observation contradicts its record: the
+   * cluster's switch to proxy_peering first, when clusterNetworking is given (read, tunnel_strategy
+   * changed, written back whole): agents report the proxies they hold only under it, and a proxy
+   * opens its peer listener and client only when it starts under it;
+   * then each proxy's peer listener through its upgrade method (the automation restarts it to
+   * apply it; one proxy a pass); then the allow-list for links whose target was given its
+   * listener. `more`: call again at once.
    */
-  async function applySteps(p: ProxyPeering, status: ProxyPeeringStatus, fleet: readonly Proxy[], links: readonly PeerLinkStatus[], signal: AbortSignal, log: Logger): Promise<{ peering: ProxyPeering; status: ProxyPeeringStatus; error?: string; more?: boolean }> {
+  async function applySteps(
+    p: ProxyPeering,
+    status: ProxyPeeringStatus,
+    fleet: readonly Proxy[],
+    links: readonly PeerLinkStatus[],
+    drift: readonly Drift[],
+    mem: Memory,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<{ peering: ProxyPeering; status: ProxyPeeringStatus; error?: string; more?: boolean }> {
     let next = status;
     const owner = `${p.metadata.namespace ?? DEFAULT_NAMESPACE}/${p.metadata.name}`;
     const port = p.spec.peerPort ?? DEFAULT_PEER_PORT;
@@ -285,10 +365,28 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       next = s;
       p = await write(p, s, []);
     };
-    if (!links.length && !next.tunnelStrategy && !next.allowList) return { peering: p, status: next };
+    const drifted = (what: Drift['what'], subject?: string): boolean => drift.some((d) => d.what === what && d.subject === subject);
+    // A re-apply after drift is a new request: the observation it answers names it.
+    const retryTag = mem.observed ? `@${iso(mem.observed.at)}` : '';
+
+    const cn = p.spec.apply?.clusterNetworking;
+    const count = p.spec.agentConnectionCount ?? 2;
+    const ts = next.tunnelStrategy;
+    if (cn && (!ts || ts.agentConnectionCount !== count || drifted('cluster_networking'))) {
+      if (!mem.cluster) return { peering: p, status: next, error: `cluster networking not read yet, so not written (it is written back whole): ${mem.observeError ?? 'no read so far'}` };
+      const id = `${owner}/cluster-networking/${count}${drifted('cluster_networking') ? `/${retryTag}` : ''}`;
+      const r = await deps.actions.applyClusterNetworking(cn, id, withProxyPeering(mem.cluster, count), signal);
+      if (!r.ok) return { peering: p, status: next, error: r.error };
+      log.info({ agentConnectionCount: count, redo: drifted('cluster_networking') }, 'Cluster networking set to proxy_peering');
+      await persist({ ...next, tunnelStrategy: { type: 'proxy_peering', agentConnectionCount: count, appliedAt: iso(clock.now()) } });
+      return { peering: p, status: next, more: true };
+    }
+    // Under agent_mesh agents report no proxy_ids: only with proxy_peering on is there anything to link.
+    if (!links.length && !next.allowList) return { peering: p, status: next };
 
     const configure = p.spec.apply?.configureProxies ?? true;
-    const listening = (proxy: Proxy): boolean => !configure || (next.configured ?? []).some((c) => c.proxy === proxy.name && c.publicAddr === peerPublicAddr(proxy, port));
+    const recorded = (proxy: Proxy): boolean => !configure || (next.configured ?? []).some((c) => c.proxy === proxy.name && c.publicAddr === peerPublicAddr(proxy, port));
+    const listening = (proxy: Proxy): boolean => recorded(proxy) && !drifted('peer_listener', proxy.name);
     if (configure) {
       const failures = next.configureErrors ?? [];
       const due = fleet.find((proxy) => {
@@ -297,7 +395,8 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
       });
       if (due) {
         const publicAddr = peerPublicAddr(due, port);
-        const r = await deps.configureProxy({ id: `${owner}/configure/${due.name}/${publicAddr}`, owner, proxy: due, listenAddr: `0.0.0.0:${port}`, publicAddr }, signal);
+        const redo = drifted('peer_listener', due.name);
+        const r = await deps.configureProxy({ id: `${owner}/configure/${due.name}/${publicAddr}${redo ? `/${retryTag}` : ''}`, owner, proxy: due, listenAddr: `0.0.0.0:${port}`, publicAddr }, signal);
         const others = failures.filter((f) => f.proxy !== due.name);
         const { configureErrors: _errors, ...rest } = next;
         if (r.ok) {
@@ -313,31 +412,26 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
 
     const target = p.spec.apply?.allowList;
     const byName = new Map(fleet.map((f) => [f.name, f]));
+    // A rule stays while its target's listener is being set again: the firewall need not flap.
     const allowed = links.filter((l) => {
       const to = byName.get(l.to);
-      return to !== undefined && listening(to);
+      return to !== undefined && recorded(to);
     });
     const list = renderAllowList(allowed, fleet, port);
-    if (target && next.allowList?.digest !== list.digest) {
+    const redo = drifted('allow_list');
+    if (target && (next.allowList?.digest !== list.digest || redo)) {
       // Grows with the clock as well, so a publish that landed before a crash lost its status write is followed by a higher one.
       const generation = Math.max((next.allowList?.generation ?? 0) + 1, Math.floor(clock.now() / 1000));
       const doc: AllowListDocument = { kind: 'PeerAllowList', peering: owner, generation, generatedAt: iso(clock.now()), port, rules: list.rules };
       const r = await deps.actions.publishAllowList(target, doc, signal);
       if (!r.ok) return { peering: p, status: next, error: r.error };
-      log.info({ generation, rules: list.rules.length, links: allowed.length }, 'Peer allow-list published');
+      log.info({ generation, rules: list.rules.length, links: allowed.length, redo }, 'Peer allow-list published');
       const nowIso = iso(clock.now());
       const carried = new Set(allowed.map(linkId));
-      const withAllowed = (next.links ?? links).map((l) => (!l.allowedAt && carried.has(linkId(l)) ? { ...l, allowedAt: nowIso } : l));
+      // Re-published after a reset, a link's verify time starts again.
+      const withAllowed = (next.links ?? links).map((l) => ((!l.allowedAt || redo) && carried.has(linkId(l)) ? { ...l, allowedAt: nowIso } : l));
       await persist({ ...next, links: withAllowed, allowList: { generation, digest: list.digest, rules: list.rules.length, appliedAt: nowIso } });
-    }
-
-    const cn = p.spec.apply?.clusterNetworking;
-    const count = p.spec.agentConnectionCount ?? 2;
-    if (cn && links.length && (!next.tunnelStrategy || next.tunnelStrategy.agentConnectionCount !== count)) {
-      const r = await deps.actions.applyClusterNetworking(cn, `${owner}/cluster-networking/${count}`, clusterNetworkingConfig(count), signal);
-      if (!r.ok) return { peering: p, status: next, error: r.error };
-      log.info({ agentConnectionCount: count }, 'Cluster networking set to proxy_peering');
-      await persist({ ...next, tunnelStrategy: { type: 'proxy_peering', agentConnectionCount: count, appliedAt: iso(clock.now()) } });
+      return { peering: p, status: next, more: true };
     }
     const failed = next.configureErrors?.find((f) => fleet.some((x) => x.name === f.proxy && !listening(x)));
     return { peering: p, status: next, ...(failed ? { error: `peer listener of ${failed.proxy} not set (links to it wait; retried): ${failed.error}` } : {}) };

@@ -32,7 +32,7 @@ export interface ReachView {
 export interface PeeringView {
   readonly tunnelStrategy: TunnelStrategy;
   readonly allowList: AllowListView;
-  /** peer_public_addr by proxy name, for proxies with a peer listener. */
+  /** peer_public_addr by proxy name, for proxies whose peer listener runs. */
   readonly listeners: Readonly<Record<string, string>>;
 }
 
@@ -43,7 +43,7 @@ export interface Denial {
 }
 
 function side(p: SimProxy): PeerSide {
-  return { name: p.name, region: p.region, hostId: p.hostId, up: p.up, peerAddr: p.peerAddr };
+  return { name: p.name, region: p.region, hostId: p.hostId, up: p.up, peerAddr: p.peerAddr, peerClient: p.peerClient };
 }
 
 function listing(n: NodeState): NodeListing {
@@ -57,6 +57,8 @@ function listing(n: NodeState): NodeListing {
  * Simplification: Teleport agents keep agent_connection_count tunnels under proxy_peering and
  * one per proxy under agent_mesh; the simulated agents keep the fleet's `agentConnectionCount`
  * whatever the strategy, so turning peering on changes who can reach a node, not the tunnels.
+ * As in Teleport, a proxy opens its peer listener and client only when it starts under
+ * proxy_peering: switching the strategy changes nothing until each proxy restarts.
  */
 export class FleetPeering {
   constructor(
@@ -69,7 +71,6 @@ export class FleetPeering {
   ) {}
 
   connectionsFrom(p: SimProxy): readonly PeerConnection[] {
-    if (!this.state.peering) return [];
     return peerConnections(side(p), this.proxies.map(side), this.state);
   }
 

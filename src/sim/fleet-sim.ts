@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { err, ok, type Result } from '../model/result.js';
 import type { PeerAllowList } from './allow-list-input.js';
 import { BuildBook, type BuildBehaviour } from './build-behaviour.js';
-import type { TunnelStrategy } from './cluster-networking-input.js';
+import type { ClusterNetworkingInput } from './cluster-networking-input.js';
 import type { PeerListener } from './configure-input.js';
 import { createControlHandler, type FleetControl } from './control-api.js';
 import { FaultPages, type Fault } from './fault.js';
@@ -18,7 +18,7 @@ import {
   type ResolvedFleetSimOptions,
   type SimProxyInfo,
 } from './options.js';
-import { PeeringState } from './peering-state.js';
+import { PeeringState, type ClusterNetworkingResource } from './peering-state.js';
 import { deriveSeed, Prng } from './prng.js';
 import { SessionModel } from './session-model.js';
 import { SimClock } from './sim-clock.js';
@@ -60,6 +60,7 @@ class FleetSimulator implements FleetSim, FleetControl {
           connectionLimit,
           builds: this.builds,
           peerConnections: (self) => this.peering.connectionsFrom(self),
+          peeringOn: () => this.peering.state.peering,
           log: o.log,
         }),
     );
@@ -74,6 +75,7 @@ class FleetSimulator implements FleetSim, FleetControl {
       rng: new Prng(deriveSeed(o.seed, 'nodes')),
       seed: o.seed,
       versionOf: (region) => versions.get(region) ?? '0.0.0',
+      reportsProxyIds: () => this.peering.state.peering,
       now: o.startAt,
     });
     this.peering = new FleetPeering(new PeeringState(), this.list, this.tunnels, new Prng(deriveSeed(o.seed, 'node-dials')), o.log);
@@ -181,8 +183,15 @@ class FleetSimulator implements FleetSim, FleetControl {
     return ok(this.peering.configure(this.proxy(name), peer));
   }
 
-  setTunnelStrategy(strategy: TunnelStrategy): TunnelStrategy {
-    return this.peering.state.setStrategy(strategy);
+  setClusterNetworking(input: ClusterNetworkingInput): ClusterNetworkingResource {
+    const stored = this.peering.state.setClusterNetworking(input);
+    // Agents follow the cluster's strategy at once (proxy_ids, and so who counts as missing); proxies only at their next start.
+    this.tunnels.reconcile(this.clock.now());
+    return stored;
+  }
+
+  clusterNetworking(): ClusterNetworkingResource {
+    return this.peering.state.clusterNetworking;
   }
 
   applyAllowList(list: PeerAllowList): Result<PeerAllowList, string> {
@@ -226,7 +235,7 @@ class FleetSimulator implements FleetSim, FleetControl {
     const out: TctlProxy[] = [];
     for (const p of this.list) {
       const expiresAt = p.recordExpiresAt(now, HEARTBEAT_TTL_MS);
-      if (expiresAt > now) out.push(tctlProxy({ hostId: p.hostId, name: p.name, publicAddr: p.publicAddr, version: p.version, expiresAt }));
+      if (expiresAt > now) out.push(tctlProxy({ hostId: p.hostId, name: p.name, publicAddr: p.publicAddr, version: p.version, peerAddr: p.peerAddr, expiresAt }));
     }
     return out;
   }

@@ -16,8 +16,9 @@ export interface TctlNode {
     readonly addr: string;
     readonly hostname: string;
     readonly version: string;
-    /** Host ids of the proxies the node holds tunnels to (set when proxy peering is in use). */
-    readonly proxy_ids: readonly string[];
+    readonly use_tunnel: true;
+    /** Host ids of the proxies the node holds tunnels to (omitempty: only under proxy_peering). */
+    readonly proxy_ids?: readonly string[];
   };
 }
 
@@ -25,7 +26,8 @@ export interface TctlProxy {
   readonly kind: 'proxy';
   readonly version: 'v2';
   readonly metadata: { readonly name: string; readonly expires: string };
-  readonly spec: { readonly hostname: string; readonly public_addr: string; readonly version: string };
+  /** ServerSpecV2: `public_addrs` replaced `public_addr`; `peer_addr` (omitempty) while the peer listener runs. */
+  readonly spec: { readonly hostname: string; readonly public_addrs: readonly string[]; readonly version: string; readonly peer_addr?: string };
 }
 
 export function tctlNode(n: {
@@ -42,7 +44,7 @@ export function tctlNode(n: {
     version: 'v2',
     metadata: { name: n.id, labels: { region: n.region }, expires: new Date(n.expiresAt).toISOString() },
     // Tunnelled nodes have no address of their own.
-    spec: { addr: '', hostname: n.hostname, version: n.version, proxy_ids: n.proxyIds },
+    spec: { addr: '', hostname: n.hostname, version: n.version, use_tunnel: true, ...(n.proxyIds.length ? { proxy_ids: n.proxyIds } : {}) },
   };
 }
 
@@ -51,12 +53,13 @@ export function tctlProxy(p: {
   readonly name: string;
   readonly publicAddr: string;
   readonly version: string;
+  readonly peerAddr: string | undefined;
   readonly expiresAt: number;
 }): TctlProxy {
   return {
     kind: 'proxy',
     version: 'v2',
     metadata: { name: p.hostId, expires: new Date(p.expiresAt).toISOString() },
-    spec: { hostname: p.name, public_addr: p.publicAddr, version: p.version },
+    spec: { hostname: p.name, public_addrs: [p.publicAddr], version: p.version, ...(p.peerAddr ? { peer_addr: p.peerAddr } : {}) },
   };
 }

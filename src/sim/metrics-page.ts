@@ -17,8 +17,10 @@ export interface MetricsView {
   readonly connectionLimitExceeded: number;
   /** proxy_peer_client_dial_error_total by error_type. */
   readonly peerDialErrors: Readonly<Record<PeerDialError, number>>;
-  /** proxy_peer_client_connections: one series per peer, none while peering is off. */
+  /** proxy_peer_client_connections: one series per peer, none without a peer client. */
   readonly peerConnections: readonly PeerConnection[];
+  /** A DB session went through since start: the DB gauge's labelled series exists (a GaugeVec has none before). */
+  readonly dbSeen: boolean;
   readonly startTimeSeconds: number;
   readonly residentMemoryBytes: number;
   readonly goroutines: number;
@@ -94,8 +96,8 @@ export function renderMetricsPage(v: MetricsView): string {
     proxy_peer_client_connections: [...v.peerConnections]
       .sort((a, b) => a.remoteId.localeCompare(b.remoteId))
       .map((c) => `{local_id="${escapeLabelValue(c.localId)}",remote_id="${escapeLabelValue(c.remoteId)}",state="${c.state}"} 1`),
-    // TUNNEL_NOT_FOUND always shows (as it always has); another type once it has counted.
-    proxy_peer_client_dial_error_total: PEER_DIAL_ERRORS.filter((t) => t === 'TUNNEL_NOT_FOUND' || v.peerDialErrors[t] > 0).map(
+    // A CounterVec: each error_type's series appears with its first error.
+    proxy_peer_client_dial_error_total: PEER_DIAL_ERRORS.filter((t) => v.peerDialErrors[t] > 0).map(
       (t) => `{error_type="${t}"} ${g(v.peerDialErrors[t])}`,
     ),
     proxy_ssh_sessions_total: [g(s.ssh)],
@@ -106,7 +108,8 @@ export function renderMetricsPage(v: MetricsView): string {
     teleport_kubernetes_server_exec_in_flight_sessions: [`{component="kube_proxy"} ${g(s.kube_exec)}`],
     teleport_kubernetes_server_join_in_flight_sessions: [`{component="kube_proxy"} ${g(s.kube_join)}`],
     teleport_kubernetes_server_portforward_in_flight_sessions: [`{component="kube_proxy"} ${g(s.kube_portforward)}`],
-    teleport_proxy_db_active_connections_total: [g(s.db)],
+    // lib/srv/db/proxyserver.go: a GaugeVec on component, db_protocol and db_type.
+    teleport_proxy_db_active_connections_total: v.dbSeen ? [`{component="db:proxy",db_protocol="postgres",db_type="self-hosted"} ${g(s.db)}`] : [],
     teleport_reverse_tunnels_connected: [
       `{type="app"} ${g(v.tunnels.app)}`,
       `{type="kube"} ${g(v.tunnels.kube)}`,

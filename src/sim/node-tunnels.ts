@@ -11,6 +11,8 @@ export interface TunnelEndpoint {
   acceptsTunnels(): boolean;
   /** Sim time the process went down, while it is down. */
   downSince(): number | undefined;
+  /** It runs a peer client (it started under proxy_peering). */
+  readonly peerClient: boolean;
   setTunnelCounts(node: number, missing: number): void;
 }
 
@@ -64,6 +66,8 @@ export interface NodeTunnelsOptions {
   readonly seed: number;
   /** The agent version nodes of a region run. */
   readonly versionOf: (region: string) => string;
+  /** Agents report the proxies they hold (`proxy_ids`) only while the cluster runs proxy_peering. */
+  readonly reportsProxyIds: () => boolean;
   readonly now: number;
 }
 
@@ -81,12 +85,14 @@ export class NodeTunnels {
   private readonly nodesPerRegion = new Map<string, number>();
   private readonly rng: Prng;
   private readonly connectionCount: number;
+  private readonly reportsProxyIds: () => boolean;
   private lastReconcileAt: number;
 
   constructor(opts: NodeTunnelsOptions) {
     this.endpoints = opts.endpoints;
     this.rng = opts.rng;
     this.connectionCount = opts.connectionCount;
+    this.reportsProxyIds = opts.reportsProxyIds;
     this.lastReconcileAt = opts.now;
     for (const e of opts.endpoints) {
       const list = this.byRegion.get(e.region);
@@ -131,7 +137,7 @@ export class NodeTunnels {
       }
       this.markSeen(node, now);
     }
-    this.recount();
+    this.recount(now);
   }
 
   /** Every node, found by id or hostname. */
@@ -154,7 +160,7 @@ export class NodeTunnels {
     n.pinned = [...proxies];
     n.tunnels = proxies.map(() => ({ proxy: undefined, previous: undefined, retryAt: now }));
     this.holdPinned(n, now);
-    this.recount();
+    this.recount(now);
     return this.state(n);
   }
 
@@ -174,20 +180,28 @@ export class NodeTunnels {
       else this.connect(n, t, now);
     }
     this.markSeen(n, now);
-    this.recount();
+    this.recount(now);
     return this.state(n);
   }
 
-  /** `tctl get nodes`: nodes whose heartbeat has not expired. */
+  /** `tctl get nodes`: nodes whose heartbeat has not expired; `proxy_ids` only under proxy_peering. */
   inventory(now: number): TctlNode[] {
+    const report = this.reportsProxyIds();
     const out: TctlNode[] = [];
     for (const n of this.nodes) {
-      const proxyIds = n.tunnels.flatMap((t) => (t.proxy ? [t.proxy.hostId] : []));
-      const expiresAt = (proxyIds.length ? now : n.lastSeenAt) + HEARTBEAT_TTL_MS;
+      const expiresAt = this.expiresAt(n, now);
       if (expiresAt <= now) continue;
-      out.push(tctlNode({ id: n.id, hostname: n.hostname, region: n.region, version: n.version, proxyIds, expiresAt }));
+      out.push(tctlNode({ id: n.id, hostname: n.hostname, region: n.region, version: n.version, proxyIds: report ? this.heldIds(n) : [], expiresAt }));
     }
     return out;
+  }
+
+  private heldIds(n: SimNode): string[] {
+    return n.tunnels.flatMap((t) => (t.proxy ? [t.proxy.hostId] : []));
+  }
+
+  private expiresAt(n: SimNode, now: number): number {
+    return (n.tunnels.some((t) => t.proxy) ? now : n.lastSeenAt) + HEARTBEAT_TTL_MS;
   }
 
   private node(idOrHostname: string): SimNode | undefined {
@@ -257,22 +271,23 @@ export class NodeTunnels {
   }
 
   /**
-   * Per proxy: node tunnels held, and `proxy_missing_ssh_tunnels`. Teleport counts the
-   * nodes that should hold a tunnel to this proxy but do not; with peering nodes only hold
-   * a few, so the simulator approximates it as the nodes of the proxy's own region that
-   * hold no tunnel to it.
+   * Per proxy: node tunnels held, and `proxy_missing_ssh_tunnels` as Teleport's localSite
+   * counts it: the tunnelled nodes of the inventory without a tunnel to this proxy, except, on a
+   * proxy with a peer client, nodes whose `proxy_ids` name other proxies only (those are not
+   * expected here).
    */
-  private recount(): void {
-    const held = new Map<TunnelEndpoint, { all: number; local: number }>();
-    for (const e of this.endpoints) held.set(e, { all: 0, local: 0 });
+  private recount(now: number): void {
+    const report = this.reportsProxyIds();
+    const counts = new Map<TunnelEndpoint, { held: number; missing: number }>();
+    for (const e of this.endpoints) counts.set(e, { held: 0, missing: 0 });
     for (const n of this.nodes) {
-      for (const t of n.tunnels) {
-        const c = t.proxy && held.get(t.proxy);
-        if (!c || !t.proxy) continue;
-        c.all++;
-        if (t.proxy.region === n.region) c.local++;
+      if (this.expiresAt(n, now) <= now) continue;
+      const ids = report ? this.heldIds(n) : [];
+      for (const [e, c] of counts) {
+        if (this.holds(n, e)) c.held++;
+        else if (!(e.peerClient && ids.length > 0 && !ids.includes(e.hostId))) c.missing++;
       }
     }
-    for (const [e, c] of held) e.setTunnelCounts(c.all, (this.nodesPerRegion.get(e.region) ?? 0) - c.local);
+    for (const [e, c] of counts) e.setTunnelCounts(c.held, c.missing);
   }
 }

@@ -12,10 +12,12 @@ export interface PeerSide {
   readonly name: string;
   readonly region: string;
   readonly hostId: string;
-  /** The process runs and serves (running or draining). */
+  /** The process runs and takes new connections (a draining one closed its listeners). */
   readonly up: boolean;
-  /** peer_public_addr, once a peer listener is configured. */
+  /** peer_public_addr while its peer listener runs. */
   readonly peerAddr: string | undefined;
+  /** It runs a peer client: it started under proxy_peering. */
+  readonly peerClient: boolean;
 }
 
 export interface PeerRules {
@@ -50,6 +52,9 @@ export function reachNode(from: PeerSide, node: string, holders: readonly PeerSi
   if (!rules.peering) {
     return { reachable: false, via: null, reason: `proxy ${from.name} holds no tunnel of node ${node}, and proxy peering is off (tunnel_strategy agent_mesh)` };
   }
+  if (!from.peerClient) {
+    return { reachable: false, via: null, reason: `proxy ${from.name} holds no tunnel of node ${node}, and has no peer client (it started before tunnel_strategy proxy_peering: restart it)` };
+  }
   if (holders.length === 0) {
     return { reachable: false, via: null, reason: `node ${node} holds no tunnel to any proxy`, dialError: 'TUNNEL_NOT_FOUND' };
   }
@@ -76,11 +81,11 @@ export interface PeerConnection {
 
 /**
  * proxy_peer_client_connections of `from`: one series per other proxy that is up, READY when
- * its listener is reachable, else TRANSIENT_FAILURE (the client keeps retrying). None without
- * proxy peering.
+ * its listener is reachable, else TRANSIENT_FAILURE (the client keeps retrying). None without a
+ * peer client (the family exists only where one was created, at a start under proxy_peering).
  */
 export function peerConnections(from: PeerSide, fleet: readonly PeerSide[], rules: PeerRules): PeerConnection[] {
-  if (!rules.peering) return [];
+  if (!from.peerClient) return [];
   return fleet
     .filter((to) => to.name !== from.name && to.up)
     .map((to): PeerConnection => ({ localId: from.hostId, remoteId: to.hostId, state: peerLinkBlocked(from, to, rules) === undefined ? 'READY' : 'TRANSIENT_FAILURE' }));

@@ -2,13 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Result } from '../model/result.js';
 import { parsePeerAllowList, type PeerAllowList } from './allow-list-input.js';
-import { parseClusterNetworking, type TunnelStrategy } from './cluster-networking-input.js';
+import { parseClusterNetworking, type ClusterNetworkingInput } from './cluster-networking-input.js';
 import { sendJson } from './http-util.js';
+import type { ClusterNetworkingResource } from './peering-state.js';
 import { readSignedJson, refuse, refusal, type SignedRequestOptions } from './signed-request.js';
 
 /** What the peering hooks change in the fleet. */
 export interface PeeringHookFleet {
-  setTunnelStrategy(strategy: TunnelStrategy): TunnelStrategy;
+  /** Replaces the cluster_networking_config resource whole. */
+  setClusterNetworking(input: ClusterNetworkingInput): ClusterNetworkingResource;
   /** Refused (409) when older than the applied generation. */
   applyAllowList(list: PeerAllowList): Result<PeerAllowList, string>;
   isProxy(name: string): boolean;
@@ -20,8 +22,8 @@ export interface PeeringHooksOptions extends SignedRequestOptions {
 
 /**
  * The signed peering hooks, signed and refused exactly like POST /hooks/upgrade:
- * `POST /hooks/cluster-networking` (the cluster_networking_config resource, as `tctl create -f`
- * would apply it) and `POST /hooks/peer-allow-list` (the firewall automation between sites).
+ * `POST /hooks/cluster-networking` (the cluster_networking_config resource, as `tctl create`
+ * would apply it: whole) and `POST /hooks/peer-allow-list` (the firewall automation between sites).
  */
 export class PeeringHooks {
   constructor(
@@ -34,9 +36,9 @@ export class PeeringHooks {
     if (!body.ok) return refuse(res, body.error);
     const input = parseClusterNetworking(body.value);
     if (!input.ok) return refuse(res, refusal(400, input.error.message, input.error.field));
-    const tunnelStrategy = this.fleet.setTunnelStrategy(input.value);
-    this.o.log?.info({ tunnelStrategy }, 'Cluster networking set');
-    sendJson(res, 200, { accepted: true, tunnelStrategy });
+    const stored = this.fleet.setClusterNetworking(input.value);
+    this.o.log?.info({ tunnelStrategy: input.value.strategy }, 'Cluster networking set');
+    sendJson(res, 200, { accepted: true, tunnelStrategy: input.value.strategy, revision: stored.metadata.revision });
   }
 
   async allowList(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Result } from '../model/result.js';
 import type { Denial, NodeListing, PeeringView, ReachView } from './fleet-peering.js';
 import { CONTROL_BODY_LIMIT_BYTES, methodNotAllowed, readJsonBody, sendJson } from './http-util.js';
+import type { ClusterNetworkingResource } from './peering-state.js';
 import { parsePinTunnels } from './pin-input.js';
 
 /** The fleet operations behind the peering routes of the control API. */
@@ -11,6 +12,8 @@ export interface PeeringControl {
   pinNode(node: string, proxies: readonly string[]): Result<NodeListing, Denial>;
   unpinNode(node: string): Result<NodeListing, Denial>;
   peeringView(): PeeringView;
+  /** As `tctl get cluster_networking_config --format=json` prints it. */
+  clusterNetworking(): ClusterNetworkingResource;
   isProxy(name: string): boolean;
   /** By id or hostname. */
   hasNode(node: string): boolean;
@@ -56,8 +59,10 @@ async function routeTunnels(fleet: PeeringControl, node: string, r: PeeringReque
 }
 
 /**
- * `GET /reach?proxy=&node=`, `GET /nodes`, `PUT|DELETE /nodes/:node/tunnels` and
- * `GET /peering`. False when the path is none of them.
+ * `GET /reach?proxy=&node=`, `GET /nodes`, `PUT|DELETE /nodes/:node/tunnels`, `GET /peering`,
+ * `GET /cluster-networking` (a list of the one resource, as `tctl get cluster_networking_config
+ * --format=json` prints it) and `GET /peer-allow-list` (what the firewall automation holds:
+ * generation null after a restart). False when the path is none of them.
  */
 export async function routePeering(fleet: PeeringControl, r: PeeringRequest): Promise<boolean> {
   const [root, second, third, ...rest] = r.seg;
@@ -69,6 +74,11 @@ export async function routePeering(fleet: PeeringControl, r: PeeringRequest): Pr
   if (root === 'peering' && second === undefined) {
     if (r.method !== 'GET') methodNotAllowed(r.res, r.method, r.path, 'GET');
     else sendJson(r.res, 200, fleet.peeringView());
+    return true;
+  }
+  if ((root === 'cluster-networking' || root === 'peer-allow-list') && second === undefined) {
+    if (r.method !== 'GET') methodNotAllowed(r.res, r.method, r.path, 'GET');
+    else sendJson(r.res, 200, root === 'cluster-networking' ? [fleet.clusterNetworking()] : fleet.peeringView().allowList);
     return true;
   }
   if (root === 'nodes' && second === undefined) {

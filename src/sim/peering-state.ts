@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../model/result.js';
 import type { PeerAllowList, PeerRule } from './allow-list-input.js';
-import type { TunnelStrategy } from './cluster-networking-input.js';
+import { RESOURCE_NAME, type ClusterNetworkingInput, type TunnelStrategy } from './cluster-networking-input.js';
 import type { PeerRules } from './peer-reach.js';
 
 /** What GET /peering shows of the allow-list; generation null until one is applied. */
@@ -23,13 +23,36 @@ function sameRules(a: PeerAllowList, b: PeerAllowList): boolean {
   return a.port === b.port && sa.size === sb.size && [...sa].every((k) => sb.has(k));
 }
 
+/** Teleport's label naming where a cluster config resource came from (defaults, config-file, dynamic). */
+export const ORIGIN_LABEL = 'teleport.dev/origin';
+
+/** `tctl get cluster_networking_config --format=json`: the stored resource. */
+export interface ClusterNetworkingResource {
+  readonly kind: 'cluster_networking_config';
+  readonly version: 'v2';
+  readonly metadata: { readonly name: string; readonly labels: Readonly<Record<string, string>>; readonly revision: string };
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
+/** Teleport's defaults (keep-alive 5 m, 3 missed; agent_mesh), origin `defaults`. */
+const DEFAULT_SPEC = { keep_alive_interval: '5m0s', keep_alive_count_max: 3, tunnel_strategy: { type: 'agent_mesh' } };
+
 /**
- * The cluster's tunnel strategy and the firewall's allow-list between proxy sites. Peering
- * starts off (agent_mesh). The allow-list is replaced whole, and only by a generation at
- * least as new as the one applied, so a request delayed behind a newer one cannot undo it.
+ * The cluster's networking resource and the firewall's allow-list between proxy sites. Peering
+ * starts off (agent_mesh). The resource is replaced whole, as Teleport's upsert does; one written
+ * through the API is of origin `dynamic`. The allow-list is replaced whole, and only by a
+ * generation at least as new as the one applied, so a request delayed behind a newer one cannot
+ * undo it.
  */
 export class PeeringState implements PeerRules {
   private tunnelStrategy: TunnelStrategy = { type: 'agent_mesh' };
+  private writes = 0;
+  private resource: ClusterNetworkingResource = {
+    kind: 'cluster_networking_config',
+    version: 'v2',
+    metadata: { name: RESOURCE_NAME, labels: { [ORIGIN_LABEL]: 'defaults' }, revision: 'rev-0' },
+    spec: DEFAULT_SPEC,
+  };
   private list: PeerAllowList | undefined;
   private pairs = new Set<string>();
 
@@ -45,9 +68,20 @@ export class PeeringState implements PeerRules {
     return this.pairs.has(pairKey(from, to));
   }
 
-  setStrategy(strategy: TunnelStrategy): TunnelStrategy {
-    this.tunnelStrategy = strategy;
-    return strategy;
+  get clusterNetworking(): ClusterNetworkingResource {
+    return this.resource;
+  }
+
+  /** Replaces the resource whole; `origin` is what the write path sets (the API: dynamic). */
+  setClusterNetworking(input: ClusterNetworkingInput, origin = 'dynamic'): ClusterNetworkingResource {
+    this.tunnelStrategy = input.strategy;
+    this.resource = {
+      kind: 'cluster_networking_config',
+      version: 'v2',
+      metadata: { name: RESOURCE_NAME, labels: { ...input.labels, [ORIGIN_LABEL]: origin }, revision: `rev-${++this.writes}` },
+      spec: input.spec,
+    };
+    return this.resource;
   }
 
   /** Replaces the allow-list; an older generation, or the same one with other rules, is refused. */

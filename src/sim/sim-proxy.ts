@@ -39,6 +39,8 @@ export interface SimProxyDeps {
   readonly builds: BuildLookup;
   /** proxy_peer_client_connections of this proxy (the fleet knows its peers). */
   readonly peerConnections: (self: SimProxy) => readonly PeerConnection[];
+  /** The cluster's tunnel strategy is proxy_peering now: a process starting now opens its peer listener and client. */
+  readonly peeringOn: () => boolean;
   readonly log: Logger | undefined;
 }
 
@@ -64,8 +66,10 @@ export interface ProxyView {
   readonly tunnels: { readonly node: number; readonly missing: number };
   readonly connectAttempts: number;
   readonly connectFailures: number;
-  /** peer_public_addr once a peer listener is configured (POST /hooks/upgrade, action configure). */
+  /** peer_public_addr while its peer listener runs: configured (action configure) and started under proxy_peering. */
   readonly peerAddr: string | null;
+  /** It runs a peer client (it started under proxy_peering). */
+  readonly peerClient: boolean;
   /** The behaviour of the build it runs (absent: a well-behaved build). */
   readonly build?: BuildBehaviour;
 }
@@ -110,8 +114,15 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   private connectFailures = 0;
   private limitExceeded = 0;
   private readonly peerDialErrors: Record<PeerDialError, number> = { PROXIES_UNREACHABLE: 0, TUNNEL_NOT_FOUND: 0 };
-  /** Configuration, so it survives restarts. */
+  /** Configuration (teleport.yaml), so it survives restarts. */
   private peer: PeerListener | undefined;
+  /**
+   * The process started under proxy_peering: Teleport reads the tunnel strategy once, at start,
+   * and only then opens the peer listener and creates the peer client.
+   */
+  private peerStarted = false;
+  /** A DB session went through since the process started: Teleport's DB gauge has a series from then on. */
+  private dbSeen = false;
   private nodeTunnels = 0;
   private missingTunnels = 0;
   private readonly appTunnels: number;
@@ -159,7 +170,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     this.pid = this.newPid();
     this.state = 'running';
     const { model, rng } = this.deps;
-    model.steadyState(rng, now, (kind, endAt) => this.sessions.add(kind, endAt));
+    model.steadyState(rng, now, (kind, endAt) => this.addSession(kind, endAt));
+    this.peerStarted = this.deps.peeringOn();
     this.nextArrivalAt = now + model.nextGap(rng);
     this.accruedAt = now;
     this.adoptBuild(now);
@@ -233,6 +245,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     this.state = 'draining';
     this.drainStartedAt = now;
     this.nextArrivalAt = Infinity;
+    // Teleport closes every listener at the start of a graceful shutdown, the diagnostic one included.
+    this.closeListener();
     this.deps.log?.info({ proxy: this.name, region: this.region, sessions: this.sessions.total() }, 'Proxy started draining');
     return ok(undefined);
   }
@@ -269,6 +283,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       this.stoppedAt = undefined;
       this.pid = this.newPid();
       this.state = 'starting';
+      this.startProcess();
       this.resetLeaks(now);
       this.adoptBuild(now);
       this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, gitref: this.gitref }, 'Proxy restarted');
@@ -282,23 +297,34 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   addSessions(req: AddSessions): Result<void, string> {
     if (this.state !== 'running') return err(`proxy "${this.name}" is ${this.state} and accepts no new sessions`);
     const endAt = this.deps.clock.now() + req.durationMs;
-    for (let i = 0; i < req.count; i++) this.sessions.add(req.kind, endAt);
+    for (let i = 0; i < req.count; i++) this.addSession(req.kind, endAt);
     if (req.kind === 'ssh') this.connectAttempts += req.count;
     return ok(undefined);
   }
 
-  /** The process serves connections, peer dials included (running, or draining its sessions). */
+  /** The process takes new connections, peer dials included (a draining one closed its listeners). */
   get up(): boolean {
-    return this.state === 'running' || this.state === 'draining';
+    return this.state === 'running';
   }
 
+  /** peer_public_addr while the peer listener runs; the heartbeat's `peer_addr`. */
   get peerAddr(): string | undefined {
-    return this.peer?.publicAddr;
+    return this.peerStarted ? this.peer?.publicAddr : undefined;
   }
 
+  get peerClient(): boolean {
+    return this.peerStarted;
+  }
+
+  /**
+   * Real Teleport reads peer_listen_addr and peer_public_addr from teleport.yaml at start, so
+   * the automation writes them and restarts the proxy; the simulator applies them live, with
+   * what a restart would pick up now (the cluster's tunnel strategy), without cutting sessions.
+   */
   setPeerListener(peer: PeerListener): void {
     this.peer = peer;
-    this.deps.log?.info({ proxy: this.name, region: this.region, peer }, 'Proxy peer listener set');
+    this.peerStarted = this.deps.peeringOn();
+    this.deps.log?.info({ proxy: this.name, region: this.region, peer, listening: this.peerStarted }, 'Proxy peer listener set');
   }
 
   /** One dial to a node (background load while peering is on): counted as Teleport counts it. */
@@ -352,6 +378,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       connectionLimitExceeded: this.limitExceeded,
       peerDialErrors: this.peerDialErrors,
       peerConnections: this.deps.peerConnections(this),
+      dbSeen: this.dbSeen,
       startTimeSeconds: this.startedAt / 1000,
       residentMemoryBytes: baseMemory + leaked,
       goroutines: goroutineCount(this.goroutineLoad()),
@@ -421,7 +448,8 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       tunnels: { node: this.nodeTunnels, missing: this.missingTunnels },
       connectAttempts: this.connectAttempts,
       connectFailures: this.connectFailures,
-      peerAddr: this.peer?.publicAddr ?? null,
+      peerAddr: this.peerAddr ?? null,
+      peerClient: this.peerStarted,
       ...(this.build === undefined ? {} : { build: this.build }),
     };
   }
@@ -442,7 +470,18 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
       this.limitExceeded++;
       return;
     }
-    this.sessions.add(kind, at + model.duration(rng));
+    this.addSession(kind, at + model.duration(rng));
+  }
+
+  private addSession(kind: SessionKind, endAt: number): void {
+    if (kind === 'db') this.dbSeen = true;
+    this.sessions.add(kind, endAt);
+  }
+
+  /** What a process start reads: the tunnel strategy (peer listener and client), and fresh gauges. */
+  private startProcess(): void {
+    this.peerStarted = this.deps.peeringOn();
+    this.dbSeen = false;
   }
 
   /** Takes on the behaviour of the version it runs, from `since`. */
@@ -512,6 +551,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
     this.pid = this.newPid();
     this.state = 'starting';
     this.nextArrivalAt = Infinity;
+    this.startProcess();
     this.resetLeaks(at);
     this.adoptBuild(at);
     this.deps.log?.info({ proxy: this.name, region: this.region, version: this.version, sessionsCut: cut }, 'Proxy restarted itself');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Proxy } from '../../src/model/fleet.js';
-import { parseNodes, parseProxies } from '../../src/peering/core/parse-inventory.js';
+import { parseNodes, parsePeerAddrs, parseProxies } from '../../src/peering/core/parse-inventory.js';
 
 const FLEET: Proxy[] = [
   { name: 'nyc-1', region: 'new-york', publicUrl: 'https://nyc-1.example.com', diagnosticUrl: 'http://10.0.0.1:3000', version: '17.4.2' },
@@ -18,6 +18,25 @@ describe('parseProxies', () => {
   it('maps host ids by hostname, else by public address; proxies outside the fleet map to nothing', () => {
     const r = parseProxies(PROXIES, 'tctl get proxies', FLEET);
     assert.deepEqual(r.ok && [...r.value], [['a1b2', 'nyc-1'], ['c3d4', 'chi-1'], ['e5f6', undefined]]);
+  });
+
+  it('matches by a host of spec.public_addrs, the list that replaced public_addr in ServerSpecV2', () => {
+    const today = JSON.stringify([
+      { kind: 'proxy', version: 'v2', metadata: { name: 'c3d4' }, spec: { hostname: 'ip-10-0-1-1', public_addrs: ['teleport-lb.example.com:443', 'teleport-chi.example.com:443'] } },
+      { kind: 'proxy', version: 'v2', metadata: { name: 'g7h8' }, spec: { hostname: 'ip-10-0-9-9', public_addrs: [] } },
+    ]);
+    const r = parseProxies(today, 'tctl get proxies', FLEET);
+    assert.deepEqual(r.ok && [...r.value], [['c3d4', 'chi-1'], ['g7h8', undefined]]);
+  });
+
+  it('reads the peer address each heartbeating fleet proxy advertises; none is an empty string', () => {
+    const body = JSON.stringify([
+      { kind: 'proxy', metadata: { name: 'a1b2' }, spec: { hostname: 'nyc-1', peer_addr: '10.0.0.1:3021' } },
+      { kind: 'proxy', metadata: { name: 'c3d4' }, spec: { hostname: 'ip-10-0-1-1', public_addrs: ['teleport-chi.example.com:443'] } },
+    ]);
+    const hosts = parseProxies(body, 'x', FLEET);
+    const r = hosts.ok ? parsePeerAddrs(body, 'x', hosts.value) : hosts;
+    assert.deepEqual(r.ok && [...r.value], [['nyc-1', '10.0.0.1:3021'], ['chi-1', '']]);
   });
 
   it('refuses what is not a list of proxies, naming the source', () => {

@@ -17,15 +17,25 @@ import { TWO_CITY_FLEET } from '../helpers/two-city-fleet.js';
 const SPEC = TWO_CITY_FLEET;
 const REGION_OF = new Map(SPEC.proxies.map((p) => [p.name, p.region]));
 const hostId = (proxy: string): string => `host-${proxy}`;
+const peerAddrOf = (proxy: string): string => `${SPEC.proxies.find((p) => p.name === proxy)?.diagnosticUrl.replace(/^http:\/\/|:\d+$/g, '')}:3021`;
 
 /**
  * A small Teleport cluster and network the reconciler acts on only through its ports: the
  * inventories it reads, the resources and allow-list it applies, and the peer metrics the proxies
  * publish as a result (a dial crosses regions only when the allow-list has the pair).
  */
+const DEFAULT_CNC = {
+  kind: 'cluster_networking_config',
+  version: 'v2',
+  metadata: { name: 'cluster-networking-config', labels: { 'teleport.dev/origin': 'defaults' }, revision: 'r0' },
+  spec: { keep_alive_interval: '5m0s', keep_alive_count_max: 3, client_idle_timeout: '15m0s', proxy_listener_mode: 1, tunnel_strategy: { type: 'agent_mesh' } },
+};
+
 class World {
   nodes = new Map<string, { region: string; proxies: string[] | undefined }>();
-  peering = false;
+  /** The stored cluster_networking_config, as tctl get prints it. */
+  cnc: Record<string, unknown> = structuredClone(DEFAULT_CNC);
+  /** Proxies whose peer listener runs: configured while the cluster ran proxy_peering (a start reads the strategy). */
   listeners = new Set<string>();
   allowList: AllowListDocument | undefined;
   publishes = 0;
@@ -34,21 +44,48 @@ class World {
   draining = new Set<string>();
   dialErrors = new Map<string, number>();
 
+  get peering(): boolean {
+    return (this.cnc['spec'] as { tunnel_strategy: { type: string } }).tunnel_strategy.type === 'proxy_peering';
+  }
+
+  /** The operator switches the cluster to proxy_peering themselves. */
+  switchOn(): void {
+    (this.cnc['spec'] as Record<string, unknown>)['tunnel_strategy'] = { type: 'proxy_peering', agent_connection_count: 2 };
+  }
+
+  /** Teleport and the firewall start over: agent_mesh, no listener, no allow-list. */
+  reset(): void {
+    this.cnc = structuredClone(DEFAULT_CNC);
+    this.listeners.clear();
+    this.allowList = undefined;
+  }
+
   readonly read: ReadInventory = async (source: InventorySource) => {
-    if (source.url?.endsWith('/proxies')) return ok({ from: source.url, body: JSON.stringify(SPEC.proxies.map((p) => ({ kind: 'proxy', metadata: { name: hostId(p.name) }, spec: { hostname: p.name } }))) });
+    if (source.url?.endsWith('/cnc')) return ok({ from: source.url, body: JSON.stringify([this.cnc]) });
+    if (source.url?.endsWith('/proxies')) {
+      const proxies = SPEC.proxies.map((p) => ({ kind: 'proxy', metadata: { name: hostId(p.name) }, spec: { hostname: p.name, ...(this.listeners.has(p.name) ? { peer_addr: peerAddrOf(p.name) } : {}) } }));
+      return ok({ from: source.url, body: JSON.stringify(proxies) });
+    }
     if (source.command) return err(`${source.command[0]}: exited with code 1: "access denied"`);
     const body =
       this.nodesBody ??
-      JSON.stringify([...this.nodes].map(([name, n]) => ({ kind: 'node', metadata: { name, labels: { region: n.region } }, spec: { hostname: name, ...(n.proxies ? { proxy_ids: n.proxies.map(hostId) } : {}) } })));
+      // Agents report proxy_ids only under proxy_peering.
+      JSON.stringify([...this.nodes].map(([name, n]) => ({ kind: 'node', metadata: { name, labels: { region: n.region } }, spec: { hostname: name, ...(n.proxies && this.peering ? { proxy_ids: n.proxies.map(hostId) } : {}) } })));
     return ok({ from: source.url ?? '', body });
   };
 
   readonly actions: PeeringActions = {
-    applyClusterNetworking: async (_a, _id, resource) => {
-      const spec = resource['spec'] as { tunnel_strategy: { type: string } };
-      this.peering = spec.tunnel_strategy.type === 'proxy_peering';
+    applyClusterNetworking: async (_a, _id, write) => {
+      // As tctl create does (checkCreateResourceWithOrigin): -f over a non-default one, --confirm over teleport.yaml's.
+      const origin = (this.cnc['metadata'] as { labels: Record<string, string> }).labels['teleport.dev/origin'];
+      if (origin !== 'defaults' && !write.force) return err('non-default cluster networking configuration already exists');
+      if (origin === 'config-file' && !write.confirm) return err('managed by static configuration: re-run with --confirm');
+      const written = structuredClone(write.resource) as { metadata: { labels: Record<string, string> } };
+      written.metadata.labels['teleport.dev/origin'] = 'dynamic';
+      this.cnc = written;
       return ok(undefined);
     },
+    readAllowListGeneration: async () => ok(this.allowList?.generation ?? null),
     publishAllowList: async (_t, doc) => {
       if (this.failPublish) return err(this.failPublish);
       // As the firewall automation should: a lower generation is stale; the same one is a retry, fine only with the same rules.
@@ -64,7 +101,9 @@ class World {
 
   readonly configure: ConfigureProxy = async (req) => {
     if (this.refuseConfigure.has(req.proxy.name)) return err(`configure hook of proxy "${req.proxy.name}": webhook at hooks.example: HTTP 409`);
-    this.listeners.add(req.proxy.name);
+    // The automation restarts the proxy: its listener opens only under proxy_peering.
+    if (this.peering) this.listeners.add(req.proxy.name);
+    else this.listeners.delete(req.proxy.name);
     return ok(undefined);
   };
 
@@ -107,7 +146,7 @@ function peering(spec: Partial<ProxyPeeringSpec> = {}): ProxyPeering {
       inventory: { nodes: { url: 'http://inv/nodes' }, proxies: { url: 'http://inv/proxies' }, interval: '1m' },
       holdTime: '10m',
       verifyTimeout: '2m',
-      apply: { clusterNetworking: { url: 'http://automation/cnc' }, allowList: { file: '/tmp/unused' } },
+      apply: { clusterNetworking: { url: 'http://automation/cnc', read: { url: 'http://inv/cnc' } }, allowList: { file: '/tmp/unused' } },
       ...spec,
     },
   };
@@ -119,33 +158,41 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
   const world = new World();
   store.put(fleet(SPEC));
   store.put(peering(spec));
-  const reconciler = createPeeringReconciler({
-    store,
-    clock,
-    log: pino({ level: 'silent' }),
-    snapshotOf: () => world.snapshot(),
-    draining: () => world.draining,
-    readInventory: world.read,
-    actions: world.actions,
-    configureProxy: world.configure,
-  });
+  /** meridian_peering_drift_total by kind. */
+  const drifts = new Map<string, number>();
+  const controller = () =>
+    createPeeringReconciler({
+      store,
+      clock,
+      log: pino({ level: 'silent' }),
+      snapshotOf: () => world.snapshot(),
+      draining: () => world.draining,
+      readInventory: world.read,
+      actions: world.actions,
+      configureProxy: world.configure,
+      onDrift: (_p, what) => void drifts.set(what, (drifts.get(what) ?? 0) + 1),
+    });
+  let reconciler = controller();
+  const restartController = () => void (reconciler = controller());
   const key = { kind: 'ProxyPeering', namespace: 'default', name: 'edge' };
   const pass = async () => {
     await reconciler.reconcile(key, new AbortController().signal);
     return (await store.get('ProxyPeering', 'default', 'edge')) as ProxyPeering;
   };
-  // Until nothing changes: one peer listener a pass, then the allow-list and the switch; the
-  // proxies' pages show the result at the next observation.
+  // Until nothing changes: the switch, one peer listener a pass, then the allow-list; what was
+  // applied is read back 10 s later (the inventory with it), and the proxies' pages show the result.
   const settle = async () => {
     let p = await pass();
-    for (let i = 0; i < 12; i++) {
+    let quiet = 0;
+    for (let i = 0; i < 24 && quiet < 2; i++) {
+      if (quiet) clock.advance(10_000);
       const next = await pass();
-      if (JSON.stringify(next.status) === JSON.stringify(p.status)) return next;
+      quiet = JSON.stringify(next.status) === JSON.stringify(p.status) ? quiet + 1 : 0;
       p = next;
     }
     return p;
   };
-  return { store, clock, world, pass, settle, reconciler, key };
+  return { store, clock, world, pass, settle, key, drifts, restartController };
 }
 
 const linkStates = (p: ProxyPeering) => (p.status?.links ?? []).map((l) => `${l.from}->${l.to}:${l.state}`);
@@ -158,9 +205,9 @@ describe('ProxyPeering reconciler', () => {
     assert.equal(world.reaches('nyc-1', 'ny-db'), false);
 
     let p = await pass();
-    assert.deepEqual(linkStates(p), ['new-york->chi-1:Pending', 'new-york->chi-2:Pending']);
-    assert.equal(p.status?.phase, 'Converging');
-    assert.equal(world.peering, false, 'the cluster switches only once the peer paths exist');
+    assert.equal(world.peering, true, 'the switch comes first: agents report their proxies, and a proxy opens its peer listener, only under proxy_peering');
+    assert.deepEqual(linkStates(p), [], 'nothing known of the tunnels before');
+    assert.deepEqual((world.cnc['spec'] as Record<string, unknown>)['client_idle_timeout'], '15m0s', 'the rest of the resource written back as read');
     p = await settle();
     assert.deepEqual(linkStates(p), ['new-york->chi-1:Up', 'new-york->chi-2:Up']);
     assert.equal(world.peering, true);
@@ -276,7 +323,7 @@ describe('ProxyPeering reconciler', () => {
 
   it('a proxy whose listener cannot be set holds back only the links to it; it is retried; with no link left the allow-list empties', async () => {
     const { world, settle, clock } = setup({ apply: { allowList: { file: '/tmp/unused' } } });
-    world.peering = true; // switched on by the operator: no clusterNetworking in this spec
+    world.switchOn(); // by the operator: no clusterNetworking in this spec
     world.refuseConfigure.add('chi-2');
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     world.nodes.set('chi-app', { region: 'chicago', proxies: ['chi-1'] });
@@ -314,10 +361,12 @@ describe('ProxyPeering reconciler', () => {
 
   it('a dry run reports coverage and the plan and changes nothing', async () => {
     const { world, pass } = setup({ dryRun: true });
+    world.switchOn();
+    const cnc = JSON.stringify(world.cnc);
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     const p = await pass();
     assert.deepEqual(linkStates(p), ['new-york->chi-2:Planned']);
-    assert.equal(world.peering, false);
+    assert.equal(JSON.stringify(world.cnc), cnc);
     assert.equal(world.allowList, undefined);
     assert.equal(world.listeners.size, 0);
     assert.deepEqual(p.status?.coverage?.find((c) => c.region === 'new-york'), { region: 'new-york', nodes: 1, reachable: 0, ratio: 0 });
@@ -342,6 +391,70 @@ describe('ProxyPeering reconciler', () => {
     const p = await pass();
     assert.equal(p.status?.phase, 'Invalid');
     assert.match(p.status?.message ?? '', /spec\.inventory\.nodes: give exactly one of url or command/);
+  });
+});
+
+describe('ProxyPeering reconciler: saved status is a record, never proof', () => {
+  const condition = (p: ProxyPeering, type: string) => p.status?.conditions?.find((c) => c.type === type);
+  const covered = async (s: ReturnType<typeof setup>) => {
+    s.world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
+    s.world.nodes.set('chi-app', { region: 'chicago', proxies: ['chi-1'] });
+    const p = await s.settle();
+    assert.equal(p.status?.phase, 'Covered');
+    return p;
+  };
+
+  for (const restart of [false, true]) {
+    it(`the cluster reset behind its back (agent_mesh, no listener, no allow-list)${restart ? ', with the controller restarted on the same store,' : ''} is found, counted, re-applied, and Covered again`, async () => {
+      const s = setup();
+      const before = await covered(s);
+      assert.equal(condition(before, 'InSync')?.status, 'True');
+      s.world.reset();
+      if (restart) s.restartController();
+      s.clock.advance(60_000);
+      const seen = await s.pass();
+      assert.equal(condition(seen, 'InSync')?.status, 'False');
+      assert.equal(condition(seen, 'InSync')?.reason, 'Drifted');
+      assert.match(condition(seen, 'InSync')?.message ?? '', /tunnel_strategy agent_mesh, not proxy_peering with agent_connection_count 2/);
+      assert.match(condition(seen, 'InSync')?.message ?? '', /holds no allow-list, not \d+/);
+      const after = await s.settle();
+      assert.equal(after.status?.phase, 'Covered');
+      assert.equal(condition(after, 'InSync')?.status, 'True');
+      assert.equal(s.world.peering, true);
+      assert.deepEqual([...s.world.listeners].sort(), ['chi-1', 'chi-2', 'nyc-1']);
+      assert.equal(s.world.allowList?.generation, after.status?.allowList?.generation);
+      assert.ok(s.world.reaches('nyc-1', 'ny-db'));
+      assert.equal(s.drifts.get('cluster_networking'), 1);
+      assert.equal(s.drifts.get('allow_list'), 1);
+      // Agents reported nothing under agent_mesh: the listeners are judged once the cluster is back on proxy_peering.
+      assert.equal(s.drifts.get('peer_listener'), 3);
+    });
+  }
+
+  it('a proxy restarted without its peer listener is configured again, and only it', async () => {
+    const s = setup();
+    await covered(s);
+    const published = s.world.publishes;
+    s.world.listeners.delete('chi-2');
+    s.clock.advance(60_000);
+    const p = await s.settle();
+    assert.equal(p.status?.phase, 'Covered');
+    assert.ok(s.world.listeners.has('chi-2'));
+    assert.deepEqual([...s.drifts], [['peer_listener', 1]]);
+    assert.equal(s.world.publishes, published, 'the firewall was left alone');
+  });
+
+  it('cluster networking is read, changed only in tunnel_strategy and written back whole, with -f and --confirm as tctl needs them', async () => {
+    const s = setup();
+    // Managed by teleport.yaml: tctl create refuses it without both flags (the fake World refuses as tctl does).
+    const meta = s.world.cnc['metadata'] as { labels: Record<string, string> };
+    meta.labels['teleport.dev/origin'] = 'config-file';
+    meta.labels['team'] = 'edge';
+    const spec = { ...(s.world.cnc['spec'] as Record<string, unknown>), routing_strategy: 1, idle_timeout: '30m0s' };
+    s.world.cnc['spec'] = spec;
+    await covered(s);
+    assert.deepEqual(s.world.cnc['spec'], { ...spec, tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 2 } });
+    assert.equal((s.world.cnc['metadata'] as { labels: Record<string, string> }).labels['team'], 'edge');
   });
 });
 

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { control, diagUrl, metric, parseExposition, readyz, scrape, startSim, view } from './sim-helpers.js';
+import { act, control, diagUrl, metric, parseExposition, readyz, scrape, startSim, view } from './sim-helpers.js';
 
 const GAUGES = [
   'proxy_ssh_sessions_total',
   'teleport_kubernetes_server_exec_in_flight_sessions',
   'teleport_kubernetes_server_portforward_in_flight_sessions',
   'teleport_kubernetes_server_join_in_flight_sessions',
-  'teleport_proxy_db_active_connections_total',
   'teleport_reverse_tunnels_connected',
   'proxy_missing_ssh_tunnels',
   'process_state',
@@ -20,7 +19,6 @@ const COUNTERS = [
   'teleport_connect_to_node_attempts_total',
   'failed_connect_to_node_attempts_total',
   'proxy_connection_limit_exceeded_total',
-  'proxy_peer_client_dial_error_total',
 ];
 
 test('the metrics page is exposition text 0.0.4 with HELP, TYPE and every Teleport name', async (t) => {
@@ -45,11 +43,24 @@ test('the metrics page is exposition text 0.0.4 with HELP, TYPE and every Telepo
   assert.ok(metric(page, 'teleport_reverse_tunnels_connected', { type: 'node' }) >= 0);
   for (const type of ['app', 'kube']) assert.equal(page.get('teleport_reverse_tunnels_connected')?.samples.filter((s) => s.labels['type'] === type).length, 1);
   // Started at steady state: sessions are already there, and the process has been up for a while.
-  const sessions = metric(page, 'proxy_ssh_sessions_total') + metric(page, 'teleport_proxy_db_active_connections_total');
+  const sessions = metric(page, 'proxy_ssh_sessions_total') + metric(page, 'teleport_proxy_db_active_connections_total', { component: 'db:proxy' });
   assert.ok(sessions > 10, `steady-state sessions, got ${sessions}`);
   assert.ok(metric(page, 'process_start_time_seconds') < sim.clock.now() / 1000 - 86_400);
   assert.ok(metric(page, 'teleport_connect_to_node_attempts_total') > metric(page, 'failed_connect_to_node_attempts_total'));
   assert.ok(metric(page, 'process_resident_memory_bytes') > 50e6);
+});
+
+test('vector families have no series before their first observation: the DB gauge carries its labels, dial errors start with the first', async (t) => {
+  const sim = await startSim(t, { sessionsPerProxy: 0 });
+  const fresh = await scrape(sim, 'fra-1');
+  assert.equal(fresh.has('teleport_proxy_db_active_connections_total'), false, 'no DB connection yet: no series');
+  assert.equal(fresh.has('proxy_peer_client_dial_error_total'), false, 'no peer client, no dial error: no series');
+  await act(sim, 'fra-1', 'sessions', { kind: 'db', count: 2, durationMs: 60_000 });
+  const db = (await scrape(sim, 'fra-1')).get('teleport_proxy_db_active_connections_total');
+  assert.deepEqual(db?.samples, [{ labels: { component: 'db:proxy', db_protocol: 'postgres', db_type: 'self-hosted' }, value: 2 }]);
+  sim.advance(60_000);
+  // A GaugeVec keeps its series at 0 once the connections close.
+  assert.deepEqual((await scrape(sim, 'fra-1')).get('teleport_proxy_db_active_connections_total')?.samples.map((s) => s.value), [0]);
 });
 
 test('healthz answers 200 ok; unknown paths 404 like Go', async (t) => {

@@ -7,11 +7,12 @@ import pino from 'pino';
 import { createHookRunner, readSecret, runCommand } from '../../src/adapters/hooks/index.js';
 import { createPeeringActions } from '../../src/adapters/peering/peering-actions.js';
 import type { Proxy } from '../../src/model/fleet.js';
-import { clusterNetworkingConfig, peerPublicAddr, renderAllowList } from '../../src/peering/core/peer-config.js';
-import { scrape, startSim } from './sim-helpers.js';
+import { createInventoryReader } from '../../src/adapters/teleport/inventory-reader.js';
+import { parseClusterNetworking, peerPublicAddr, renderAllowList, withProxyPeering } from '../../src/peering/core/peer-config.js';
+import { control, scrape, startSim } from './sim-helpers.js';
 import { hostIdOf, pin, reach, TWO_SITES } from './peering-helpers.js';
 
-test("Meridian's peering adapters drive the simulator: configure, cluster networking and allow-list, all signed", async (t) => {
+test("Meridian's peering adapters drive the simulator: cluster networking (read, modified, written back), configure and allow-list, all signed", async (t) => {
   const sim = await startSim(t, { proxies: TWO_SITES, nodes: 8, hookSecret: 'sim-key' });
   const dir = await mkdtemp(join(tmpdir(), 'meridian-sim-peering-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -29,6 +30,24 @@ test("Meridian's peering adapters drive the simulator: configure, cluster networ
   }));
   await pin(sim, 'node-new-york-001', ['chi-1']);
 
+  const readInventory = createInventoryReader({ runCommand });
+  const actions = createPeeringActions({ clock, readSecret, runCommand, readInventory });
+  const target = (hook: string): { url: string; secretFile: string; timeout: string } => ({ url: `${sim.controlUrl}/hooks/${hook}`, secretFile, timeout: '5s' });
+  const cnTarget = { ...target('cluster-networking'), read: { url: `${sim.controlUrl}/cluster-networking` } };
+  const read = async () => {
+    const body = await readInventory({ url: `${sim.controlUrl}/cluster-networking` }, { timeoutMs: 5_000, signal });
+    assert.ok(body.ok);
+    const cn = parseClusterNetworking(body.value.body, body.value.from);
+    assert.ok(cn.ok, cn.ok ? '' : cn.error);
+    return cn.value;
+  };
+  const current = await read();
+  assert.deepEqual([current.strategy, current.origin], [{ type: 'agent_mesh' }, 'defaults']);
+  assert.deepEqual(await actions.applyClusterNetworking(cnTarget, 'default/peering/cluster-networking', withProxyPeering(current, 2), signal), { ok: true, value: undefined });
+  const written = await read();
+  assert.deepEqual(written.resource['spec'], { keep_alive_interval: '5m0s', keep_alive_count_max: 3, tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 2 } }, 'only tunnel_strategy changed');
+  assert.equal(written.origin, 'dynamic', 'a second write needs -f');
+
   const run = createHookRunner({ log: pino({ level: 'silent' }), clock, runCommand, readSecret });
   for (const p of proxies) {
     const publicAddr = peerPublicAddr(p, 3021);
@@ -36,17 +55,16 @@ test("Meridian's peering adapters drive the simulator: configure, cluster networ
     assert.equal(r.ok, true, `configure ${p.name}: ${JSON.stringify(r)}`);
   }
 
-  const actions = createPeeringActions({ clock, readSecret, runCommand });
-  const target = (hook: string): { url: string; secretFile: string; timeout: string } => ({ url: `${sim.controlUrl}/hooks/${hook}`, secretFile, timeout: '5s' });
-  assert.deepEqual(await actions.applyClusterNetworking(target('cluster-networking'), 'default/peering/cluster-networking', clusterNetworkingConfig(2), signal), { ok: true, value: undefined });
   assert.equal((await reach(sim, 'nyc-1', 'node-new-york-001')).reachable, false, 'no link yet');
 
   const list = renderAllowList([{ from: 'new-york', to: 'chi-1' }], proxies, 3021);
   const doc = { kind: 'PeerAllowList' as const, peering: 'default/peering', generation: 1, generatedAt: new Date().toISOString(), port: 3021, rules: list.rules };
   assert.deepEqual(await actions.publishAllowList(target('peer-allow-list'), doc, signal), { ok: true, value: undefined });
+  const readBack = { url: target('peer-allow-list').url, readUrl: `${sim.controlUrl}/peer-allow-list` };
+  assert.deepEqual(await actions.readAllowListGeneration(readBack, signal), { ok: true, value: 1 }, 'the firewall acknowledges what it holds');
 
   for (const from of ['nyc-1', 'nyc-2']) {
-    assert.deepEqual(await reach(sim, from, 'node-new-york-001'), { proxy: from, node: 'node-new-york-001', reachable: true, via: 'peer', peer: 'chi-1' });
+    assert.deepEqual(await reach(sim, from, 'node-new-york-001'), { proxy: from, node: 'node-new-york-001', reachable: true, via: 'peer', peer: 'chi-1' }, `${from}: ${JSON.stringify((await control(sim, 'GET', '/peering')).json)}`);
   }
   const ready = (await scrape(sim, 'nyc-1')).get('proxy_peer_client_connections')?.samples.find((s) => s.labels['remote_id'] === hostIdOf(sim, 'chi-1'));
   assert.equal(ready?.labels['state'], 'READY');

@@ -66,8 +66,20 @@ export async function accepted(sim: FleetSim, hook: string, body: unknown): Prom
   return r.json;
 }
 
+/** Sim ms a restarted proxy takes to be ready (the simulator's default startup). */
+const STARTUP_MS = 20_000;
+
+/**
+ * proxy_peering, then every proxy restarted (as a rollout would), since a proxy opens its peer
+ * listener and client only when it starts under proxy_peering.
+ */
 export async function enablePeering(sim: FleetSim): Promise<void> {
   await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
+  for (const p of sim.proxies) {
+    const r = await control(sim, 'POST', `/proxies/${p.name}/restart`, {});
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+  }
+  sim.advance(STARTUP_MS);
 }
 
 export async function configurePeer(sim: FleetSim, proxy: string): Promise<void> {

@@ -61,7 +61,7 @@ test('cluster networking: sets the tunnel strategy, Teleport defaults filled; ba
   assert.deepEqual((await peering(sim)).tunnelStrategy, { type: 'agent_mesh' }, 'peering starts off');
 
   const on = await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
-  assert.deepEqual(on, { accepted: true, tunnelStrategy: { type: 'proxy_peering', agent_connection_count: 2 } });
+  assert.deepEqual(on, { accepted: true, tunnelStrategy: { type: 'proxy_peering', agent_connection_count: 2 }, revision: 'rev-1' });
   assert.deepEqual((await peering(sim)).tunnelStrategy, { type: 'proxy_peering', agent_connection_count: 2 });
   const defaulted = await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering'));
   assert.deepEqual(defaulted.tunnelStrategy, { type: 'proxy_peering', agent_connection_count: 1 });
@@ -77,10 +77,10 @@ test('cluster networking: sets the tunnel strategy, Teleport defaults filled; ba
     [{ ...good, kind: 'cluster_auth_preference' }, 'kind', /one of "cluster_networking_config"/],
     [{ ...good, version: 'v3' }, 'version', /one of "v2"/],
     [{ ...good, metadata: undefined }, 'metadata', /is required/],
-    [{ ...good, metadata: { name: 'cluster-networking-config', labels: {} } }, 'metadata.labels', /unknown field/],
+    [{ ...good, metadata: { name: 'cluster-networking-config', labels: { a: 1 } } }, 'metadata.labels.a', /must be a string/],
+    [{ ...good, metadata: { name: 'cluster-networking-config', uid: 'x' } }, 'metadata.uid', /unknown field/],
     [{ ...good, metadata: { name: 'other' } }, 'metadata.name', /"cluster-networking-config"/],
-    [{ ...good, spec: { ...spec, client_idle_timeout: '1h' } }, 'spec.client_idle_timeout', /unknown field \(allowed: "tunnel_strategy"\)/],
-    [{ ...good, spec: {} }, 'spec.tunnel_strategy', /is required/],
+    [{ ...good, spec: 'x' }, 'spec', /must be a JSON object/],
     [{ ...good, spec: { tunnel_strategy: { type: 'mesh' } } }, 'spec.tunnel_strategy.type', /one of "agent_mesh", "proxy_peering", got "mesh"/],
     [{ ...good, spec: { tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 0 } } }, 'spec.tunnel_strategy.agent_connection_count', /whole number from 1/],
     [{ ...good, spec: { tunnel_strategy: { type: 'proxy_peering', agent_connection_count: '2' } } }, 'spec.tunnel_strategy.agent_connection_count', /got "2"/],
@@ -98,6 +98,31 @@ test('cluster networking: sets the tunnel strategy, Teleport defaults filled; ba
   assert.deepEqual((await peering(sim)).tunnelStrategy, { type: 'agent_mesh' }, 'refused bodies changed nothing');
   const wrongMethod = await control(sim, 'GET', '/hooks/cluster-networking');
   assert.equal(wrongMethod.status, 405);
+});
+
+test('cluster networking is one whole resource: the simulator keeps every field written and returns it on read, as tctl get does', async (t) => {
+  const sim = await startSim(t, { proxies: TWO_SITES });
+  const read = async (): Promise<Record<string, { [k: string]: unknown }>> => {
+    const r = await control(sim, 'GET', '/cluster-networking');
+    assert.equal(r.status, 200);
+    const [only, ...rest] = r.json as Record<string, { [k: string]: unknown }>[];
+    assert.equal(rest.length, 0);
+    assert.ok(only);
+    return only;
+  };
+  const fresh = await read();
+  assert.deepEqual(fresh['metadata'], { name: 'cluster-networking-config', labels: { 'teleport.dev/origin': 'defaults' }, revision: 'rev-0' });
+  assert.deepEqual(fresh['spec'], { keep_alive_interval: '5m0s', keep_alive_count_max: 3, tunnel_strategy: { type: 'agent_mesh' } });
+
+  const full = { ...fresh, spec: { ...fresh['spec'], client_idle_timeout: '15m0s', proxy_listener_mode: 1, routing_strategy: 1, tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 2 } } };
+  await accepted(sim, 'cluster-networking', full);
+  const after = await read();
+  assert.deepEqual(after['spec'], full.spec, 'nothing dropped, nothing refused');
+  assert.deepEqual(after['metadata'], { name: 'cluster-networking-config', labels: { 'teleport.dev/origin': 'dynamic' }, revision: 'rev-1' });
+
+  // A write with the strategy only replaces the whole: the other fields are gone, as in Teleport.
+  await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
+  assert.deepEqual((await read())['spec'], { tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 2 } });
 });
 
 test('peer allow-list: replaced whole by a newer generation; an older one is 409, the same one idempotent', async (t) => {
@@ -184,8 +209,13 @@ test('configure through the upgrade hook: sets the peer listener live, once per 
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.equal(r.json.accepted, true);
   assert.equal(r.json['name'], 'nyc-1');
-  assert.equal(r.json['peerAddr'], 'nyc-1.example.com:3021');
   assert.equal(r.json['startedAt'], before.startedAt, 'applied live, no restart');
+  assert.equal(r.json['peerAddr'], null, 'under agent_mesh no peer listener opens');
+  await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
+  // The automation applies it with a restart, which reads the strategy: the listener opens.
+  assert.equal((await postHook(sim, 'upgrade', body)).status, 200);
+  const again = await postHook(sim, 'upgrade', { ...body, id: 'peer-nyc-1-again' });
+  assert.equal(again.json['peerAddr'], 'nyc-1.example.com:3021');
   assert.equal((await view(sim, 'nyc-1')).peerAddr, 'nyc-1.example.com:3021');
   assert.deepEqual((await peering(sim)).listeners, { 'nyc-1': 'nyc-1.example.com:3021' });
 
@@ -235,6 +265,7 @@ test('configure: bad requests are 400 naming the field, 404 for an unknown proxy
     assert.equal(r.json.field, field, JSON.stringify(body));
     assert.match(r.json.error ?? '', message, JSON.stringify(body));
   }
+  await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
   const listenDefault = await postHook(sim, 'upgrade', { ...good, peer: { publicAddr: 'chi-1.example.com:3021' } });
   assert.equal(listenDefault.status, 200, 'peer.listenAddr defaults to 0.0.0.0:3021');
   assert.equal((listenDefault.json as unknown as ProxyView).peerAddr, 'chi-1.example.com:3021');

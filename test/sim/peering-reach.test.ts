@@ -122,6 +122,8 @@ test('reach and nodes: 400 names the missing parameter, 404 an unknown proxy or 
 
 test('pin and unpin: a pinned node holds exactly its proxies while they are up; unpinned, it returns to its region', async (t) => {
   const sim = await startSim(t, { proxies: TWO_SITES, nodes: 8, agentConnectionCount: 2 });
+  // Agents report proxy_ids only under proxy_peering.
+  await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
   const listed = (await control(sim, 'GET', '/nodes')).json as NodeAnswer[];
   assert.equal(listed.length, 8);
   for (const n of listed) {
@@ -141,9 +143,9 @@ test('pin and unpin: a pinned node holds exactly its proxies while they are up; 
   }
 
   await act(sim, 'chi-1', 'shutdown', { mode: 'immediate' });
-  assert.deepEqual((await inventoryNode(sim, NY_NODE))?.spec.proxy_ids, [], 'the tunnel goes with its proxy');
+  assert.deepEqual((await inventoryNode(sim, NY_NODE))?.spec.proxy_ids, undefined, 'the tunnel goes with its proxy (an empty list is omitted)');
   sim.advance(60_000);
-  assert.deepEqual((await inventoryNode(sim, NY_NODE))?.spec.proxy_ids, [], 'and does not move elsewhere');
+  assert.deepEqual((await inventoryNode(sim, NY_NODE))?.spec.proxy_ids, undefined, 'and does not move elsewhere');
   await act(sim, 'chi-1', 'restart', {});
   sim.advance(25_000);
   assert.deepEqual((await inventoryNode(sim, NY_NODE))?.spec.proxy_ids, [hostIdOf(sim, 'chi-1')], 'back once its proxy is up');
@@ -183,8 +185,27 @@ test('peer metrics: READY for reachable peers, TRANSIENT_FAILURE for blocked or 
   await act(sim, 'chi-2', 'shutdown', { mode: 'immediate' });
   assert.deepEqual(peerStates(await scrape(sim, 'nyc-1')), { [id('nyc-2')]: 'READY', [id('chi-1')]: 'READY' }, 'a stopped peer has no connection');
 
+  // The strategy is read at start: back to agent_mesh, the peer client goes only with a restart.
   await accepted(sim, 'cluster-networking', clusterNetworking('agent_mesh'));
+  assert.ok((await scrape(sim, 'nyc-1')).get('proxy_peer_client_connections'));
+  await act(sim, 'nyc-1', 'restart', {});
   assert.equal((await scrape(sim, 'nyc-1')).get('proxy_peer_client_connections'), undefined);
+});
+
+test('a tunnel strategy change takes effect at each proxy\'s restart: no peer listener or client before', async (t) => {
+  const sim = await startSim(t, { proxies: TWO_SITES, nodes: 8 });
+  await configurePeer(sim, 'chi-1');
+  await accepted(sim, 'cluster-networking', clusterNetworking('proxy_peering', 2));
+  const peering = async () => (await control(sim, 'GET', '/peering')).json as { listeners: Record<string, string> };
+  assert.deepEqual((await peering()).listeners, {}, 'configured under agent_mesh: no listener');
+  assert.equal((await scrape(sim, 'nyc-1')).get('proxy_peer_client_connections'), undefined, 'started under agent_mesh: no peer client');
+  await act(sim, 'chi-1', 'restart', {});
+  await act(sim, 'nyc-1', 'restart', {});
+  sim.advance(20_000);
+  assert.deepEqual((await peering()).listeners, { 'chi-1': 'chi-1.example.com:3021' });
+  assert.deepEqual(peerStates(await scrape(sim, 'nyc-1'))[hostIdOf(sim, 'chi-1')], 'TRANSIENT_FAILURE', 'a client now, the firewall still closed');
+  const proxies = (await control(sim, 'GET', '/inventory/proxies')).json as { spec: { hostname: string; peer_addr?: string } }[];
+  assert.deepEqual(proxies.filter((p) => p.spec.peer_addr).map((p) => [p.spec.hostname, p.spec.peer_addr]), [['chi-1', 'chi-1.example.com:3021']], 'the heartbeat advertises peer_addr');
 });
 
 test('background dials: counted only with peering on; PROXIES_UNREACHABLE when tunnels are out of reach, TUNNEL_NOT_FOUND without any', async (t) => {
@@ -207,7 +228,7 @@ test('background dials: counted only with peering on; PROXIES_UNREACHABLE when t
   const off = await totals();
   assert.equal(off.unreachable, 0, 'no peer dial errors without peering');
   assert.equal(off.notFound, 0);
-  assert.equal((await scrape(sim, 'nyc-1')).get('proxy_peer_client_dial_error_total')?.samples.length, 1, 'only the TUNNEL_NOT_FOUND series, as before');
+  assert.equal((await scrape(sim, 'nyc-1')).get('proxy_peer_client_dial_error_total'), undefined, 'a CounterVec: no series before the first error');
 
   await enablePeering(sim);
   for (let i = 0; i < 4; i++) sim.advance(HALF_HOUR_MS);

@@ -5,7 +5,7 @@ import { peerConnections, reachNode, type PeerRules, type PeerSide } from '../..
 import { PeeringState } from '../../src/sim/peering-state.js';
 
 function proxy(name: string, region: string, extra: Partial<PeerSide> = {}): PeerSide {
-  return { name, region, hostId: `id-${name}`, up: true, peerAddr: `${name}:3021`, ...extra };
+  return { name, region, hostId: `id-${name}`, up: true, peerAddr: `${name}:3021`, peerClient: true, ...extra };
 }
 
 function rules(peering: boolean, pairs: readonly string[] = []): PeerRules {
@@ -30,6 +30,7 @@ test('reachNode: tunnel first, then a reachable holder (own region first), else 
     ['own region preferred', NYC1, [CHI1, NYC2], rules(true, ['nyc-1>chi-1']), { reachable: true, via: 'peer', peer: 'nyc-2' }],
     ['second holder reachable', NYC1, [CHI1, CHI2], rules(true, ['nyc-1>chi-2']), { reachable: true, via: 'peer', peer: 'chi-2' }],
     ['dialling proxy down', proxy('nyc-1', 'ny', { up: false }), [NYC1], rules(true), { via: null, error: undefined }],
+    ['dialling proxy started before the switch: no peer client', proxy('nyc-1', 'ny', { peerClient: false }), [NYC2], rules(true), { via: null, error: undefined }],
   ];
   for (const [name, from, holders, r, want] of cases) {
     const got = reachNode(from, 'node-1', holders, r);
@@ -39,9 +40,9 @@ test('reachNode: tunnel first, then a reachable holder (own region first), else 
   }
 });
 
-test('peerConnections: one series per other up proxy, READY when reachable; none without peering', () => {
+test('peerConnections: one series per other up proxy, READY when reachable; none without a peer client', () => {
   const fleet = [NYC1, proxy('nyc-2', 'ny', { peerAddr: undefined }), CHI1, CHI2, proxy('chi-3', 'chi', { up: false })];
-  assert.deepEqual(peerConnections(NYC1, fleet, rules(false, ['nyc-1>chi-1'])), []);
+  assert.deepEqual(peerConnections(proxy('nyc-1', 'ny', { peerClient: false }), fleet, rules(true, ['nyc-1>chi-1'])), []);
   assert.deepEqual(peerConnections(NYC1, fleet, rules(true, ['nyc-1>chi-1'])), [
     { localId: 'id-nyc-1', remoteId: 'id-nyc-2', state: 'TRANSIENT_FAILURE' },
     { localId: 'id-nyc-1', remoteId: 'id-chi-1', state: 'READY' },
@@ -68,6 +69,8 @@ test('PeeringState: starts off; the allow-list moves only forward by generation,
   assert.equal(s.applyAllowList(list(4, [['b', 'a']])).ok, true);
   assert.equal(s.allows('a', 'b'), false, 'replaced, not merged');
   assert.equal(s.allows('b', 'a'), true);
-  s.setStrategy({ type: 'proxy_peering', agent_connection_count: 2 });
+  const stored = s.setClusterNetworking({ strategy: { type: 'proxy_peering', agent_connection_count: 2 }, spec: { tunnel_strategy: { type: 'proxy_peering', agent_connection_count: 2 }, proxy_listener_mode: 1 }, labels: {} });
   assert.equal(s.peering, true);
+  assert.deepEqual(stored.metadata.labels, { 'teleport.dev/origin': 'dynamic' }, 'written through the API');
+  assert.equal(s.clusterNetworking.spec['proxy_listener_mode'], 1, 'other fields kept as written');
 });

@@ -70,6 +70,11 @@ export function metric(page: Map<string, Family>, name: string, labels: Record<s
     .reduce((n, s) => n + s.value, 0);
 }
 
+/** A vector family (a GaugeVec or CounterVec) has no series until its first labelled observation: absent reads as 0. */
+export function vectorSum(page: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
+  return page.has(name) ? metric(page, name, labels) : 0;
+}
+
 export async function scrape(sim: FleetSim, name: string): Promise<Map<string, Family>> {
   const res = await fetch(`${diagUrl(sim, name)}/metrics`);
   if (res.status !== 200) throw new Error(`GET /metrics of ${name}: ${res.status}`);

@@ -88,6 +88,7 @@ test('renderMetricsPage escapes label values and stays valid exposition text', (
     connectFailures: 8,
     connectionLimitExceeded: 0,
     peerDialErrors: { PROXIES_UNREACHABLE: 0, TUNNEL_NOT_FOUND: 0 },
+    dbSeen: true,
     peerConnections: [],
     startTimeSeconds: 1_766_000_000.5,
     residentMemoryBytes: 1.5e8,

@@ -1,10 +1,25 @@
+import { readFile, stat } from 'node:fs/promises';
 import pino from 'pino';
+import { formatProblem, parseManifestText } from '../../adapters/file-store/index.js';
+import type { ProxyFleet } from '../../model/fleet.js';
 import { simOptionsFromFleet, startFleetSim } from '../../sim/index.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { loadFleet } from '../load-fleet.js';
 
-/** `meridian sim`: serves a fleet's diagnostic addresses on loopback until stopped. */
+/** The first valid ProxyFleet of a manifest file, or of a directory of them; problems go to stderr. */
+async function fleetFrom(path: string, io: CliIo): Promise<ProxyFleet | undefined> {
+  const isDir = await stat(path).then((s) => s.isDirectory(), (e: unknown) => e);
+  if (typeof isDir !== 'boolean') return void io.err(`--fleet: ${path}: ${isDir instanceof Error ? isDir.message : String(isDir)}`);
+  if (isDir) return loadFleet(path, io);
+  const parsed = parseManifestText(await readFile(path, 'utf8'), path);
+  for (const p of parsed.problems) io.err(formatProblem(p));
+  const fleet = parsed.accepted.map((d) => d.resource).find((r): r is ProxyFleet => r.kind === 'ProxyFleet');
+  if (!fleet) io.err(`no valid ProxyFleet in ${path}`);
+  return fleet;
+}
+
+/** `meridian sim`: serves a fleet's diagnostic addresses on loopback until stopped; `--fleet` is a manifest file or a directory of them. */
 export async function runSim(args: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(args, {
     fleet: { type: 'string', default: 'examples/fleet' },
@@ -19,7 +34,7 @@ export async function runSim(args: string[], io: CliIo): Promise<number> {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed: "${values.seed}" must be a whole number`);
 
-  const fleet = await loadFleet(values.fleet, io);
+  const fleet = await fleetFrom(values.fleet, io);
   if (!fleet) return 1;
   const sim = await startFleetSim(
     simOptionsFromFleet(fleet.spec, { timeFactor, seed, controlHost: control[1], controlPort: Number(control[2]), log: pino({ base: { app: 'meridian-sim' } }) }),

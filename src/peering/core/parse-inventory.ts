@@ -39,10 +39,19 @@ const hostOf = (addr: string): string => {
   }
 };
 
+/** `spec.public_addrs` (Teleport's ServerSpecV2 field 13), else the `spec.public_addr` of versions before it. */
+function publicAddrs(o: Record<string, Json>): string[] {
+  const spec = o['spec'];
+  const list = isObject(spec) ? spec['public_addrs'] : undefined;
+  if (Array.isArray(list)) return list.filter((a): a is string => typeof a === 'string' && a.length > 0);
+  const one = text(o, 'spec.public_addr');
+  return one ? [one] : [];
+}
+
 /**
  * `tctl get proxies --format=json` → host id to fleet proxy name: by `spec.hostname` equal to the
- * proxy's name, else by `spec.public_addr`'s host equal to its public URL's host. Host ids of
- * proxies that are not in the fleet map to undefined.
+ * proxy's name, else by a host of `spec.public_addrs` (or the older `spec.public_addr`) equal to
+ * its public URL's host. Host ids of proxies that are not in the fleet map to undefined.
  */
 export function parseProxies(body: string, source: string, fleet: readonly Proxy[]): Result<Map<string, string | undefined>, string> {
   const list = parseArray(body, source);
@@ -55,8 +64,26 @@ export function parseProxies(body: string, source: string, fleet: readonly Proxy
     const id = text(item, 'metadata.name');
     if (!id) return err(`${source}: item ${i} has no metadata.name (the proxy's host id)`);
     const hostname = text(item, 'spec.hostname');
-    const addr = text(item, 'spec.public_addr');
-    out.set(id, hostname && byName.has(hostname) ? hostname : addr ? byHost.get(hostOf(addr)) : undefined);
+    const byAddr = publicAddrs(item).map((a) => byHost.get(hostOf(a))).find((n) => n !== undefined);
+    out.set(id, hostname && byName.has(hostname) ? hostname : byAddr);
+  }
+  return ok(out);
+}
+
+/**
+ * The peer address each heartbeating fleet proxy advertises (`spec.peer_addr`, set only while its
+ * peer listener runs: a proxy started under proxy_peering with peer_public_addr), '' for none.
+ * Proxies missing from the inventory are not in the map: nothing is known of them.
+ */
+export function parsePeerAddrs(body: string, source: string, proxyOf: ReadonlyMap<string, string | undefined>): Result<Map<string, string>, string> {
+  const list = parseArray(body, source);
+  if (!list.ok) return list;
+  const out = new Map<string, string>();
+  for (const item of list.value) {
+    if (!isObject(item)) continue;
+    const name = proxyOf.get(text(item, 'metadata.name') ?? '');
+    // Of two records of one proxy (a reinstall), one with a listener counts.
+    if (name && !out.get(name)) out.set(name, text(item, 'spec.peer_addr') ?? '');
   }
   return ok(out);
 }

@@ -1,4 +1,5 @@
 import type { Proxy } from '../../model/fleet.js';
+import { err, ok, type Result } from '../../model/result.js';
 import { compareLinks, linkId, type LinkKey } from './peering-input.js';
 
 export const DEFAULT_PEER_PORT = 3021;
@@ -10,13 +11,62 @@ export function peerPublicAddr(p: Proxy, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Teleport's cluster networking resource with proxy peering, as `tctl create -f` takes it. */
-export function clusterNetworkingConfig(agentConnectionCount: number): Record<string, unknown> {
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Teleport's label naming where a cluster config resource came from. */
+export const ORIGIN_LABEL = 'teleport.dev/origin';
+
+/** The cluster_networking_config as read back: the whole resource, and the strategy it holds. */
+export interface ClusterNetworking {
+  readonly resource: Readonly<Json>;
+  readonly strategy: { readonly type: string; readonly agentConnectionCount?: number };
+  /** `teleport.dev/origin`: defaults, config-file or dynamic. */
+  readonly origin: string | undefined;
+}
+
+/** `tctl get cluster_networking_config --format=json` (a list of one, or the object). */
+export function parseClusterNetworking(body: string, source: string): Result<ClusterNetworking, string> {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch (e) {
+    return err(`${source}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const resource = (Array.isArray(v) ? v : [v]).find((r): r is Json => isObject(r) && r['kind'] === 'cluster_networking_config');
+  if (!resource) return err(`${source}: no cluster_networking_config resource in the answer`);
+  const spec = resource['spec'];
+  if (!isObject(spec)) return err(`${source}: cluster_networking_config has no spec object`);
+  const ts = spec['tunnel_strategy'];
+  // Teleport fills an absent strategy with agent_mesh.
+  const type = isObject(ts) && typeof ts['type'] === 'string' ? ts['type'] : 'agent_mesh';
+  const count = isObject(ts) && typeof ts['agent_connection_count'] === 'number' ? ts['agent_connection_count'] : undefined;
+  const metadata = resource['metadata'];
+  const labels = isObject(metadata) && isObject(metadata['labels']) ? metadata['labels'] : {};
+  const origin = typeof labels[ORIGIN_LABEL] === 'string' ? (labels[ORIGIN_LABEL] as string) : undefined;
+  return ok({ resource, strategy: { type, ...(count === undefined ? {} : { agentConnectionCount: count }) }, origin });
+}
+
+/** What `tctl create` is given: the resource, and the flags Teleport's tctl demands for it. */
+export interface ClusterNetworkingWrite {
+  readonly resource: Readonly<Json>;
+  /** `-f`: tctl refuses to overwrite a stored resource whose origin is not `defaults` without it. */
+  readonly force: boolean;
+  /** `--confirm`: tctl refuses to overwrite one whose origin is `config-file` (teleport.yaml) without it. */
+  readonly confirm: boolean;
+}
+
+/**
+ * The read resource with only `spec.tunnel_strategy` changed: `tctl create` replaces the whole
+ * resource, so every other field (idle timeouts, proxy_listener_mode, routing_strategy...) and the
+ * metadata are written back as read. The flags follow tctl's checkCreateResourceWithOrigin.
+ */
+export function withProxyPeering(current: ClusterNetworking, agentConnectionCount: number): ClusterNetworkingWrite {
+  const spec = isObject(current.resource['spec']) ? current.resource['spec'] : {};
   return {
-    kind: 'cluster_networking_config',
-    version: 'v2',
-    metadata: { name: 'cluster-networking-config' },
-    spec: { tunnel_strategy: { type: 'proxy_peering', agent_connection_count: agentConnectionCount } },
+    resource: { ...current.resource, spec: { ...spec, tunnel_strategy: { type: 'proxy_peering', agent_connection_count: agentConnectionCount } } },
+    force: current.origin !== 'defaults',
+    confirm: current.origin === 'config-file',
   };
 }
 
