@@ -33,7 +33,7 @@ import { createRolloutReconciler } from './rollout/rollout-reconciler.js';
 import { createRolloutEngine } from './rollout/rollout-engine.js';
 import { createCanaryReconciler } from './canary/canary-reconciler.js';
 import { registerCanaryMetrics } from './canary/canary-metrics.js';
-import { heldByCanary, proxiesOnBuild } from './canary/core/canary-runs.js';
+import { canaryClaims, canaryRouteProxies, heldByCanary } from './canary/core/canary-runs.js';
 import type { CanaryPhase } from './model/canary.js';
 import { createDiagnosticsCapture } from './adapters/teleport/diagnostics-capture.js';
 import { createPrometheusClient } from './adapters/prometheus/index.js';
@@ -166,7 +166,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
       ...kindDeps,
       kind: 'ProxyRollout',
-      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics, heldOutOfRotation: heldByRuns }),
+      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics, heldOutOfRotation: heldByRuns, claimedByCanaries: () => canaryClaims(canaries.cache.values()) }),
     });
     const canaries = createKindController({
       ...kindDeps,
@@ -248,10 +248,10 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const rebuildRouting = (): void => {
       const snapshot = current && snapshotOf(keyOf(current));
       const draining = drainingProxies();
-      // Proxies already on a canary's build: under optInOnly only opted-in users reach them.
+      // Proxies on a canary's build (not those seen on another version since): under optInOnly only opted-in users reach them.
       const canaryRoutes = [...canaries.cache.values()]
         .filter((c) => c.status?.phase && LIVE_CANARY_PHASES.has(c.status.phase))
-        .map((c) => ({ name: c.metadata.name, proxies: proxiesOnBuild(c), optInOnly: (c.spec.traffic ?? 'optInOnly') === 'optInOnly' }));
+        .map((c) => ({ name: c.metadata.name, proxies: canaryRouteProxies(c, snapshot?.proxies ?? []), optInOnly: (c.spec.traffic ?? 'optInOnly') === 'optInOnly' }));
       routing =
         current && snapshot
           ? buildRoutingTable(current.spec, snapshot, { draining, canaries: canaryRoutes, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) })

@@ -23,6 +23,8 @@ export const CanaryView = Type.Object({
   decision: Opt(Type.Object({ kind: Type.Union([Type.Literal('rollback'), Type.Literal('succeed'), Type.Literal('hold')]), reason: Str, at: Str })),
   promotedRollout: Opt(Str),
   diagnostics: Type.Array(Type.Object({ proxy: Str, files: Type.Array(Str), error: Opt(Str), at: Str })),
+  /** Canary proxies seen on another version than the build: no invitee goes there. */
+  offBuild: Opt(Type.Array(Type.Object({ proxy: Str, version: Str, since: Str }))),
   intervals: Type.Array(
     Type.Object({
       from: Str,

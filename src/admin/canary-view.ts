@@ -22,6 +22,7 @@ export function canaryView(c: ProxyCanary): CanaryView {
     revert: (st.revert?.proxies ?? []).map(rolloutProxyView),
     ...(st.decision ? { decision: { ...st.decision } } : {}),
     ...(st.promotedRollout ? { promotedRollout: st.promotedRollout } : {}),
+    ...(st.offBuild?.length ? { offBuild: st.offBuild.map((o) => ({ ...o })) } : {}),
     diagnostics: (st.diagnostics ?? []).map((d) => ({ proxy: d.proxy, files: [...d.files], ...(d.error ? { error: d.error } : {}), at: d.at })),
     intervals: (st.intervals ?? []).map((i) => ({ from: i.from, to: i.to, verdict: i.verdict, outcomes: i.outcomes.map((o) => ({ ...o })), ...(i.queries ? { queries: i.queries.map((o) => ({ ...o })) } : {}) })),
   };

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { PROXY_STEPS, ROLLOUT_PHASES } from '../model/rollout.js';
+import { PROXY_STEPS, ROLLOUT_PHASES, WAIT_REASONS } from '../model/rollout.js';
 
 const Str = Type.String();
 const Opt = Type.Optional;
@@ -12,10 +12,15 @@ export const RolloutProxyView = Type.Object({
   fromVersion: Opt(Str),
   outAt: Opt(Str),
   sessionsAtOut: Opt(Type.Integer()),
+  /** Times taken out of rotation (2: it came back into rotation mid-drain and was taken out again). */
+  takeOuts: Opt(Type.Integer()),
   drainedAt: Opt(Str),
   sessionsCut: Opt(Type.Integer()),
   doneAt: Opt(Str),
   message: Opt(Str),
+  waitingFor: Opt(Type.Object({ reason: Type.Union(WAIT_REASONS.map((r) => Type.Literal(r))), until: Opt(Str), untilLocal: Opt(Str), message: Str })),
+  /** Completed rollouts: the version it was seen running instead of the target. */
+  driftedTo: Opt(Str),
 });
 
 export type RolloutProxyView = Static<typeof RolloutProxyView>;
@@ -26,6 +31,8 @@ export const RolloutNoticeView = Type.Object({
   leadTime: Str,
   windowStartAt: Str,
   dueAt: Str,
+  /** dueAt in the region's time zone. */
+  dueLocal: Opt(Str),
   givenAt: Opt(Str),
   message: Str,
   channels: Type.Array(Type.Object({ name: Str, result: Type.Union([Type.Literal('sent'), Type.Literal('failed')]), attempts: Type.Integer(), at: Str, error: Opt(Str) })),
@@ -44,7 +51,8 @@ export const RolloutView = Type.Object({
   currentWave: Opt(Type.Integer()),
   waves: Type.Integer(),
   sessionsCut: Opt(Type.Integer()),
-  windows: Type.Array(Type.Object({ region: Str, startAt: Str, endAt: Str })),
+  windows: Type.Array(Type.Object({ region: Str, startAt: Str, endAt: Str, timeZone: Opt(Str), startLocal: Opt(Str), endLocal: Opt(Str) })),
+  conditions: Type.Array(Type.Object({ type: Str, status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]), reason: Str, message: Str, lastTransitionTime: Str })),
   proxies: Type.Array(RolloutProxyView),
   notices: Type.Array(RolloutNoticeView),
 });

@@ -1,5 +1,6 @@
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
 import type { ProxyRollout, ProxyRolloutProxyStatus } from '../model/rollout.js';
+import { formatLocal } from '../rollout/core/zoned-time.js';
 import type { RolloutProxyView, RolloutView } from './rollout-schemas.js';
 
 /** One proxy's step in a rollout (or a canary's deploy or revert), as the API shows it. */
@@ -12,16 +13,20 @@ export function rolloutProxyView(p: ProxyRolloutProxyStatus): RolloutProxyView {
     ...(p.fromVersion ? { fromVersion: p.fromVersion } : {}),
     ...(p.outAt ? { outAt: p.outAt } : {}),
     ...(p.sessionsAtOut !== undefined ? { sessionsAtOut: p.sessionsAtOut } : {}),
+    ...(p.takeOuts !== undefined ? { takeOuts: p.takeOuts } : {}),
     ...(p.drainedAt ? { drainedAt: p.drainedAt } : {}),
     ...(p.sessionsCut !== undefined ? { sessionsCut: p.sessionsCut } : {}),
     ...(p.doneAt ? { doneAt: p.doneAt } : {}),
     ...(p.message ? { message: p.message } : {}),
+    ...(p.waitingFor ? { waitingFor: { ...p.waitingFor } } : {}),
+    ...(p.driftedTo ? { driftedTo: p.driftedTo } : {}),
   };
 }
 
 /** The API's view of a rollout: spec essentials and the status the controller keeps. */
 export function rolloutView(r: ProxyRollout): RolloutView {
   const st = r.status ?? {};
+  const zones = new Map((st.windows ?? []).flatMap((w) => (w.timeZone ? [[w.region, w.timeZone] as const] : [])));
   return {
     namespace: r.metadata.namespace ?? DEFAULT_NAMESPACE,
     name: r.metadata.name,
@@ -35,7 +40,11 @@ export function rolloutView(r: ProxyRollout): RolloutView {
     ...(st.currentWave !== undefined ? { currentWave: st.currentWave } : {}),
     waves: new Set((st.proxies ?? []).map((p) => p.wave)).size,
     ...(st.sessionsCut !== undefined ? { sessionsCut: st.sessionsCut } : {}),
-    windows: [...(st.windows ?? [])],
+    windows: (st.windows ?? []).map((w) => ({
+      ...w,
+      ...(w.timeZone ? { startLocal: formatLocal(Date.parse(w.startAt), w.timeZone), endLocal: formatLocal(Date.parse(w.endAt), w.timeZone) } : {}),
+    })),
+    conditions: (st.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime })),
     proxies: (st.proxies ?? []).map(rolloutProxyView),
     notices: (st.notices ?? []).map((n) => ({
       id: n.id,
@@ -43,6 +52,7 @@ export function rolloutView(r: ProxyRollout): RolloutView {
       leadTime: n.leadTime,
       windowStartAt: n.windowStartAt,
       dueAt: n.dueAt,
+      ...(zones.has(n.region) ? { dueLocal: formatLocal(Date.parse(n.dueAt), zones.get(n.region) ?? 'UTC') } : {}),
       ...(n.givenAt ? { givenAt: n.givenAt } : {}),
       message: n.message,
       channels: n.channels.map((c) => ({ name: c.name, result: c.result, attempts: c.attempts, at: c.at, ...(c.error ? { error: c.error } : {}) })),

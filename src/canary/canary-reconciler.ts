@@ -9,6 +9,7 @@ import type { Proxy, ProxyFleetSpec } from '../model/fleet.js';
 import type { PromAnswer, QueryPrometheus } from '../model/prometheus.js';
 import { err } from '../model/result.js';
 import { DEFAULT_NAMESPACE, keyOf, keyString, type ResourceKey } from '../model/resource.js';
+import type { ProxyRolloutStatus } from '../model/rollout.js';
 import type { FleetSnapshot, ProxyObservation } from '../model/snapshot.js';
 import type { Store } from '../model/store.js';
 import { fleetOf } from '../fleet/fleet-of.js';
@@ -16,7 +17,7 @@ import type { RolloutEngine } from '../rollout/rollout-engine.js';
 import { sameVersion } from '../rollout/core/rollout-draft.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
 import { baselineProxies } from './core/baseline.js';
-import { deploySpec, previousVersion, promotionRollout, revertSpec } from './core/canary-runs.js';
+import { deploySpec, previousVersion, promotionRollout, revertSpec, trackOffBuild } from './core/canary-runs.js';
 import { resolveChecks } from './core/canary-checks.js';
 import { decideCanary } from './core/decide-canary.js';
 import { judgeInterval } from './core/judge-canary.js';
@@ -95,6 +96,19 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
     }
   }
 
+  /** Marks the canary proxies seen off the build (and unmarks those back on it): routing and analysis leave them out. */
+  async function markOffBuild(c: ProxyCanary, observations: ReadonlyMap<string, ProxyObservation>, log: Logger): Promise<ProxyCanary> {
+    const offBuild = trackOffBuild(c, observations, new Date(clock.now()).toISOString());
+    const before = c.status?.offBuild ?? [];
+    if (isDeepStrictEqual(offBuild, before)) return c;
+    for (const o of offBuild)
+      if (!before.some((x) => x.proxy === o.proxy && x.version === o.version))
+        log.warn({ proxy: o.proxy, version: o.version }, `Canary proxy ${o.proxy} left build ${c.spec.build.version}: it runs ${o.version}; no invitee is sent there and the analysis leaves it out`);
+    for (const o of before) if (!offBuild.some((x) => x.proxy === o.proxy)) log.info({ proxy: o.proxy }, `Canary proxy ${o.proxy} runs build ${c.spec.build.version} again`);
+    const { offBuild: _, ...rest } = c.status ?? {};
+    return write(c, offBuild.length ? { ...rest, offBuild } : rest);
+  }
+
   /** A new interval: counts start again from the last pages seen. */
   function newInterval(key: string): void {
     const w = windows.get(key);
@@ -140,6 +154,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         return { requeueAfterMs: 0 };
       }
       const proxies = st.proxies ?? [];
+      if (st.phase === 'Deploying' || st.phase === 'Baking' || st.phase === 'Held') c = await markOffBuild(c, observations, log);
       const run = (part: 'deploy' | 'revert', version?: string) =>
         deps.engine.step(
           {
@@ -167,6 +182,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             return { requeueAfterMs: 0 };
           }
           if (r.status.phase === 'Failed' || r.status.phase === 'Aborted') return rollBack(`deploying the build failed: ${r.status.message ?? ''}`, []);
+          c = await write(c, { ...(c.status ?? {}), message: `Deploying ${c.spec.build.version} to ${proxies.join(', ')}${waitsOf(r.status)}` });
           return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
         }
         case 'Baking':
@@ -181,6 +197,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             await write(c, { ...(c.status ?? {}), phase: 'RolledBack', message: `${st.decision?.reason ?? 'rolled back'}; ${r.status.message ?? ''}` });
             return {};
           }
+          c = await write(c, { ...(c.status ?? {}), message: `Rolling back: ${st.decision?.reason ?? ''}${waitsOf(r.status)}` });
           return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
         }
         case 'Promoting':
@@ -199,16 +216,20 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         const started = Date.parse(st.intervalStartedAt ?? nowIso);
         if (now < started + intervalMs) return { requeueAfterMs: started + intervalMs - now };
         const canaries = new Set(proxies);
+        // Proxies moved off the build are no sample of it.
+        const off = new Set((c.status?.offBuild ?? []).map((o) => o.proxy));
+        const judged = proxies.filter((p) => !off.has(p));
+        if (!judged.length) return hold(`no canary proxy runs ${c.spec.build.version} any more (${(c.status?.offBuild ?? []).map((o) => `${o.proxy} runs ${o.version}`).join(', ')})`);
         const before = previousVersion(st.deploy, fleetSpec, proxies);
         const onBefore = (p: string): boolean => observations.get(p)?.ready === true && sameVersion(observations.get(p)?.metrics?.version, before);
         const checks = resolveChecks(c.spec.analysis?.checks);
-        const baselines = new Map(proxies.map((p) => [p, baselineProxies(fleetSpec, p, canaries, onBefore)]));
+        const baselines = new Map(judged.map((p) => [p, baselineProxies(fleetSpec, p, canaries, onBefore)]));
         const prometheus = c.spec.analysis?.prometheus ? resolvePrometheus(c.spec.analysis.prometheus) : undefined;
         // The queries run before the judgement; the judge gets their numbers as data.
         const plans = prometheus
           ? planQueries({
               queries: prometheus.queries,
-              canary: proxies.map((p) => ({ proxy: p, region: regionOf(fleetSpec, p) })),
+              canary: judged.map((p) => ({ proxy: p, region: regionOf(fleetSpec, p) })),
               baselineOf: (p) => {
                 const names = baselines.get(p) ?? [];
                 return names.length ? { proxies: names, region: regionOf(fleetSpec, names[0] ?? '') } : undefined;
@@ -224,7 +245,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         const verdict = judgeInterval({
           from: st.intervalStartedAt ?? nowIso,
           to: nowIso,
-          canary: proxies.flatMap((p) => w.get(p) ?? []),
+          canary: judged.flatMap((p) => w.get(p) ?? []),
           baselineOf: (p) => (baselines.get(p) ?? []).flatMap((b) => w.get(b) ?? []),
           checks,
           ...(queries ? { queries } : {}),
@@ -239,14 +260,18 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
           case 'continue':
             return { requeueAfterMs: intervalMs };
           case 'rollback':
-            return rollBack(decision.reason, proxies);
+            return rollBack(decision.reason, judged);
           case 'hold':
-            await write(c, { ...(c.status ?? {}), phase: 'Held', decision: { kind: 'hold', reason: decision.reason, at: nowIso }, message: `Held for the operator: ${decision.reason} (meridian canary promote|rollback)` });
-            return {};
+            return hold(decision.reason);
           case 'succeed':
             if (c.spec.onSuccess === 'revert') return rollBack('the analysis passed; the spec asks for the previous version back', []);
             return promote('the analysis passed');
         }
+      }
+
+      async function hold(reason: string): Promise<ReconcileResult> {
+        if (c) await write(c, { ...(c.status ?? {}), phase: 'Held', decision: { kind: 'hold', reason, at: nowIso }, message: `Held for the operator: ${reason} (meridian canary promote|rollback)` });
+        return {};
       }
 
       /** Runs each distinct query of the plans once, all at once (the client bounds how many are in flight), and judges them. */
@@ -302,6 +327,12 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
       }
     },
   };
+}
+
+/** What the run's proxies wait for, for the canary's message (it is not "deploying" while it waits for a window days away). */
+function waitsOf(run: ProxyRolloutStatus): string {
+  const waits = (run.proxies ?? []).flatMap((p) => (p.waitingFor ? [`${p.name} waits for ${p.waitingFor.message}`] : []));
+  return waits.length ? `: ${waits.join('; ')}` : '';
 }
 
 function regionOf(fleet: ProxyFleetSpec, proxy: string): string {

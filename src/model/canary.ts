@@ -208,7 +208,16 @@ export interface ProxyCanaryStatus {
   /** The ProxyRollout created to take the build to the rest of the fleet. */
   readonly promotedRollout?: string;
   readonly diagnostics?: readonly { readonly proxy: string; readonly files: readonly string[]; readonly error?: string; readonly at: string }[];
+  /** Canary proxies seen running another version than the build since it was deployed: no invitee is sent there, and the analysis leaves them out. */
+  readonly offBuild?: readonly CanaryOffBuild[];
   readonly conditions?: readonly Condition[];
+}
+
+export interface CanaryOffBuild {
+  readonly proxy: string;
+  /** The version seen instead of the build. */
+  readonly version: string;
+  readonly since: string;
 }
 
 export type ProxyCanary = Resource<'ProxyCanary', ProxyCanarySpec, ProxyCanaryStatus>;

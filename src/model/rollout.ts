@@ -134,6 +134,37 @@ export type ProxyStep = (typeof PROXY_STEPS)[number];
 /** Steps in which Meridian holds a proxy out of rotation. */
 export const OUT_OF_ROTATION_STEPS: ReadonlySet<ProxyStep> = new Set(['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack']);
 
+export const WAIT_REASONS = [
+  'Paused',
+  'PlanChanged',
+  'Halted',
+  'Wave',
+  'Window',
+  'Notice',
+  'NoticeLeadTime',
+  'HeldElsewhere',
+  'Unobserved',
+  'MaxUnavailable',
+  'LastReadyProxy',
+  'Hook',
+  'HookRetry',
+  'Drain',
+  'Verification',
+  'Aborting',
+] as const;
+export type WaitReason = (typeof WAIT_REASONS)[number];
+
+/** What a proxy's step waits for, and until when at the latest (when that is known): computed every pass. */
+export interface ProxyWait {
+  readonly reason: WaitReason;
+  /** UTC. */
+  readonly until?: string;
+  /** The same instant in the region's time zone, e.g. `Sat 2026-01-03 02:00 JST`. */
+  readonly untilLocal?: string;
+  /** The whole wait in words, times in the region's local time and UTC. */
+  readonly message: string;
+}
+
 export interface ProxyRolloutProxyStatus {
   readonly name: string;
   readonly region: string;
@@ -143,9 +174,17 @@ export interface ProxyRolloutProxyStatus {
   readonly fromVersion?: string;
   readonly outAt?: string;
   readonly sessionsAtOut?: number;
+  /** Times the rollout took it out of rotation; a second take-out (after a restart mid-drain) gets hook ids of its own. */
+  readonly takeOuts?: number;
+  /** process_start_time_seconds seen when it went out (or first after): a later one means the process restarted. */
+  readonly processStartedAt?: string;
+  /** Sessions left in the drain, recorded each time the count halved (so at most twice the count now): more than this means new sessions reach it again. */
+  readonly sessionsLeft?: number;
   /** When the drain ended: sessions reached zero, or the deadline passed (then sessionsCut says how many were left). */
   readonly drainedAt?: string;
   readonly sessionsCut?: number;
+  /** When the upgrade hook was first asked for (written with the intent): from then on a restart may be the upgrade's own. */
+  readonly upgradeRequestedAt?: string;
   /** When the upgrade (or, while RollingBack, the rollback) hook succeeded: verification counts from here. */
   readonly upgradeAt?: string;
   readonly rolledBackAt?: string;
@@ -158,6 +197,10 @@ export interface ProxyRolloutProxyStatus {
   readonly hookFailures?: number;
   readonly retryAt?: string;
   readonly message?: string;
+  /** While the step is not finished: what it waits for. */
+  readonly waitingFor?: ProxyWait;
+  /** A Completed rollout's proxy seen running another version than the target since: that version. */
+  readonly driftedTo?: string;
 }
 
 export interface NoticeChannelStatus {
@@ -187,6 +230,8 @@ export interface RegionWindowStatus {
   readonly region: string;
   readonly startAt: string;
   readonly endAt: string;
+  /** The region's IANA time zone, for showing the window's times as its users read them. */
+  readonly timeZone?: string;
 }
 
 /** The one outside change a pass is making; written before it is made, cleared with its result. */

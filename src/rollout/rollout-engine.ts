@@ -31,6 +31,8 @@ export interface EngineRun {
   readonly observations: ReadonlyMap<string, ProxyObservation>;
   /** Proxies other runs hold out of rotation. */
   readonly heldElsewhere?: ReadonlySet<string>;
+  /** Proxies live canaries hold, with who holds them (rollouts skip them; a canary's own runs get none). */
+  readonly claimedByCanaries?: ReadonlyMap<string, string>;
   readonly log: Logger;
   /** Stores the run's status; called only when it changed. */
   readonly persist: (status: ProxyRolloutStatus) => Promise<void>;
@@ -76,7 +78,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
         deps.onTransition?.(current, next);
         current = next;
       };
-      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), now: clock.now() };
+      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
       if (!step.action) {

@@ -25,6 +25,8 @@ export interface RolloutReconcilerDeps {
   readonly metrics?: RolloutMetrics;
   /** Proxies held out of rotation by every run (rollouts and canaries); this run's own are told apart by its status. */
   readonly heldOutOfRotation?: () => ReadonlySet<string>;
+  /** Proxies live canaries hold (deployed or being deployed), with who holds them: rollouts skip them. */
+  readonly claimedByCanaries?: () => ReadonlyMap<string, string>;
 }
 
 /**
@@ -86,6 +88,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
           fleet: fleet.value.spec,
           observations,
           ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
+          ...(deps.claimedByCanaries ? { claimedByCanaries: deps.claimedByCanaries() } : {}),
           log,
           persist: async (status) => {
             await persist(stored, status);

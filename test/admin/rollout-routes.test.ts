@@ -80,3 +80,24 @@ test('canary commands: start clears spec.paused; promote and rollback only fit a
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/canaries/default/nope' })).statusCode, 404);
   assert.deepEqual((await app.inject({ method: 'GET', url: '/api/v1/canaries' })).json<{ canaries: { name: string }[] }>().canaries.map((c) => c.name), ['debug']);
 });
+
+test('the rollout view carries the Drifted condition, what each proxy waits for, and local times of windows and notices', async (t) => {
+  const { store, app } = await setup(t);
+  await store.updateStatus('ProxyRollout', 'default', 'upgrade', {
+    phase: 'Progressing',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    windows: [{ region: 'tokyo', startAt: '2026-01-02T17:00:00.000Z', endAt: '2026-01-02T21:00:00.000Z', timeZone: 'Asia/Tokyo' }],
+    notices: [{ id: 'n1', region: 'tokyo', leadTime: '24h', windowStartAt: '2026-01-02T17:00:00.000Z', dueAt: '2026-01-01T17:00:00.000Z', message: 'upgrade', channels: [] }],
+    proxies: [
+      { name: 'tokyo-1', region: 'tokyo', wave: 0, step: 'Pending', waitingFor: { reason: 'Notice', until: '2026-01-01T17:00:00.000Z', untilLocal: 'Fri 2026-01-02 02:00 GMT+9', message: 'the 24h notice' } },
+      { name: 'tokyo-2', region: 'tokyo', wave: 0, step: 'Done', driftedTo: '17.4.2', takeOuts: 2 },
+    ],
+    conditions: [{ type: 'Drifted', status: 'True', reason: 'VersionDrift', message: '1 proxy no longer runs 17.4.8: tokyo-2 runs 17.4.2', observedGeneration: 1, lastTransitionTime: '2026-01-03T00:00:00.000Z' }],
+  });
+  const view = (await app.inject({ method: 'GET', url: '/api/v1/rollouts/default/upgrade' })).json<import('../../src/admin/rollout-schemas.js').RolloutView>();
+  assert.deepEqual(view.proxies[0]?.waitingFor, { reason: 'Notice', until: '2026-01-01T17:00:00.000Z', untilLocal: 'Fri 2026-01-02 02:00 GMT+9', message: 'the 24h notice' });
+  assert.deepEqual([view.proxies[1]?.driftedTo, view.proxies[1]?.takeOuts], ['17.4.2', 2]);
+  assert.equal(view.conditions.find((c) => c.type === 'Drifted')?.message, '1 proxy no longer runs 17.4.8: tokyo-2 runs 17.4.2');
+  assert.equal(view.windows[0]?.startLocal, 'Sat 2026-01-03 02:00 GMT+9');
+  assert.equal(view.notices[0]?.dueLocal, 'Fri 2026-01-02 02:00 GMT+9');
+});

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyInvite } from '../../src/canary/core/invite-token.js';
-import { renderCanaryReport } from '../../src/cli/canary-report-text.js';
+import { renderCanaryReport, renderCanaryStatus } from '../../src/cli/canary-report-text.js';
 import { renderExplanation } from '../../src/cli/explain-text.js';
 import { runCli } from '../../src/cli/main.js';
 import { explainChoice } from '../../src/redirect/core/explain-choice.js';
@@ -81,4 +81,30 @@ test('explain-redirect as an opted-in user shows the canary rule and the canary\
   const ordinary = renderExplanation('203.0.113.9', explainChoice({ location: { latitude: 35.7, longitude: 139.7 }, clientKey: '203.0.113.9' }, routing));
   assert.match(ordinary, /tokyo-1 +canary/);
   assert.doesNotMatch(ordinary, /^Decision: tokyo-1/m);
+});
+
+test('canary status shows each proxy\'s step and what it waits for, and the proxies off the build', () => {
+  const text = renderCanaryStatus({
+    namespace: 'default',
+    name: 'debug',
+    build: '17.4.9-debug.1',
+    debug: true,
+    traffic: 'optInOnly',
+    paused: false,
+    phase: 'Deploying',
+    message: 'Deploying 17.4.9-debug.1 to tokyo-1, london-1: tokyo-1 waits for the window opening at Sat 2026-01-10 02:00 GMT+9 (2026-01-09 17:00 UTC)',
+    proxies: ['tokyo-1', 'london-1'],
+    deploy: [
+      { name: 'tokyo-1', region: 'tokyo', wave: 0, step: 'Noticed', waitingFor: { reason: 'Window', until: '2026-01-09T17:00:00.000Z', message: 'the window opening at Sat 2026-01-10 02:00 GMT+9 (2026-01-09 17:00 UTC)' } },
+      { name: 'london-1', region: 'london', wave: 0, step: 'Done', message: 'Upgraded to 17.4.9-debug.1' },
+    ],
+    revert: [],
+    offBuild: [{ proxy: 'london-1', version: '17.4.2', since: '2026-01-06T00:00:00.000Z' }],
+    diagnostics: [],
+    intervals: [],
+  });
+  assert.match(text, /^ {2}Deploying: Deploying 17\.4\.9-debug\.1 to tokyo-1, london-1: tokyo-1 waits for the window opening at Sat 2026-01-10 02:00 GMT\+9/m);
+  assert.match(text, /deploy +tokyo-1 +tokyo +Noticed +waits for the window opening at Sat 2026-01-10 02:00 GMT\+9 \(2026-01-09 17:00 UTC\)/);
+  assert.match(text, /deploy +london-1 +london +Done +Upgraded to 17\.4\.9-debug\.1/);
+  assert.match(text, /OFF BUILD: london-1 runs 17\.4\.2 since 2026-01-06T00:00:00\.000Z; no invitee is sent there/);
 });

@@ -4,6 +4,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/main.js';
+import { renderRollout } from '../../src/cli/rollout-status-text.js';
 import { capture } from '../helpers/capture-io.js';
 
 
@@ -58,4 +59,37 @@ test('validate checks each rollout against the fleet beside it, and says when th
   const alone = capture();
   assert.equal(await runCli(['validate', 'examples/rollouts'], alone), 0);
   assert.match(alone.stdout, /ProxyRollout follow-the-sun not checked against a fleet \(no ProxyFleet "demo" here\)/);
+});
+
+test('rollout status prints what each proxy waits for, drift, and the notices given and to come in local time and UTC', () => {
+  const text = renderRollout({
+    namespace: 'default',
+    name: 'upgrade',
+    version: '17.4.8',
+    paused: false,
+    aborted: false,
+    phase: 'Progressing',
+    message: 'Wave 1/2: 0/4 done, 1 out of rotation',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    waves: 2,
+    windows: [{ region: 'tokyo', startAt: '2026-01-02T17:00:00.000Z', endAt: '2026-01-02T21:00:00.000Z', timeZone: 'Asia/Tokyo', startLocal: 'Sat 2026-01-03 02:00 GMT+9', endLocal: 'Sat 2026-01-03 06:00 GMT+9' }],
+    conditions: [],
+    proxies: [
+      { name: 'tokyo-1', region: 'tokyo', wave: 0, step: 'Draining', outAt: '2026-01-02T17:00:00.000Z', sessionsAtOut: 40, waitingFor: { reason: 'Drain', until: '2026-01-02T17:30:00.000Z', message: '12 sessions left (40 when taken out) to end; drain deadline at Sat 2026-01-03 02:30 GMT+9 (2026-01-02 17:30 UTC), then the upgrade cuts the rest' } },
+      { name: 'tokyo-2', region: 'tokyo', wave: 0, step: 'Noticed', waitingFor: { reason: 'MaxUnavailable', message: 'maxUnavailable 1 of tokyo, held by tokyo-1 (Draining)' } },
+    ],
+    notices: [
+      { id: 'a', region: 'tokyo', leadTime: '24h', windowStartAt: '2026-01-02T17:00:00.000Z', dueAt: '2026-01-01T17:00:00.000Z', dueLocal: 'Fri 2026-01-02 02:00 GMT+9', givenAt: '2026-01-01T17:00:00.000Z', message: 'm', channels: [] },
+      { id: 'b', region: 'london', leadTime: '24h', windowStartAt: '2026-01-03T02:00:00.000Z', dueAt: '2026-01-02T02:00:00.000Z', message: 'm', channels: [] },
+    ],
+  });
+  assert.match(text, /tokyo-1 +tokyo +1 +Draining .* waits for 12 sessions left \(40 when taken out\) to end; drain deadline at Sat 2026-01-03 02:30 GMT\+9 \(2026-01-02 17:30 UTC\)/);
+  assert.match(text, /tokyo-2 +tokyo +1 +Noticed .* waits for maxUnavailable 1 of tokyo, held by tokyo-1 \(Draining\)/);
+  assert.match(text, /tokyo +Sat 2026-01-03 02:00 GMT\+9 → Sat 2026-01-03 06:00 GMT\+9/);
+  assert.match(text, /Notices: 1 given, 1 to come/);
+  assert.match(text, /tokyo +24h +Fri 2026-01-02 02:00 GMT\+9 \(2026-01-01T17:00:00\.000Z\) +given 2026-01-01T17:00:00\.000Z/);
+  assert.match(text, /london +24h +2026-01-02T02:00:00\.000Z +to come/);
+  const drifted = renderRollout({ namespace: 'default', name: 'upgrade', version: '17.4.8', paused: false, aborted: false, phase: 'Completed', waves: 1, windows: [], notices: [], proxies: [{ name: 'tokyo-1', region: 'tokyo', wave: 0, step: 'Done', driftedTo: '17.4.2', message: 'Upgraded to 17.4.8' }], conditions: [{ type: 'Drifted', status: 'True', reason: 'VersionDrift', message: '1 proxy no longer runs 17.4.8: tokyo-1 runs 17.4.2', lastTransitionTime: '2026-01-05T00:00:00.000Z' }] });
+  assert.match(drifted, /DRIFTED since 2026-01-05T00:00:00\.000Z: 1 proxy no longer runs 17\.4\.8: tokyo-1 runs 17\.4\.2/);
+  assert.match(drifted, /Upgraded to 17\.4\.8 \(now runs 17\.4\.2\)/);
 });

@@ -94,7 +94,7 @@ test('the plan picks the windows and notices the controller schedules when it st
     const spec: ProxyRolloutSpec = { version: '17.4.8', ...c.spec };
     const p = plan(c.spec, c.fleet, {}, now);
     const step = stepRollout({ rollout: ROLLOUT, generation: 1, spec, status: {}, fleet: c.fleet, observations: new Map(), now });
-    const planned = p.waves.flatMap((w) => w.regions.flatMap((r) => (r.window ? [{ region: r.region, startAt: new Date(r.window.startAt).toISOString(), endAt: new Date(r.window.endAt).toISOString() }] : [])));
+    const planned = p.waves.flatMap((w) => w.regions.flatMap((r) => (r.window ? [{ region: r.region, startAt: new Date(r.window.startAt).toISOString(), endAt: new Date(r.window.endAt).toISOString(), timeZone: r.timeZone }] : [])));
     assert.deepEqual(planned, step.status.windows, c.name);
     const plannedNotices = p.waves.flatMap((w) => w.regions.flatMap((r) => r.occurrences[0]?.notices ?? []));
     assert.deepEqual(

@@ -94,7 +94,7 @@ test('a region removed from the fleet: its waiting proxies are skipped with the 
 
   const allDone = step(withSteps(tokyoDone.status, { 'chicago-1': 'Done', 'chicago-2': 'Done' }), withoutLondon(), NOW + 3000);
   assert.equal(allDone.status.phase, 'Completed');
-  assert.equal(allDone.status.message, '4 proxies run 17.4.8; skipped, no longer targeted: london-1, london-2');
+  assert.equal(allDone.status.message, '4 of 6 proxies run 17.4.8; skipped: london-1 (region london is no longer in the fleet), london-2 (region london is no longer in the fleet)');
 });
 
 test('a proxy of the removed region already out of rotation finishes its steps; the notices its users were given stay on record', () => {

@@ -1,7 +1,9 @@
-import type { ProxyCanary, ProxyCanarySpec } from '../../model/canary.js';
+import type { CanaryOffBuild, CanaryPhase, ProxyCanary, ProxyCanarySpec } from '../../model/canary.js';
 import type { ProxyFleetSpec } from '../../model/fleet.js';
 import { API_VERSION, DEFAULT_NAMESPACE } from '../../model/resource.js';
 import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../model/rollout.js';
+import type { ProxyObservation } from '../../model/snapshot.js';
+import { sameVersion } from '../../rollout/core/rollout-draft.js';
 
 function regionsOf(fleet: ProxyFleetSpec, proxies: readonly string[]): string[] {
   return [...new Set(fleet.proxies.filter((p) => proxies.includes(p.name)).map((p) => p.region))];
@@ -63,11 +65,58 @@ export function promotionRollout(c: ProxyCanary): ProxyRollout {
   };
 }
 
-/** Proxies on the build now: done in the deploy and not yet back in the revert. */
+/** Proxies on the build now: done in the deploy, not yet back in the revert, and not seen on another version since. */
 export function proxiesOnBuild(c: ProxyCanary): string[] {
   const done = new Set((c.status?.deploy?.proxies ?? []).filter((p) => p.step === 'Done').map((p) => p.name));
   for (const p of c.status?.revert?.proxies ?? []) if (p.step === 'Done') done.delete(p.name);
+  for (const o of c.status?.offBuild ?? []) done.delete(o.proxy);
   return [...done];
+}
+
+/**
+ * Where invitees of the canary may be sent: its proxies on the build, less any that the latest
+ * observation shows on another version (before the canary's next pass has marked it).
+ */
+export function canaryRouteProxies(c: ProxyCanary, observations: readonly ProxyObservation[]): string[] {
+  const seen = new Map(observations.map((o) => [o.name, o]));
+  return proxiesOnBuild(c).filter((p) => !offVersion(seen.get(p), c.spec.build.version));
+}
+
+/** Seen (by a scrape that succeeded) running another version than `version`. */
+function offVersion(obs: ProxyObservation | undefined, version: string): string | undefined {
+  const seen = obs?.up ? obs.metrics?.version : undefined;
+  return seen !== undefined && !sameVersion(seen, version) ? seen : undefined;
+}
+
+/**
+ * The canary proxies off the build now: marked when seen on another version (a rollout, an
+ * operator, a reset moved them), unmarked when seen on the build again; unseen ones keep their mark.
+ */
+export function trackOffBuild(c: ProxyCanary, observations: ReadonlyMap<string, ProxyObservation>, nowIso: string): CanaryOffBuild[] {
+  const deployed = new Set((c.status?.deploy?.proxies ?? []).filter((p) => p.step === 'Done').map((p) => p.name));
+  const before = new Map((c.status?.offBuild ?? []).map((o) => [o.proxy, o]));
+  return (c.status?.proxies ?? []).flatMap((name) => {
+    if (!deployed.has(name)) return [];
+    const obs = observations.get(name);
+    const seen = obs?.up ? obs.metrics?.version : undefined;
+    const was = before.get(name);
+    if (seen === undefined) return was ? [was] : [];
+    if (sameVersion(seen, c.spec.build.version)) return [];
+    return [was && was.version === seen ? was : { proxy: name, version: seen, since: was?.since ?? nowIso }];
+  });
+}
+
+/** Canary phases in which its proxies are its own: deployed or being deployed, not yet given back. */
+const CLAIMING: ReadonlySet<CanaryPhase> = new Set(['Deploying', 'Baking', 'Held', 'Promoting']);
+
+/** The proxies a live canary holds, each with who holds it (for rollouts to skip, with the reason). */
+export function canaryClaims(canaries: Iterable<ProxyCanary>): Map<string, string> {
+  const claims = new Map<string, string>();
+  for (const c of canaries) {
+    if (!c.status?.phase || !CLAIMING.has(c.status.phase)) continue;
+    for (const p of c.status.proxies ?? []) claims.set(p, `canary ${c.metadata.namespace ?? DEFAULT_NAMESPACE}/${c.metadata.name} (build ${c.spec.build.version}, ${c.status.phase})`);
+  }
+  return claims;
 }
 
 /** Proxies the canary holds out of rotation right now (deploying or reverting). */

@@ -3,7 +3,7 @@ import { CanaryView } from '../../admin/canary-schemas.js';
 import { CANARY_VERBS, type CanaryVerb } from '../../canary/core/canary-commands.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
 import { getJson, postJson } from '../admin-client.js';
-import { renderCanaryReport } from '../canary-report-text.js';
+import { renderCanaryReport, renderCanaryStatus } from '../canary-report-text.js';
 import { signInvite } from '../../canary/core/invite-token.js';
 import { buildConfig, configFromEnv, DEFAULT_ADMIN_URL, type ConfigInput } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
@@ -36,13 +36,13 @@ async function runCanaryCommand(verb: CanaryVerb, args: string[], io: CliIo): Pr
   return 0;
 }
 
-/** status: the phase and proxies; report: the A/B table, check by check, interval by interval. */
+/** status: the phase and each proxy's step and wait; report: the A/B table, check by check, interval by interval. */
 async function runCanaryRead(kind: 'status' | 'report', args: string[], io: CliIo): Promise<number> {
   const a = nameAndServer(args);
   const view = await getJson(a.server, a.path, CanaryView);
   if (a.json) io.out(JSON.stringify(view, null, 2));
   else if (kind === 'report') io.out(renderCanaryReport(view));
-  else io.out(renderCanaryReport({ ...view, intervals: view.intervals.slice(-1) }));
+  else io.out(renderCanaryStatus(view));
   return 0;
 }
 

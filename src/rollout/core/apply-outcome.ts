@@ -4,7 +4,7 @@ import { assertNever, type Result } from '../../model/result.js';
 import { failProxy, finish, moveTo, returnToRotation } from './proxy-progress.js';
 import { iso, newDraft, retryDelayMs, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
 import { settingsFor } from './rollout-settings.js';
-import type { RolloutContext } from './step-rollout.js';
+import { describePassWaits, type RolloutContext } from './step-rollout.js';
 
 export type ActionOutcome =
   | { readonly kind: 'notify'; readonly results: readonly { readonly channel: string; readonly result: Result<Delivery, DeliveryFailure> }[] }
@@ -23,6 +23,10 @@ export function applyOutcome(ctx: RolloutContext, action: RolloutAction, outcome
   const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings: settingsFor(ctx.spec, ctx.fleet, status), fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere }, { ...status, startedAt: status.startedAt });
   if (action.kind === 'notify' && outcome.kind === 'notify') applyNotice(d, action.noticeId, outcome.results);
   else if (action.kind === 'hook' && outcome.kind === 'hook') applyHook(d, action, outcome.result);
+  // The proxy acted on has moved on: what it waits for now, until the next pass looks again.
+  const acted = action.kind === 'hook' ? d.proxies.find((p) => p.name === action.proxy) : undefined;
+  if (acted) delete acted.waitingFor;
+  describePassWaits({ ...ctx, status }, d);
   return { status: { ...status, notices: d.notices, proxies: d.proxies }, events: d.events };
 }
 
@@ -58,6 +62,8 @@ function applyHook(d: RolloutDraft, action: Extract<RolloutAction, { kind: 'hook
         moveTo(p, 'Draining');
         // The drain deadline counts from here: until the load balancer let it go, new sessions still came.
         p.outAt = iso(d.now);
+        // Counted again from the first scrape after the load balancer let it go (sessions that raced the call included).
+        delete p.sessionsLeft;
         return;
       case 'upgrade':
         if (p.step !== 'Upgrading') return;

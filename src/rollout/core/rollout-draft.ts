@@ -30,6 +30,8 @@ export interface RolloutDraft {
   readonly observations: ReadonlyMap<string, ProxyObservation>;
   /** Out of rotation for other runs; counted as unavailable by the take-out rules. */
   readonly heldElsewhere: ReadonlySet<string>;
+  /** Proxies a live canary holds (deployed or being deployed), with who holds them: this run skips them. */
+  readonly claimed: ReadonlyMap<string, string>;
   readonly startedAt: string;
   readonly proxies: ProxyDraft[];
   notices: NoticeDraft[];
@@ -40,14 +42,16 @@ export interface RolloutDraft {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+const NO_CLAIMS: ReadonlyMap<string, string> = new Map();
 
 export function newDraft(
-  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined },
+  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined; claimed?: ReadonlyMap<string, string> | undefined },
   status: ProxyRolloutStatus & { readonly startedAt: string },
 ): RolloutDraft {
   return {
     ...base,
     heldElsewhere: base.heldElsewhere ?? NONE,
+    claimed: base.claimed ?? NO_CLAIMS,
     startedAt: status.startedAt,
     proxies: (status.proxies ?? []).map((p) => ({ ...p })),
     notices: (status.notices ?? []).map((n) => ({ ...n, channels: [...n.channels] })),

@@ -8,6 +8,7 @@ export function noticeId(rollout: string, startedAt: string, region: string, win
   return `${rollout}/${Date.parse(startedAt)}/notice/${region}/${Date.parse(windowStartAt)}/${leadTime}`;
 }
 
-export function hookId(rollout: string, startedAt: string, proxy: string, action: RolloutHookAction, version: string): string {
-  return `${rollout}/${Date.parse(startedAt)}/${proxy}/${action}/${version}`;
+/** `takeOut` counts the proxy's take-outs: the second one (after a restart mid-drain) is a new request, not a duplicate. */
+export function hookId(rollout: string, startedAt: string, proxy: string, action: RolloutHookAction, version: string, takeOut = 1): string {
+  return `${rollout}/${Date.parse(startedAt)}/${proxy}/${action}/${version}${takeOut > 1 ? `/take-out-${takeOut}` : ''}`;
 }

@@ -100,7 +100,7 @@ function assignWindow(d: RolloutDraft, region: string, earliestMs: number, repla
     return;
   }
   const startAt = iso(occurrence.startAt);
-  d.windows.set(region, { region, startAt, endAt: iso(occurrence.endAt) });
+  d.windows.set(region, { region, startAt, endAt: iso(occurrence.endAt), timeZone });
   // Notices of a replaced window that were never given go; the given ones stay as the record.
   d.notices = d.notices.filter((n) => n.region !== region || n.givenAt !== undefined);
   const proxies = d.proxies.filter((p) => p.region === region && WAITING_STEPS.has(p.step));

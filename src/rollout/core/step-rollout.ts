@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { setCondition, type ConditionInput } from '../../model/conditions.js';
 import type { ProxyFleetSpec } from '../../model/fleet.js';
-import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction, RolloutPhase } from '../../model/rollout.js';
+import type { ProxyRolloutProxyStatus, ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction, RolloutPhase } from '../../model/rollout.js';
 import type { ProxyObservation } from '../../model/snapshot.js';
 import { advanceProxy, returnToRotation, finish } from './proxy-progress.js';
 import { iso, newDraft, type RolloutDraft, type RolloutEvent } from './rollout-draft.js';
 import { settingsFor, type RolloutSettings } from './rollout-settings.js';
-import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows, skipUntargeted, untargeted } from './schedule.js';
+import { completedMessage, driftCondition, trackDrift } from './drift.js';
+import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows, skipUntargeted } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
+import { describeWaits } from './waiting-for.js';
 
 export interface RolloutContext {
   /** `namespace/name`. */
@@ -20,6 +22,8 @@ export interface RolloutContext {
   readonly observations: ReadonlyMap<string, ProxyObservation>;
   /** Proxies other runs (a canary, another rollout) hold out of rotation: unavailable here too. */
   readonly heldElsewhere?: ReadonlySet<string>;
+  /** Proxies live canaries hold (deployed or being deployed), with who holds them: skipped, never moved off the canary's build. */
+  readonly claimedByCanaries?: ReadonlyMap<string, string>;
   readonly now: number;
 }
 
@@ -52,16 +56,19 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
     if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: st.finishedAt ?? iso(ctx.now) }, 'Aborted', 'Aborted before it started');
     if (ctx.spec.paused) return settle(ctx, st, 'Pending', 'Not started: run `meridian rollout start`');
   }
+  if (st.phase === 'Completed' && st.startedAt) return watchCompleted(ctx, st, settings.version);
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere }, started);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere, claimed: ctx.claimedByCanaries }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
   // An action written as in flight is not replayed as such: the steps still call for it (with the
   // same id) unless what is observed shows it took effect, as for any other pass.
   if (st.inFlight) d.events.push({ reason: 'ActionInterrupted', message: `The pass that made ${describeAction(st.inFlight)} was interrupted; the steps decide again` });
 
   const planChanged = started.planHash !== planHash(ctx.spec);
+  // Worked out again every pass: what each proxy waits for now.
+  for (const p of d.proxies) delete p.waitingFor;
   if (ctx.spec.aborted) abort(d);
   else {
     for (const p of d.proxies) if (heldOut(p)) advanceProxy(d, p);
@@ -76,7 +83,15 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
       for (const p of taken) advanceProxy(d, p);
     }
   }
+  describePassWaits(ctx, d);
   return conclude(ctx, d, started, planChanged);
+}
+
+/** Fills in what each unfinished proxy waits for (those without a wait yet), with the rollout's state as of this draft. */
+export function describePassWaits(ctx: RolloutContext, d: RolloutDraft): void {
+  const halted = !ctx.spec.aborted && d.proxies.some((p) => p.step === 'Failed' || p.step === 'RollingBack' || p.returning === 'Failed');
+  const planChanged = ctx.status.planHash !== undefined && ctx.status.planHash !== planHash(ctx.spec);
+  describeWaits(d, { wave: currentWave(d.proxies, d.settings.waves.length), paused: ctx.spec.paused === true, planChanged, halted, aborted: ctx.spec.aborted === true });
 }
 
 function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
@@ -105,9 +120,9 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
   const wave = currentWave(d.proxies, d.settings.waves.length);
   let phase: RolloutPhase = 'Progressing';
   let message = `Wave ${Math.min(wave + 1, d.settings.waves.length)}/${d.settings.waves.length}: ${done}/${d.proxies.length} done, ${held.length} out of rotation`;
-  if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', `Aborted with ${done} of ${d.proxies.length} done`];
+  if (ctx.spec.aborted) [phase, message] = held.length ? ['Progressing', `Aborting: ${held.length} proxies going back into rotation`] : ['Aborted', abortedMessage(d.proxies)];
   else if (failed.length) [phase, message] = held.length ? ['Progressing', `Halting after ${failed.map((p) => p.name).join(', ')} failed: ${held.length} proxies finishing`] : ['Failed', `Halted: ${failed.map((p) => `${p.name}: ${p.message ?? 'failed'}`).join('; ')}`];
-  else if (done === d.proxies.length) [phase, message] = ['Completed', completedMessage(d)];
+  else if (done === d.proxies.length) [phase, message] = ['Completed', completedMessage(d.proxies, d.settings.version)];
   else if (planChanged) message = 'spec.version, image, artifact, selector or waves changed after the start: abort this rollout and create a new one';
   else if (ctx.spec.paused) [phase, message] = ['Paused', `Paused: ${message}`];
 
@@ -122,14 +137,31 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
     ...(terminal ? { finishedAt: started.finishedAt ?? iso(ctx.now) } : {}),
   };
   if (terminal) d.events.push({ reason: `Rollout${phase}`, message });
-  return { ...settle(ctx, status, phase, message, planChanged), ...(d.action ? { action: d.action } : {}), ...(Number.isFinite(d.wakeAt) ? { wakeAt: d.wakeAt } : {}), events: d.events };
+  const withDrift = phase === 'Completed' ? { ...status, conditions: setCondition(status.conditions ?? [], driftCondition(d.proxies, d.settings.version, ctx.generation), iso(ctx.now)) } : status;
+  return { ...settle(ctx, withDrift, phase, message, planChanged), ...(d.action ? { action: d.action } : {}), ...(Number.isFinite(d.wakeAt) ? { wakeAt: d.wakeAt } : {}), events: d.events };
 }
 
-/** Names the proxies skipped because they left the rollout: "all run the version" is not true of them. */
-function completedMessage(d: RolloutDraft): string {
-  const left = untargeted(d).filter((p) => p.step === 'Skipped');
-  if (!left.length) return `All ${d.proxies.length} proxies run ${d.settings.version}`;
-  return `${d.proxies.length - left.length} proxies run ${d.settings.version}; skipped, no longer targeted: ${left.map((p) => p.name).join(', ')}`;
+/** Upgraded, skipped (by the abort, or before it) and failed proxies, each counted on its own. */
+function abortedMessage(proxies: readonly ProxyRolloutProxyStatus[]): string {
+  const count = (step: ProxyRolloutProxyStatus['step']) => proxies.filter((p) => p.step === step).length;
+  const failed = count('Failed');
+  return `Aborted: ${count('Done')} of ${proxies.length} proxies upgraded, ${count('Skipped')} skipped${failed ? `, ${failed} failed` : ''}`;
+}
+
+/**
+ * A Completed rollout goes on watching what its proxies run (level-triggered: the saved status is
+ * not the world): the Drifted condition and the message name every proxy seen off the target
+ * since, and clear once it runs the target again.
+ */
+function watchCompleted(ctx: RolloutContext, st: ProxyRolloutStatus, version: string): RolloutStep {
+  const before = st.proxies ?? [];
+  const proxies = trackDrift(before, version, ctx.observations);
+  const conditions = setCondition(st.conditions ?? [], driftCondition(proxies, version, ctx.generation), iso(ctx.now));
+  const events: RolloutEvent[] = proxies.flatMap((p, i) =>
+    p.driftedTo !== undefined && p.driftedTo !== before[i]?.driftedTo ? [{ reason: 'ProxyDrifted', proxy: p.name, region: p.region, message: `${p.name} runs ${p.driftedTo}, not ${version}, since the rollout completed` }] : [],
+  );
+  const step = settle(ctx, { ...st, proxies, conditions }, 'Completed', completedMessage(proxies, version));
+  return { ...step, events };
 }
 
 /** Stamps phase, message, conditions and observedGeneration (the Argo Rollouts order: generation first, phase derived last). */

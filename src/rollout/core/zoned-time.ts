@@ -12,6 +12,7 @@ export interface LocalDateTime {
 
 const WEEKDAY_INDEX: Readonly<Record<string, number>> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
@@ -77,7 +78,9 @@ export function isOnLocalDate(atMs: number, year: number, month: number, day: nu
 /** `2026-11-28 02:00 JST`-style text for notices and plans. */
 export function formatLocal(atMs: number, timeZone: string): string {
   const t = localTime(atMs, timeZone);
-  const zone = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(atMs).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  let names = zoneNames.get(timeZone);
+  if (!names) zoneNames.set(timeZone, (names = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' })));
+  const zone = names.formatToParts(atMs).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   return `${days[t.weekday]} ${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)} ${zone}`;
 }

@@ -63,6 +63,8 @@ export interface RunOptions {
   /** Called at every status write of the canary. */
   readonly check?: (w: RolloutWorld, now: number, before: ProxyCanaryStatus, after: ProxyCanaryStatus) => void;
   readonly queryPrometheus?: QueryPrometheus;
+  /** Called after every pass that did not crash, with the stored status: the world may change behind the canary's back. */
+  readonly afterPass?: (status: ProxyCanaryStatus, world: RolloutWorld) => void;
 }
 
 /** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps, until it ends. */
@@ -101,6 +103,7 @@ export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOp
     if (!result) continue;
     const requeueAfterMs = result.requeueAfterMs;
     const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
+    opts.afterPass?.(status, w);
     if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes: reconciler.crashes, writes: store.writes };
     if (requeueAfterMs === 0) continue;
     const step = Math.max(1, Math.min(requeueAfterMs ?? 30_000, 30_000));

@@ -71,6 +71,8 @@ export interface Scenario {
   readonly unhealthy?: readonly string[];
   /** Proxies another run (a canary) holds out of rotation, by time. */
   readonly heldElsewhere?: (now: number) => readonly string[];
+  /** Proxies live canaries hold, with who holds them, by time. */
+  readonly claimedByCanaries?: (now: number) => ReadonlyMap<string, string>;
 }
 
 export interface RunResult {
@@ -80,6 +82,8 @@ export interface RunResult {
   readonly passes: number;
   readonly crashes: number;
   readonly clock: ManualClock;
+  /** The store the run ended with, to go on with it (a restart after the end). */
+  readonly store: CrashingStore;
 }
 
 const SCRAPE_MS = 30_000;
@@ -92,7 +96,7 @@ const LIMIT_MS = 45 * 86_400_000;
  */
 export interface Intervention {
   /** Called after every pass with the stored status; may patch the spec (an operator's command). */
-  readonly afterPass: (status: ProxyRolloutStatus, store: MemoryStore) => Promise<void>;
+  readonly afterPass: (status: ProxyRolloutStatus, store: MemoryStore, env: { readonly world: RolloutWorld; readonly clock: ManualClock }) => Promise<void>;
 }
 
 export async function runScenario(s: Scenario, crash?: { at: number; afterWrite: boolean }, intervention?: Intervention): Promise<RunResult> {
@@ -119,6 +123,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       sendNotice: world.sendNotice,
       runHook: world.runHook,
       ...(s.heldElsewhere ? { heldOutOfRotation: () => new Set(s.heldElsewhere?.(clock.now())) } : {}),
+      ...(s.claimedByCanaries ? { claimedByCanaries: () => s.claimedByCanaries?.(clock.now()) ?? new Map() } : {}),
     }),
   );
   const key = { kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' };
@@ -131,10 +136,10 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
     if (!result) continue;
     const requeue = result.requeueAfterMs;
     const status = (await store.get('ProxyRollout', 'default', 'upgrade'))?.status ?? {};
-    await intervention?.afterPass(status, store);
+    await intervention?.afterPass(status, store, { world, clock });
     if (status.phase === 'Completed' || status.phase === 'Failed' || status.phase === 'Aborted' || status.phase === 'Invalid') {
       checkEnd(s, world, status);
-      return { status, world, writes: store.writes, passes, crashes: reconciler.crashes, clock };
+      return { status, world, writes: store.writes, passes, crashes: reconciler.crashes, clock, store };
     }
     if (requeue === 0) continue;
     const held = heldSet(status);

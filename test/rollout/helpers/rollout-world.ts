@@ -14,8 +14,13 @@ interface WorldProxy {
   /** Healthy apart from restarts; a proxy that is not stays not ready. */
   healthy: boolean;
   inLoadBalancer: boolean;
+  /** Back in the load balancer by its own doing (a restart registered it again): users keep coming. */
+  rejoined: boolean;
   restartUntil: number;
+  /** Upgrades and rollbacks that restarted it. */
   restarts: number;
+  /** When its process started (process_start_time_seconds). */
+  processStartAt: number;
   connectAttempts: number;
   connectFailures: number;
 }
@@ -69,7 +74,7 @@ export class RolloutWorld {
     private readonly opts: WorldOptions = {},
   ) {
     for (const p of fleet.proxies)
-      this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, restartUntil: 0, restarts: 0, connectAttempts: 0, connectFailures: 0 });
+      this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, rejoined: false, restartUntil: 0, restarts: 0, processStartAt: clock.now() - 86_400_000, connectAttempts: 0, connectFailures: 0 });
     this.channelFailuresLeft = { ...(opts.channelFailures ?? {}) };
     this.lastScrapeAt = clock.now();
   }
@@ -79,11 +84,42 @@ export class RolloutWorld {
     if (p) p.healthy = healthy;
   }
 
+  /**
+   * The process restarts on its own (a crash its supervisor answers, or a cluster reset), as
+   * `version` when given: a restarted Teleport registers with its load balancer again, and new
+   * sessions (`sessions`) reach it.
+   */
+  crashRestart(name: string, o: { readonly version?: string; readonly sessions?: number } = {}): void {
+    const p = this.proxies.get(name);
+    if (!p) return;
+    if (o.version !== undefined) p.version = o.version;
+    p.processStartAt = this.clock.now();
+    p.restartUntil = this.clock.now() + (this.opts.startupMs ?? 20_000);
+    p.sessions = o.sessions ?? 0;
+    this.rejoin(name);
+  }
+
+  /** Back in the load balancer behind the rollout's back (a restart, an operator's automation). */
+  rejoin(name: string): void {
+    const p = this.proxies.get(name);
+    if (!p) return;
+    p.inLoadBalancer = true;
+    p.rejoined = true;
+  }
+
+  /** Users open sessions on it (only where they can reach it: in the load balancer). */
+  addSessions(name: string, n: number): void {
+    const p = this.proxies.get(name);
+    if (p?.inLoadBalancer) p.sessions += n;
+  }
+
   /** Time passes: sessions on proxies nobody is sent to end (half-life); a new scrape is taken. */
   tick(ms: number, heldByRollout: ReadonlySet<string>): void {
     const halfLife = this.opts.sessionHalfLifeMs ?? 600_000;
     for (const p of this.proxies.values()) {
-      if (!p.inLoadBalancer || heldByRollout.has(p.name)) p.sessions = Math.floor(p.sessions * 0.5 ** (ms / halfLife));
+      // A proxy that rejoined the load balancer gets new sessions as fast as old ones end.
+      const reachable = p.inLoadBalancer && p.rejoined;
+      if (!reachable && (!p.inLoadBalancer || heldByRollout.has(p.name))) p.sessions = Math.floor(p.sessions * 0.5 ** (ms / halfLife));
       if (this.readyz(p) !== 200) continue;
       const attempts = Math.round(((this.opts.connectsPerMinute ?? 0) * ms) / 60_000);
       p.connectAttempts += attempts;
@@ -107,7 +143,7 @@ export class RolloutWorld {
     const at = new Date(this.lastScrapeAt).toISOString();
     const proxies: ProxyObservation[] = [...this.proxies.values()].map((p) => {
       const readyzStatus = this.readyz(p);
-      const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 }, connectAttempts: p.connectAttempts, connectFailures: p.connectFailures });
+      const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 }, connectAttempts: p.connectAttempts, connectFailures: p.connectFailures, startTimeSeconds: p.processStartAt / 1000 });
       return { name: p.name, region: p.region, up: true, ready: readyzStatus === 200, consecutiveFailures: 0, readyzStatus, metrics: m, sessionsTotal: p.sessions, lastScrapeAt: at, lastSuccessAt: at, scrapeDurationMs: 2 };
     });
     return { observedAt: at, fleet: { name: 'demo', namespace: 'default', generation: 1 }, proxies };
@@ -133,6 +169,7 @@ export class RolloutWorld {
     switch (req.action) {
       case 'out-of-rotation':
         p.inLoadBalancer = false;
+        p.rejoined = false;
         break;
       case 'in-rotation':
         p.inLoadBalancer = true;
@@ -142,6 +179,7 @@ export class RolloutWorld {
         p.version = req.version;
         p.sessions = 0;
         p.restarts++;
+        p.processStartAt = this.clock.now();
         p.restartUntil = this.clock.now() + (this.opts.startupMs ?? 20_000);
         break;
     }
