@@ -69,7 +69,7 @@ const noMetrics = await meridianRedirects(log, 0, { metrics: { redirected: () =>
 const paths = defaultGeoIpPaths();
 const db = await openGeoDatabase(paths);
 if (!db.ok) throw new Error(db.error);
-// Before: no answers kept by the database, only its decoded records (the smallest cache allowed).
+// Before: no answers kept by the database, only its decoded records (the smallest answer cache allowed).
 const recordsOnly = await openGeoDatabase(paths, { answerCacheSize: 2 });
 if (!recordsOnly.ok) throw new Error(recordsOnly.error);
 const recordsOnlyDb = recordsOnly.value;
@@ -118,8 +118,8 @@ const locations = pool.map((c) => {
   const r = geoDb.lookup(c.ip);
   return r.result === 'found' ? r.location : undefined;
 });
-row('  GeoIP lookup, answer kept', nsPerOp(n, (i) => geoDb.lookup(pool[i]?.ip ?? '')));
-row('  GeoIP lookup (before: decoded records cached, not answers)', nsPerOp(n, (i) => recordsOnlyDb.lookup(pool[i]?.ip ?? '')));
+row('  GeoIP lookup, answer kept per record (tree walked each time)', nsPerOp(n, (i) => geoDb.lookup(pool[i]?.ip ?? '')));
+row('  GeoIP lookup (before: decoded records cached, no answers kept)', nsPerOp(n, (i) => recordsOnlyDb.lookup(pool[i]?.ip ?? '')));
 row('  chooseProxy alone', nsPerOp(n, (i) => chooseProxy({ location: locations[i], clientKey: pool[i]?.ip ?? '' }, current.routing())));
 row('Location "/" (before: buildLocation)', nsPerOp(n, (i) => buildLocationBefore(decisions[i]?.publicUrl ?? '', '/')));
 row('Location "/" (now: root per proxy)', nsPerOp(n, (i) => locationFor(decisions[i]?.publicUrl ?? '', '/')));

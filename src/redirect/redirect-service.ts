@@ -202,7 +202,8 @@ export function createRedirectService(deps: RedirectServiceDeps) {
       if (answer === undefined) {
         const started = deps.now();
         const client = clientAddress({ socketAddress: req.socketAddress, headers: req.headers, trusted: deps.trusted });
-        const decision = resolve(client.ip, NO_OVERRIDE, undefined, table);
+        // Not through the per-client decision cache: this answer is remembered whole, by header, just below.
+        const decision = choose(client.ip, undefined, undefined, table, deps.geo());
         decidedSince(started);
         answer = { outcome: { decision, client }, count: decision.kind === 'unavailable' ? countUnavailable : deps.metrics.redirectCounter(decision.region, decision.reason) };
         // A header that gave no address leaves the peer as the client: that answer is not the header's alone.

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { defaultGeoIpPaths } from '../../src/adapters/geoip/default-paths.js';
+import { Reader, type Response } from 'maxmind';
 import { openGeoDatabase, type GeoDatabase, type GeoLookup } from '../../src/adapters/geoip/geo-database.js';
+import { toGeoLocation } from '../../src/adapters/geoip/geo-location.js';
+import { Prng } from '../../src/sim/prng.js';
 import {
   CORRUPT_GARBLED_DB,
   CORRUPT_TRUNCATED_DB,
@@ -66,19 +69,45 @@ test('GeoIP2 City test database: each network gives its country, continent, city
   assert.deepEqual(db.lookup('9.9.9.9'), { result: 'not_found' });
 });
 
-test('answers are kept by address, bounded, for the life of the database object', async () => {
+test('answers are kept by record, bounded, for the life of the database object', async () => {
   const opened = await openGeoDatabase([GEOIP2_DB], { answerCacheSize: 4 });
   if (!opened.ok) assert.fail(opened.error);
   const db = opened.value;
-  // A private address gets a new answer object from each uncached lookup: identity shows the cache.
-  const first = db.lookup('10.0.0.1');
-  assert.equal(db.lookup('10.0.0.1'), first);
-  for (const ip of ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6']) db.lookup(ip);
-  const again = db.lookup('10.0.0.1');
-  assert.notEqual(again, first, 'pushed out by newer addresses');
+  // Two addresses of one network share its record, and so its answer object.
+  const first = db.lookup('133.11.0.77');
+  assert.equal(db.lookup('133.11.0.78'), first);
+  for (const row of FIXTURE_TABLE.slice(1, 7)) db.lookup(row.ip);
+  const again = db.lookup('133.11.0.77');
+  assert.notEqual(again, first, 'pushed out by newer records');
   assert.deepEqual(again, first);
   // Another database object (a reload) keeps its own.
-  assert.notEqual((await open([GEOIP2_DB])).lookup('10.0.0.1'), again);
+  assert.notEqual((await open([GEOIP2_DB])).lookup('133.11.0.77'), again);
+});
+
+test('the search tree walk finds the record maxmind\'s reader finds, for random IPv4 and IPv6 addresses', async () => {
+  const paths = defaultGeoIpPaths();
+  const db = await open(paths);
+  const readers = await Promise.all(paths.map(async (p) => new Reader<Response>(await readFile(p))));
+  const [v4, v6]: (Reader<Response> | undefined)[] = readers;
+  assert.ok(v4 && v6);
+  const readerFor = (ip: string): Reader<Response> => (ip.includes(':') ? v6 : v4);
+  const rng = new Prng(5);
+  const hex = (): string => rng.int(0x10000).toString(16);
+  let found = 0;
+  for (let i = 0; i < 3000; i++) {
+    const ip = i % 3 === 2 ? `2${rng.int(0x1000).toString(16).padStart(3, '0')}:${hex()}:${hex()}:${hex()}::${hex()}` : `${1 + rng.int(223)}.${rng.int(256)}.${rng.int(256)}.${rng.int(256)}`;
+    const got = db.lookup(ip);
+    if (got.result === 'private') continue;
+    const record: unknown = readerFor(ip).get(ip);
+    const want = record === null ? undefined : toGeoLocation(record, 'flat');
+    if (want === undefined || (want.ok && want.value === undefined)) assert.deepEqual(got, { result: 'not_found' }, ip);
+    else {
+      assert.ok(want.ok);
+      assert.deepEqual(got, { result: 'found', location: want.value }, ip);
+      found++;
+    }
+  }
+  assert.ok(found > 1500, `${found} addresses found: both walks must be exercised`);
 });
 
 test('flat test databases (IPv4 and IPv6 files) give the same places, the continent from the country', async () => {

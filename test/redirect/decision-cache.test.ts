@@ -9,6 +9,12 @@ import { CITIES, redirectFleet, regionsDown, table } from './core/redirect-fixtu
 // Stands for a loaded GeoIP database: the cache only compares identities.
 const GEO = {};
 
+/** Offers a key twice: the second offer keeps it. */
+function keep(cache: DecisionCache<string>, key: string, value: string): void {
+  cache.set(key, value);
+  cache.set(key, value);
+}
+
 describe('decision cache across routing table rebuilds', () => {
   it('a rebuild that changed only session counts keeps the key; one that changed a candidate, a state or a pin does not', () => {
     const base = table({ sessions: 100 });
@@ -45,22 +51,33 @@ describe('decision cache across routing table rebuilds', () => {
     assert.ok(same > 0 && same < tables.length - 1, `${same} equal keys: both cases must occur`);
   });
 
-  it('is bounded: the oldest entry goes first', () => {
-    const cache = new DecisionCache<string>(2);
+  it('keeps a key the second time it is offered: one-off clients never enter', () => {
+    const cache = new DecisionCache<string>(10);
     const t = table();
-    cache.get(t, GEO, 'a');
-    cache.set('a', '1');
-    cache.set('b', '2');
-    cache.set('c', '3');
-    assert.equal(cache.get(t, GEO, 'a'), undefined);
-    assert.deepEqual([cache.get(t, GEO, 'b'), cache.get(t, GEO, 'c')], ['2', '3']);
+    cache.get(t, GEO, 'c');
+    cache.set('c', 'tokyo-1');
+    assert.equal(cache.get(t, GEO, 'c'), undefined, 'offered once');
+    cache.set('d', 'london-1');
+    cache.set('c', 'tokyo-1');
+    assert.equal(cache.get(t, GEO, 'c'), 'tokyo-1', 'offered twice');
+    assert.equal(cache.get(t, GEO, 'd'), undefined);
+  });
+
+  it('is bounded: it keeps at least the newer half of its entries, and the oldest go first', () => {
+    const cache = new DecisionCache<string>(4);
+    const t = table();
+    cache.get(t, GEO, 'k0');
+    for (let i = 0; i < 10; i++) keep(cache, `k${i}`, String(i));
+    const kept = Array.from({ length: 10 }, (_, i) => cache.get(t, GEO, `k${i}`));
+    assert.deepEqual(kept.slice(0, 6), Array<undefined>(6).fill(undefined), 'the oldest are gone');
+    assert.deepEqual(kept.slice(8), ['8', '9'], 'the newest half is kept');
   });
 
   it('entries survive a new table with the same key and go with a changed one', () => {
     const cache = new DecisionCache<string>(10);
     const first = table({ sessions: 100 });
     assert.equal(cache.get(first, GEO, 'c'), undefined);
-    cache.set('c', 'tokyo-1');
+    keep(cache, 'c', 'tokyo-1');
     assert.equal(cache.get(table({ sessions: 120 }), GEO, 'c'), 'tokyo-1');
     assert.equal(cache.get(table({ patch: regionsDown('tokyo') }), GEO, 'c'), undefined);
   });
@@ -69,10 +86,10 @@ describe('decision cache across routing table rebuilds', () => {
     const cache = new DecisionCache<string>(10);
     const t = table();
     cache.get(t, GEO, 'c');
-    cache.set('c', 'tokyo-1');
+    keep(cache, 'c', 'tokyo-1');
     assert.equal(cache.get(t, GEO, 'c'), 'tokyo-1');
     assert.equal(cache.get(t, {}, 'c'), undefined, 'a reloaded database');
-    cache.set('c', 'tokyo-2');
+    keep(cache, 'c', 'tokyo-2');
     assert.equal(cache.get(t, undefined, 'c'), undefined, 'no database');
   });
 });

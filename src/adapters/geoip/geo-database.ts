@@ -1,6 +1,6 @@
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { ipFamily, normaliseIp } from '../../model/ip-address.js';
+import { ipFamily, ipv4ToUint32, ipv6ToHextets, normaliseIp } from '../../model/ip-address.js';
 import { nonPublicKind } from './address-ranges.js';
 import { BoundedCache } from '../../runtime/bounded-cache.js';
 import { toGeoLocation, type GeoLocation, type GeoSchema } from './geo-location.js';
@@ -32,16 +32,18 @@ export interface GeoDatabase {
 export interface OpenGeoDatabaseOptions {
   /** Decoded records kept per file. */
   readonly cacheSize?: number;
-  /** Answers kept by address, for the life of this database object. */
+  /** Answers kept by record, for the life of this database object. */
   readonly answerCacheSize?: number;
 }
 
 // Decoded values (records, map keys, strings) per file: about 15k cover 200k distinct
 // client addresses in the bundled database, a few MB.
 const DEFAULT_CACHE_SIZE = 50_000;
-// As many as the redirect's decision cache holds clients.
+// Records, not addresses: more than the bundled database's records that place anyone in a city.
 const DEFAULT_ANSWER_CACHE_SIZE = 100_000;
 const NOT_FOUND: GeoLookup = Object.freeze({ result: 'not_found' });
+/** Kept for a record that is not a map: the next file is asked. */
+const NOT_A_MAP: GeoLookup = Object.freeze({ result: 'not_found', reason: 'record is not a map' });
 
 /** Opens and validates one or more .mmdb files as one database. The error names the file. */
 export async function openGeoDatabase(paths: readonly string[], options: OpenGeoDatabaseOptions = {}): Promise<Result<GeoDatabase, string>> {
@@ -76,51 +78,57 @@ function composeGeoDatabase(files: readonly MmdbFile[], answerCacheSize: number)
   // under ::/96). An IPv4-only tree cannot answer an IPv6 address at all.
   const forV4 = [...files.filter((f) => f.ipVersion === 4), ...files.filter((f) => f.ipVersion === 6)];
   const forV6 = files.filter((f) => f.ipVersion === 6);
-  // The reader's cache returns the same record object for the same data offset, so the
-  // normalised answer can be kept per record object and dropped along with it.
-  const answers = new WeakMap<object, GeoLookup>();
+  // Answers per record, by the record's pointer in the file's tree: many networks share a record
+  // (a city), so a client never seen before usually finds its answer here after a walk of the
+  // tree. Bounded; a reload builds a new database object, so no answer outlives its files.
+  const answers = new Map(files.map((f) => [f, new BoundedCache<GeoLookup>(answerCacheSize)] as const));
+  const privateAnswers = new Map<string, GeoLookup>();
 
-  const answerFor = (record: object): GeoLookup => {
-    let answer = answers.get(record);
-    if (answer === undefined) {
-      const location = toGeoLocation(record, schema);
-      answer = !location.ok
-        ? Object.freeze({ result: 'not_found', reason: location.error })
-        : location.value === undefined
-          ? NOT_FOUND
-          : Object.freeze({ result: 'found', location: location.value });
-      answers.set(record, answer);
-    }
-    return answer;
+  const toAnswer = (record: object): GeoLookup => {
+    const location = toGeoLocation(record, schema);
+    return !location.ok
+      ? Object.freeze({ result: 'not_found', reason: location.error })
+      : location.value === undefined
+        ? NOT_FOUND
+        : Object.freeze({ result: 'found', location: location.value });
   };
 
-  const find = (ip: string): GeoLookup => {
+  /** The answer of the record `pointer` leads to; undefined when that record is not a map (the next file is asked). */
+  const answerAt = (file: MmdbFile, pointer: number, address: string): GeoLookup | undefined => {
+    const cache = answers.get(file);
+    let answer = cache?.get(pointer);
+    if (answer === undefined) {
+      const record: unknown = file.reader.get(address);
+      answer = typeof record === 'object' && record !== null ? toAnswer(record) : NOT_A_MAP;
+      cache?.set(pointer, answer);
+    }
+    return answer === NOT_A_MAP ? undefined : answer;
+  };
+
+  const lookup = (ip: string): GeoLookup => {
     // One spelling per address (IPv4-mapped IPv6 as IPv4, no zone), shared with the redirect's client address.
     const address = normaliseIp(ip);
     const family = address === undefined ? undefined : ipFamily(address);
     if (address === undefined || family === undefined) return { result: 'invalid', reason: `not an IP address: ${JSON.stringify(ip.slice(0, 64))}` };
     const kind = nonPublicKind(address);
-    if (kind !== undefined) return { result: 'private', kind };
+    if (kind !== undefined) {
+      let answer = privateAnswers.get(kind);
+      if (answer === undefined) privateAnswers.set(kind, (answer = Object.freeze({ result: 'private', kind })));
+      return answer;
+    }
+    const v4 = family === 4 ? ipv4ToUint32(address) : 0;
+    const v6 = family === 6 ? ipv6ToHextets(address) : undefined;
     for (const file of family === 4 ? forV4 : forV6) {
-      let record: unknown;
       try {
-        record = file.reader.get(address);
+        const pointer = v6 === undefined ? file.tree.leafOfV4(v4) : file.tree.leafOfV6(v6);
+        const answer = pointer === 0 ? undefined : answerAt(file, pointer, address);
+        if (answer !== undefined) return answer;
       } catch (e) {
         // Validation test-read the file, but a damaged region elsewhere can still throw here.
         return { result: 'not_found', reason: `${file.path}: ${e instanceof Error ? e.message : String(e)}` };
       }
-      if (typeof record === 'object' && record !== null) return answerFor(record);
     }
     return NOT_FOUND;
-  };
-
-  // The redirect asks again about each client after every routing-table rebuild (which empties
-  // its decision cache). A reload builds a new database object, so no answer outlives its files.
-  const answered = new BoundedCache<GeoLookup>(answerCacheSize);
-  const lookup = (ip: string): GeoLookup => {
-    let answer = answered.get(ip);
-    if (answer === undefined) answered.set(ip, (answer = find(ip)));
-    return answer;
   };
 
   const types = [...new Set(files.map((f) => f.databaseType))];

@@ -5,11 +5,14 @@ import { err, ok } from '../../model/result.js';
 import { BoundedCache } from '../../runtime/bounded-cache.js';
 import { detectGeoSchema, toGeoLocation, type GeoSchema } from './geo-location.js';
 import { findRecordAddresses } from './search-tree-probe.js';
+import { searchTree, type SearchTree } from './search-tree.js';
 
 /** One validated .mmdb file, read fully into memory. */
 export interface MmdbFile {
   readonly path: string;
   readonly reader: Reader<Response>;
+  /** The same file's search tree, walked without the reader: which record an address has. */
+  readonly tree: SearchTree;
   readonly ipVersion: 4 | 6;
   readonly databaseType: string;
   readonly buildEpochSeconds: number;
@@ -110,5 +113,6 @@ export function checkMmdb(db: Buffer, cacheSize: number): Result<Omit<MmdbFile, 
   if (located === 0) {
     return err(`none of ${records.length} sampled records has coordinates; a City database is needed, not ${JSON.stringify(m.databaseType)}`);
   }
-  return ok({ reader, ipVersion: m.ipVersion, databaseType: m.databaseType, buildEpochSeconds, schema });
+  const tree = searchTree(db, m.nodeCount, m.recordSize, m.ipVersion);
+  return ok({ reader, tree, ipVersion: m.ipVersion, databaseType: m.databaseType, buildEpochSeconds, schema });
 }

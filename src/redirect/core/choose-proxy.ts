@@ -1,5 +1,5 @@
 import { assertNever } from '../../model/result.js';
-import { degreesToRadians, haversineKm, isUsablePoint } from './geo-distance.js';
+import { arcKm, degreesToRadians, haversineKm, haversineTerm, isUsablePoint } from './geo-distance.js';
 import type { RegionRoute, RegionUnavailable, RouteProxy, RoutingTable } from './routing-table.js';
 import { fnv1a32, rendezvousWeight } from './string-hash.js';
 
@@ -184,25 +184,25 @@ interface NearestRegions {
   readonly openKm: number;
 }
 
-/** One pass over the available regions, by great-circle distance from the client. */
+/** One pass over the available regions, by great-circle distance from the client (the arc taken for the two winners only). */
 function nearestRegions(available: readonly RegionRoute[], client: ClientPoint): NearestRegions {
   let nearest: RegionRoute | undefined;
-  let nearestKm = Infinity;
+  let nearestH = Infinity;
   let open: RegionRoute | undefined;
-  let openKm = Infinity;
+  let openH = Infinity;
   for (const r of available) {
-    const d = haversineKm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
-    if (d < nearestKm) {
+    const h = haversineTerm(client.latRad, client.lonRad, client.cosLat, r.latRad, r.lonRad, r.cosLat);
+    if (h < nearestH) {
       nearest = r;
-      nearestKm = d;
+      nearestH = h;
     }
-    if (r.state === 'open' && d < openKm) {
+    if (r.state === 'open' && h < openH) {
       open = r;
-      openKm = d;
+      openH = h;
     }
   }
   // One literal shape (no spreads): called on every decision-cache miss.
-  return { nearest, nearestKm, open, openKm };
+  return { nearest, nearestKm: nearest ? arcKm(nearestH) : Infinity, open, openKm: open ? arcKm(openH) : Infinity };
 }
 
 /**

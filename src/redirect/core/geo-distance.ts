@@ -29,15 +29,26 @@ export function isUsablePoint(latitude: number | undefined, longitude: number | 
 }
 
 /**
- * Haversine over points already in radians, with cos(latitude) precomputed:
- * the chooser converts each region once per routing table and the client once per request.
+ * The haversine of the central angle between two points already in radians, with
+ * cos(latitude) precomputed (the chooser converts each region once per routing table and the
+ * client once per request). It grows with the distance: the nearest of several points has the
+ * least, so a search compares these and takes arcKm of the winner only.
  */
-export function haversineKm(lat1: number, lon1: number, cosLat1: number, lat2: number, lon2: number, cosLat2: number): number {
+export function haversineTerm(lat1: number, lon1: number, cosLat1: number, lat2: number, lon2: number, cosLat2: number): number {
   const sinDLat = Math.sin((lat2 - lat1) / 2);
   const sinDLon = Math.sin((lon2 - lon1) / 2);
-  const h = sinDLat * sinDLat + cosLat1 * cosLat2 * sinDLon * sinDLon;
+  return sinDLat * sinDLat + cosLat1 * cosLat2 * sinDLon * sinDLon;
+}
+
+/** The great-circle distance of a haversineTerm. */
+export function arcKm(h: number): number {
   // Rounding can push h a hair above 1 for antipodal points; asin would return NaN.
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(h < 1 ? h : 1));
+}
+
+/** Haversine over points already in radians, with cos(latitude) precomputed. */
+export function haversineKm(lat1: number, lon1: number, cosLat1: number, lat2: number, lon2: number, cosLat2: number): number {
+  return arcKm(haversineTerm(lat1, lon1, cosLat1, lat2, lon2, cosLat2));
 }
 
 export function distanceKm(a: GeoPoint, b: GeoPoint): number {
