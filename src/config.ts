@@ -49,6 +49,11 @@ export interface MeridianConfig {
     readonly timeFactor: number;
     readonly control: ListenAddress;
     readonly seed: number;
+    /**
+     * A separate simulator's control API (`meridian sim`) whose clock the controller runs on,
+     * so a split demo plays rollouts on the simulated time; only without the bundled simulator.
+     */
+    readonly followClock?: string;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** A Teleport OIDC connector file whose redirect_url list Meridian keeps in step with the fleet. */
@@ -76,6 +81,7 @@ const ENV = {
   simTimeFactor: 'MERIDIAN_SIM_TIME_FACTOR',
   simControl: 'MERIDIAN_SIM_CONTROL_ADDR',
   simSeed: 'MERIDIAN_SIM_SEED',
+  simClock: 'MERIDIAN_SIM_CLOCK',
   logLevel: 'MERIDIAN_LOG_LEVEL',
   oidcConnectorFile: 'MERIDIAN_OIDC_CONNECTOR_FILE',
   loginUrl: 'MERIDIAN_LOGIN_URL',
@@ -100,6 +106,7 @@ export const DEFAULTS: Required<ConfigInput> = {
   simTimeFactor: '60',
   simControl: '127.0.0.1:7300',
   simSeed: '1',
+  simClock: '',
   logLevel: 'info',
   oidcConnectorFile: '',
   loginUrl: '',
@@ -180,6 +187,13 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     if (!/^https?:\/\/[^/?#\s]+\/?$/.test(value)) errors.push(`${where}: "${value}" must be an http(s) origin such as https://login.example.com`);
     return value.replace(/\/$/, '');
   };
+  const followClock = (): string | undefined => {
+    const { value, where } = at('simClock');
+    if (!value) return undefined;
+    if (!/^https?:\/\/[^/?#\s]+\/?$/.test(value)) errors.push(`${where}: "${value}" must be the simulator's control API as an http origin, e.g. http://127.0.0.1:7300`);
+    else if (bool('sim')) errors.push(`${where}: follows a separate simulator's clock; the bundled simulator has its own, so set ${ENV.sim}=false (--no-sim) too`);
+    return value.replace(/\/$/, '');
+  };
   const header = str('trustedHeader');
   if (header !== 'x-forwarded-for' && header !== 'forwarded') errors.push(`${at('trustedHeader').where}: "${header}" must be x-forwarded-for or forwarded`);
   const trusted = parseTrustedProxies(list('trustedProxies'), { header: header === 'forwarded' ? 'forwarded' : 'x-forwarded-for' });
@@ -209,7 +223,13 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
       concurrency: int('observeConcurrency', 1, 10_000),
       maxBodyBytes: int('maxBodyBytes', 1024, 1 << 30),
     },
-    sim: { enabled: bool('sim'), timeFactor: num('simTimeFactor', 0.001), control: address('simControl'), seed: int('simSeed', 0, 2 ** 31) },
+    sim: {
+      enabled: bool('sim'),
+      timeFactor: num('simTimeFactor', 0.001),
+      control: address('simControl'),
+      seed: int('simSeed', 0, 2 ** 31),
+      ...(str('simClock') ? { followClock: followClock() } : {}),
+    },
     logLevel: level as MeridianConfig['logLevel'],
     ...(str('oidcConnectorFile') ? { oidcConnectorFile: str('oidcConnectorFile') } : {}),
   };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -45,7 +46,7 @@ import { createKindController } from './runtime/kind-controller.js';
 import { runController } from './runtime/controller.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
 import { WorkQueue, type Timers } from './runtime/work-queue.js';
-import { simOptionsFromFleet, startFleetSim, type FleetSim } from './sim/index.js';
+import { followSimClock, simOptionsFromFleet, startFleetSim, type FleetSim } from './sim/index.js';
 
 export interface MeridianHandle {
   readonly adminUrl: string;
@@ -116,6 +117,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
             // The controller runs on this clock: it must move in steps finer than an observation.
             tickMs: MIN_REAL_OBSERVE_MS,
             seed: config.sim.seed,
+            // A restarted demo resumes its simulated time: stored times never lie in the future.
+            clockFile: join(config.stateDir, 'sim-clock.json'),
             controlHost: config.sim.control.host,
             controlPort: config.sim.control.port,
             log: log.child({ component: 'sim' }),
@@ -124,11 +127,18 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
         closers.push(() => sim?.close());
       } else log.warn('No valid ProxyFleet to simulate; the simulator is not started');
     }
+    // A split demo (meridian sim elsewhere): the controller runs on that simulator's clock.
+    const followed = !runtime && !sim && config.sim.followClock ? await followSimClock({ url: config.sim.followClock, log: log.child({ component: 'sim-clock' }) }) : undefined;
+    if (followed) closers.push(() => followed.close());
     const stopwatch = (): number => performance.now();
-    const { clock, timers } = runtime ?? (sim ? { clock: sim.clock, timers: compressedTimers(config.sim.timeFactor) } : { clock: systemClock, timers: realTimers });
+    const { clock, timers } =
+      runtime ?? (sim ? { clock: sim.clock, timers: compressedTimers(config.sim.timeFactor) } : followed ? { clock: followed, timers: followed.timers } : { clock: systemClock, timers: realTimers });
+    const simPace = runtime ? undefined : sim ? config.sim.timeFactor : followed && followed.timeFactor > 0 ? followed.timeFactor : undefined;
+    // What GET /api/v1/clock answers: any clock but the wall clock is a simulated one.
+    const controllerClock = () => ({ now: clock.now(), simulated: clock !== systemClock, ...(runtime ? {} : followed ? { timeFactor: followed.timeFactor } : sim ? { timeFactor: config.sim.timeFactor } : {}) });
     // On the simulator's clock the observation interval is simulated time too (or drains and
     // verifications would see a scrape every few simulated minutes); scrapes still time out in real time.
-    const observeEveryMs = !runtime && sim ? Math.max(MIN_REAL_OBSERVE_MS, config.observe.intervalMs / config.sim.timeFactor) : config.observe.intervalMs;
+    const observeEveryMs = simPace ? Math.max(MIN_REAL_OBSERVE_MS, config.observe.intervalMs / simPace) : config.observe.intervalMs;
 
     const geo = createGeoIpService({ paths: config.redirect.geoipPaths.length ? config.redirect.geoipPaths : defaultGeoIpPaths(), log: log.child({ component: 'geoip' }) });
     const geoStarted = await geo.start();
@@ -227,8 +237,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     closers.push(() => client.close());
     const observer = createObserver({
       scrape: (url, signal) => client.scrape(url, signal),
-      clock,
       scrapeAuth: (url, signal) => client.scrapeAuth(url, signal),
+      clock,
       concurrency: config.observe.concurrency,
       timeoutMs: config.observe.timeoutMs,
       // Spread each cycle's scrapes over a tenth of the interval so proxies are not hit in one burst.
@@ -318,9 +328,10 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     const app = await buildAdminApp({
       log,
       registry,
+      auth: adminAuth,
+      controllerClock,
       notReadyReason: () => (!current ? 'no valid ProxyFleet' : snapshots.size === 0 ? 'waiting for the first observation' : undefined),
       fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, snapshotOf(keyOf(f)))) }),
-      auth: adminAuth,
       problems: () => problemsView(store.problems()),
       explain: (ip, region, canary) => redirects.explain(ip, region, canary),
       ...storeRoutes(store),

@@ -65,3 +65,19 @@ test('the admin token files come from MERIDIAN_ADMIN_TOKEN_FILE and MERIDIAN_ADM
   assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
   assert.deepEqual(r.value.adminAuth, { tokenFile: '/etc/meridian/admin-tokens', readTokenFile: '/etc/meridian/read-tokens' });
 });
+
+test('MERIDIAN_SIM_CLOCK (--sim-clock) follows a separate simulator, only without the bundled one', () => {
+  const env = configFromEnv({ MERIDIAN_SIM_CLOCK: 'http://127.0.0.1:7300/', MERIDIAN_SIM: 'false' });
+  assert.deepEqual(env, { simClock: 'http://127.0.0.1:7300/', sim: 'false' });
+  const r = buildConfig([{ source: 'environment', values: env }]);
+  assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
+  assert.equal(r.value.sim.followClock, 'http://127.0.0.1:7300');
+  const defaults = buildConfig([]);
+  assert.ok(defaults.ok);
+  assert.equal(defaults.value.sim.followClock, undefined, 'absent by default');
+
+  const both = buildConfig([{ source: 'flag', values: { simClock: 'http://127.0.0.1:7300' } }]);
+  assert.deepEqual(both.ok ? [] : both.error, ['flag simClock: follows a separate simulator\'s clock; the bundled simulator has its own, so set MERIDIAN_SIM=false (--no-sim) too']);
+  const bad = buildConfig([{ source: 'flag', values: { simClock: '127.0.0.1:7300', sim: 'false' } }]);
+  assert.deepEqual(bad.ok ? [] : bad.error, ['flag simClock: "127.0.0.1:7300" must be the simulator\'s control API as an http origin, e.g. http://127.0.0.1:7300']);
+});

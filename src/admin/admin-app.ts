@@ -3,7 +3,9 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ControllerClockReading } from '../model/clock.js';
 import { apiRoutes, type ApiRoutesOptions } from './routes/api.js';
+import { clockRoutes } from './routes/clock.js';
 import { healthRoutes, type HealthRoutesOptions } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { canaryRoutes, type CanaryRoutesOptions } from './routes/canaries.js';
@@ -17,7 +19,11 @@ export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, Rollou
   readonly registry: Registry;
   /** Bearer tokens (loadAdminAuth); absent: no token is asked for, as for a loopback listener without MERIDIAN_ADMIN_TOKEN_FILE. */
   readonly auth?: AdminAuth;
+  /** The clock the controller acts on (GET /api/v1/clock); absent: the wall clock, for an app without a controller behind it. */
+  readonly controllerClock?: () => ControllerClockReading;
 }
+
+const wallClock = (): ControllerClockReading => ({ now: Date.now(), simulated: false });
 
 /** The internal admin listener's app: /metrics, /healthz, /readyz, the JSON API. Never listens. */
 export async function buildAdminApp(deps: AdminDeps) {
@@ -36,6 +42,7 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, { registry: deps.registry });
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(clockRoutes, { controllerClock: deps.controllerClock ?? wallClock, prefix: '/api/v1' });
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(peeringRoutes, { ...deps, prefix: '/api/v1' });

@@ -25,6 +25,8 @@ export const CanaryView = Type.Object({
   diagnostics: Type.Array(Type.Object({ proxy: Str, files: Type.Array(Str), error: Opt(Str), at: Str })),
   /** Canary proxies seen on another version than the build: no invitee goes there. */
   offBuild: Opt(Type.Array(Type.Object({ proxy: Str, version: Str, since: Str }))),
+  /** Teleport's version skew rule for the build (VersionSkewOK): absent before the first check. */
+  versionSkew: Opt(Type.Object({ status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]), reason: Str, message: Str })),
   intervals: Type.Array(
     Type.Object({
       from: Str,

@@ -1,11 +1,13 @@
 import type { ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import { VERSION_SKEW_CONDITION } from '../rollout/core/version-skew-gate.js';
 import type { CanaryView } from './canary-schemas.js';
 import { rolloutProxyView } from './rollout-view.js';
 
 /** The API's view of a canary: the spec essentials and everything the controller decided. */
 export function canaryView(c: ProxyCanary): CanaryView {
   const st = c.status ?? {};
+  const skew = st.conditions?.find((x) => x.type === VERSION_SKEW_CONDITION);
   return {
     namespace: c.metadata.namespace ?? DEFAULT_NAMESPACE,
     name: c.metadata.name,
@@ -23,6 +25,7 @@ export function canaryView(c: ProxyCanary): CanaryView {
     ...(st.decision ? { decision: { ...st.decision } } : {}),
     ...(st.promotedRollout ? { promotedRollout: st.promotedRollout } : {}),
     ...(st.offBuild?.length ? { offBuild: st.offBuild.map((o) => ({ ...o })) } : {}),
+    ...(skew ? { versionSkew: { status: skew.status, reason: skew.reason, message: skew.message } } : {}),
     diagnostics: (st.diagnostics ?? []).map((d) => ({ proxy: d.proxy, files: [...d.files], ...(d.error ? { error: d.error } : {}), at: d.at })),
     intervals: (st.intervals ?? []).map((i) => ({ from: i.from, to: i.to, verdict: i.verdict, outcomes: i.outcomes.map((o) => ({ ...o })), ...(i.queries ? { queries: i.queries.map((o) => ({ ...o })) } : {}) })),
   };

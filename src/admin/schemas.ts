@@ -104,6 +104,14 @@ export const ProblemsResponse = Type.Object({ problems: Type.Array(ProblemView) 
 export type ProblemsResponse = Static<typeof ProblemsResponse>;
 
 export const HealthResponse = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) });
+
+/** GET /api/v1/clock: the time the controller acts on (windows, deadlines, notices), so clients label and plan with it. */
+export const ClockResponse = Type.Object({
+  now: Type.String({ description: 'The controller\'s current time, ISO 8601 UTC' }),
+  simulated: Type.Boolean({ description: 'The simulator\'s clock (the demo), not the wall clock' }),
+  timeFactor: Type.Optional(Type.Number({ minimum: 0, description: 'Simulated seconds per real second; 0 when only explicit steps move it' })),
+});
+export type ClockResponse = Static<typeof ClockResponse>;
 export const ErrorResponse = Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() });
 
 /** The redirect core's explanation, passed through as is (its shape is typed in src/redirect/core/explain-choice.ts). */

@@ -15,6 +15,7 @@ import type { Store } from '../model/store.js';
 import { fleetOf } from '../fleet/fleet-of.js';
 import type { RolloutEngine } from '../rollout/rollout-engine.js';
 import { sameVersion } from '../rollout/core/rollout-draft.js';
+import { authVersionOf, blocks, judgeSkew, skewCondition, VERSION_SKEW_CONDITION } from '../rollout/core/version-skew-gate.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
 import { baselineProxies } from './core/baseline.js';
 import { deploySpec, previousVersion, promotionRollout, revertSpec, trackOffBuild } from './core/canary-runs.js';
@@ -138,6 +139,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
       const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
       const now = clock.now();
       const nowIso = new Date(now).toISOString();
+      const auth = authVersionOf(fleetSpec, snapshot);
 
       if (!st.startedAt) {
         if (c.spec.paused) {
@@ -149,8 +151,16 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
           await write(c, { ...st, phase: 'Invalid', message: chosen.error.map((e) => `${formatPath(e.path)}: ${e.message}`).join('; ') });
           return {};
         }
+        // Teleport's version skew rule before anything starts; level-triggered: judged again every pass until it allows the build.
+        const skew = judgeSkew(c.spec.build.version, auth, chosen.value.flatMap((p) => observations.get(p)?.metrics?.version ?? []));
+        const conditions = setCondition(st.conditions ?? [], skewCondition(skew, c.metadata.generation ?? 0), nowIso);
+        if (blocks(skew)) {
+          if (st.message !== `Not started: version skew: ${skew.message}`) log.warn({ build: c.spec.build.version }, `Canary not started: version skew: ${skew.message}`);
+          await write(c, { ...st, phase: 'Pending', message: `Not started: version skew: ${skew.message}`, conditions });
+          return {};
+        }
         log.info({ proxies: chosen.value }, `Canary of ${c.spec.build.version} starts on ${chosen.value.length} proxies`);
-        await write(c, { ...st, startedAt: nowIso, proxies: chosen.value, phase: 'Deploying', message: `Deploying ${c.spec.build.version} to ${chosen.value.join(', ')}` });
+        await write(c, { ...st, startedAt: nowIso, proxies: chosen.value, phase: 'Deploying', message: `Deploying ${c.spec.build.version} to ${chosen.value.join(', ')}`, conditions });
         return { requeueAfterMs: 0 };
       }
       const proxies = st.proxies ?? [];
@@ -165,9 +175,10 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             fleet: fleetSpec,
             observations,
             ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
+            ...(auth ? { auth } : {}),
             log: log.child({ part }),
             persist: async (s) => {
-              if (c) c = await write(c, { ...(c.status ?? {}), [part]: s });
+              if (c) c = await write(c, withRunSkew({ ...(c.status ?? {}), [part]: s }, s));
             },
           },
           signal,
@@ -329,8 +340,18 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
   };
 }
 
+/** The canary shows the VersionSkewOK condition of the run it is in (deploy or revert), as that run judged it this pass. */
+function withRunSkew(st: ProxyCanaryStatus, run: ProxyRolloutStatus): ProxyCanaryStatus {
+  const skew = run.conditions?.find((x) => x.type === VERSION_SKEW_CONDITION);
+  if (!skew) return st;
+  const others = (st.conditions ?? []).filter((x) => x.type !== VERSION_SKEW_CONDITION);
+  return { ...st, conditions: [...others, skew] };
+}
+
 /** What the run's proxies wait for, for the canary's message (it is not "deploying" while it waits for a window days away). */
 function waitsOf(run: ProxyRolloutStatus): string {
+  // A run that has not started says why itself (version skew: Auth too old, or its version unknown).
+  if (run.phase === 'Pending' && !run.startedAt && run.message) return `: ${run.message}`;
   const waits = (run.proxies ?? []).flatMap((p) => (p.waitingFor ? [`${p.name} waits for ${p.waitingFor.message}`] : []));
   return waits.length ? `: ${waits.join('; ')}` : '';
 }

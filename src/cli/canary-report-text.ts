@@ -13,6 +13,7 @@ export function renderCanaryStatus(st: CanaryView): string {
     `  ${st.phase ?? 'Pending'}${st.paused ? ' (paused)' : ''}${st.message ? `: ${st.message}` : ''}`,
   ];
   if (st.decision) lines.push(`  decision: ${st.decision.kind} at ${st.decision.at}: ${st.decision.reason}`);
+  if (st.versionSkew) lines.push(`  ${st.versionSkew.status === 'False' ? 'REFUSED: ' : ''}${st.versionSkew.message}`);
   for (const o of st.offBuild ?? []) lines.push(`  OFF BUILD: ${o.proxy} runs ${o.version} since ${o.since}; no invitee is sent there`);
   const rows = [...st.deploy.map((p) => ['deploy', p] as const), ...st.revert.map((p) => ['revert', p] as const)];
   if (rows.length)

@@ -42,13 +42,15 @@ Runs the controller (by default on the demo fleet with the simulator).
   --public HOST:PORT             login listener (MERIDIAN_PUBLIC_ADDR)
   --trusted-proxies CIDRS        --geoip-db FILES   --oidc-connector FILE
   --no-sim                       --time-factor N    --sim-control HOST:PORT
+  --sim-clock URL                with --no-sim: run on a separate \`meridian sim\`'s clock (MERIDIAN_SIM_CLOCK)
   --observe-interval D           --observe-timeout D   --observe-concurrency N   --log-level L`,
   },
   sim: {
     run: runSim,
     admin: false,
-    usage: `Usage: meridian sim [--fleet FILE|DIR] [--control HOST:PORT] [--time-factor N] [--seed N]
-Serves the fleet's proxies' diagnostic addresses on loopback until stopped.`,
+    usage: `Usage: meridian sim [--fleet FILE|DIR] [--control HOST:PORT] [--time-factor N] [--seed N] [--clock-file FILE]
+Serves the fleet's proxies' (and Auth Service's) diagnostic addresses on loopback until stopped;
+--clock-file keeps the simulated time across restarts.`,
   },
   status: {
     run: runStatus,

@@ -1,15 +1,23 @@
 import type { FieldError } from '../model/field-error.js';
 import { formatPath } from '../model/field-error.js';
 import { formatDuration } from '../model/duration.js';
+import type { SkewVerdict } from '../rollout/core/version-skew-gate.js';
+import { clockNote } from './clock-note.js';
+import type { ControllerClock } from './controller-clock.js';
 import type { PlannedBatch, PlannedNotice, PlannedProxy, RegionPlan, RolloutPlan, WavePlan, WindowPlan } from '../rollout/core/plan-rollout.js';
 
 const WIDTH = 108;
 
-/** `meridian rollout plan`: the timeline as terminal text, local and UTC times side by side. No colours. */
-export function formatRolloutPlan(plan: RolloutPlan): string {
+/**
+ * `meridian rollout plan`: the timeline as terminal text, local and UTC times side by side. No
+ * colours. `clock`: the controller's, when the plan was made on it (its times labelled when simulated).
+ */
+export function formatRolloutPlan(plan: RolloutPlan, clock?: Pick<ControllerClock, 'simulated' | 'timeFactor' | 'label'>): string {
   const s = plan.settings;
   const lines: string[] = [];
-  lines.push(`Rollout plan for ${plan.rollout}: upgrade to ${plan.version}, as if started ${plan.nowUtc}`);
+  lines.push(`Rollout plan for ${plan.rollout}: upgrade to ${plan.version}, as if started ${plan.nowUtc}${clock?.label ?? ''}`);
+  const note = clockNote(clock);
+  if (note) lines.push(`  ${note}`);
   lines.push(
     `  ${plural(plan.totals.upgrading, 'proxy', 'proxies')} in ${plural(plan.waves.length, 'wave')}; at most ${s.maxUnavailable} out per region` +
       (s.allowRegionOutage ? ' (a region may go dark)' : ', never the last ready one'),
@@ -24,9 +32,23 @@ export function formatRolloutPlan(plan: RolloutPlan): string {
       ? `  Notices: ${s.leadTimes.join(', ')} before each window, ${s.channels.length ? `on ${s.channels.map((c) => `${c.name} (${c.type})`).join(', ')}` : 'logged only (no channels)'}`
       : '  Notices: none (no lead times)',
   );
+  lines.push(...wrap(`Version skew: ${skewText(plan.versionSkew)}`, '  ', '    '));
   for (const wave of plan.waves) lines.push('', ...formatWave(wave, plan));
   lines.push('', ...formatTotals(plan));
   return `${lines.join('\n')}\n`;
+}
+
+/** The controller's check before the start and each take-out, as the plan judged it. */
+function skewText(v: SkewVerdict): string {
+  switch (v.kind) {
+    case 'ok':
+    case 'unchecked':
+      return v.message;
+    case 'unknown':
+      return `not checked yet: ${v.message}; until then the controller does not start the rollout`;
+    case 'refused':
+      return `REFUSED: ${v.message}. The controller does not start the rollout (nor take a proxy out) until the Auth Service allows it; the timeline below assumes it does`;
+  }
 }
 
 /** The problems that keep a rollout from being planned, one per line. */

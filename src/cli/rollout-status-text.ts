@@ -17,6 +17,9 @@ export function renderRollout(r: RolloutView): string {
   const head = `${r.namespace}/${r.name} → ${r.version}  ${r.phase ?? 'Pending'}${r.paused ? ' (paused)' : ''}${r.aborted ? ' (aborted)' : ''}`;
   const lines = [head, r.message ? `  ${r.message}` : ''];
   if (r.startedAt) lines.push(`  started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ''}; sessions cut so far: ${r.sessionsCut ?? 0}`);
+  // Teleport's version skew rule: ok, refused, waiting for the Auth Service's version, or not checked (no spec.auth).
+  const skew = r.conditions.find((c) => c.type === 'VersionSkewOK');
+  if (skew) lines.push(`  ${skew.status === 'False' ? 'REFUSED: ' : ''}${skew.message}`);
   const drift = r.conditions.find((c) => c.type === 'Drifted' && c.status === 'True');
   if (drift) lines.push(`  DRIFTED since ${drift.lastTransitionTime}: ${drift.message}`);
   if (r.windows.length) lines.push('', table([['REGION', 'WINDOW'], ...r.windows.map((w) => [w.region, w.startLocal && w.endLocal ? `${w.startLocal} → ${w.endLocal} (${w.startAt} → ${w.endAt})` : `${w.startAt} → ${w.endAt}`])]));

@@ -151,6 +151,10 @@ export const WAIT_REASONS = [
   'Drain',
   'Verification',
   'Aborting',
+  /** Teleport's version skew rule refuses the target against the Auth Service or the proxy's version. */
+  'VersionSkew',
+  /** The fleet names an Auth Service whose version is not known yet: the rule cannot be checked. */
+  'AuthVersionUnknown',
 ] as const;
 export type WaitReason = (typeof WAIT_REASONS)[number];
 

@@ -9,6 +9,7 @@ import type { ProxyObservation } from '../model/snapshot.js';
 import { applyOutcome, type ActionOutcome } from './core/apply-outcome.js';
 import type { RolloutEvent } from './core/rollout-draft.js';
 import { stepRollout, type RolloutContext } from './core/step-rollout.js';
+import type { AuthVersion } from './core/version-skew-gate.js';
 import { hookRequest, noticePayload } from './rollout-payloads.js';
 
 export interface RolloutEngineDeps {
@@ -33,6 +34,8 @@ export interface EngineRun {
   readonly heldElsewhere?: ReadonlySet<string>;
   /** Proxies live canaries hold, with who holds them (rollouts skip them; a canary's own runs get none). */
   readonly claimedByCanaries?: ReadonlyMap<string, string>;
+  /** The fleet's Auth Service for Teleport's version skew rule (authVersionOf); absent when the fleet names none. */
+  readonly auth?: AuthVersion;
   readonly log: Logger;
   /** Stores the run's status; called only when it changed. */
   readonly persist: (status: ProxyRolloutStatus) => Promise<void>;
@@ -78,7 +81,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
         deps.onTransition?.(current, next);
         current = next;
       };
-      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), now: clock.now() };
+      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), ...(run.auth ? { auth: run.auth } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
       if (!step.action) {

@@ -14,6 +14,7 @@ import { fleetOf } from '../fleet/fleet-of.js';
 import type { Reconciler, ReconcileResult } from '../runtime/reconciler.js';
 import { createRolloutEngine } from './rollout-engine.js';
 import type { RolloutMetrics } from './rollout-metrics.js';
+import { authVersionOf } from './core/version-skew-gate.js';
 
 export interface RolloutReconcilerDeps {
   readonly store: Store;
@@ -78,6 +79,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
       }
       const snapshot = deps.snapshotOf(keyOf(fleet.value));
       const observations = new Map<string, ProxyObservation>((snapshot?.proxies ?? []).map((o) => [o.name, o]));
+      const auth = authVersionOf(fleet.value.spec, snapshot);
       let stored = r;
       const result = await engine.step(
         {
@@ -89,6 +91,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
           observations,
           ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
           ...(deps.claimedByCanaries ? { claimedByCanaries: deps.claimedByCanaries() } : {}),
+          ...(auth ? { auth } : {}),
           log,
           persist: async (status) => {
             await persist(stored, status);

@@ -8,6 +8,7 @@ import { CONTROL_BODY_LIMIT_BYTES, methodNotAllowed, readJsonBody, sendJson } fr
 import type { TctlNode, TctlProxy } from './inventory.js';
 import { PeeringHooks, type PeeringHookFleet } from './peering-hooks.js';
 import { routePeering, type PeeringControl } from './peering-routes.js';
+import type { AuthView } from './sim-auth.js';
 import type { AddSessions, ProxyView, ShutdownMode } from './sim-proxy.js';
 import { UpgradeHook, type HookFleet } from './upgrade-hook.js';
 
@@ -29,6 +30,11 @@ export interface FleetControl extends HookFleet, PeeringHookFleet, PeeringContro
   setBuild(version: string, behaviour: BuildBehaviour): BuildBehaviour;
   /** False when the version had no behaviour. */
   deleteBuild(version: string): boolean;
+  /** The simulated time (epoch ms) and how many simulated ms pass per real ms (0: only explicit steps move it). */
+  clockReading(): { readonly now: number; readonly timeFactor: number };
+  /** Undefined when the fleet has no Auth Service. */
+  authView(): AuthView | undefined;
+  restartAuth(change: { version?: string; gitref?: string }): Promise<Result<AuthView, string> | undefined>;
 }
 
 type Action = 'shutdown' | 'restart' | 'fault' | 'sessions';
@@ -94,6 +100,25 @@ async function routeBuild(fleet: FleetControl, rawVersion: string, method: strin
   }
 }
 
+const NO_AUTH = 'this fleet has no Auth Service (spec.auth.diagnosticUrls)';
+
+/** GET /auth: its view; POST /auth/restart {version?, gitref?}: restarts it, as another version when given. */
+async function routeAuth(fleet: FleetControl, action: 'restart' | undefined, method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (action === undefined) {
+    if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+    const view = fleet.authView();
+    return view ? sendJson(res, 200, view) : sendJson(res, 404, { error: NO_AUTH });
+  }
+  if (method !== 'POST') return methodNotAllowed(res, method, path, 'POST');
+  const body = await readJsonBody(req, CONTROL_BODY_LIMIT_BYTES);
+  if (!body.ok) return inputError(res, { field: 'body', message: `body: ${body.error}` });
+  const input = parseRestart(body.value);
+  if (!input.ok) return inputError(res, input.error);
+  const r = await fleet.restartAuth(input.value);
+  if (!r) return sendJson(res, 404, { error: NO_AUTH });
+  return r.ok ? sendJson(res, 200, r.value) : sendJson(res, 409, { error: r.error });
+}
+
 interface Hooks {
   readonly upgrade: UpgradeHook;
   readonly peering: PeeringHooks;
@@ -120,6 +145,11 @@ async function route(fleet: FleetControl, hooks: Hooks, req: IncomingMessage, re
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, second === 'nodes' ? fleet.nodesInventory() : fleet.proxiesInventory());
   }
+  if (root === 'clock' && second === undefined) {
+    if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
+    return sendJson(res, 200, fleet.clockReading());
+  }
+  if (root === 'auth' && (second === undefined || (second === 'restart' && third === undefined))) return routeAuth(fleet, second, method, path, req, res);
   if (root === 'builds' && second === undefined) {
     if (method !== 'GET') return methodNotAllowed(res, method, path, 'GET');
     return sendJson(res, 200, fleet.listBuilds());
@@ -153,7 +183,8 @@ export interface ControlOptions {
 
 /**
  * The simulator's control API (tests and the hooks; `/builds/:version` sets a build's
- * behaviour, GET, PUT or DELETE; the peering routes are in peering-routes.ts): JSON in and
+ * behaviour, GET, PUT or DELETE; `GET /clock` the simulated time a controller follows;
+ * `/auth` the Auth Service; the peering routes are in peering-routes.ts): JSON in and
  * out, 400 naming the bad field, 401 for a hook request whose signature fails, 404 for an
  * unknown proxy, node or route, 409 when the fleet's state forbids the action.
  */

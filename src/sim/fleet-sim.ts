@@ -21,6 +21,8 @@ import {
 import { PeeringState, type ClusterNetworkingResource } from './peering-state.js';
 import { deriveSeed, Prng } from './prng.js';
 import { SessionModel } from './session-model.js';
+import { readClockFile, writeClockFile } from './clock-file.js';
+import { SimAuth, type AuthView } from './sim-auth.js';
 import { SimClock } from './sim-clock.js';
 import { SimProxy, type AddSessions, type ProxyView, type ShutdownMode } from './sim-proxy.js';
 
@@ -28,18 +30,26 @@ const DAY_MS = 86_400_000;
 /** Sessions above this multiple of the target are refused as over the connection limit. */
 const CONNECTION_LIMIT_FACTOR = 4;
 const MIN_CONNECTION_LIMIT = 100;
+/** Real ms between saves of the clock file. */
+const CLOCK_SAVE_EVERY_REAL_MS = 1_000;
+/** The saved time runs this many save periods ahead, so a late save still covers what the clock showed. */
+const CLOCK_SAVE_MARGIN = 3;
 
 class FleetSimulator implements FleetSim, FleetControl {
   readonly clock: SimClock;
   controlUrl = '';
   proxies: readonly SimProxyInfo[] = [];
+  auth: { readonly diagnosticUrl: string } | undefined;
 
   private readonly byName = new Map<string, SimProxy>();
   private readonly list: SimProxy[];
   private readonly tunnels: NodeTunnels;
   private readonly peering: FleetPeering;
   private readonly builds: BuildBook;
+  private readonly authServer: SimAuth | undefined;
   private readonly control: Server;
+  private lastSaved: Promise<void> = Promise.resolve();
+  private lastSavedReal = 0;
   private ticker: NodeJS.Timeout | undefined;
   private closed: Promise<void> | undefined;
 
@@ -65,6 +75,7 @@ class FleetSimulator implements FleetSim, FleetControl {
         }),
     );
     for (const p of this.list) this.byName.set(p.name, p);
+    this.authServer = o.auth && new SimAuth(o.auth, { clock: this.clock, pages, startupMs: o.startupMs, log: o.log?.child({ service: 'auth' }) });
     const versions = new Map<string, string>();
     for (const p of o.proxies) if (!versions.has(p.region)) versions.set(p.region, p.version);
     this.tunnels = new NodeTunnels({
@@ -85,6 +96,10 @@ class FleetSimulator implements FleetSim, FleetControl {
   async start(): Promise<void> {
     const uptimeRng = new Prng(deriveSeed(this.o.seed, 'uptime'));
     await Promise.all(this.list.map((p) => p.boot(uptimeRng.between(DAY_MS, 20 * DAY_MS))));
+    if (this.authServer) {
+      await this.authServer.boot(uptimeRng.between(DAY_MS, 20 * DAY_MS));
+      this.auth = Object.freeze({ diagnosticUrl: this.authServer.diagnosticUrl });
+    }
     this.proxies = Object.freeze(
       this.list.map((p) => Object.freeze({ name: p.name, region: p.region, hostId: p.hostId, diagnosticUrl: p.diagnosticUrl })),
     );
@@ -109,6 +124,24 @@ class FleetSimulator implements FleetSim, FleetControl {
   }
 
   // FleetControl
+
+  clockReading(): { readonly now: number; readonly timeFactor: number } {
+    // Without the ticker only advance() moves the clock: a follower must not extrapolate.
+    return { now: this.clock.now(), timeFactor: this.o.tickMs > 0 ? this.o.timeFactor : 0 };
+  }
+
+  authView(): AuthView | undefined {
+    return this.authServer?.view();
+  }
+
+  async restartAuth(change: { version?: string; gitref?: string }): Promise<Result<AuthView, string> | undefined> {
+    if (!this.authServer) return undefined;
+    if (this.closed) return err('the simulator is closed');
+    const r = await this.authServer.restart(change);
+    // Closed while listening: do not leave a listener behind.
+    if (this.closed) await this.authServer.close();
+    return r;
+  }
 
   listProxies(): readonly ProxyView[] {
     return this.list.map((p) => p.view());
@@ -257,22 +290,42 @@ class FleetSimulator implements FleetSim, FleetControl {
       } catch (e) {
         this.o.log?.error({ err: e }, 'Fleet simulator tick failed');
       }
+      if (real - this.lastSavedReal >= CLOCK_SAVE_EVERY_REAL_MS) this.saveClock(real);
     }, this.o.tickMs);
     // The listeners keep a demo alive; the timer alone must not keep a finished test running.
     this.ticker.unref();
   }
 
+  /**
+   * Keeps the clock file ahead of every time the clock can show before the next save (a crash
+   * between saves must not send the clock back at the next start); one write at a time.
+   */
+  private saveClock(real: number): void {
+    const file = this.o.clockFile;
+    if (!file) return;
+    this.lastSavedReal = real;
+    const ahead = this.clock.now() + CLOCK_SAVE_MARGIN * CLOCK_SAVE_EVERY_REAL_MS * this.o.timeFactor;
+    this.lastSaved = this.lastSaved
+      .then(() => writeClockFile(file, ahead))
+      .catch((e: unknown) => this.o.log?.error({ err: e, file }, 'Simulated clock not saved'));
+  }
+
   private async shutdownAll(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
-    await Promise.all([...this.list.map((p) => p.close()), closeServer(this.control)]);
+    const file = this.o.clockFile;
+    // At a clean stop the clock has stopped: its exact time, without the margin.
+    if (file) this.lastSaved = this.lastSaved.then(() => writeClockFile(file, this.clock.now()));
+    await Promise.all([...this.list.map((p) => p.close()), this.authServer?.close(), closeServer(this.control), this.lastSaved]);
     this.o.log?.info({ proxies: this.list.length }, 'Fleet simulator closed');
   }
 }
 
 /** Starts every proxy's diagnostic listener, the nodes and the control API. */
 export async function startFleetSim(opts: FleetSimOptions): Promise<FleetSim> {
-  const sim = new FleetSimulator(resolveOptions(opts, Date.now()));
+  const saved = opts.clockFile === undefined ? undefined : await readClockFile(opts.clockFile);
+  // A saved clock later than startAt wins: the simulated time never runs back across restarts.
+  const sim = new FleetSimulator(resolveOptions(saved === undefined ? opts : { ...opts, startAt: Math.max(saved, opts.startAt ?? 0) }, Date.now()));
   try {
     await sim.start();
   } catch (e) {

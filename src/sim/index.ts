@@ -1,6 +1,7 @@
 export { startFleetSim } from './fleet-sim.js';
 export { simOptionsFromFleet } from './from-fleet.js';
-export type { FleetSim, FleetSimOptions, SimProxyInfo, SimProxyOptions } from './options.js';
+export type { FleetSim, FleetSimOptions, SimAuthOptions, SimProxyInfo, SimProxyOptions } from './options.js';
+export type { AuthView } from './sim-auth.js';
 export { FAULT_MODES, type Fault, type FaultMode } from './fault.js';
 export type { ProxyRunState, ProxyView, ShutdownMode } from './sim-proxy.js';
 export type { TctlNode, TctlProxy } from './inventory.js';
@@ -8,3 +9,5 @@ export type { BuildBehaviour } from './build-behaviour.js';
 export type { NodeListing, PeeringView, ReachView } from './fleet-peering.js';
 export type { TunnelStrategy } from './cluster-networking-input.js';
 export type { PeerAllowList, PeerRule } from './allow-list-input.js';
+export { followSimClock, type FollowedSimClock } from './follow-sim-clock.js';
+export type { SimClockReading } from './clock-follower.js';

@@ -101,9 +101,7 @@ export function renderMetricsPage(v: MetricsView): string {
       (t) => `{error_type="${t}"} ${g(v.peerDialErrors[t])}`,
     ),
     proxy_ssh_sessions_total: [g(s.ssh)],
-    teleport_build_info: [
-      `{gitref="${escapeLabelValue(v.gitref)}",goversion="${GO_VERSION}",version="${escapeLabelValue(v.version)}"} 1`,
-    ],
+    teleport_build_info: [buildInfoSample(v.version, v.gitref)],
     teleport_connect_to_node_attempts_total: [g(v.connectAttempts)],
     teleport_kubernetes_server_exec_in_flight_sessions: [`{component="kube_proxy"} ${g(s.kube_exec)}`],
     teleport_kubernetes_server_join_in_flight_sessions: [`{component="kube_proxy"} ${g(s.kube_join)}`],
@@ -116,13 +114,40 @@ export function renderMetricsPage(v: MetricsView): string {
       `{type="node"} ${g(v.tunnels.node)}`,
     ],
   };
+  return renderFamilies(samples);
+}
+
+/** What an Auth Service's /metrics page shows here: its state and build (it has no proxy gauges). */
+export interface AuthMetricsView {
+  readonly processState: ProcessState;
+  readonly version: string;
+  readonly gitref: string;
+  readonly startTimeSeconds: number;
+}
+
+/** An Auth Service's /metrics page: the families Meridian reads from it, as Teleport names them. */
+export function renderAuthMetricsPage(v: AuthMetricsView): string {
+  return renderFamilies({
+    process_start_time_seconds: [formatGoFloat(v.startTimeSeconds)],
+    process_state: [String(PROCESS_STATES.indexOf(v.processState))],
+    teleport_build_info: [buildInfoSample(v.version, v.gitref)],
+  });
+}
+
+function buildInfoSample(version: string, gitref: string): string {
+  return `{gitref="${escapeLabelValue(gitref)}",goversion="${GO_VERSION}",version="${escapeLabelValue(version)}"} 1`;
+}
+
+/** Families sorted by name as client_golang sorts them; a family without samples is left out. */
+function renderFamilies(samples: Partial<Record<FamilyName, readonly string[]>>): string {
   let out = '';
   for (const name of Object.keys(FAMILIES) as FamilyName[]) {
     const [type, help] = FAMILIES[name];
-    if (samples[name].length === 0) continue;
+    const these = samples[name] ?? [];
+    if (these.length === 0) continue;
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
     // A sample is either "<labels> <value>" or a bare value.
-    for (const sample of samples[name]) out += sample.startsWith('{') ? `${name}${sample}\n` : `${name} ${sample}\n`;
+    for (const sample of these) out += sample.startsWith('{') ? `${name}${sample}\n` : `${name} ${sample}\n`;
   }
   return out;
 }

@@ -17,8 +17,21 @@ export interface SimProxyOptions {
   publicAddr?: string;
 }
 
+/** The cluster's Auth Service: one instance whose diagnostic address the simulator serves. */
+export interface SimAuthOptions {
+  version: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 or absent = ephemeral. */
+  port?: number;
+  /** Default derived from the version, as a proxy's. */
+  gitref?: string;
+}
+
 export interface FleetSimOptions {
   proxies: readonly SimProxyOptions[];
+  /** Serve an Auth Service diagnostic address too (teleport_build_info, process_state, /readyz). */
+  auth?: SimAuthOptions;
   /** Simulated nodes (agents) spread over the proxies' regions; default 5 per region. */
   nodes?: number;
   /** Tunnels each node keeps, default 1 (like Teleport's agent_connection_count). */
@@ -35,6 +48,8 @@ export interface FleetSimOptions {
   startupMs?: number;
   /** Epoch ms at which sim time starts; default the real time at start. */
   startAt?: number;
+  /** File the simulated time is kept in across runs: resumed from at start (when later than startAt), saved atomically as it moves and at close. */
+  clockFile?: string;
   /** Control API listener, default 127.0.0.1; port 0 = ephemeral. */
   controlHost?: string;
   controlPort?: number;
@@ -55,6 +70,8 @@ export interface SimProxyInfo {
 export interface FleetSim {
   readonly controlUrl: string;
   readonly proxies: readonly SimProxyInfo[];
+  /** The Auth Service's diagnostic address, when one is simulated. */
+  readonly auth: { readonly diagnosticUrl: string } | undefined;
   /** Sim time (epoch ms), for controllers and tests that must agree with the simulator. */
   readonly clock: Clock;
   /** Deterministic stepping of sim time: sessions start and end, startups complete, drains finish. */
@@ -73,8 +90,16 @@ export interface ResolvedProxyOptions {
   readonly publicAddr: string;
 }
 
+export interface ResolvedAuthOptions {
+  readonly version: string;
+  readonly gitref: string | undefined;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ResolvedFleetSimOptions {
   readonly proxies: readonly ResolvedProxyOptions[];
+  readonly auth: ResolvedAuthOptions | undefined;
   readonly nodes: number | undefined;
   readonly agentConnectionCount: number;
   readonly timeFactor: number;
@@ -83,6 +108,7 @@ export interface ResolvedFleetSimOptions {
   readonly sessionsPerProxy: number;
   readonly startupMs: number;
   readonly startAt: number;
+  readonly clockFile: string | undefined;
   readonly controlHost: string;
   readonly controlPort: number;
   readonly hookSecret: string | undefined;
@@ -125,6 +151,17 @@ function resolveBuilds(builds: FleetSimOptions['builds']): Readonly<Record<strin
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 65535;
 
+function resolveAuth(a: SimAuthOptions, taken: ReadonlySet<string>): ResolvedAuthOptions {
+  check(typeof a === 'object' && a !== null, 'auth', 'must be an object', a);
+  check(nonEmptyString(a.version), 'auth.version', 'must be a non-empty string', a.version);
+  check(a.gitref === undefined || nonEmptyString(a.gitref), 'auth.gitref', 'must be a non-empty string', a.gitref);
+  const host = a.host ?? DEFAULT_HOST;
+  check(nonEmptyString(host), 'auth.host', 'must be a non-empty string', a.host);
+  const port = numberOr(a.port, 0, 'auth.port', 'must be a whole number from 0 to 65535', isPort);
+  check(port === 0 || !taken.has(`${host}:${port}`), 'auth.port', `must not repeat a proxy's ${host}:${port}`, a.port);
+  return { version: a.version, gitref: a.gitref, host, port };
+}
+
 /** Checks options and fills defaults; throws a RangeError naming the bad field. */
 export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFleetSimOptions {
   check(Array.isArray(opts.proxies), 'proxies', 'must be an array', typeof opts.proxies);
@@ -149,10 +186,12 @@ export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFlee
     check(nonEmptyString(publicAddr), `${at}.publicAddr`, 'must be a non-empty string', p.publicAddr);
     return { name: p.name, region: p.region, version: p.version, gitref: p.gitref, host, port, publicAddr };
   });
+  const auth = opts.auth === undefined ? undefined : resolveAuth(opts.auth, addrs);
   check(opts.hookSecret === undefined || nonEmptyString(opts.hookSecret), 'hookSecret', 'must be a non-empty string', opts.hookSecret);
   const whole = (n: number): boolean => Number.isInteger(n) && n >= 0;
   return {
     proxies,
+    auth,
     nodes: opts.nodes === undefined ? undefined : numberOr(opts.nodes, 0, 'nodes', 'must be a whole number >= 0', whole),
     agentConnectionCount: numberOr(opts.agentConnectionCount, 1, 'agentConnectionCount', 'must be a whole number >= 1', (n) => whole(n) && n >= 1),
     timeFactor: numberOr(opts.timeFactor, 1, 'timeFactor', 'must be a number > 0', (n) => n > 0),
@@ -161,6 +200,7 @@ export function resolveOptions(opts: FleetSimOptions, now: number): ResolvedFlee
     sessionsPerProxy: numberOr(opts.sessionsPerProxy, 40, 'sessionsPerProxy', 'must be a number >= 0', (n) => n >= 0),
     startupMs: numberOr(opts.startupMs, 20_000, 'startupMs', 'must be a number >= 0', (n) => n >= 0),
     startAt: numberOr(opts.startAt, now, 'startAt', 'must be epoch milliseconds', (n) => n >= 0),
+    clockFile: opts.clockFile,
     controlHost: opts.controlHost ?? DEFAULT_HOST,
     controlPort: numberOr(opts.controlPort, 0, 'controlPort', 'must be a whole number from 0 to 65535', isPort),
     hookSecret: opts.hookSecret,

@@ -8,6 +8,8 @@ import { registerFleetMetrics } from '../../src/fleet/fleet-metrics.js';
 import { fleet } from '../helpers/fleet-fixture.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
 import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
+import type { ControllerClockReading } from '../../src/model/clock.js';
+import { fetchControllerClock } from '../../src/cli/controller-clock.js';
 
 const log = pino({ level: 'silent' });
 const snap = snapshot([
@@ -16,15 +18,17 @@ const snap = snapshot([
   observation('london-1', 'london', { up: false, ready: false, error: { reason: 'connection_refused', message: 'http://127.0.0.1:3/metrics: connection refused', at: '2026-01-01T00:00:00.000Z' } }),
 ]);
 
-async function app(opts: { ready?: string } = {}) {
+async function app(opts: { ready?: string; clock?: ControllerClockReading } = {}) {
   const registry = new Registry();
   const fm = registerFleetMetrics(registry, () => [snap]);
+  const clock = opts.clock;
   fm.recordCycle(snap, 0.2);
   const a = await buildAdminApp({
     log,
     registry,
     ...NO_ROLLOUTS,
     notReadyReason: () => opts.ready,
+    ...(clock ? { controllerClock: () => clock } : {}),
     fleets: async () => ({ fleets: [fleetView(fleet(), snap)] }),
     explain: () => undefined,
     problems: () => problemsView([{ source: 'fleet.yaml', line: 3, column: 5, error: { path: ['spec', 'regions', 0, 'timeZone'], message: 'unknown IANA time zone "X"' } }]),
@@ -109,4 +113,24 @@ test('a failing handler answers a generic 500 without internals', async (t) => {
   assert.equal(r.statusCode, 500);
   assert.deepEqual(r.json(), { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' });
   assert.doesNotMatch(r.body, /secret/);
+});
+
+test('/api/v1/clock says which clock the controller runs on, and the CLI helper reads and labels it', async (t) => {
+  const simulated = await app({ clock: { now: Date.UTC(2031, 5, 1, 12), simulated: true, timeFactor: 60 } });
+  t.after(() => simulated.close());
+  const r = await simulated.inject('/api/v1/clock');
+  assert.equal(r.statusCode, 200);
+  assert.deepEqual(r.json(), { now: '2031-06-01T12:00:00.000Z', simulated: true, timeFactor: 60 });
+  const url = await simulated.listen({ host: '127.0.0.1', port: 0 });
+  assert.deepEqual(await fetchControllerClock(url), { now: Date.UTC(2031, 5, 1, 12), simulated: true, timeFactor: 60, label: ' (simulated)' });
+
+  const wall = await app({ clock: { now: Date.UTC(2026, 0, 5), simulated: false } });
+  t.after(() => wall.close());
+  assert.deepEqual((await wall.inject('/api/v1/clock')).json(), { now: '2026-01-05T00:00:00.000Z', simulated: false });
+  const wallUrl = await wall.listen({ host: '127.0.0.1', port: 0 });
+  assert.equal((await fetchControllerClock(wallUrl)).label, '');
+  // An app without a controller behind it answers the wall clock, never a simulated one.
+  const bare = await app();
+  t.after(() => bare.close());
+  assert.equal((await bare.inject('/api/v1/clock')).json().simulated, false);
 });

@@ -93,3 +93,10 @@ test('rollout status prints what each proxy waits for, drift, and the notices gi
   assert.match(drifted, /DRIFTED since 2026-01-05T00:00:00\.000Z: 1 proxy no longer runs 17\.4\.8: tokyo-1 runs 17\.4\.2/);
   assert.match(drifted, /Upgraded to 17\.4\.8 \(now runs 17\.4\.2\)/);
 });
+
+test('rollout status shows the version skew check: a refusal, a wait for the Auth version, or that it was not checked', () => {
+  const view = (status: 'True' | 'False' | 'Unknown', reason: string, message: string) =>
+    renderRollout({ namespace: 'default', name: 'upgrade', version: '17.0.1', paused: false, aborted: false, phase: 'Pending', message: 'Not started', waves: 1, windows: [], notices: [], proxies: [], conditions: [{ type: 'VersionSkewOK', status, reason, message, lastTransitionTime: '2026-01-05T00:00:00.000Z' }] });
+  assert.match(view('False', 'VersionSkew', 'Version skew: 17.0.1 is a newer major version than the Auth Service (16.4.6)'), /\n {2}REFUSED: Version skew: 17\.0\.1 is a newer major version than the Auth Service \(16\.4\.6\)/);
+  assert.match(view('Unknown', 'NotChecked', 'Version skew: not checked: the fleet names no Auth Service (spec.auth)'), /\n {2}Version skew: not checked: the fleet names no Auth Service \(spec\.auth\)/);
+});

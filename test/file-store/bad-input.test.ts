@@ -577,7 +577,9 @@ test('meridian validate prints file:line: field: problem for every bad file and 
 test('the real binary prints problems to stderr without a stack trace (node bin/meridian.js validate)', (t) => {
   const dir = tmp(t);
   const file = write(dir, 'fleet.yaml', edit(VALID_FLEET, 'name: main\n', 'name: main\n  name: again\n'));
-  const r = spawnSync(process.execPath, [join(REPO, 'bin/meridian.js'), 'validate', dir], { encoding: 'utf8', cwd: REPO, timeout: 10_000 });
+  // A cold start transpiles every source file through tsx; on a loaded machine that alone took over 10 s.
+  const r = spawnSync(process.execPath, [join(REPO, 'bin/meridian.js'), 'validate', dir], { encoding: 'utf8', cwd: REPO, timeout: 120_000 });
+  assert.equal(r.error, undefined, `node bin/meridian.js validate did not finish: ${String(r.error)}`);
   assert.equal(r.status, 1);
   assert.match(r.stderr, new RegExp(`${file}:5:3: Map keys must be unique`));
   assert.doesNotMatch(r.stderr, /\n\s+at |Error:/);

@@ -3,6 +3,8 @@ import { CanaryView } from '../../admin/canary-schemas.js';
 import { CANARY_VERBS, type CanaryVerb } from '../../canary/core/canary-commands.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
 import { getJson, postJson } from '../admin-client.js';
+import { clockNote } from '../clock-note.js';
+import { fetchControllerClock } from '../controller-clock.js';
 import { renderCanaryReport, renderCanaryStatus } from '../canary-report-text.js';
 import { signInvite } from '../../canary/core/invite-token.js';
 import { buildConfig, configFromEnv, DEFAULT_ADMIN_URL, type ConfigInput } from '../../config.js';
@@ -40,9 +42,13 @@ async function runCanaryCommand(verb: CanaryVerb, args: string[], io: CliIo): Pr
 async function runCanaryRead(kind: 'status' | 'report', args: string[], io: CliIo): Promise<number> {
   const a = nameAndServer(args);
   const view = await getJson(a.server, a.path, CanaryView);
-  if (a.json) io.out(JSON.stringify(view, null, 2));
-  else if (kind === 'report') io.out(renderCanaryReport(view));
-  else io.out(renderCanaryStatus(view));
+  if (a.json) {
+    io.out(JSON.stringify(view, null, 2));
+    return 0;
+  }
+  // On the simulator's clock (the demo), every time below is a simulated one: said once, on top.
+  const note = clockNote(await fetchControllerClock(a.server));
+  io.out(`${note ? `${note}\n\n` : ''}${kind === 'report' ? renderCanaryReport(view) : renderCanaryStatus(view)}`);
   return 0;
 }
 

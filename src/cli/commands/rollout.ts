@@ -6,6 +6,8 @@ import { DEFAULT_NAMESPACE } from '../../model/resource.js';
 import type { ProxyRollout } from '../../model/rollout.js';
 import { commandPatch, ROLLOUT_VERBS, type RolloutVerb } from '../../rollout/core/rollout-commands.js';
 import { getJson, postJson } from '../admin-client.js';
+import { clockNote } from '../clock-note.js';
+import { fetchControllerClock } from '../controller-clock.js';
 import { parseFlags } from '../flags.js';
 import { watchLoop } from '../watch-loop.js';
 import type { CliIo } from '../io.js';
@@ -70,8 +72,13 @@ async function runRolloutStatus(args: string[], io: CliIo): Promise<number> {
     const views = name
       ? [await getJson(values.server, `/api/v1/rollouts/${encodeURIComponent(values.namespace)}/${encodeURIComponent(name)}`, RolloutView)]
       : (await getJson(values.server, '/api/v1/rollouts', RolloutsResponse)).rollouts;
-    if (values.json) io.out(JSON.stringify(name ? views[0] : { rollouts: views }, null, 2));
-    else io.out(views.length ? views.map(renderRollout).join('\n\n') : 'No ProxyRollouts.');
+    if (values.json) {
+      io.out(JSON.stringify(name ? views[0] : { rollouts: views }, null, 2));
+      return;
+    }
+    // On the simulator's clock (the demo), every time below is a simulated one: said once, on top.
+    const note = clockNote(await fetchControllerClock(values.server));
+    io.out(`${note ? `${note}\n\n` : ''}${views.length ? views.map(renderRollout).join('\n\n') : 'No ProxyRollouts.'}`);
   };
   if (!values.watch) {
     await show();

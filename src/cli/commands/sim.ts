@@ -19,13 +19,17 @@ async function fleetFrom(path: string, io: CliIo): Promise<ProxyFleet | undefine
   return fleet;
 }
 
-/** `meridian sim`: serves a fleet's diagnostic addresses on loopback until stopped; `--fleet` is a manifest file or a directory of them. */
+/**
+ * `meridian sim`: serves a fleet's diagnostic addresses on loopback until stopped; `--fleet` is a
+ * manifest file or a directory of them; `--clock-file` keeps the simulated time across runs.
+ */
 export async function runSim(args: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(args, {
     fleet: { type: 'string', default: 'examples/fleet' },
     control: { type: 'string', default: '127.0.0.1:7300' },
     'time-factor': { type: 'string', default: '60' },
     seed: { type: 'string', default: '1' },
+    'clock-file': { type: 'string' },
   });
   const control = /^(.+):(\d{1,5})$/.exec(values.control);
   if (!control) throw new Error(`--control: "${values.control}" must be host:port`);
@@ -37,10 +41,19 @@ export async function runSim(args: string[], io: CliIo): Promise<number> {
   const fleet = await fleetFrom(values.fleet, io);
   if (!fleet) return 1;
   const sim = await startFleetSim(
-    simOptionsFromFleet(fleet.spec, { timeFactor, seed, controlHost: control[1], controlPort: Number(control[2]), log: pino({ base: { app: 'meridian-sim' } }) }),
+    simOptionsFromFleet(fleet.spec, {
+      timeFactor,
+      seed,
+      controlHost: control[1],
+      controlPort: Number(control[2]),
+      ...(values['clock-file'] !== undefined && { clockFile: values['clock-file'] }),
+      log: pino({ base: { app: 'meridian-sim' } }),
+    }),
   );
   io.out(`Simulating ${sim.proxies.length} proxies of ProxyFleet ${fleet.metadata.name}; control API ${sim.controlUrl}`);
+  io.out(`  Simulated time ${new Date(sim.clock.now()).toISOString()}, ${timeFactor}x real time (GET ${sim.controlUrl}/clock; follow it with meridian start --no-sim --sim-clock ${sim.controlUrl})`);
   for (const p of sim.proxies) io.out(`  ${p.name.padEnd(16)} ${p.region.padEnd(12)} ${p.diagnosticUrl}`);
+  if (sim.auth) io.out(`  ${'auth'.padEnd(16)} ${'(Auth)'.padEnd(12)} ${sim.auth.diagnosticUrl}`);
   await io.untilStopped();
   await sim.close();
   return 0;

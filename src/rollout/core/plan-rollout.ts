@@ -11,6 +11,7 @@ import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, noticeLeadMs, regionsByWave, scheduleWindows } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 import { formatLocal, formatUtc } from './zoned-time.js';
+import { judgeSkew, type AuthVersion, type SkewVerdict } from './version-skew-gate.js';
 
 /** Time the plan allows for a proxy to restart on the new version, before verification starts counting. */
 export const RESTART_ALLOWANCE_MS = 30_000;
@@ -30,6 +31,10 @@ export interface PlanInput {
   readonly sessions: ReadonlyMap<string, number>;
   readonly now: number;
   readonly scrapeIntervalMs: number;
+  /** The fleet's Auth Service (authVersionOf); absent when the fleet names none. */
+  readonly auth?: AuthVersion;
+  /** Versions the proxies run now, when observed; else the fleet's spec says. */
+  readonly versions?: ReadonlyMap<string, string>;
 }
 
 export interface PlannedWindow {
@@ -160,6 +165,12 @@ export interface RolloutPlan {
     readonly leadTimes: readonly string[];
     readonly channels: readonly { readonly name: string; readonly type: string }[];
   };
+  /**
+   * Teleport's version skew rule as the controller judges it before the start (and again before
+   * each take-out): refused or unknown, the rollout waits. The timeline below is planned as if it
+   * were allowed.
+   */
+  readonly versionSkew: SkewVerdict;
   readonly waves: readonly WavePlan[];
   readonly totals: {
     readonly targets: number;
@@ -322,6 +333,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
       leadTimes: settings.leadTimes.map((l) => l.text),
       channels: (input.spec.notice?.channels ?? []).map((c) => ({ name: c.name, type: c.type })),
     },
+    versionSkew: judgeSkew(settings.version, input.auth, settings.targets.map((p) => input.versions?.get(p.name) ?? p.version)),
     waves,
     totals: {
       targets: settings.targets.length,

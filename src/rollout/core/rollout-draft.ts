@@ -8,6 +8,7 @@ import type {
 } from '../../model/rollout.js';
 import type { ProxyObservation } from '../../model/snapshot.js';
 import type { RolloutSettings } from './rollout-settings.js';
+import type { AuthVersion } from './version-skew-gate.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export type ProxyDraft = Mutable<ProxyRolloutProxyStatus>;
@@ -32,6 +33,8 @@ export interface RolloutDraft {
   readonly heldElsewhere: ReadonlySet<string>;
   /** Proxies a live canary holds (deployed or being deployed), with who holds them: this run skips them. */
   readonly claimed: ReadonlyMap<string, string>;
+  /** The fleet's Auth Service, checked before each take-out; absent when the fleet names none (not checked). */
+  readonly auth?: AuthVersion;
   readonly startedAt: string;
   readonly proxies: ProxyDraft[];
   notices: NoticeDraft[];
@@ -45,11 +48,13 @@ const NONE: ReadonlySet<string> = new Set();
 const NO_CLAIMS: ReadonlyMap<string, string> = new Map();
 
 export function newDraft(
-  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined; claimed?: ReadonlyMap<string, string> | undefined },
+  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined; claimed?: ReadonlyMap<string, string> | undefined; auth?: AuthVersion | undefined },
   status: ProxyRolloutStatus & { readonly startedAt: string },
 ): RolloutDraft {
+  const { auth, ...rest } = base;
   return {
-    ...base,
+    ...rest,
+    ...(auth ? { auth } : {}),
     heldElsewhere: base.heldElsewhere ?? NONE,
     claimed: base.claimed ?? NO_CLAIMS,
     startedAt: status.startedAt,

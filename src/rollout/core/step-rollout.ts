@@ -10,6 +10,7 @@ import { completedMessage, driftCondition, trackDrift } from './drift.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows, skipUntargeted } from './schedule.js';
 import { heldOut, takeOut } from './take-out.js';
 import { describeWaits } from './waiting-for.js';
+import { blocks, judgeSkew, skewCondition, type AuthVersion, type SkewVerdict } from './version-skew-gate.js';
 
 export interface RolloutContext {
   /** `namespace/name`. */
@@ -24,6 +25,8 @@ export interface RolloutContext {
   readonly heldElsewhere?: ReadonlySet<string>;
   /** Proxies live canaries hold (deployed or being deployed), with who holds them: skipped, never moved off the canary's build. */
   readonly claimedByCanaries?: ReadonlyMap<string, string>;
+  /** The fleet's Auth Service, for Teleport's version skew rule; absent when the fleet names none (not checked). */
+  readonly auth?: AuthVersion;
   readonly now: number;
 }
 
@@ -55,12 +58,20 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
   if (!st.startedAt) {
     if (ctx.spec.aborted) return settle(ctx, { ...st, finishedAt: st.finishedAt ?? iso(ctx.now) }, 'Aborted', 'Aborted before it started');
     if (ctx.spec.paused) return settle(ctx, st, 'Pending', 'Not started: run `meridian rollout start`');
+    // Level-triggered: refused or unknown, it stays Pending and is judged again every pass (an Auth upgrade lets it start).
+    const skew = startSkew(ctx, settings);
+    if (blocks(skew)) {
+      const message = `Not started: version skew: ${skew.message}`;
+      const step = settle(ctx, withSkew(ctx, st, skew), 'Pending', message);
+      // Said once when it begins to hold (or its reason changes), not every pass.
+      return st.message === message ? step : { ...step, events: [{ reason: skew.kind === 'refused' ? 'VersionSkew' : 'AuthVersionUnknown', message }] };
+    }
   }
   if (st.phase === 'Completed' && st.startedAt) return watchCompleted(ctx, st, settings.version);
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere, claimed: ctx.claimedByCanaries }, started);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere, claimed: ctx.claimedByCanaries, auth: ctx.auth }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
   // An action written as in flight is not replayed as such: the steps still call for it (with the
   // same id) unless what is observed shows it took effect, as for any other pass.
@@ -92,6 +103,20 @@ export function describePassWaits(ctx: RolloutContext, d: RolloutDraft): void {
   const halted = !ctx.spec.aborted && d.proxies.some((p) => p.step === 'Failed' || p.step === 'RollingBack' || p.returning === 'Failed');
   const planChanged = ctx.status.planHash !== undefined && ctx.status.planHash !== planHash(ctx.spec);
   describeWaits(d, { wave: currentWave(d.proxies, d.settings.waves.length), paused: ctx.spec.paused === true, planChanged, halted, aborted: ctx.spec.aborted === true });
+}
+
+/** The rule for the whole run, against the Auth Service and every targeted proxy's version as observed. */
+function startSkew(ctx: RolloutContext, s: RolloutSettings): SkewVerdict {
+  const versions = s.targets.flatMap((p) => {
+    const v = ctx.observations.get(p.name)?.metrics?.version;
+    return v === undefined ? [] : [v];
+  });
+  return judgeSkew(s.version, ctx.auth, versions);
+}
+
+/** The run's VersionSkewOK condition for this pass. */
+function withSkew(ctx: RolloutContext, status: ProxyRolloutStatus, skew: SkewVerdict): ProxyRolloutStatus {
+  return { ...status, conditions: setCondition(status.conditions ?? [], skewCondition(skew, ctx.generation), iso(ctx.now)) };
 }
 
 function start(ctx: RolloutContext, s: RolloutSettings): ProxyRolloutStatus & { startedAt: string } {
@@ -137,8 +162,21 @@ function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutSta
     ...(terminal ? { finishedAt: started.finishedAt ?? iso(ctx.now) } : {}),
   };
   if (terminal) d.events.push({ reason: `Rollout${phase}`, message });
-  const withDrift = phase === 'Completed' ? { ...status, conditions: setCondition(status.conditions ?? [], driftCondition(d.proxies, d.settings.version, ctx.generation), iso(ctx.now)) } : status;
+  const skew = terminal ? undefined : runSkew(d);
+  if (skew && blocks(skew) && phase === 'Progressing' && !ctx.spec.aborted && !failed.length) message = `${message}; no proxy goes out: version skew: ${skew.message}`;
+  const checked = skew ? withSkew(ctx, status, skew) : status;
+  const withDrift = phase === 'Completed' ? { ...checked, conditions: setCondition(checked.conditions ?? [], driftCondition(d.proxies, d.settings.version, ctx.generation), iso(ctx.now)) } : checked;
   return { ...settle(ctx, withDrift, phase, message, planChanged), ...(d.action ? { action: d.action } : {}), ...(Number.isFinite(d.wakeAt) ? { wakeAt: d.wakeAt } : {}), events: d.events };
+}
+
+/** The rule as it stands for the proxies not yet taken out (each is checked again at its take-out). */
+function runSkew(d: RolloutDraft): SkewVerdict {
+  const versions = d.proxies.flatMap((p) => {
+    if (p.step !== 'Pending' && p.step !== 'Noticed') return [];
+    const v = d.observations.get(p.name)?.metrics?.version ?? p.fromVersion;
+    return v === undefined || v === '' ? [] : [v];
+  });
+  return judgeSkew(d.settings.version, d.auth, versions);
 }
 
 /** Upgraded, skipped (by the abort, or before it) and failed proxies, each counted on its own. */

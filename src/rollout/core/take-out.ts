@@ -4,6 +4,7 @@ import { finish, hasRotationHook, moveTo, processStart } from './proxy-progress.
 import { iso, wakeAt, type ProxyDraft, type RolloutDraft } from './rollout-draft.js';
 import { bothTimes, waitOpen, waitUntil } from './waiting-for.js';
 import { noticedAt } from './schedule.js';
+import { blocks, judgeSkew, skewWait } from './version-skew-gate.js';
 
 export function heldOut(p: { readonly step: ProxyDraft['step'] }): boolean {
   return OUT_OF_ROTATION_STEPS.has(p.step);
@@ -69,6 +70,13 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
     if (unobserved.length) {
       p.message = `Waiting: not every proxy of ${region} has been observed yet`;
       p.waitingFor = waitOpen('Unobserved', `the first observation of ${unobserved.join(', ')}${closes}`);
+      continue;
+    }
+    // Teleport's version skew rule, checked again at the last moment: the Auth Service may have changed since the start.
+    const skew = judgeSkew(d.settings.version, d.auth, [d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? ''].filter((v) => v !== ''));
+    if (blocks(skew)) {
+      p.message = `Waiting: ${skew.kind === 'refused' ? 'version skew' : 'the Auth Service version'}: ${skew.message}`;
+      p.waitingFor = skewWait(skew, d.settings.version, closes);
       continue;
     }
     const outNames = [...d.proxies.filter((x) => x.region === region && heldOut(x)).map((x) => x.name), ...members.filter((m) => heldByOthers(m.name)).map((m) => m.name)];

@@ -52,6 +52,8 @@ export interface WorldOptions {
   /** Node connections a ready proxy makes per minute (default 0), and the share that fail, by version. */
   readonly connectsPerMinute?: number;
   readonly connectFailureRatio?: Readonly<Record<string, number>>;
+  /** The Auth Service the observer reports at first (see RolloutWorld.auth). */
+  readonly auth?: { readonly version?: string };
 }
 
 /**
@@ -66,6 +68,11 @@ export class RolloutWorld {
   private readonly seenHookIds = new Set<string>();
   private readonly channelFailuresLeft: Record<string, number>;
   private lastScrapeAt: number;
+  /**
+   * The Auth Service as the observer reports it, for fleets that name one (spec.auth): `version`
+   * absent while its page cannot be read. Undefined: no Auth observation in the snapshot.
+   */
+  auth: { version?: string } | undefined;
 
   constructor(
     fleet: ProxyFleetSpec,
@@ -77,6 +84,7 @@ export class RolloutWorld {
       this.proxies.set(p.name, { name: p.name, region: p.region, version: p.version, sessions: sessions(p.name), healthy: true, inLoadBalancer: true, rejoined: false, restartUntil: 0, restarts: 0, processStartAt: clock.now() - 86_400_000, connectAttempts: 0, connectFailures: 0 });
     this.channelFailuresLeft = { ...(opts.channelFailures ?? {}) };
     this.lastScrapeAt = clock.now();
+    this.auth = opts.auth && { ...opts.auth };
   }
 
   setHealthy(name: string, healthy: boolean): void {
@@ -146,7 +154,12 @@ export class RolloutWorld {
       const m = metrics({ version: p.version, sessions: { ssh: p.sessions, kube_exec: 0, kube_portforward: 0, kube_join: 0, db: 0 }, connectAttempts: p.connectAttempts, connectFailures: p.connectFailures, startTimeSeconds: p.processStartAt / 1000 });
       return { name: p.name, region: p.region, up: true, ready: readyzStatus === 200, consecutiveFailures: 0, readyzStatus, metrics: m, sessionsTotal: p.sessions, lastScrapeAt: at, lastSuccessAt: at, scrapeDurationMs: 2 };
     });
-    return { observedAt: at, fleet: { name: 'demo', namespace: 'default', generation: 1 }, proxies };
+    const auth = this.auth && {
+      ...(this.auth.version === undefined ? { error: { reason: 'connection_refused' as const, message: 'http://auth.example.com:3000/metrics: connection refused', at } } : { version: this.auth.version }),
+      observedAt: at,
+      servers: [],
+    };
+    return { observedAt: at, fleet: { name: 'demo', namespace: 'default', generation: 1 }, proxies, ...(auth ? { auth } : {}) };
   }
 
   readonly sendNotice = async (channel: NoticeChannel, notice: NoticePayload): Promise<Result<Delivery, DeliveryFailure>> => {
