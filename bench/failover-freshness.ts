@@ -73,7 +73,6 @@ async function runMeridian(dir: string): Promise<void> {
         stateDir: join(dir, 'state'),
         admin: '127.0.0.1:0',
         public: '127.0.0.1:0',
-        sim: 'false',
         observeInterval: `${INTERVAL_S * 1000}ms`,
         observeTimeout: `${TIMEOUT_S * 1000}ms`,
         trustedProxies: '127.0.0.1/32',

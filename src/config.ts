@@ -13,8 +13,8 @@ export interface ListenAddress {
 
 export interface MeridianConfig {
   readonly mode: 'standalone';
-  /** Directory of YAML manifests: the desired state. */
-  readonly manifestDir: string;
+  /** Directory of YAML manifests: the desired state. Absent when not given: `start` refuses (see NO_MANIFEST_DIR). */
+  readonly manifestDir?: string;
   /** Where status is kept, written atomically. */
   readonly stateDir: string;
   readonly admin: ListenAddress;
@@ -43,15 +43,14 @@ export interface MeridianConfig {
     readonly concurrency: number;
     readonly maxBodyBytes: number;
   };
+  /** The bundled fleet simulator, which only `meridian demo` starts; and the clock of a separate one. */
   readonly sim: {
-    /** Start the bundled fleet simulator for the manifests' proxies (the demo). */
-    readonly enabled: boolean;
     readonly timeFactor: number;
     readonly control: ListenAddress;
     readonly seed: number;
     /**
      * A separate simulator's control API (`meridian sim`) whose clock the controller runs on,
-     * so a split demo plays rollouts on the simulated time; only without the bundled simulator.
+     * so a split demo plays rollouts on the simulated time; never with the bundled simulator.
      */
     readonly followClock?: string;
   };
@@ -77,7 +76,6 @@ const ENV = {
   observeTimeout: 'MERIDIAN_OBSERVE_TIMEOUT',
   observeConcurrency: 'MERIDIAN_OBSERVE_CONCURRENCY',
   maxBodyBytes: 'MERIDIAN_SCRAPE_MAX_BYTES',
-  sim: 'MERIDIAN_SIM',
   simTimeFactor: 'MERIDIAN_SIM_TIME_FACTOR',
   simControl: 'MERIDIAN_SIM_CONTROL_ADDR',
   simSeed: 'MERIDIAN_SIM_SEED',
@@ -89,7 +87,8 @@ const ENV = {
 } as const;
 
 export const DEFAULTS: Required<ConfigInput> = {
-  manifestDir: 'examples/fleet',
+  // Not given: a controller never falls back to the demo fleet.
+  manifestDir: '',
   stateDir: '.meridian/state',
   admin: '127.0.0.1:9181',
   adminTokenFile: '',
@@ -102,7 +101,6 @@ export const DEFAULTS: Required<ConfigInput> = {
   observeTimeout: '1500ms',
   observeConcurrency: '64',
   maxBodyBytes: '4194304',
-  sim: 'true',
   simTimeFactor: '60',
   simControl: '127.0.0.1:7300',
   simSeed: '1',
@@ -112,6 +110,12 @@ export const DEFAULTS: Required<ConfigInput> = {
   loginUrl: '',
   canaryKeyFile: '',
 };
+
+/** The bundled demo fleet: what `meridian demo` runs and offline commands read by default. */
+export const DEMO_MANIFEST_DIR = 'examples/fleet';
+
+/** Why `meridian start` refuses to run without manifests. */
+export const NO_MANIFEST_DIR = `no manifests directory: give --manifests DIR (or ${ENV.manifestDir}); to try Meridian on the bundled demo fleet and its simulator, run meridian demo`;
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
 
@@ -158,11 +162,6 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     if (!Number.isFinite(n) || n < min) errors.push(`${where}: "${value}" must be a number of at least ${min}`);
     return n;
   };
-  const bool = (k: keyof typeof ENV): boolean => {
-    const { value, where } = at(k);
-    if (!['true', 'false', '1', '0'].includes(value)) errors.push(`${where}: "${value}" must be true or false`);
-    return value === 'true' || value === '1';
-  };
   const address = (k: keyof typeof ENV): ListenAddress => {
     const { value, where } = at(k);
     const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
@@ -191,7 +190,6 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     const { value, where } = at('simClock');
     if (!value) return undefined;
     if (!/^https?:\/\/[^/?#\s]+\/?$/.test(value)) errors.push(`${where}: "${value}" must be the simulator's control API as an http origin, e.g. http://127.0.0.1:7300`);
-    else if (bool('sim')) errors.push(`${where}: follows a separate simulator's clock; the bundled simulator has its own, so set ${ENV.sim}=false (--no-sim) too`);
     return value.replace(/\/$/, '');
   };
   const header = str('trustedHeader');
@@ -203,7 +201,7 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
 
   const config: MeridianConfig = {
     mode: 'standalone',
-    manifestDir: str('manifestDir'),
+    ...(str('manifestDir') ? { manifestDir: str('manifestDir') } : {}),
     stateDir: str('stateDir'),
     admin: address('admin'),
     adminAuth: {
@@ -224,7 +222,6 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
       maxBodyBytes: int('maxBodyBytes', 1024, 1 << 30),
     },
     sim: {
-      enabled: bool('sim'),
       timeFactor: num('simTimeFactor', 0.001),
       control: address('simControl'),
       seed: int('simSeed', 0, 2 ** 31),

@@ -12,7 +12,7 @@ import { buildAdminApp } from './admin/admin-app.js';
 import { loadAdminAuth } from './admin/auth/load-admin-auth.js';
 import { storeRoutes } from './admin/store-routes.js';
 import { fleetView, problemsView } from './admin/fleet-view.js';
-import type { MeridianConfig } from './config.js';
+import { NO_MANIFEST_DIR, type MeridianConfig } from './config.js';
 import { createFleetReconciler } from './fleet/fleet-reconciler.js';
 import { registerFleetMetrics } from './fleet/fleet-metrics.js';
 import type { Clock } from './model/clock.js';
@@ -84,12 +84,21 @@ export function compressedTimers(factor: number): Timers {
   return { setTimeout: (fn, ms) => setTimeout(fn, ms / factor), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
 }
 
+export interface StartOptions {
+  /** The clock and timers to act on (tests); otherwise the simulator's, a followed one, or the wall clock. */
+  readonly runtime?: Runtime;
+  /** Start the bundled fleet simulator for the manifests' proxies: only the demo asks; a controller never does. */
+  readonly simulator?: boolean;
+}
+
 /**
  * The composition root: builds every adapter from the config and wires them together. With the
  * bundled simulator, the controller runs on the simulator's clock (time-compressed by
  * --time-factor), so windows, notices and drains of the demo fleet play out at the same pace.
  */
-export async function startMeridian(config: MeridianConfig, log: Logger, runtime?: Runtime): Promise<MeridianHandle> {
+export async function startMeridian(config: MeridianConfig, log: Logger, { runtime, simulator = false }: StartOptions = {}): Promise<MeridianHandle> {
+  if (config.manifestDir === undefined) throw new Error(NO_MANIFEST_DIR);
+  if (simulator && config.sim.followClock) throw new Error(`the bundled simulator has its own clock: it cannot follow ${config.sim.followClock} too`);
   const stop = new AbortController();
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
@@ -108,7 +117,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, runtime
     for (const p of store.problems()) log.warn({ source: p.source, line: p.line }, `Manifest refused: ${p.error.message}`);
 
     let sim: FleetSim | undefined;
-    if (config.sim.enabled) {
+    if (simulator) {
       const fleet = await observedFleet(store, log);
       if (fleet) {
         sim = await startFleetSim(

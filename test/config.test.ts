@@ -2,13 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig, configFromEnv, DEFAULTS } from '../src/config.js';
 
-test('defaults give the standalone demo', () => {
+test('defaults: no manifests directory (start refuses; the demo names its own), loopback listeners', () => {
   const r = buildConfig([]);
   assert.ok(r.ok);
-  assert.equal(r.value.manifestDir, DEFAULTS.manifestDir);
+  assert.equal(r.value.manifestDir, undefined);
+  assert.equal(DEFAULTS.manifestDir, '', 'the demo fleet is no default of the controller');
   assert.deepEqual(r.value.admin, { host: '127.0.0.1', port: 9181 });
   assert.equal(r.value.observe.intervalMs, 2000);
-  assert.equal(r.value.sim.enabled, true);
+  assert.equal(r.value.sim.timeFactor, 60);
+  const given = buildConfig([{ source: 'environment', values: configFromEnv({ MERIDIAN_MANIFEST_DIR: '/etc/meridian' }) }]);
+  assert.equal(given.ok && given.value.manifestDir, '/etc/meridian');
   assert.ok(Object.isFrozen(r.value) && Object.isFrozen(r.value.observe), 'config is frozen all the way down');
 });
 
@@ -26,7 +29,7 @@ test('flags win over the environment, which wins over defaults', () => {
 
 test('every bad value is named with where it came from', () => {
   const r = buildConfig([
-    { source: 'environment', values: { admin: 'localhost', observeInterval: 'soon', logLevel: 'loud', sim: 'maybe' } },
+    { source: 'environment', values: { admin: 'localhost', observeInterval: 'soon', logLevel: 'loud', simTimeFactor: 'fast' } },
     { source: 'flag', values: { observeConcurrency: '0' } },
   ]);
   assert.equal(r.ok, false);
@@ -34,7 +37,7 @@ test('every bad value is named with where it came from', () => {
   assert.ok(errors.includes('MERIDIAN_ADMIN_ADDR: "localhost" must be host:port, e.g. 127.0.0.1:9181'), errors.join('\n'));
   assert.ok(errors.some((e) => e.startsWith('MERIDIAN_OBSERVE_INTERVAL: "soon" is not a duration')));
   assert.ok(errors.some((e) => e.startsWith('MERIDIAN_LOG_LEVEL: "loud" must be one of')));
-  assert.ok(errors.includes('MERIDIAN_SIM: "maybe" must be true or false'));
+  assert.ok(errors.includes('MERIDIAN_SIM_TIME_FACTOR: "fast" must be a number of at least 0.001'));
   assert.ok(errors.includes('flag observeConcurrency: "0" must be a whole number from 1 to 10000'));
 });
 
@@ -66,9 +69,9 @@ test('the admin token files come from MERIDIAN_ADMIN_TOKEN_FILE and MERIDIAN_ADM
   assert.deepEqual(r.value.adminAuth, { tokenFile: '/etc/meridian/admin-tokens', readTokenFile: '/etc/meridian/read-tokens' });
 });
 
-test('MERIDIAN_SIM_CLOCK (--sim-clock) follows a separate simulator, only without the bundled one', () => {
+test('MERIDIAN_SIM_CLOCK (--sim-clock) follows a separate simulator', () => {
   const env = configFromEnv({ MERIDIAN_SIM_CLOCK: 'http://127.0.0.1:7300/', MERIDIAN_SIM: 'false' });
-  assert.deepEqual(env, { simClock: 'http://127.0.0.1:7300/', sim: 'false' });
+  assert.deepEqual(env, { simClock: 'http://127.0.0.1:7300/' }, 'MERIDIAN_SIM is gone: start never runs a simulator');
   const r = buildConfig([{ source: 'environment', values: env }]);
   assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
   assert.equal(r.value.sim.followClock, 'http://127.0.0.1:7300');
@@ -76,8 +79,6 @@ test('MERIDIAN_SIM_CLOCK (--sim-clock) follows a separate simulator, only withou
   assert.ok(defaults.ok);
   assert.equal(defaults.value.sim.followClock, undefined, 'absent by default');
 
-  const both = buildConfig([{ source: 'flag', values: { simClock: 'http://127.0.0.1:7300' } }]);
-  assert.deepEqual(both.ok ? [] : both.error, ['flag simClock: follows a separate simulator\'s clock; the bundled simulator has its own, so set MERIDIAN_SIM=false (--no-sim) too']);
-  const bad = buildConfig([{ source: 'flag', values: { simClock: '127.0.0.1:7300', sim: 'false' } }]);
+  const bad = buildConfig([{ source: 'flag', values: { simClock: '127.0.0.1:7300' } }]);
   assert.deepEqual(bad.ok ? [] : bad.error, ['flag simClock: "127.0.0.1:7300" must be the simulator\'s control API as an http origin, e.g. http://127.0.0.1:7300']);
 });

@@ -28,18 +28,26 @@ test('a build that fails node connections is caught by that check, diagnosed, an
   assert.match(r.status.decision?.reason ?? '', /^connect-failure-ratio failed 2 intervals in a row: /);
   for (const p of ['tokyo-1', 'london-1']) assert.deepEqual([p, r.world.proxies.get(p)?.version, r.world.proxies.get(p)?.inLoadBalancer], [p, '17.4.2', true]);
   // The rollback runs the previous build: no debug flags.
-  assert.ok(r.world.hooks.filter((h) => h.req.action === 'rollback' || (h.req.action === 'upgrade' && h.req.version === '17.4.2')).every((h) => h.req.flags === undefined));
+  const back = r.world.hooks.filter((h) => h.req.action === 'rollback' || (h.req.action === 'upgrade' && h.req.version === '17.4.2'));
+  assert.deepEqual(back.map((h) => [h.req.proxy.name, h.req.flags]), [['tokyo-1', undefined], ['london-1', undefined]]);
   assert.deepEqual(r.captured, ['tokyo-1', 'london-1']);
   assert.deepEqual(r.status.diagnostics?.map((d) => d.proxy), ['tokyo-1', 'london-1']);
-  // The rollback gave its own (short) notice first.
-  assert.ok(r.status.revert?.notices?.every((n) => n.leadTime === '2m' && n.givenAt));
+  // The rollback gave its own (short) notice, a full lead time before it took each proxy out again.
+  const notices = r.status.revert?.notices ?? [];
+  assert.deepEqual(notices.map((n) => [n.region, n.leadTime]), [['tokyo', '2m'], ['london', '2m']]);
+  for (const [region, proxy] of [['tokyo', 'tokyo-1'], ['london', 'london-1']]) {
+    const givenAt = Date.parse(notices.find((n) => n.region === region)?.givenAt ?? '');
+    const takenOut = r.world.hooks.find((h) => h.req.action === 'out-of-rotation' && h.req.proxy.name === proxy && h.req.version === BUILD);
+    assert.ok(takenOut && takenOut.at - givenAt >= 2 * 60_000, `${proxy}: notice given ${new Date(givenAt).toISOString()}, taken out ${takenOut ? new Date(takenOut.at).toISOString() : 'never'}`);
+  }
 });
 
 test('too little traffic never passes: the canary is held for the operator', async () => {
   const r = await runCanary(canary(), { connectsPerMinute: 0 });
   assert.equal(r.status.phase, 'Held');
   assert.match(r.status.decision?.reason ?? '', /too little traffic/);
-  assert.ok(r.status.intervals?.every((i) => i.verdict === 'Inconclusive'));
+  // Every interval of the 30m bake (5m each) was judged, and none could be.
+  assert.deepEqual(r.status.intervals?.map((i) => i.verdict), Array(6).fill('Inconclusive'));
 });
 
 test('a subset that would take a region\'s last ready proxy is refused before anything moves', async () => {

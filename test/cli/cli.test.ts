@@ -98,6 +98,26 @@ test('unknown commands and flags exit 2 or 1 with a pointer to help', async () =
   assert.match(io2.stderr, /meridian status: .*--bogus.*\(see meridian --help\)/);
 });
 
+test('start without a manifests directory refuses, naming --manifests and meridian demo; it has no simulator flags', async () => {
+  const given = process.env['MERIDIAN_MANIFEST_DIR'];
+  delete process.env['MERIDIAN_MANIFEST_DIR'];
+  try {
+    const io = capture();
+    assert.equal(await runCli(['start', '--admin', '127.0.0.1:0', '--public', '127.0.0.1:0'], io), 2);
+    assert.match(io.stderr, /^meridian start: no manifests directory: give --manifests DIR \(or MERIDIAN_MANIFEST_DIR\);.* run meridian demo/);
+    assert.equal(io.stdout, '', 'nothing started');
+  } finally {
+    if (given !== undefined) process.env['MERIDIAN_MANIFEST_DIR'] = given;
+  }
+  for (const flag of ['--no-sim', '--time-factor=60', '--sim-control=127.0.0.1:7300']) {
+    const io = capture();
+    assert.equal(await runCli(['start', '--manifests', 'examples/fleet', flag], io), 1, flag);
+    assert.match(io.stderr, /Unknown option/, flag);
+  }
+  assert.match(COMMANDS['start']?.usage ?? '', /--sim-clock URL/);
+  assert.doesNotMatch(COMMANDS['start']?.usage ?? '', /--no-sim|--time-factor/);
+});
+
 test('every subcommand of the dispatch table answers --help and -h with its usage and exits 0', async () => {
   const names = Object.keys(COMMANDS);
   assert.ok(names.length >= 10 && names.includes('rollout') && names.includes('validate'));

@@ -66,11 +66,11 @@ test('an invitation link sends a real browser to the canary proxy, and the login
   const config = buildConfig([
     {
       source: 'test',
-      values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', trustedProxies: '127.0.0.1/32', geoipDb: GEOIP_DB, sim: 'false', observeInterval: '200ms', observeTimeout: '180ms', canaryKeyFile: join(dir, 'canary.key') },
+      values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', trustedProxies: '127.0.0.1/32', geoipDb: GEOIP_DB, observeInterval: '200ms', observeTimeout: '180ms', canaryKeyFile: join(dir, 'canary.key') },
     },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
-  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) });
+  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { runtime: { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) } });
   defer(() => meridian.close());
 
   await waitFor('the canary to bake on london-1', async () => {

@@ -78,7 +78,6 @@ async function setup(defer: Defer) {
         public: '127.0.0.1:0',
         trustedProxies: '127.0.0.1/32',
         geoipDb: GEOIP_DB,
-        sim: 'false',
         // Not the integration test's 300ms/250ms: with Chromium in the mix, an event-loop stall
         // on a loaded machine makes every scrape of a cycle time out, and one failed scrape
         // takes a proxy out of routing (a 503 for the whole fleet). 900ms rides those out.

@@ -67,10 +67,10 @@ test('a New York node tunnelled only to Chicago: reported, linked, verified, the
   };
   await writeFile(join(manifests, 'fleet.yaml'), `${stringify(simFleetManifest(sim, REGIONS))}---\n${stringify(peering)}`);
   const config = buildConfig([
-    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', sim: 'false', observeInterval: '150ms', observeTimeout: '120ms' } },
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', observeInterval: '150ms', observeTimeout: '120ms' } },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
-  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) });
+  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { runtime: { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) } });
   cleanups.push(() => meridian.close());
   const view = async (): Promise<PeeringView> => (await fetch(new URL('/api/v1/peerings/default/edge', meridian.adminUrl))).json() as Promise<PeeringView>;
   const link = (v: PeeringView, from: string, to: string) => v.links.find((l) => l.from === from && l.to === to);
@@ -158,10 +158,10 @@ test('a world reset behind Meridian\'s back, and a controller restart on the sam
   };
   await writeFile(join(manifests, 'fleet.yaml'), `${stringify(simFleetManifest(sim, REGIONS))}---\n${stringify(peering)}`);
   const config = buildConfig([
-    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', sim: 'false', observeInterval: '150ms', observeTimeout: '120ms' } },
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', observeInterval: '150ms', observeTimeout: '120ms' } },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
-  const start = () => startMeridian(config.value, pino({ level: 'silent' }), { clock, timers: compressedTimers(timeFactor) });
+  const start = () => startMeridian(config.value, pino({ level: 'silent' }), { runtime: { clock, timers: compressedTimers(timeFactor) } });
   let meridian = await start();
   cleanups.push(() => meridian.close());
   const view = async (): Promise<PeeringView & { conditions?: { type: string; status: string }[] }> =>

@@ -87,10 +87,10 @@ test('a rollout upgrades 12 simulated proxies in 6 regions, telling users first 
   };
   await writeFile(join(manifests, 'fleet.yaml'), `${stringify(fleet)}---\n${stringify(rollout)}`);
   const config = buildConfig([
-    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', sim: 'false', observeInterval: '150ms', observeTimeout: '120ms' } },
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', public: '127.0.0.1:0', observeInterval: '150ms', observeTimeout: '120ms' } },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
-  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) });
+  const meridian = await startMeridian(config.value, pino({ level: 'silent' }), { runtime: { clock: sim.clock, timers: compressedTimers(TIME_FACTOR) } });
   cleanups.push(() => meridian.close());
 
   const view = async (): Promise<RolloutView> => (await fetch(new URL('/api/v1/rollouts/default/to-17-5', meridian.adminUrl))).json() as Promise<RolloutView>;

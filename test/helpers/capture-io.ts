@@ -11,3 +11,10 @@ export function capture(): CliIo & { stdout: string; stderr: string } {
   };
   return io;
 }
+
+/** A capturing CliIo for long-running commands (start, demo): they run until `stop()`. */
+export function stoppable(): ReturnType<typeof capture> & { stop(): void } {
+  let stop = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  return Object.assign(capture(), { untilStopped: () => stopped, stop: () => stop() });
+}

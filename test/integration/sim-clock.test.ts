@@ -36,7 +36,8 @@ async function manifests(later: (fn: () => Promise<unknown>) => void, proxies: r
   return dir;
 }
 
-async function start(dir: string, extra: ConfigInput): Promise<MeridianHandle> {
+/** The controller on the manifests; `simulator`: with the bundled simulator, as the demo starts it. */
+async function start(dir: string, extra: ConfigInput, simulator = false): Promise<MeridianHandle> {
   const config = buildConfig([
     {
       source: 'test',
@@ -44,7 +45,7 @@ async function start(dir: string, extra: ConfigInput): Promise<MeridianHandle> {
     },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
-  return startMeridian(config.value, pino({ level: 'silent' }));
+  return startMeridian(config.value, pino({ level: 'silent' }), { simulator });
 }
 
 async function clockOf(m: MeridianHandle): Promise<{ now: number; simulated: boolean; timeFactor?: number }> {
@@ -57,7 +58,7 @@ test('the demo restarted on the same state directory resumes the simulated clock
   const dir = await manifests(later, [{ name: 'tokyo-1', diagnosticUrl: 'http://127.0.0.1:0' }]);
   // A simulated day per real second: the simulated clock runs days ahead of the real one, far
   // more than the second start, which begins at the real time unless it resumes, can catch up.
-  const first = await start(dir, { simTimeFactor: '86400' });
+  const first = await start(dir, { simTimeFactor: '86400' }, true);
   let closed = false;
   later(async () => (closed ? undefined : first.close()));
   const before = await waitFor('the simulated clock to run five days ahead of the real one', async () => {
@@ -69,18 +70,18 @@ test('the demo restarted on the same state directory resumes the simulated clock
   await first.close();
   closed = true;
 
-  const second = await start(dir, { simTimeFactor: '86400' });
+  const second = await start(dir, { simTimeFactor: '86400' }, true);
   later(() => second.close());
   const after = await clockOf(second);
   assert.ok(after.now >= before.now, `restarted at ${new Date(after.now).toISOString()}, before ${new Date(before.now).toISOString()} shown by the first run`);
 });
 
-test('a controller started with --no-sim --sim-clock runs on the separate simulator\'s clock, through its control API', async (t) => {
+test('a controller started with --sim-clock runs on the separate simulator\'s clock, through its control API', async (t) => {
   const sim = await startFleetSim({ proxies: [{ name: 'tokyo-1', region: 'tokyo', version: '17.4.2' }], tickMs: 50, timeFactor: 3600, startAt: START, controlPort: 0 });
   const later = cleanups(t);
   later(() => sim.close());
   const dir = await manifests(later, sim.proxies);
-  const meridian = await start(dir, { sim: 'false', simClock: sim.controlUrl });
+  const meridian = await start(dir, { simClock: sim.controlUrl });
   later(() => meridian.close());
 
   const shared = await clockOf(meridian);
@@ -102,5 +103,5 @@ test('a controller started with --no-sim --sim-clock runs on the separate simula
 
 test('a controller cannot start on a simulator clock it cannot read, and says where it looked', async (t) => {
   const dir = await manifests(cleanups(t), [{ name: 'tokyo-1', diagnosticUrl: 'http://127.0.0.1:9' }]);
-  await assert.rejects(start(dir, { sim: 'false', simClock: 'http://127.0.0.1:9' }), /cannot read the simulator's clock at http:\/\/127\.0\.0\.1:9\/clock: .*is meridian sim running there\?/);
+  await assert.rejects(start(dir, { simClock: 'http://127.0.0.1:9' }), /cannot read the simulator's clock at http:\/\/127\.0\.0\.1:9\/clock: .*is meridian sim running there\?/);
 });

@@ -49,7 +49,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, extra: Con
   await import('node:fs/promises').then((fs) => fs.mkdir(manifests));
   await writeFile(fleetFile, stringify(fleetDoc));
   const config = buildConfig([
-    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', sim: 'false', observeInterval: '300ms', observeTimeout: '250ms', ...extra } },
+    { source: 'test', values: { manifestDir: manifests, stateDir: join(dir, 'state'), admin: '127.0.0.1:0', observeInterval: '300ms', observeTimeout: '250ms', ...extra } },
   ]);
   assert.ok(config.ok, config.ok ? '' : config.error.join('; '));
   const meridian = await startMeridian(config.value, pino({ level: 'silent' }));

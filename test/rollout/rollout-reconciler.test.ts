@@ -48,30 +48,55 @@ test('a single-proxy region is refused unless the spec accepts the outage', asyn
 });
 
 test('a held-back rollout waits for start; pause stops new removals while the proxy out finishes', async () => {
+  const takenOut = (st: ProxyRolloutStatus) => (st.proxies ?? []).filter((p) => p.outAt).map((p) => p.name);
+  let heldBackPasses = 0;
   let started = false;
-  let pausedMidRun = false;
+  let outAtPause: string[] | undefined;
+  let pausedAt = 0;
+  let pausedPasses = 0;
+  let finishedWhilePaused = false;
+  let resumed = false;
   const r = await runScenario(scenario({ paused: true }), undefined, {
-    async afterPass(st, store) {
-      if (!st.startedAt && st.phase === 'Pending' && !started) {
+    async afterPass(st, store, { world, clock }) {
+      if (!started) {
+        // Held back: it waits, pass after pass, with nothing given or taken out.
+        assert.equal(st.phase, 'Pending');
+        assert.equal(st.startedAt, undefined);
         assert.equal(st.message, 'Not started: run `meridian rollout start`');
+        assert.equal(world.hooks.length + world.notices.length, 0);
+        if (++heldBackPasses === 3) {
+          await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: null });
+          started = true;
+        }
+        return;
+      }
+      if (!outAtPause) {
+        if (st.proxies?.some((p) => p.step === 'Draining')) {
+          await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: true });
+          outAtPause = takenOut(st);
+          pausedAt = clock.now();
+        }
+        return;
+      }
+      if (resumed) return;
+      // Paused: only the proxy already out may move; nothing else is taken out until resume.
+      assert.equal(st.phase, 'Paused', st.message);
+      assert.deepEqual(takenOut(st), outAtPause);
+      pausedPasses++;
+      finishedWhilePaused ||= (st.proxies ?? []).filter((p) => outAtPause?.includes(p.name)).every((p) => p.step === 'Done');
+      // A week and more of windows after the pause shows that nothing else moves, then resume.
+      if (finishedWhilePaused && clock.now() - pausedAt > 8 * 86_400_000) {
         await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: null });
-        started = true;
-        return;
-      }
-      if (started && !pausedMidRun && st.proxies?.some((p) => p.step === 'Draining')) {
-        await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: true });
-        pausedMidRun = true;
-        return;
-      }
-      if (pausedMidRun && st.phase === 'Paused') {
-        // Paused: only the proxy already out may move; then nothing until resume.
-        const out = (st.proxies ?? []).filter((p) => p.outAt).length;
-        assert.equal(out, 1);
-        if (st.proxies?.some((p) => p.step === 'Done')) await store.patchSpec('ProxyRollout', 'default', 'upgrade', { paused: null });
+        resumed = true;
       }
     },
   });
+  assert.equal(heldBackPasses, 3);
+  assert.equal(outAtPause?.length, 1, `the proxies out at the pause: ${outAtPause?.join(', ')}`);
+  assert.ok(finishedWhilePaused, 'the proxy out at the pause finished while paused');
+  assert.ok(resumed, 'the rollout was Paused, and then resumed');
   assert.equal(r.status.phase, 'Completed', r.status.message);
+  assert.ok(takenOut(r.status).length > 1, 'after resume the rest were upgraded');
 });
 
 test('abort puts every taken-out proxy back in rotation on its current version and skips the rest', async () => {

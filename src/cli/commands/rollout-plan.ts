@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { formatProblem, loadManifestDir, parseManifestText } from '../../adapters/file-store/index.js';
-import { DEFAULTS } from '../../config.js';
+import { DEFAULTS, DEMO_MANIFEST_DIR } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
 import type { ProxyFleet } from '../../model/fleet.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
@@ -22,7 +22,7 @@ export async function runRolloutPlan(args: string[], io: CliIo): Promise<number>
   const { values, positionals } = parseFlags(
     args,
     {
-      manifests: { type: 'string', default: DEFAULTS.manifestDir },
+      manifests: { type: 'string', default: DEMO_MANIFEST_DIR },
       server: { type: 'string' },
       at: { type: 'string' },
       'scrape-interval': { type: 'string', default: DEFAULTS.observeInterval },

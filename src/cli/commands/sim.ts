@@ -51,7 +51,7 @@ export async function runSim(args: string[], io: CliIo): Promise<number> {
     }),
   );
   io.out(`Simulating ${sim.proxies.length} proxies of ProxyFleet ${fleet.metadata.name}; control API ${sim.controlUrl}`);
-  io.out(`  Simulated time ${new Date(sim.clock.now()).toISOString()}, ${timeFactor}x real time (GET ${sim.controlUrl}/clock; follow it with meridian start --no-sim --sim-clock ${sim.controlUrl})`);
+  io.out(`  Simulated time ${new Date(sim.clock.now()).toISOString()}, ${timeFactor}x real time (GET ${sim.controlUrl}/clock; follow it with meridian start --manifests DIR --sim-clock ${sim.controlUrl})`);
   for (const p of sim.proxies) io.out(`  ${p.name.padEnd(16)} ${p.region.padEnd(12)} ${p.diagnosticUrl}`);
   if (sim.auth) io.out(`  ${'auth'.padEnd(16)} ${'(Auth)'.padEnd(12)} ${sim.auth.diagnosticUrl}`);
   await io.untilStopped();
