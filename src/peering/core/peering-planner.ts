@@ -31,14 +31,12 @@ interface MutableLink {
  */
 export class PeeringPlanner {
   private readonly proxyIndex: ReadonlyMap<string, number>;
-  private readonly distance: (region: string, proxy: number) => number;
+  private readonly distance: (region: string) => Float64Array;
   private nodes: readonly PeerNode[] = [];
   private groups: TunnelGroup[] = [];
-  private byKey = new Map<GroupKey, TunnelGroup>();
-  private groupOf: (TunnelGroup | undefined)[] = [];
   private last: PeeringPlan = { links: [], removed: [], sourceRegions: [], reach: new Map() };
   /** Built at the first incremental update: a full plan alone does not need it. */
-  private live: { nodes: PeerNode[]; nodeIndex: Map<string, number>; links: Map<string, MutableLink>; reach: Map<string, Int32Array> } | undefined;
+  private live: { nodes: PeerNode[]; nodeIndex: Map<string, number>; byKey: Map<GroupKey, TunnelGroup>; groupOf: (TunnelGroup | undefined)[]; links: Map<string, MutableLink>; reach: Map<string, Int32Array> } | undefined;
   private readonly incoming: Int32Array;
 
   constructor(private readonly s: PlannerSettings) {
@@ -52,8 +50,6 @@ export class PeeringPlanner {
     this.nodes = nodes;
     const grouped = groupNodes(nodes, this.proxyIndex);
     this.groups = grouped.groups;
-    this.byKey = grouped.byKey;
-    this.groupOf = grouped.groupOf;
     this.last = planLinks({ ...this.s, groups: this.groups, current, now });
     this.live = undefined;
     return this.last;
@@ -67,10 +63,21 @@ export class PeeringPlanner {
     this.live = {
       nodes: [...this.nodes],
       nodeIndex: new Map(this.nodes.map((n, j) => [n.id, j])),
+      byKey: new Map(this.groups.map((g) => [g.key, g])),
+      groupOf: this.groupIndex(),
       links: new Map(this.last.links.map((l) => [linkId(l), { ...l, unneededSince: l.unneededSince }])),
       reach: new Map([...this.last.reach].map(([region, r]) => [region, r.slice()])),
     };
     return this.live;
+  }
+
+  /** Node index → its group, or undefined (Unknown, or no tunnel to a fleet proxy). */
+  private groupIndex(): (TunnelGroup | undefined)[] {
+    // Pushed, not `new Array(n)`: an array that large starts in slow dictionary mode.
+    const of: (TunnelGroup | undefined)[] = [];
+    for (let i = 0; i < this.nodes.length; i++) of.push(undefined);
+    for (const g of this.groups) for (const i of g.nodes) of[i] = g;
+    return of;
   }
 
   /** One node appeared or its tunnels changed. */
@@ -83,26 +90,26 @@ export class PeeringPlanner {
       i = live.nodes.length;
       live.nodeIndex.set(node.id, i);
       live.nodes.push(node);
-      this.groupOf.push(undefined);
+      live.groupOf.push(undefined);
     } else live.nodes[i] = node;
-    const before = this.groupOf[i];
+    const before = live.groupOf[i];
     const holders = node.proxies ? holdersOf(node.proxies, this.proxyIndex) : [];
     const key = holders.length ? holderKey(holders) : undefined;
     if (before?.key === key) return { added, unneeded };
     if (before) this.leave(before, i, now, unneeded);
     if (key === undefined) {
-      this.groupOf[i] = undefined;
+      live.groupOf[i] = undefined;
       return { added, unneeded };
     }
-    let g = this.byKey.get(key);
+    let g = live.byKey.get(key);
     if (!g) {
       g = { index: this.groups.length, key, holders, nodes: [] };
-      this.byKey.set(key, g);
+      live.byKey.set(key, g);
       this.groups.push(g);
       this.growReach();
     }
     g.nodes.push(i);
-    this.groupOf[i] = g;
+    live.groupOf[i] = g;
     this.join(g, added);
     return { added, unneeded };
   }
@@ -162,8 +169,9 @@ export class PeeringPlanner {
     if (!neededFrom(this.s.proxies, region, g)) return NOT_NEEDED;
     const eligible = g.holders.filter((h) => (this.s.proxies[h] as PeerProxy).eligible);
     if (!eligible.length) return NO_TARGET;
+    const km = this.distance(region);
     const rank = (a: number, b: number): number =>
-      this.distance(region, a) - this.distance(region, b) || (this.incoming[a] ?? 0) - (this.incoming[b] ?? 0) || ((this.s.proxies[a] as PeerProxy).name < (this.s.proxies[b] as PeerProxy).name ? -1 : 1);
+      (km[a] as number) - (km[b] as number) || (this.incoming[a] ?? 0) - (this.incoming[b] ?? 0) || ((this.s.proxies[a] as PeerProxy).name < (this.s.proxies[b] as PeerProxy).name ? -1 : 1);
     const have = eligible.filter((h) => this.state().links.has(linkId({ from: region, to: (this.s.proxies[h] as PeerProxy).name }))).sort(rank);
     if (have.length) return have[0] as number;
     const open = eligible.filter((h) => (this.incoming[h] ?? 0) < this.s.maxLinksPerProxy).sort(rank);

@@ -56,52 +56,95 @@ interface Ctx {
   readonly input: PlanInput;
   readonly P: number;
   readonly G: number;
-  readonly eligible: Uint8Array;
   /** Order of each proxy's name, for ties. */
   readonly nameRank: Int32Array;
-  /** Holders of group g: hList[hStart[g] .. hStart[g+1]). */
+  /** Eligible holders of group g (the only link targets): hList[hStart[g] .. hStart[g+1]). */
   readonly hStart: Int32Array;
   readonly hList: Int32Array;
-  /** Groups held by proxy p: pList[pStart[p] .. pStart[p+1]). */
+  /** Groups an eligible proxy p holds: pList[pStart[p] .. pStart[p+1]), with their other eligible holder (NONE, MANY). */
   readonly pStart: Int32Array;
   readonly pList: Int32Array;
-  readonly size: Float64Array;
-  readonly dist: Float64Array;
+  readonly pOther: Int32Array;
+  readonly size: Int32Array;
+  /** A live tunnel (some holder up), and a holder that may be a link target. */
+  readonly live: Uint8Array;
+  readonly hasEligible: Uint8Array;
+  /** Per eligible proxy, the live groups it holds and their nodes: a region's counts are these less its closed groups. */
+  readonly liveCnt: Int32Array;
+  readonly liveNodes: Int32Array;
   readonly incoming: Int32Array;
   readonly cnt: Int32Array;
-  readonly nodeCnt: Float64Array;
+  readonly nodeCnt: Int32Array;
   readonly full: Uint8Array;
   readonly cand: Int32Array;
+  /** What the last cover picked, in order: target proxy and the nodes it serves. */
+  readonly pickTo: Int32Array;
+  readonly pickNodes: Int32Array;
 }
 
+/** pOther: the group has no other eligible holder, or more than one (then see hList). */
+const NONE = -1;
+const MANY = -2;
+
 function flatten(input: PlanInput): Ctx {
-  const P = input.proxies.length;
-  const G = input.groups.length;
+  const { proxies, groups } = input;
+  const P = proxies.length;
+  const G = groups.length;
   const eligible = new Uint8Array(P);
-  input.proxies.forEach((p, i) => (eligible[i] = p.eligible ? 1 : 0));
+  const up = new Uint8Array(P);
+  for (let p = 0; p < P; p++) {
+    const x = proxies[p] as PeerProxy;
+    eligible[p] = x.eligible ? 1 : 0;
+    up[p] = x.up ? 1 : 0;
+  }
   const nameRank = new Int32Array(P);
-  [...input.proxies.keys()].sort((a, b) => ((input.proxies[a] as PeerProxy).name < (input.proxies[b] as PeerProxy).name ? -1 : 1)).forEach((p, rank) => (nameRank[p] = rank));
+  [...proxies.keys()].sort((a, b) => ((proxies[a] as PeerProxy).name < (proxies[b] as PeerProxy).name ? -1 : 1)).forEach((p, rank) => (nameRank[p] = rank));
   const hStart = new Int32Array(G + 1);
-  const size = new Float64Array(G);
+  const size = new Int32Array(G);
+  const live = new Uint8Array(G);
+  const hasEligible = new Uint8Array(G);
   const perProxy = new Int32Array(P + 1);
-  input.groups.forEach((g, gi) => {
-    hStart[gi + 1] = (hStart[gi] as number) + g.holders.length;
-    size[gi] = g.nodes.length;
-    for (const h of g.holders) perProxy[h + 1] = (perProxy[h + 1] as number) + 1;
-  });
+  for (let g = 0; g < G; g++) {
+    const { holders, nodes } = groups[g] as TunnelGroup;
+    let k = hStart[g] as number;
+    for (const h of holders) {
+      if (up[h]) live[g] = 1;
+      if (!eligible[h]) continue;
+      k++;
+      perProxy[h + 1] = (perProxy[h + 1] as number) + 1;
+    }
+    hStart[g + 1] = k;
+    hasEligible[g] = k > (hStart[g] as number) ? 1 : 0;
+    size[g] = nodes.length;
+  }
   const hList = new Int32Array(hStart[G] as number);
   const pStart = new Int32Array(P + 1);
   for (let p = 0; p < P; p++) pStart[p + 1] = (pStart[p] as number) + (perProxy[p + 1] as number);
   const pList = new Int32Array(pStart[P] as number);
+  const pOther = new Int32Array(pStart[P] as number);
   const fill = Int32Array.from(pStart);
-  input.groups.forEach((g, gi) => {
-    let k = hStart[gi] as number;
-    for (const h of g.holders) {
+  const liveCnt = new Int32Array(P);
+  const liveNodes = new Int32Array(P);
+  for (let g = 0; g < G; g++) {
+    const from = hStart[g] as number;
+    let k = from;
+    for (const h of (groups[g] as TunnelGroup).holders) {
+      if (!eligible[h]) continue;
       hList[k++] = h;
-      pList[(fill[h] as number)++] = gi;
+      if (!live[g]) continue;
+      liveCnt[h] = (liveCnt[h] as number) + 1;
+      liveNodes[h] = (liveNodes[h] as number) + (size[g] as number);
     }
-  });
-  return { input, P, G, eligible, nameRank, hStart, hList, pStart, pList, size, dist: new Float64Array(P), incoming: new Int32Array(P), cnt: new Int32Array(P), nodeCnt: new Float64Array(P), full: new Uint8Array(P), cand: new Int32Array(P) };
+    const n = k - from;
+    for (let j = from; j < k; j++) {
+      const h = hList[j] as number;
+      const at = (fill[h] as number)++;
+      pList[at] = g;
+      pOther[at] = n === 1 ? NONE : n === 2 ? (hList[from + (j === from ? 1 : 0)] as number) : MANY;
+    }
+  }
+  const p32 = (): Int32Array => new Int32Array(P);
+  return { input, P, G, nameRank, hStart, hList, pStart, pList, pOther, size, live, hasEligible, liveCnt, liveNodes, incoming: p32(), cnt: p32(), nodeCnt: p32(), full: new Uint8Array(P), cand: p32(), pickTo: p32(), pickNodes: p32() };
 }
 
 /** Whether a group must be reached from `region` by a link: live, and no live tunnel in the region. */
@@ -120,32 +163,48 @@ export function neededFrom(proxies: readonly PeerProxy[], region: string, g: Tun
  * Greedy set cover of a region's open groups by targets (`allowed`, or every eligible proxy):
  * each pick covers the most groups still open (then most nodes, nearest, least loaded, by
  * name), under the link cap. Greedy is within ln(n) of the fewest links, and the same input
- * always gives the same picks.
+ * always gives the same picks. The picks are left in ctx.pickTo/pickNodes; returns how many.
  */
-function cover(ctx: Ctx, reach: Int32Array, open: Uint8Array, allowed: Uint8Array | undefined, picked: Map<number, number>): void {
-  const { P, G, eligible, hStart, hList, pStart, pList, size, cnt, nodeCnt, incoming, dist, nameRank, full, cand } = ctx;
+function cover(ctx: Ctx, dist: Float64Array, reach: Int32Array, open: Uint8Array, allowed: Uint8Array | undefined): number {
+  const { P, G, hStart, hList, pStart, pList, pOther, size, live, cnt, nodeCnt, incoming, nameRank, full, cand, pickTo, pickNodes } = ctx;
   const cap = ctx.input.maxLinksPerProxy;
-  const candidate = (h: number): boolean => eligible[h] === 1 && (allowed === undefined || allowed[h] === 1);
   full.fill(0);
-  cnt.fill(0);
-  nodeCnt.fill(0);
-  for (let g = 0; g < G; g++) {
-    if (!open[g]) continue;
-    const n = size[g] as number;
-    for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
-      const h = hList[k] as number;
-      if (!candidate(h)) continue;
-      cnt[h] = (cnt[h] as number) + 1;
-      nodeCnt[h] = (nodeCnt[h] as number) + n;
+  if (allowed === undefined) {
+    // Most live groups are open in every region: take the closed ones off the live totals.
+    cnt.set(ctx.liveCnt);
+    nodeCnt.set(ctx.liveNodes);
+    for (let g = 0; g < G; g++) {
+      if (open[g] || !live[g]) continue;
+      const n = size[g] as number;
+      for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
+        const h = hList[k] as number;
+        cnt[h] = (cnt[h] as number) - 1;
+        nodeCnt[h] = (nodeCnt[h] as number) - n;
+      }
+    }
+  } else {
+    cnt.fill(0);
+    nodeCnt.fill(0);
+    for (let g = 0; g < G; g++) {
+      if (!open[g]) continue;
+      const n = size[g] as number;
+      for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
+        const h = hList[k] as number;
+        if (!allowed[h]) continue;
+        cnt[h] = (cnt[h] as number) + 1;
+        nodeCnt[h] = (nodeCnt[h] as number) + n;
+      }
     }
   }
-  // Proxies that still cover something; the scan drops the others as it goes.
-  let live = 0;
-  for (let p = 0; p < P; p++) if ((cnt[p] as number) > 0) cand[live++] = p;
+  // Proxies that still cover something; the scan drops the others as it goes. A proxy not
+  // allowed never enters, so the closing loop below may count it down below zero unharmed.
+  let left = 0;
+  for (let p = 0; p < P; p++) if ((cnt[p] as number) > 0) cand[left++] = p;
+  let picks = 0;
   for (;;) {
     let best = -1;
     let kept = 0;
-    for (let i = 0; i < live; i++) {
+    for (let i = 0; i < left; i++) {
       const p = cand[i] as number;
       const c = cnt[p] as number;
       if (c <= 0 || full[p]) continue;
@@ -175,13 +234,14 @@ function cover(ctx: Ctx, reach: Int32Array, open: Uint8Array, allowed: Uint8Arra
       const ib = incoming[best] as number;
       if (ia !== ib ? ia < ib : (nameRank[p] as number) < (nameRank[best] as number)) best = p;
     }
-    live = kept;
-    if (best < 0) return;
+    left = kept;
+    if (best < 0) return picks;
     if ((incoming[best] as number) >= cap) {
       full[best] = 1;
       continue;
     }
     incoming[best] = (incoming[best] as number) + 1;
+    // Close its open groups; their other holders cover that much less. It covers nothing now.
     let nodes = 0;
     for (let k = pStart[best] as number; k < (pStart[best + 1] as number); k++) {
       const g = pList[k] as number;
@@ -190,31 +250,46 @@ function cover(ctx: Ctx, reach: Int32Array, open: Uint8Array, allowed: Uint8Arra
       reach[g] = best;
       const n = size[g] as number;
       nodes += n;
-      for (let j = hStart[g] as number; j < (hStart[g + 1] as number); j++) {
-        const h = hList[j] as number;
-        if (!candidate(h)) continue;
-        cnt[h] = (cnt[h] as number) - 1;
-        nodeCnt[h] = (nodeCnt[h] as number) - n;
+      const other = pOther[k] as number;
+      if (other >= 0) {
+        cnt[other] = (cnt[other] as number) - 1;
+        nodeCnt[other] = (nodeCnt[other] as number) - n;
+      } else if (other === MANY) {
+        for (let j = hStart[g] as number; j < (hStart[g + 1] as number); j++) {
+          const h = hList[j] as number;
+          cnt[h] = (cnt[h] as number) - 1;
+          nodeCnt[h] = (nodeCnt[h] as number) - n;
+        }
       }
     }
-    picked.set(best, nodes);
+    cnt[best] = 0;
+    pickTo[picks] = best;
+    pickNodes[picks++] = nodes;
   }
 }
 
-export function distanceTable(input: Pick<PlanInput, 'proxies' | 'regions'>): (region: string, proxy: number) => number {
+/** Per region, the distance (km) to each proxy's region, unknown points farthest: one row per region, made once. */
+export function distanceTable(input: Pick<PlanInput, 'proxies' | 'regions'>): (region: string) => Float64Array {
   const points = new Map(input.regions.map((r) => [r.name, r]));
-  const memo = new Map<string, number>();
-  return (region, proxy) => {
-    const to = (input.proxies[proxy] as PeerProxy).region;
-    const k = `${region}|${to}`;
-    let d = memo.get(k);
-    if (d === undefined) {
-      const a = points.get(region);
-      const b = points.get(to);
-      d = a && b ? distanceKm(a, b) : Number.MAX_SAFE_INTEGER;
-      memo.set(k, d);
+  const rows = new Map<string, Float64Array>();
+  return (region) => {
+    let row = rows.get(region);
+    if (row) return row;
+    const from = points.get(region);
+    const km = new Map<string, number>();
+    row = new Float64Array(input.proxies.length);
+    for (let p = 0; p < row.length; p++) {
+      const to = (input.proxies[p] as PeerProxy).region;
+      let d = km.get(to);
+      if (d === undefined) {
+        const b = points.get(to);
+        d = from && b ? distanceKm(from, b) : Number.MAX_SAFE_INTEGER;
+        km.set(to, d);
+      }
+      row[p] = d;
     }
-    return d;
+    rows.set(region, row);
+    return row;
   };
 }
 
@@ -226,37 +301,27 @@ export function distanceTable(input: Pick<PlanInput, 'proxies' | 'regions'>): (r
  */
 export function planLinks(input: PlanInput): PeeringPlan {
   const ctx = flatten(input);
-  const { P, G, hStart, hList } = ctx;
-  const proxyIndex = new Map(input.proxies.map((p, i) => [p.name, i]));
-  const distance = distanceTable(input);
-  const sourceRegions = [...new Set(input.proxies.filter((p) => p.eligible).map((p) => p.region))].sort();
+  const { P, G, live, hasEligible, pickTo, pickNodes } = ctx;
+  const proxies = input.proxies;
+  const proxyIndex = new Map(proxies.map((p, i) => [p.name, i]));
+  const sourceRegions = [...new Set(proxies.filter((p) => p.eligible).map((p) => p.region))].sort();
 
-  // Live groups, and per region the groups with a live tunnel there (reached without a link).
-  const live = new Uint8Array(G);
-  const hasEligible = new Uint8Array(G);
-  const localGroups = new Map<string, number[]>(sourceRegions.map((r) => [r, []]));
+  // Per region, the groups with a live tunnel there (reached without a link) are not open.
+  const open = new Map<string, Uint8Array>();
+  const reach = new Map<string, Int32Array>();
+  for (const region of sourceRegions) {
+    open.set(region, live.slice());
+    reach.set(region, new Int32Array(G).fill(NOT_NEEDED));
+  }
+  const openAt = proxies.map((p) => (p.up ? open.get(p.region) : undefined));
   for (let g = 0; g < G; g++) {
-    for (let k = hStart[g] as number; k < (hStart[g + 1] as number); k++) {
-      const p = input.proxies[hList[k] as number] as PeerProxy;
-      if (p.eligible) hasEligible[g] = 1;
-      if (!p.up) continue;
-      live[g] = 1;
-      const mine = localGroups.get(p.region);
-      // Once per region, though two of its proxies may hold the tunnel.
-      if (mine && mine[mine.length - 1] !== g) mine.push(g);
+    for (const h of (input.groups[g] as TunnelGroup).holders) {
+      const o = openAt[h];
+      if (o) o[g] = 0;
     }
   }
-  const reach = new Map<string, Int32Array>();
-  const open = new Map<string, Uint8Array>();
-  for (const region of sourceRegions) {
-    const o = live.slice();
-    for (const g of localGroups.get(region) ?? []) o[g] = 0;
-    reach.set(region, new Int32Array(G).fill(NOT_NEEDED));
-    open.set(region, o);
-  }
-  const at = (region: string): void => {
-    for (let p = 0; p < P; p++) ctx.dist[p] = distance(region, p);
-  };
+
+  const distance = distanceTable(input);
 
   // Phase 1, every region before any new link: the links in place keep their claim on the cap.
   const current = [...new Map(input.current.map((l) => [linkId(l), l])).values()];
@@ -271,11 +336,10 @@ export function planLinks(input: PlanInput): PeeringPlan {
   const picks = new Map<string, Map<number, number>>();
   for (const region of sourceRegions) {
     const mine = existing.get(region);
+    if (!mine) continue;
+    const n = cover(ctx, distance(region), reach.get(region) as Int32Array, open.get(region) as Uint8Array, mine);
     const picked = new Map<number, number>();
-    if (mine) {
-      at(region);
-      cover(ctx, reach.get(region) as Int32Array, open.get(region) as Uint8Array, mine, picked);
-    }
+    for (let i = 0; i < n; i++) picked.set(pickTo[i] as number, pickNodes[i] as number);
     picks.set(region, picked);
   }
 
@@ -304,12 +368,10 @@ export function planLinks(input: PlanInput): PeeringPlan {
 
   // Phase 2: new links for what is still open.
   for (const region of sourceRegions) {
-    const picked = new Map<number, number>();
     const r = reach.get(region) as Int32Array;
     const o = open.get(region) as Uint8Array;
-    at(region);
-    cover(ctx, r, o, undefined, picked);
-    for (const [to, nodes] of picked) links.push({ from: region, to: (input.proxies[to] as PeerProxy).name, nodes, needed: true, added: true });
+    const n = cover(ctx, distance(region), r, o, undefined);
+    for (let i = 0; i < n; i++) links.push({ from: region, to: (proxies[pickTo[i] as number] as PeerProxy).name, nodes: pickNodes[i] as number, needed: true, added: true });
     for (let g = 0; g < G; g++) if (o[g]) r[g] = hasEligible[g] ? AT_CAP : NO_TARGET;
   }
   links.sort(compareLinks);

@@ -19,9 +19,6 @@ export interface TunnelGroup {
 
 export interface TunnelGroups {
   readonly groups: TunnelGroup[];
-  readonly byKey: Map<GroupKey, TunnelGroup>;
-  /** Node index → its group, or undefined (Unknown, or no tunnel to a fleet proxy). */
-  readonly groupOf: (TunnelGroup | undefined)[];
 }
 
 const RADIX = 65_536;
@@ -64,31 +61,63 @@ export function holdersOf(proxies: readonly string[], indexOf: ReadonlyMap<strin
 /** Fleets up to this many proxies look one- and two-tunnel groups up in a flat table (P² slots) instead of a Map. */
 const PAIR_TABLE_MAX_PROXIES = 1024;
 
+/**
+ * Two passes: the first finds each node's group (no key built for one or two holders), the
+ * second fills node lists of the exact size, so no array grows node by node. Which group a
+ * node is in (node → group) only incremental updates need: the planner builds that then.
+ */
 export function groupNodes(nodes: readonly PeerNode[], indexOf: ReadonlyMap<string, number>): TunnelGroups {
-  const groups: TunnelGroup[] = [];
-  const byKey = new Map<GroupKey, TunnelGroup>();
-  const groupOf = new Array<TunnelGroup | undefined>(nodes.length).fill(undefined);
+  const N = nodes.length;
   const P = indexOf.size;
   // Slot h0*(P+1) for one holder, h0*(P+1)+h1+1 for two; the value is the group's index + 1.
   const pairs = P <= PAIR_TABLE_MAX_PROXIES ? new Int32Array(P * (P + 1)) : undefined;
+  const wider = new Map<GroupKey, number>();
+  const holders: number[][] = [];
+  const of = new Int32Array(N).fill(-1);
+  let sizes = new Int32Array(256);
   let scratch = new Int32Array(8);
-  for (let i = 0; i < nodes.length; i++) {
+  for (let i = 0; i < N; i++) {
     const proxies = (nodes[i] as PeerNode).proxies;
-    if (!proxies?.length) continue;
+    if (proxies === undefined || proxies.length === 0) continue;
     if (proxies.length > scratch.length) scratch = new Int32Array(proxies.length);
     const n = indicesInto(proxies, indexOf, scratch);
-    if (!n) continue;
-    const slot = pairs && n <= 2 ? (scratch[0] as number) * (P + 1) + (n === 2 ? (scratch[1] as number) + 1 : 0) : -1;
-    let g = slot >= 0 && pairs ? groups[(pairs[slot] as number) - 1] : byKey.get(holderKey(scratch, n));
-    if (!g) {
+    if (n === 0) continue;
+    let gi: number;
+    if (pairs !== undefined && n <= 2) {
+      const h0 = scratch[0] as number;
+      const slot = h0 * (P + 1) + (n === 2 ? (scratch[1] as number) + 1 : 0);
+      gi = (pairs[slot] as number) - 1;
+      if (gi < 0) {
+        gi = holders.length;
+        pairs[slot] = gi + 1;
+        holders.push(n === 2 ? [h0, scratch[1] as number] : [h0]);
+      }
+    } else {
       const key = holderKey(scratch, n);
-      g = { index: groups.length, key, holders: Array.from(scratch.subarray(0, n)), nodes: [] };
-      byKey.set(key, g);
-      groups.push(g);
-      if (slot >= 0 && pairs) pairs[slot] = groups.length;
+      gi = wider.get(key) ?? -1;
+      if (gi < 0) {
+        gi = holders.length;
+        wider.set(key, gi);
+        holders.push(Array.from(scratch.subarray(0, n)));
+      }
     }
-    g.nodes.push(i);
-    groupOf[i] = g;
+    if (gi >= sizes.length) {
+      const bigger = new Int32Array(sizes.length * 2);
+      bigger.set(sizes);
+      sizes = bigger;
+    }
+    sizes[gi] = (sizes[gi] as number) + 1;
+    of[i] = gi;
   }
-  return { groups, byKey, groupOf };
+  const groups: TunnelGroup[] = [];
+  for (let gi = 0; gi < holders.length; gi++) {
+    const h = holders[gi] as number[];
+    groups.push({ index: gi, key: holderKey(h), holders: h, nodes: new Array<number>(sizes[gi] as number) });
+  }
+  const filled = new Int32Array(groups.length);
+  for (let i = 0; i < N; i++) {
+    const gi = of[i] as number;
+    if (gi >= 0) (groups[gi] as TunnelGroup).nodes[(filled[gi] as number)++] = i;
+  }
+  return { groups };
 }
