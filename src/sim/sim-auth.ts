@@ -10,6 +10,7 @@ import { renderAuthMetricsPage } from './metrics-page.js';
 import type { ResolvedAuthOptions } from './options.js';
 import type { PprofView } from './pprof.js';
 import { defaultGitref } from './sim-proxy.js';
+import { PendingTimers } from './pending-timers.js';
 
 /** What the control API shows for the Auth Service (GET /auth). */
 export interface AuthView {
@@ -43,7 +44,7 @@ export class SimAuth implements DiagTarget {
   private startedAt = 0;
   private server: Server | undefined;
   private restarting = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new PendingTimers();
 
   constructor(
     private readonly settings: ResolvedAuthOptions,
@@ -111,11 +112,7 @@ export class SimAuth implements DiagTarget {
   }
 
   defer(fn: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
+    this.timers.defer(fn, ms);
   }
 
   private async openListener(): Promise<void> {
@@ -125,7 +122,6 @@ export class SimAuth implements DiagTarget {
   }
 
   private async closeListener(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const server = this.server;
     this.server = undefined;

@@ -17,6 +17,7 @@ import { hashString, type Prng } from './prng.js';
 import { SSH_CONNECT_FAILURE_RATE, SSH_SHARE, type SessionModel } from './session-model.js';
 import { SessionPool } from './session-pool.js';
 import type { SimClock } from './sim-clock.js';
+import { PendingTimers } from './pending-timers.js';
 
 export type ProxyRunState = 'running' | 'draining' | 'stopped' | 'starting';
 export type ShutdownMode = 'graceful' | 'immediate';
@@ -128,7 +129,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   private readonly appTunnels: number;
   private readonly kubeTunnels: number;
   private readonly sessions = new SessionPool();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new PendingTimers();
   private server: Server | undefined;
   private closing: Promise<void> = Promise.resolve();
   private restarting = false;
@@ -400,11 +401,7 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   }
 
   defer(fn: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, ms);
-    this.timers.add(timer);
+    this.timers.defer(fn, ms);
   }
 
   // TunnelEndpoint
@@ -583,7 +580,6 @@ export class SimProxy implements DiagTarget, TunnelEndpoint {
   }
 
   private closeListener(): void {
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const server = this.server;
     this.server = undefined;
