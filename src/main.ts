@@ -204,14 +204,15 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
     });
     registerCanaryMetrics(registry, () => [...canaries.cache.values()]);
     const peeringMetrics = registerPeeringMetrics(registry, () => [...peerings.cache.values()]);
+    const readInventory = createInventoryReader({ runCommand });
     const peeringReconciler = createPeeringReconciler({
       store,
       clock,
       log: log.child({ controller: 'proxypeering' }),
       snapshotOf,
       draining: () => drainingProxies(),
-      readInventory: createInventoryReader({ runCommand }),
-      actions: createPeeringActions({ clock: systemClock, readSecret, runCommand, readInventory: createInventoryReader({ runCommand }) }),
+      readInventory,
+      actions: createPeeringActions({ clock: systemClock, readSecret, runCommand, readInventory }),
       configureProxy: async (req, signal) => {
         const running = current && snapshotOf(keyOf(current))?.proxies.find((o) => o.name === req.proxy.name)?.metrics?.version;
         const r = await runHook({ id: req.id, rollout: req.owner, action: 'configure', proxy: req.proxy, version: running ?? req.proxy.version, peer: { listenAddr: req.listenAddr, publicAddr: req.publicAddr } }, signal);

@@ -175,7 +175,9 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             fleet: fleetSpec,
             observations,
             ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
-            ...(auth ? { auth } : {}),
+            // A revert puts proxies back on the version they ran before, which the Auth Service already
+            // served: a rollback never waits on the skew rule (nor on an Auth address that cannot be read).
+            ...(auth && part === 'deploy' ? { auth } : {}),
             log: log.child({ part }),
             persist: async (s) => {
               if (c) c = await write(c, withRunSkew({ ...(c.status ?? {}), [part]: s }, s));

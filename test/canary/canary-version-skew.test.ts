@@ -67,3 +67,20 @@ test('a canary whose Auth Service version is unknown waits: at the start, and in
   assert.ok(sawStartWait && sawDeployWait);
   assert.equal(r.status.phase, 'Promoted', r.status.message);
 });
+
+test('a rollback never waits on the skew rule: the Auth Service\'s version lost mid-canary does not hold the revert', async () => {
+  let lostAuth = false;
+  const r = await runCanary(canary({ build: { version: BUILD_17, debug: true } }), { connectsPerMinute: 100, connectFailureRatio: { '16.4.6': 0.005, [BUILD_17]: 0.3 }, auth: { version: '17.0.3' } }, {
+    fleet: fleet16(),
+    afterPass: (st, world) => {
+      // Deployed and failing its analysis: the Auth Service's diagnostic address stops answering.
+      if (!lostAuth && st.phase === 'Baking') {
+        world.auth = {};
+        lostAuth = true;
+      }
+    },
+  });
+  assert.ok(lostAuth, 'the canary baked');
+  assert.equal(r.status.phase, 'RolledBack', r.status.message);
+  assert.equal(r.status.revert?.phase, 'Completed', r.status.revert?.message);
+});
