@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { RunHook, SendNotice } from '../model/actuators.js';
 import type { Clock } from '../model/clock.js';
@@ -11,6 +10,7 @@ import type { RolloutEvent } from './core/rollout-draft.js';
 import { stepRollout, type RolloutContext } from './core/step-rollout.js';
 import type { AuthVersion } from './core/version-skew-gate.js';
 import { hookRequest, noticePayload } from './rollout-payloads.js';
+import { runIntentFirst } from '../runtime/intent-first.js';
 
 export interface RolloutEngineDeps {
   readonly clock: Clock;
@@ -74,28 +74,25 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
   return {
     /** One step; returns when to look again (0: at once, after an action). */
     async step(run: EngineRun, signal: AbortSignal): Promise<{ readonly requeueAfterMs?: number; readonly status: ProxyRolloutStatus }> {
-      let current = run.status;
-      const persist = async (next: ProxyRolloutStatus): Promise<void> => {
-        if (isDeepStrictEqual(next, current)) return;
-        await run.persist(next);
-        deps.onTransition?.(current, next);
-        current = next;
-      };
       const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), ...(run.auth ? { auth: run.auth } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
-      if (!step.action) {
-        await persist(step.status);
-        return { status: current, ...(step.wakeAt === undefined ? {} : { requeueAfterMs: Math.max(0, step.wakeAt - clock.now()) }) };
-      }
-      // The intent first: a crash from here on makes the same action again, never skips it.
-      const intent: ProxyRolloutStatus = { ...step.status, inFlight: step.action };
-      await persist(intent);
-      const outcome = await perform(run, intent, step.action, signal);
-      const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, step.action, outcome);
-      logEvents(run.log, applied.events);
-      await persist(applied.status);
-      return { status: current, requeueAfterMs: 0 };
+      return runIntentFirst<ProxyRolloutStatus, RolloutAction, ActionOutcome>({
+        stored: run.status,
+        step,
+        withIntent: (status, action) => ({ ...status, inFlight: action }),
+        perform: (action, intent) => perform(run, intent, action, signal),
+        fold: (intent, action, outcome) => {
+          const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, action, outcome);
+          logEvents(run.log, applied.events);
+          return applied.status;
+        },
+        persist: async (next, before) => {
+          await run.persist(next);
+          deps.onTransition?.(before, next);
+        },
+        now: () => clock.now(),
+      });
     },
   };
 }
