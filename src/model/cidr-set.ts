@@ -1,4 +1,4 @@
-import { ipv4ToUint32, ipv6ToHextets, normaliseIp } from './ip-address.js';
+import { ipv4ToUint32, ipv6HextetsInto, ipv6ToHextets, normaliseIp } from './ip-address.js';
 import { err, ok, type Result } from './result.js';
 
 /** A list of IPv4 and IPv6 networks, each with a label; matching is plain integer masking. */
@@ -26,7 +26,7 @@ function v4Mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
-function inV6<L>(addr: readonly number[], n: V6Net<L>): boolean {
+function inV6<L>(addr: ArrayLike<number>, n: V6Net<L>): boolean {
   for (let i = 0, left = n.prefix; left > 0; i++, left -= 16) {
     const bits = left >= 16 ? 16 : left;
     const mask = (0xffff << (16 - bits)) & 0xffff;
@@ -73,6 +73,8 @@ export function parseCidrSet<L>(entries: readonly (readonly [string, L])[]): Res
     }
     parsed.push(`${addr}/${prefix}`);
   }
+  // match is synchronous: one buffer serves every call.
+  const scratch = new Uint16Array(8);
   return ok({
     cidrs: Object.freeze(parsed),
     match: (ip, family) => {
@@ -83,7 +85,7 @@ export function parseCidrSet<L>(entries: readonly (readonly [string, L])[]): Res
         return undefined;
       }
       if (v6.length === 0) return undefined;
-      const a = ipv6ToHextets(ip);
+      const a = ipv6HextetsInto(ip, scratch);
       for (const n of v6) if (inV6(a, n)) return n.label;
       return undefined;
     },

@@ -102,20 +102,44 @@ export function ipv4ToUint32(ip: string): number {
 
 /** A valid IPv6 address as its eight 16-bit groups; `::` expanded, an embedded IPv4 tail converted. */
 export function ipv6ToHextets(ip: string): number[] {
-  const groups = (s: string): number[] => {
-    if (s === '') return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (g.includes('.')) {
-        const v4 = ipv4ToUint32(g);
-        out.push(v4 >>> 16, v4 & 0xffff);
-      } else out.push(parseInt(g, 16));
+  return Array.from(ipv6HextetsInto(ip, new Uint16Array(8)));
+}
+
+/**
+ * ipv6ToHextets into a caller's buffer, one pass and no allocation (the GeoIP lookup of every
+ * login from an IPv6 client runs it). `ip` must be valid, as checked by normaliseIp.
+ */
+export function ipv6HextetsInto(ip: string, out: Uint16Array): Uint16Array {
+  let n = 0;
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 58 /* : */) {
+      if (digits > 0) out[n++] = value;
+      value = digits = 0;
+      if (ip.charCodeAt(i + 1) === 58) {
+        gap = n;
+        i++;
+      }
+    } else if (c === 46 /* . */) {
+      // The group being read is the first octet of an IPv4 tail: the rest of the string.
+      const v4 = ipv4ToUint32(ip.slice(ip.lastIndexOf(':', i) + 1));
+      out[n++] = v4 >>> 16;
+      out[n++] = v4 & 0xffff;
+      digits = 0;
+      break;
+    } else {
+      value = value * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+      digits++;
     }
-    return out;
-  };
-  const gap = ip.indexOf('::');
-  if (gap < 0) return groups(ip);
-  const head = groups(ip.slice(0, gap));
-  const tail = groups(ip.slice(gap + 2));
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
+  if (digits > 0) out[n++] = value;
+  if (gap < 0) return out;
+  // Move the groups after `::` to the end (from the last, so none is overwritten before it moves), then zero the gap.
+  const tail = n - gap;
+  for (let k = 1; k <= tail; k++) out[8 - k] = out[n - k] ?? 0;
+  out.fill(0, gap, 8 - tail);
+  return out;
 }

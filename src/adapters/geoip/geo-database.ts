@@ -1,6 +1,6 @@
 import type { Result } from '../../model/result.js';
 import { err, ok } from '../../model/result.js';
-import { ipFamily, ipv4ToUint32, ipv6ToHextets, normaliseIp } from '../../model/ip-address.js';
+import { ipFamily, ipv4ToUint32, ipv6HextetsInto, normaliseIp } from '../../model/ip-address.js';
 import { nonPublicKind } from './address-ranges.js';
 import { BoundedCache } from '../../runtime/bounded-cache.js';
 import { toGeoLocation, type GeoLocation, type GeoSchema } from './geo-location.js';
@@ -105,6 +105,8 @@ function composeGeoDatabase(files: readonly MmdbFile[], answerCacheSize: number)
     return answer === NOT_A_MAP ? undefined : answer;
   };
 
+  // Lookups are synchronous: one buffer serves them all.
+  const hextets = new Uint16Array(8);
   const lookup = (ip: string): GeoLookup => {
     // One spelling per address (IPv4-mapped IPv6 as IPv4, no zone), shared with the redirect's client address.
     const address = normaliseIp(ip);
@@ -117,7 +119,7 @@ function composeGeoDatabase(files: readonly MmdbFile[], answerCacheSize: number)
       return answer;
     }
     const v4 = family === 4 ? ipv4ToUint32(address) : 0;
-    const v6 = family === 6 ? ipv6ToHextets(address) : undefined;
+    const v6 = family === 6 ? ipv6HextetsInto(address, hextets) : undefined;
     for (const file of family === 4 ? forV4 : forV6) {
       try {
         const pointer = v6 === undefined ? file.tree.leafOfV4(v4) : file.tree.leafOfV6(v6);

@@ -9,7 +9,7 @@ export interface SearchTree {
   /** The record pointer (> node count) for an IPv4 address as a 32-bit number; 0 when it has none. */
   leafOfV4(address: number): number;
   /** The same for an IPv6 address's eight 16-bit groups. */
-  leafOfV6(hextets: readonly number[]): number;
+  leafOfV6(hextets: ArrayLike<number>): number;
 }
 
 export function searchTree(db: Buffer, nodeCount: number, recordSize: number, ipVersion: 4 | 6): SearchTree {
