@@ -68,15 +68,18 @@ export async function runLeaseElection(opts: LeaseElectorOptions, work: LeaderWo
   /** One tryAcquireOrRenew; every call to the API is bounded by the renew deadline. */
   const tryOnce = async (): Promise<'leader' | 'held' | 'failed'> => {
     const call = AbortSignal.timeout(renewDeadlineMs);
+    // A lock that ignores the signal still cannot hold a renewal past the deadline (a half-open connection).
+    const bounded = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([p, new Promise<never>((_, reject) => call.addEventListener('abort', () => reject(new Error(`no answer within ${renewDeadlineMs} ms`)), { once: true }))]);
     try {
-      const current = await opts.lock.get(call);
+      const current = await bounded(opts.lock.get(call));
       const now = opts.clock.now();
       const a = attempt(memory, current?.record, now, config);
       if (a.kind === 'held') {
         memory = a.memory;
         return 'held';
       }
-      const result = a.kind === 'create' ? await opts.lock.create(a.record, call) : await opts.lock.update(a.record, current?.version ?? '', call);
+      const result = await bounded(a.kind === 'create' ? opts.lock.create(a.record, call) : opts.lock.update(a.record, current?.version ?? '', call));
       if (result === 'ok') memory = a.memory;
       else if (current) memory = observe(memory, current.record, now);
       return result === 'ok' ? 'leader' : 'failed';
