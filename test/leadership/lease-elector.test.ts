@@ -3,41 +3,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { LeaseRecord } from '../../src/leadership/core/lease-election.js';
 import { runLeaseElection, type LeaseLock } from '../../src/leadership/lease-elector.js';
-import type { Timers } from '../../src/runtime/work-queue.js';
-
-/** Virtual time: timers fire in order as the test advances it, with the promises they release settled in between. */
-class VirtualTime {
-  now = Date.UTC(2026, 11, 6);
-  #timers: { at: number; seq: number; fn: () => void }[] = [];
-  #seq = 0;
-  readonly timers: Timers = {
-    setTimeout: (fn, ms) => {
-      const t = { at: this.now + ms, seq: this.#seq++, fn };
-      this.#timers.push(t);
-      return t;
-    },
-    clearTimeout: (h) => {
-      this.#timers = this.#timers.filter((t) => t !== h);
-    },
-  };
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    await settle();
-    for (;;) {
-      const next = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (!next) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
-      this.now = next.at;
-      next.fn();
-      await settle();
-    }
-    this.now = end;
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
+import { VirtualTime } from '../helpers/virtual-time.js';
 
 /** One Lease on an API server; a replica cut off from it sees every call fail. */
 class LeaseServer {
