@@ -67,7 +67,7 @@ export async function meridianRedirects(log: Logger, rebuildMs: number, options:
   const observe = (flip = false): RoutingTable => {
     if (flip) cordoned = !cordoned;
     return buildRoutingTable(spec, { ...snapshot(spec.proxies.map((p) => observation(p.name, p.region))), observedAt: new Date().toISOString() }, {
-      draining: new Set(cordoned ? [lastProxy] : []),
+      outOfRotation: new Set(cordoned ? [lastProxy] : []),
       ...(options.canaryProxies ? { canaries: [{ name: 'debug', proxies: options.canaryProxies, optInOnly: true }] } : {}),
     });
   };

@@ -185,7 +185,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
     const rollouts: ReturnType<typeof createKindController<'ProxyRollout'>> = createKindController({
       ...kindDeps,
       kind: 'ProxyRollout',
-      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics, heldOutOfRotation: heldByRuns, claimedByCanaries: () => canaryClaims(canaries.cache.values()) }),
+      reconciler: createRolloutReconciler({ store, clock, log: log.child({ controller: 'proxyrollout' }), snapshotOf, sendNotice, runHook, metrics: rolloutMetrics, outOfRotation: heldByRuns, claimedByCanaries: () => canaryClaims(canaries.cache.values()) }),
     });
     const canaries = createKindController({
       ...kindDeps,
@@ -274,7 +274,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
         .map((c) => ({ name: c.metadata.name, proxies: canaryRouteProxies(c, snapshot?.proxies ?? []), optInOnly: (c.spec.traffic ?? 'optInOnly') === 'optInOnly' }));
       routing =
         current && snapshot
-          ? buildRoutingTable(current.spec, snapshot, { draining, canaries: canaryRoutes, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) })
+          ? buildRoutingTable(current.spec, snapshot, { outOfRotation: draining, canaries: canaryRoutes, ...(current.spec.redirect?.pins ? { pins: current.spec.redirect.pins } : {}) })
           : undefined;
     };
     const observing = runObserverLoop({

@@ -174,7 +174,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
             status: (part === 'deploy' ? c?.status?.deploy : c?.status?.revert) ?? {},
             fleet: fleetSpec,
             observations,
-            ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
+            ...(deps.heldOutOfRotation ? { outOfRotation: deps.heldOutOfRotation() } : {}),
             // A revert puts proxies back on the version they ran before, which the Auth Service already
             // served: a rollback never waits on the skew rule (nor on an Auth address that cannot be read).
             ...(auth && part === 'deploy' ? { auth } : {}),

@@ -142,7 +142,8 @@ export const WAIT_REASONS = [
   'Window',
   'Notice',
   'NoticeLeadTime',
-  'HeldElsewhere',
+  /** Another run (a canary or a rollout) holds the proxy out of rotation. */
+  'OutOfRotationElsewhere',
   'Unobserved',
   'MaxUnavailable',
   'LastReadyProxy',

@@ -11,7 +11,7 @@ export function registerRoutingMetrics(registry: Registry, routing: () => Routin
   const registers = [registry];
   new Gauge({
     name: 'meridian_proxy_routing_state',
-    help: 'Whether the login redirect sends new users to a proxy, and why not: 1 for its state (eligible; full: at capacity; draining: cordoned or held by a rollout or canary; down; not_ready; not_observed; canary: an opt-in canary build), 0 for the others',
+    help: 'Whether the login redirect sends new users to a proxy, and why not: 1 for its state (eligible; full: at capacity; out_of_rotation: cordoned or held by a rollout or canary; down; not_ready; not_observed; canary: an opt-in canary build), 0 for the others',
     labelNames: ['proxy', 'region', 'state'] as const,
     registers,
     collect() {
@@ -23,7 +23,7 @@ export function registerRoutingMetrics(registry: Registry, routing: () => Routin
   });
   new Gauge({
     name: 'meridian_region_routing_state',
-    help: 'Whether the login redirect sends users near a region there: 1 for its state (open; saturated: every proxy at capacity; no_proxies; no_ready_proxy; draining: its ready proxies are all out of rotation), 0 for the others',
+    help: 'Whether the login redirect sends users near a region there: 1 for its state (open; saturated: every proxy at capacity; no_proxies; no_ready_proxy; out_of_rotation: its ready proxies are all out of rotation), 0 for the others',
     labelNames: ['region', 'state'] as const,
     registers,
     collect() {

@@ -30,8 +30,8 @@ export interface EngineRun {
   readonly status: ProxyRolloutStatus;
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
-  /** Proxies other runs hold out of rotation. */
-  readonly heldElsewhere?: ReadonlySet<string>;
+  /** Proxies out of rotation for any run (rollouts and canaries); this run's own are told apart by its status. */
+  readonly outOfRotation?: ReadonlySet<string>;
   /** Proxies live canaries hold, with who holds them (rollouts skip them; a canary's own runs get none). */
   readonly claimedByCanaries?: ReadonlyMap<string, string>;
   /** The fleet's Auth Service for Teleport's version skew rule (authVersionOf); absent when the fleet names none. */
@@ -74,7 +74,7 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
   return {
     /** One step; returns when to look again (0: at once, after an action). */
     async step(run: EngineRun, signal: AbortSignal): Promise<{ readonly requeueAfterMs?: number; readonly status: ProxyRolloutStatus }> {
-      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.heldElsewhere ? { heldElsewhere: run.heldElsewhere } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), ...(run.auth ? { auth: run.auth } : {}), now: clock.now() };
+      const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.outOfRotation ? { outOfRotation: run.outOfRotation } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), ...(run.auth ? { auth: run.auth } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
       return runIntentFirst<ProxyRolloutStatus, RolloutAction, ActionOutcome>({

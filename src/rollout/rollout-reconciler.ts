@@ -24,8 +24,8 @@ export interface RolloutReconcilerDeps {
   readonly sendNotice: SendNotice;
   readonly runHook: RunHook;
   readonly metrics?: RolloutMetrics;
-  /** Proxies held out of rotation by every run (rollouts and canaries); this run's own are told apart by its status. */
-  readonly heldOutOfRotation?: () => ReadonlySet<string>;
+  /** Proxies out of rotation for any run (rollouts and canaries); this run's own are told apart by its status. */
+  readonly outOfRotation?: () => ReadonlySet<string>;
   /** Proxies live canaries hold (deployed or being deployed), with who holds them: rollouts skip them. */
   readonly claimedByCanaries?: () => ReadonlyMap<string, string>;
 }
@@ -89,7 +89,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
           status: r.status ?? {},
           fleet: fleet.value.spec,
           observations,
-          ...(deps.heldOutOfRotation ? { heldElsewhere: deps.heldOutOfRotation() } : {}),
+          ...(deps.outOfRotation ? { outOfRotation: deps.outOfRotation() } : {}),
           ...(deps.claimedByCanaries ? { claimedByCanaries: deps.claimedByCanaries() } : {}),
           ...(auth ? { auth } : {}),
           log,

@@ -13,6 +13,7 @@ import { registerFleetMetrics } from '../../src/fleet/fleet-metrics.js';
 import { registerPeeringMetrics } from '../../src/peering/peering-metrics.js';
 import { registerRedirectMetrics } from '../../src/redirect/redirect-metrics.js';
 import { registerRoutingMetrics } from '../../src/redirect/routing-metrics.js';
+import { PROXY_STATES, REGION_STATES } from '../../src/redirect/core/routing-table.js';
 import { registerRolloutMetrics } from '../../src/rollout/rollout-metrics.js';
 import { registerControllerMetrics } from '../../src/runtime/controller-metrics.js';
 
@@ -76,6 +77,22 @@ test('every metric and label the rules select is one the controller exports', as
     }
   }
   assert.ok(selectors >= rules.length, `${selectors} selectors read`);
+});
+
+test('every routing state the rules select is one the controller exports (a renamed state would never match)', () => {
+  const statesOf: Readonly<Record<string, readonly string[]>> = { meridian_proxy_routing_state: PROXY_STATES, meridian_region_routing_state: REGION_STATES };
+  let selected = 0;
+  for (const { alert, expr } of rules) {
+    for (const [, name, matchers] of expr.matchAll(/\b(meridian_(?:proxy|region)_routing_state)\{([^}]*)\}/g)) {
+      for (const [, value] of (matchers ?? '').matchAll(/\bstate\s*=~?\s*"([^"]*)"/g)) {
+        for (const state of (value ?? '').split('|')) {
+          selected++;
+          assert.ok(statesOf[name ?? '']?.includes(state), `${alert}: ${name} has no state "${state}"`);
+        }
+      }
+    }
+  }
+  assert.ok(selected >= 3, `${selected} states read`);
 });
 
 test("the chart's PrometheusRule reads this rule file, and is off unless asked for", () => {

@@ -257,7 +257,7 @@ describe('public app: /canary/join and /canary/leave', () => {
   });
 
   it('join while the canary has no ready proxy: the cookie is still set, and the ordinary redirect is taken', async (t) => {
-    const { app: a } = await app(t, { routing: table({ canaries: [DEBUG], draining: [...CANARY_PROXIES] }) });
+    const { app: a } = await app(t, { routing: table({ canaries: [DEBUG], outOfRotation: [...CANARY_PROXIES] }) });
     const r = await a.inject({ url: `/canary/join?t=${VALID}`, headers: headers(TOKYO_IP) });
     assert.equal(r.statusCode, 302);
     assert.match(String(r.headers.location), /^https:\/\/tokyo-[23]\.proxy\.example\.com\/$/);

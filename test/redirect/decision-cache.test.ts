@@ -20,7 +20,7 @@ describe('decision cache across routing table rebuilds', () => {
     const base = table({ sessions: 100 });
     assert.equal(table({ sessions: 101 }).decisionKey, base.decisionKey, 'a session more');
     assert.notEqual(table({ patch: regionsDown('tokyo') }).decisionKey, base.decisionKey, 'a region down');
-    assert.notEqual(table({ draining: ['tokyo-1'] }).decisionKey, base.decisionKey, 'a proxy draining');
+    assert.notEqual(table({ outOfRotation: ['tokyo-1'] }).decisionKey, base.decisionKey, 'a proxy out of rotation');
     assert.notEqual(table({ patch: { 'tokyo-1': { sessionsTotal: 500 } } }).decisionKey, base.decisionKey, 'a proxy at capacity');
     assert.notEqual(table({ patch: { 'tokyo-1': { sessionsTotal: 300 } } }).decisionKey, base.decisionKey, 'a proxy loaded past the tolerance leaves the candidates');
     assert.notEqual(table({ pins: { countries: { KR: 'london' } } }).decisionKey, base.decisionKey, 'a pin');

@@ -694,9 +694,9 @@ test('answers do not depend on what the caches saw first: the same mixed request
 });
 
 // ---------------------------------------------------------------------------------------------
-// Readiness and draining, through the caches
+// Readiness and rotation, through the caches
 
-test('only ready, non-draining proxies: a drained or unready proxy stops getting remembered clients at once', async (t) => {
+test('only ready proxies in rotation: one taken out of rotation or unready stops getting remembered clients at once', async (t) => {
   let routing: RoutingTable | undefined = table();
   const port = await listen(t, { routing: () => routing });
   const first = assertRedirect(await get(t, port, '/', [xff(TOKYO_IP)]), 'first');
@@ -705,19 +705,19 @@ test('only ready, non-draining proxies: a drained or unready proxy stops getting
   // Remembered.
   assert.equal(assertRedirect(await get(t, port, '/', [xff(TOKYO_IP)]), 'again').hostname.split('.')[0], chosen);
 
-  routing = table({ draining: [chosen] });
+  routing = table({ outOfRotation: [chosen] });
   for (const target of ['/', '/?region=tokyo', '/web/x']) {
-    const u = assertRedirect(await get(t, port, target, [xff(TOKYO_IP)]), `drained ${target}`);
+    const u = assertRedirect(await get(t, port, target, [xff(TOKYO_IP)]), `out of rotation ${target}`);
     assert.match(u.href, proxyRe('tokyo'), target);
-    assert.notEqual(u.hostname.split('.')[0], chosen, `drained ${chosen} still chosen for ${target}`);
+    assert.notEqual(u.hostname.split('.')[0], chosen, `${chosen} out of rotation, still chosen for ${target}`);
   }
   routing = table({ patch: { [chosen]: { ready: false } } });
   assert.notEqual(assertRedirect(await get(t, port, '/', [xff(TOKYO_IP)]), 'unready').hostname.split('.')[0], chosen);
 
-  // The whole region draining: neither the plain answer nor ?region=tokyo nor the cookie go there.
-  routing = table({ draining: ['tokyo-1', 'tokyo-2', 'tokyo-3'] });
+  // The whole region out of rotation: neither the plain answer nor ?region=tokyo nor the cookie go there.
+  routing = table({ outOfRotation: ['tokyo-1', 'tokyo-2', 'tokyo-3'] });
   for (const [target, headers] of [['/', [xff(TOKYO_IP)]], ['/?region=tokyo', [xff(TOKYO_IP)]], ['/', [xff(TOKYO_IP), ['Cookie', 'meridian_region=tokyo']]]] as const) {
-    assert.doesNotMatch(assertRedirect(await get(t, port, target, headers), `region drained ${target}`).href, /tokyo/, target);
+    assert.doesNotMatch(assertRedirect(await get(t, port, target, headers), `region out of rotation ${target}`).href, /tokyo/, target);
   }
   // Back: Tokyo again.
   routing = table();

@@ -49,7 +49,7 @@ describe('redirect service: remembered answers are the answers', () => {
       table({ sessions: 130 }),
       table({ patch: regionsDown('tokyo') }),
       table({ canaries: [CANARY] }),
-      table({ draining: ['london-1', 'london-2'] }),
+      table({ outOfRotation: ['london-1', 'london-2'] }),
       table({ patch: { 'tokyo-1': unread } }),
       table({ patch: { 'sydney-1': unread, 'sydney-2': unread } }),
     ];

@@ -12,12 +12,12 @@ test('routing metrics: each proxy and region in its state, capacities, nothing b
   assert.doesNotMatch(await registry.metrics(), /^meridian_proxy_routing_state\{/m, 'no table, no series');
 
   routing = table({
-    draining: ['london-1'],
+    outOfRotation: ['london-1'],
     patch: { ...regionsDown('sydney'), 'tokyo-1': { sessionsTotal: 500 }, 'tokyo-2': { sessionsTotal: 500 }, 'tokyo-3': { sessionsTotal: 500 }, 'chicago-2': { ready: false } },
   });
   const text = await registry.metrics();
   const line = (name: string, labels: string, value: number): void => assert.match(text, new RegExp(`^${name}\\{${labels}\\} ${value}$`, 'm'), `${name}{${labels}} ${value}`);
-  line('meridian_proxy_routing_state', 'proxy="london-1",region="london",state="draining"', 1);
+  line('meridian_proxy_routing_state', 'proxy="london-1",region="london",state="out_of_rotation"', 1);
   line('meridian_proxy_routing_state', 'proxy="london-1",region="london",state="eligible"', 0);
   line('meridian_proxy_routing_state', 'proxy="london-2",region="london",state="eligible"', 1);
   line('meridian_proxy_routing_state', 'proxy="sydney-1",region="sydney",state="down"', 1);

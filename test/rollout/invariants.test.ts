@@ -106,7 +106,7 @@ interface RunOptions {
   readonly crash?: CrashPoint;
   /** Wraps every hook call: `call` makes it take effect in the world. */
   readonly hook?: (req: HookRequest, call: () => Promise<Outcome>) => Promise<Outcome>;
-  readonly heldElsewhere?: (now: number) => readonly string[];
+  readonly outOfRotation?: (now: number) => readonly string[];
   /** Run the harness's per-write invariant check against the original spec (default true). */
   readonly check?: boolean;
   readonly afterPass?: (h: Handle) => Promise<void> | void;
@@ -173,7 +173,7 @@ async function run(o: RunOptions): Promise<RunResult> {
       },
       sendNotice,
       runHook,
-      ...(o.heldElsewhere ? { heldOutOfRotation: () => new Set(o.heldElsewhere?.(clock.now())) } : {}),
+      ...(o.outOfRotation ? { outOfRotation: () => new Set(o.outOfRotation?.(clock.now())) } : {}),
     });
   let controller = new CrashRestarts(fresh);
   let crashes = 0;
@@ -692,8 +692,8 @@ test('a second rollout of the same proxies waits for the first; together they ne
   store.put(rolloutResource({ version: '17.5.0', notice: { leadTimes: ['10m'] }, drain: { deadline: '20m' } }, 'second'));
   const statuses = new Map<string, ProxyRolloutStatus>();
   // As main.ts does: every run's stored status says which proxies it holds.
-  const heldByRuns = (): Set<string> => new Set([...statuses.values()].flatMap((st) => [...heldOf(st)]));
-  const reconciler = createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook, heldOutOfRotation: heldByRuns });
+  const outOfRotation = (): Set<string> => new Set([...statuses.values()].flatMap((st) => [...heldOf(st)]));
+  const reconciler = createRolloutReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), sendNotice: world.sendNotice, runHook: world.runHook, outOfRotation });
   let worst = 0;
   let lastReadyOut = 0;
   const signal = new AbortController().signal;
@@ -703,7 +703,7 @@ test('a second rollout of the same proxies waits for the first; together they ne
       const res = await reconciler.reconcile({ kind: 'ProxyRollout', namespace: 'default', name }, signal);
       statuses.set(name, (await store.get('ProxyRollout', 'default', name))?.status ?? {});
       wake = Math.min(wake, res.requeueAfterMs ?? Infinity);
-      const held = heldByRuns();
+      const held = outOfRotation();
       for (const region of ['tokyo', 'london']) {
         const members = f.proxies.filter((p) => p.region === region);
         worst = Math.max(worst, members.filter((p) => held.has(p.name)).length);
@@ -713,7 +713,7 @@ test('a second rollout of the same proxies waits for the first; together they ne
     const phases = [...statuses.values()].map((s) => s.phase);
     if (phases.every((p) => p === 'Completed')) break;
     if (wake === 0) continue;
-    const held = heldByRuns();
+    const held = outOfRotation();
     const stepMs = Math.max(1, held.size ? Math.min(wake, SCRAPE_MS) : Math.min(wake, HOUR));
     clock.advance(stepMs);
     world.tick(stepMs, held);
@@ -732,10 +732,10 @@ test('a proxy another run (a canary) holds out of rotation is not taken over by 
   // A proxy another run holds counts against maxUnavailable and is never a candidate itself.
   const f = makeFleet({ london: 3 });
   const HOLD_ENDS = THURSDAY + 6 * HOUR;
-  const heldElsewhere = (now: number): readonly string[] => (now < HOLD_ENDS ? ['london-1'] : []);
-  const r = await run({ fleet: f, rollout: { version: '17.4.8', maxUnavailable: 2, notice: { leadTimes: ['10m'] }, drain: { deadline: '20m' } }, heldElsewhere, check: false });
+  const outOfRotation = (now: number): readonly string[] => (now < HOLD_ENDS ? ['london-1'] : []);
+  const r = await run({ fleet: f, rollout: { version: '17.4.8', maxUnavailable: 2, notice: { leadTimes: ['10m'] }, drain: { deadline: '20m' } }, outOfRotation, check: false });
   assert.equal(r.status.phase, 'Completed', r.status.message);
-  assert.ok((maxHeldPerRegion(r, f, heldElsewhere).get('london') ?? 0) <= 2, 'maxUnavailable, counting the canary');
+  assert.ok((maxHeldPerRegion(r, f, outOfRotation).get('london') ?? 0) <= 2, 'maxUnavailable, counting the canary');
   const touched = r.world.hooks.filter((h) => h.req.proxy.name === 'london-1' && h.at < HOLD_ENDS).map((h) => `${h.req.action} at ${iso(h.at)}`);
   assert.deepEqual(touched, [], 'the rollout acted on london-1 while the canary held it');
 });

@@ -148,7 +148,7 @@ function whyNot(r: RegionRoute | undefined): RegionSkippedRule['why'] {
       return 'saturated'; // only the default region can be passed over for being full
     case 'no_proxies':
     case 'no_ready_proxy':
-    case 'draining':
+    case 'out_of_rotation':
       return r.state;
     default:
       return assertNever(r.state, 'region state');

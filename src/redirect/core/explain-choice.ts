@@ -18,7 +18,7 @@ export type RegionVerdict =
   | 'chosen'
   | 'no_proxies'
   | 'no_ready_proxy'
-  | 'draining'
+  | 'out_of_rotation'
   | 'saturated'
   | 'overridden'
   | 'pinned_elsewhere'
@@ -113,7 +113,7 @@ function verdictOf(r: RegionRoute, decision: Decision, inCanaryTable: boolean): 
   switch (r.state) {
     case 'no_proxies':
     case 'no_ready_proxy':
-    case 'draining':
+    case 'out_of_rotation':
       return r.state;
     case 'open':
     case 'saturated':
@@ -132,7 +132,7 @@ const SKIP_WHY: Readonly<Record<RegionSkippedRule['why'], string>> = Object.free
   unknown_region: 'no such region',
   no_proxies: 'region has no proxies',
   no_ready_proxy: 'no ready proxy in the region',
-  draining: 'every ready proxy in the region is draining',
+  out_of_rotation: 'every ready proxy in the region is out of rotation',
   saturated: 'every proxy in the region is at capacity',
 });
 

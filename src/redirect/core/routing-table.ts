@@ -6,14 +6,18 @@ import { degreesToRadians, haversineKm } from './geo-distance.js';
 import { fnv1a32 } from './string-hash.js';
 
 /**
- * Why a proxy can or cannot take a new client. `canary`: it runs an opt-in-only canary build,
- * so only users with that canary's invite are sent there (through the canary's own table).
+ * Why a proxy can or cannot take a new client. `out_of_rotation`: cordoned, or held by a rollout
+ * or canary. `canary`: it runs an opt-in-only canary build, so only users with that canary's
+ * invite are sent there (through the canary's own table).
  */
-export const PROXY_STATES = ['eligible', 'full', 'draining', 'down', 'not_ready', 'not_observed', 'canary'] as const;
+export const PROXY_STATES = ['eligible', 'full', 'out_of_rotation', 'down', 'not_ready', 'not_observed', 'canary'] as const;
 export type ProxyState = (typeof PROXY_STATES)[number];
 
-/** `open`: has an eligible proxy below capacity. `saturated`: every eligible proxy is full. The rest have none. */
-export const REGION_STATES = ['open', 'saturated', 'no_proxies', 'no_ready_proxy', 'draining'] as const;
+/**
+ * `open`: has an eligible proxy below capacity. `saturated`: every eligible proxy is full. The rest
+ * have none; `out_of_rotation`: its ready proxies are all out of rotation.
+ */
+export const REGION_STATES = ['open', 'saturated', 'no_proxies', 'no_ready_proxy', 'out_of_rotation'] as const;
 export type RegionState = (typeof REGION_STATES)[number];
 export type RegionUnavailable = Exclude<RegionState, 'open' | 'saturated'>;
 
@@ -73,8 +77,8 @@ export interface CanaryRoute {
 }
 
 export interface RoutingOptions {
-  /** Proxies taken out of rotation (rollouts, operators). */
-  readonly draining: ReadonlySet<string>;
+  /** Proxies out of rotation: cordoned, or held by a rollout or canary. */
+  readonly outOfRotation: ReadonlySet<string>;
   readonly pins?: RedirectPins;
   readonly loadTolerance?: LoadTolerance;
   /** Running canaries. Names are unique (resource names); a repeated name keeps the last. */
@@ -99,7 +103,7 @@ export interface RoutingTable {
   readonly unavailableReason: string;
   /**
    * Canary name → a table of the same fleet holding only that canary's proxies (same
-   * observations and draining set, no pins, no canaries of its own): where opted-in users go.
+   * observations and out-of-rotation set, no pins, no canaries of its own): where opted-in users go.
    */
   readonly canaries: Readonly<Record<string, RoutingTable | undefined>>;
   /** The load tolerance the candidates were chosen with (for explanations). */
@@ -112,9 +116,9 @@ export interface RoutingTable {
   readonly decisionKey: string;
 }
 
-function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessions: number | undefined, capacity: number | undefined): ProxyState {
-  // Draining is the operator's word and wins over what the observer saw, so explain output says why.
-  if (draining) return 'draining';
+function proxyState(obs: ProxyObservation | undefined, outOfRotation: boolean, sessions: number | undefined, capacity: number | undefined): ProxyState {
+  // Out of rotation is the operator's (or a run's) word and wins over what the observer saw, so explain output says why.
+  if (outOfRotation) return 'out_of_rotation';
   if (!obs) return 'not_observed';
   // Down but still ready: a first scrape timeout, given one cycle's grace (see ProxyObservation.ready).
   if (!obs.ready) return obs.up ? 'not_ready' : 'down';
@@ -122,15 +126,15 @@ function proxyState(obs: ProxyObservation | undefined, draining: boolean, sessio
   return capacity !== undefined && sessions !== undefined && sessions >= capacity ? 'full' : 'eligible';
 }
 
-function regionState(proxies: readonly RouteProxy[], draining: ReadonlySet<string>, observed: ReadonlyMap<string, ProxyObservation>): RegionState {
+function regionState(proxies: readonly RouteProxy[], outOfRotation: ReadonlySet<string>, observed: ReadonlyMap<string, ProxyObservation>): RegionState {
   if (proxies.length === 0) return 'no_proxies';
   if (proxies.some((p) => p.state === 'eligible')) return 'open';
   if (proxies.some((p) => p.state === 'full')) return 'saturated';
-  const readyButDraining = proxies.some((p) => {
+  const readyButOut = proxies.some((p) => {
     const o = observed.get(p.name);
-    return draining.has(p.name) && o !== undefined && o.up && o.ready;
+    return outOfRotation.has(p.name) && o !== undefined && o.up && o.ready;
   });
-  return readyButDraining ? 'draining' : 'no_ready_proxy';
+  return readyButOut ? 'out_of_rotation' : 'no_ready_proxy';
 }
 
 /** The most sessions a proxy may hold and still share clients with the least loaded one (`least` sessions). */
@@ -191,7 +195,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
   const canaries = options.canaries ?? [];
   // Kept out of the ordinary table: proxies of opt-in-only canaries.
   const reserved = new Set(canaries.flatMap((c) => (c.optInOnly ? c.proxies : [])));
-  const subOptions: RoutingOptions = options.loadTolerance ? { draining: options.draining, loadTolerance: options.loadTolerance } : { draining: options.draining };
+  const subOptions: RoutingOptions = options.loadTolerance ? { outOfRotation: options.outOfRotation, loadTolerance: options.loadTolerance } : { outOfRotation: options.outOfRotation };
   const canaryTables = canaries.map((c) => {
     const members = new Set(c.proxies);
     return [c.name, buildRoutingTable({ ...spec, proxies: spec.proxies.filter((p) => members.has(p.name)) }, snapshot, subOptions)] as const;
@@ -211,7 +215,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
           region: p.region,
           publicUrl: p.publicUrl,
           // A reserved canary proxy is never a candidate here, whatever its health (its own table shows that).
-          state: reserved.has(p.name) ? 'canary' : proxyState(obs, options.draining.has(p.name), sessions, p.capacity),
+          state: reserved.has(p.name) ? 'canary' : proxyState(obs, options.outOfRotation.has(p.name), sessions, p.capacity),
           sessions: sessions ?? 0,
           loadKnown: sessions !== undefined,
           capacity: p.capacity,
@@ -219,7 +223,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
         };
       });
     const ordinary = reserved.size === 0 ? proxies : proxies.filter((p) => p.state !== 'canary');
-    return regionRoute(region, region.name === defaultName, proxies, regionState(ordinary, options.draining, observed), tolerance);
+    return regionRoute(region, region.name === defaultName, proxies, regionState(ordinary, options.outOfRotation, observed), tolerance);
   });
 
   const available = regions.filter((r) => r.state === 'open' || r.state === 'saturated');
@@ -234,7 +238,7 @@ export function buildRoutingTable(spec: ProxyFleetSpec, snapshot: FleetSnapshot,
   const reservedCount = reserved.size === 0 ? 0 : spec.proxies.filter((p) => reserved.has(p.name)).length;
   const countryPins = lookup(upperKeys(options.pins?.countries));
   const continentPins = lookup(upperKeys(options.pins?.continents));
-  const unavailableReason = `no ready, non-draining proxy in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`;
+  const unavailableReason = `no ready proxy in rotation in any region (${regions.length} regions, ${spec.proxies.length - reservedCount} proxies${reservedCount ? `, ${reservedCount} more reserved for canaries` : ''})`;
   const decisionKey = [
     regions.map((r) => `${r.name}@${r.latitude},${r.longitude}${r.isDefault ? '*' : ''}=${r.state}[${r.candidates.map((c) => `${c.name} ${c.state}${c.loadKnown ? '' : '?'} ${c.publicUrl}`).join('|')}]`).join(';'),
     JSON.stringify(countryPins),

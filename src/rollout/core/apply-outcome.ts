@@ -20,7 +20,7 @@ export const MAX_HOOK_ROUNDS = 3;
 export function applyOutcome(ctx: RolloutContext, action: RolloutAction, outcome: ActionOutcome): { status: ProxyRolloutStatus; events: readonly RolloutEvent[] } {
   const { inFlight: _, ...status } = ctx.status;
   if (!status.startedAt) return { status, events: [] };
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings: settingsFor(ctx.spec, ctx.fleet, status), fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere }, { ...status, startedAt: status.startedAt });
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings: settingsFor(ctx.spec, ctx.fleet, status), fleet: ctx.fleet, observations: ctx.observations, outOfRotation: ctx.outOfRotation }, { ...status, startedAt: status.startedAt });
   if (action.kind === 'notify' && outcome.kind === 'notify') applyNotice(d, action.noticeId, outcome.results);
   else if (action.kind === 'hook' && outcome.kind === 'hook') applyHook(d, action, outcome.result);
   // The proxy acted on has moved on: what it waits for now, until the next pass looks again.

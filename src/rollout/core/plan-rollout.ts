@@ -9,7 +9,7 @@ import { estimateDrain } from './plan-drain.js';
 import { iso, newDraft, sameVersion, type NoticeDraft } from './rollout-draft.js';
 import { resolveSettings, type RolloutSettings } from './rollout-settings.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, noticeLeadMs, regionsByWave, scheduleWindows } from './schedule.js';
-import { heldOut, takeOut } from './take-out.js';
+import { isOutOfRotation, takeOut } from './take-out.js';
 import { formatLocal, formatUtc } from './zoned-time.js';
 import { judgeSkew, type AuthVersion, type SkewVerdict } from './version-skew-gate.js';
 
@@ -248,7 +248,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     }
     for (const p of d.proxies) {
       const back = timing.get(p.name)?.backAt;
-      if (heldOut(p) && back !== undefined && back <= t) {
+      if (isOutOfRotation(p) && back !== undefined && back <= t) {
         p.step = 'Done';
         p.doneAt = iso(t);
       }
@@ -274,7 +274,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     giveDueNotices(d);
     for (const region of regionWaves[wave] ?? []) takeOut(d, region);
     for (const p of d.proxies) {
-      if (!heldOut(p) || timing.has(p.name)) continue;
+      if (!isOutOfRotation(p) || timing.has(p.name)) continue;
       const known = input.sessions.has(p.name);
       const sessions = input.sessions.get(p.name) ?? 0;
       const drain = estimateDrain(sessions, settings.meanSessionMs, settings.drainDeadlineMs);
@@ -287,7 +287,7 @@ export function planRollout(input: PlanInput): RolloutPlan {
     let next = d.wakeAt;
     for (const p of d.proxies) {
       const back = timing.get(p.name)?.backAt;
-      if (heldOut(p) && back !== undefined && back > t) next = Math.min(next, back);
+      if (isOutOfRotation(p) && back !== undefined && back > t) next = Math.min(next, back);
     }
     if (!Number.isFinite(next) || next <= t) {
       warnings.push(`The plan found nothing more to wait for with proxies left: ${d.proxies.filter((p) => !END_STEPS.has(p.step)).map((p) => p.name).join(', ')}`);

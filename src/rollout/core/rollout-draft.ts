@@ -29,8 +29,8 @@ export interface RolloutDraft {
   readonly settings: RolloutSettings;
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
-  /** Out of rotation for other runs; counted as unavailable by the take-out rules. */
-  readonly heldElsewhere: ReadonlySet<string>;
+  /** Out of rotation for any run (this one's own are told apart by its status); another run's count as unavailable in the take-out rules. */
+  readonly outOfRotation: ReadonlySet<string>;
   /** Proxies a live canary holds (deployed or being deployed), with who holds them: this run skips them. */
   readonly claimed: ReadonlyMap<string, string>;
   /** The fleet's Auth Service, checked before each take-out; absent when the fleet names none (not checked). */
@@ -48,14 +48,14 @@ const NONE: ReadonlySet<string> = new Set();
 const NO_CLAIMS: ReadonlyMap<string, string> = new Map();
 
 export function newDraft(
-  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; heldElsewhere?: ReadonlySet<string> | undefined; claimed?: ReadonlyMap<string, string> | undefined; auth?: AuthVersion | undefined },
+  base: { rollout: string; now: number; settings: RolloutSettings; fleet: ProxyFleetSpec; observations: ReadonlyMap<string, ProxyObservation>; outOfRotation?: ReadonlySet<string> | undefined; claimed?: ReadonlyMap<string, string> | undefined; auth?: AuthVersion | undefined },
   status: ProxyRolloutStatus & { readonly startedAt: string },
 ): RolloutDraft {
   const { auth, ...rest } = base;
   return {
     ...rest,
     ...(auth ? { auth } : {}),
-    heldElsewhere: base.heldElsewhere ?? NONE,
+    outOfRotation: base.outOfRotation ?? NONE,
     claimed: base.claimed ?? NO_CLAIMS,
     startedAt: status.startedAt,
     proxies: (status.proxies ?? []).map((p) => ({ ...p })),

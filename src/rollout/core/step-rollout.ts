@@ -8,7 +8,7 @@ import { iso, newDraft, type RolloutDraft, type RolloutEvent } from './rollout-d
 import { settingsFor, type RolloutSettings } from './rollout-settings.js';
 import { completedMessage, driftCondition, trackDrift } from './drift.js';
 import { currentWave, END_STEPS, giveDueNotices, initialProxies, regionsByWave, scheduleWindows, skipUntargeted } from './schedule.js';
-import { heldOut, takeOut } from './take-out.js';
+import { isOutOfRotation, takeOut } from './take-out.js';
 import { describeWaits } from './waiting-for.js';
 import { blocks, judgeSkew, skewCondition, type AuthVersion, type SkewVerdict } from './version-skew-gate.js';
 
@@ -21,8 +21,8 @@ export interface RolloutContext {
   /** Already checked against the rollout (rolloutFleetErrors). */
   readonly fleet: ProxyFleetSpec;
   readonly observations: ReadonlyMap<string, ProxyObservation>;
-  /** Proxies other runs (a canary, another rollout) hold out of rotation: unavailable here too. */
-  readonly heldElsewhere?: ReadonlySet<string>;
+  /** Proxies out of rotation for any run (a canary, another rollout, this one): another run's are unavailable here too. */
+  readonly outOfRotation?: ReadonlySet<string>;
   /** Proxies live canaries hold (deployed or being deployed), with who holds them: skipped, never moved off the canary's build. */
   readonly claimedByCanaries?: ReadonlyMap<string, string>;
   /** The fleet's Auth Service, for Teleport's version skew rule; absent when the fleet names none (not checked). */
@@ -71,7 +71,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
   if (TERMINAL.has(st.phase)) return settle(ctx, st, st.phase ?? 'Completed', st.message ?? '');
 
   const started = st.startedAt ? { ...st, startedAt: st.startedAt } : start(ctx, settings);
-  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, heldElsewhere: ctx.heldElsewhere, claimed: ctx.claimedByCanaries, auth: ctx.auth }, started);
+  const d = newDraft({ rollout: ctx.rollout, now: ctx.now, settings, fleet: ctx.fleet, observations: ctx.observations, outOfRotation: ctx.outOfRotation, claimed: ctx.claimedByCanaries, auth: ctx.auth }, started);
   if (!st.startedAt) d.events.push({ reason: 'RolloutStarted', message: `Upgrading ${d.proxies.length} proxies to ${settings.version}` });
   // An action written as in flight is not replayed as such: the steps still call for it (with the
   // same id) unless what is observed shows it took effect, as for any other pass.
@@ -82,7 +82,7 @@ export function stepRollout(ctx: RolloutContext): RolloutStep {
   for (const p of d.proxies) delete p.waitingFor;
   if (ctx.spec.aborted) abort(d);
   else {
-    for (const p of d.proxies) if (heldOut(p)) advanceProxy(d, p);
+    for (const p of d.proxies) if (isOutOfRotation(p)) advanceProxy(d, p);
     const halted = d.proxies.some((p) => p.step === 'Failed' || p.step === 'RollingBack' || p.returning === 'Failed');
     if (!ctx.spec.paused && !halted && !planChanged) {
       skipUntargeted(d);
@@ -130,7 +130,7 @@ function abort(d: RolloutDraft): void {
       p.message = 'Aborted before its turn';
       finish(d, p, 'Skipped');
     } else if (p.returning) advanceProxy(d, p);
-    else if (heldOut(p)) returnToRotation(d, p, 'Skipped', `Aborted: back in rotation on ${d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? 'its current version'}`);
+    else if (isOutOfRotation(p)) returnToRotation(d, p, 'Skipped', `Aborted: back in rotation on ${d.observations.get(p.name)?.metrics?.version ?? p.fromVersion ?? 'its current version'}`);
   }
 }
 
@@ -139,7 +139,7 @@ export function describeAction(a: RolloutAction): string {
 }
 
 function conclude(ctx: RolloutContext, d: RolloutDraft, started: ProxyRolloutStatus, planChanged: boolean): RolloutStep {
-  const held = d.proxies.filter(heldOut);
+  const held = d.proxies.filter(isOutOfRotation);
   const failed = d.proxies.filter((p) => p.step === 'Failed' || p.returning === 'Failed' || p.step === 'RollingBack');
   const done = d.proxies.filter((p) => p.step === 'Done' || p.step === 'Skipped').length;
   const wave = currentWave(d.proxies, d.settings.waves.length);

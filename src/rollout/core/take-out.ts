@@ -6,7 +6,7 @@ import { bothTimes, waitOpen, waitUntil } from './waiting-for.js';
 import { noticedAt } from './schedule.js';
 import { blocks, judgeSkew, skewWait } from './version-skew-gate.js';
 
-export function heldOut(p: { readonly step: ProxyDraft['step'] }): boolean {
+export function isOutOfRotation(p: { readonly step: ProxyDraft['step'] }): boolean {
   return OUT_OF_ROTATION_STEPS.has(p.step);
 }
 
@@ -41,15 +41,15 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
   const members = d.fleet.proxies.filter((p) => p.region === region);
   const limit = d.settings.maxUnavailable(members.length);
   const mine = new Map(d.proxies.map((p) => [p.name, p]));
-  const heldHere = (name: string): boolean => {
+  const outHere = (name: string): boolean => {
     const m = mine.get(name);
-    return m !== undefined && heldOut(m);
+    return m !== undefined && isOutOfRotation(m);
   };
   // A canary or another rollout holding a proxy out makes it unavailable to this run's rules too.
-  const heldByOthers = (name: string): boolean => d.heldElsewhere.has(name) && !heldHere(name);
+  const outForAnotherRun = (name: string): boolean => d.outOfRotation.has(name) && !outHere(name);
   const inRotationReady = (name: string): boolean => {
     const spec = members.find((p) => p.name === name);
-    return !spec?.cordoned && !heldHere(name) && !heldByOthers(name) && d.observations.get(name)?.ready === true;
+    return !spec?.cordoned && !outHere(name) && !outForAnotherRun(name) && d.observations.get(name)?.ready === true;
   };
   for (const p of d.proxies) {
     if (p.region !== region || p.step !== 'Noticed') continue;
@@ -60,9 +60,9 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
       finish(d, p, 'Skipped');
       continue;
     }
-    if (heldByOthers(p.name)) {
+    if (outForAnotherRun(p.name)) {
       p.message = 'Waiting: another run (a canary or a rollout) holds this proxy out of rotation';
-      p.waitingFor = waitOpen('HeldElsewhere', `another run (a canary or a rollout) to give it back${closes}`);
+      p.waitingFor = waitOpen('OutOfRotationElsewhere', `another run (a canary or a rollout) to give it back${closes}`);
       continue;
     }
     // Unobserved (a restart before the first scrape), no one can tell which proxy is the region's last ready one.
@@ -79,7 +79,7 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
       p.waitingFor = skewWait(skew, d.settings.version, closes);
       continue;
     }
-    const outNames = [...d.proxies.filter((x) => x.region === region && heldOut(x)).map((x) => x.name), ...members.filter((m) => heldByOthers(m.name)).map((m) => m.name)];
+    const outNames = [...d.proxies.filter((x) => x.region === region && isOutOfRotation(x)).map((x) => x.name), ...members.filter((m) => outForAnotherRun(m.name)).map((m) => m.name)];
     if (outNames.length >= limit) {
       for (const q of waiting) if (q.step === 'Noticed') q.waitingFor ??= maxUnavailableWait(d, region, limit, outNames, closes);
       return taken;
@@ -106,7 +106,7 @@ export function takeOut(d: RolloutDraft, region: string): ProxyDraft[] {
 
 /** maxUnavailable is taken: by whom, and the earliest drain deadline among them (they may be back sooner). */
 function maxUnavailableWait(d: RolloutDraft, region: string, limit: number, out: readonly string[], closes: string): ProxyWait {
-  const held = out.map((name) => ({ name, mine: d.proxies.find((x) => x.name === name && heldOut(x)) }));
+  const held = out.map((name) => ({ name, mine: d.proxies.find((x) => x.name === name && isOutOfRotation(x)) }));
   const deadlines = held.flatMap(({ mine }) => (mine?.step === 'Draining' && mine.outAt ? [Date.parse(mine.outAt) + d.settings.drainDeadlineMs] : []));
   const who = held.map(({ name, mine }) => `${name} (${mine ? mine.step : 'another run'})`).join(', ');
   const text = `maxUnavailable ${limit} of ${region}, held by ${who}`;

@@ -37,14 +37,14 @@ describe('buildRoutingTable: canaries', () => {
     assert.ok(t.canaries[CANARY], 'opted-in users still have the canary table');
   });
 
-  it('the state "canary" wins over health and draining in the ordinary table; the canary table keeps those', () => {
-    const t = withCanary({ draining: ['london-2'], patch: down('tokyo-1') });
+  it('the state "canary" wins over health and rotation in the ordinary table; the canary table keeps those', () => {
+    const t = withCanary({ outOfRotation: ['london-2'], patch: down('tokyo-1') });
     assert.equal(proxyOf(t, 'tokyo-1')?.state, 'canary');
     assert.equal(proxyOf(t, 'london-2')?.state, 'canary');
     const c = t.canaries[CANARY];
     assert.ok(c);
     assert.equal(proxyOf(c, 'tokyo-1')?.state, 'down');
-    assert.equal(proxyOf(c, 'london-2')?.state, 'draining');
+    assert.equal(proxyOf(c, 'london-2')?.state, 'out_of_rotation');
     assert.equal(c.available.length, 0);
   });
 
@@ -53,7 +53,7 @@ describe('buildRoutingTable: canaries', () => {
       { name: 'the rest healthy: open', o: {}, canary: optIn(), region: 'tokyo', state: 'open' },
       { name: 'only canary proxies ready: no ready proxy', o: { patch: down('tokyo-2', 'tokyo-3') }, canary: optIn(), region: 'tokyo', state: 'no_ready_proxy' },
       { name: 'the rest full (the canary proxy not): saturated', o: { patch: full('tokyo-2', 'tokyo-3') }, canary: optIn(), region: 'tokyo', state: 'saturated' },
-      { name: 'the rest draining: draining', o: { draining: ['tokyo-2', 'tokyo-3'] }, canary: optIn(), region: 'tokyo', state: 'draining' },
+      { name: 'the rest out of rotation: out_of_rotation', o: { outOfRotation: ['tokyo-2', 'tokyo-3'] }, canary: optIn(), region: 'tokyo', state: 'out_of_rotation' },
       { name: 'every proxy a canary proxy: no proxies', o: {}, canary: optIn(['sydney-1', 'sydney-2']), region: 'sydney', state: 'no_proxies' },
       { name: 'every proxy a canary proxy, normal traffic: open', o: {}, canary: normal(['sydney-1', 'sydney-2']), region: 'sydney', state: 'open' },
     ];
@@ -140,8 +140,8 @@ describe('chooseProxy: the canary rule', () => {
       expect: { region: 'tokyo', reason: 'nearest', skipped: [{ rule: 'canary', region: CANARY, why: 'no_ready_proxy' }] },
     },
     {
-      name: 'every canary proxy draining → ordinary, skipped as no ready proxy',
-      t: () => withCanary({ draining: [...CANARY_PROXIES] }),
+      name: 'every canary proxy out of rotation → ordinary, skipped as no ready proxy',
+      t: () => withCanary({ outOfRotation: [...CANARY_PROXIES] }),
       location: CITIES.paris,
       expect: { region: 'london', reason: 'nearest', skipped: [{ rule: 'canary', region: CANARY, why: 'no_ready_proxy' }] },
     },
@@ -240,12 +240,12 @@ describe('explainChoice: the canary rule', () => {
   });
 
   it('shows the canary rule skipped, and why, from the canary table', () => {
-    const { decision, explanation } = explainChoice({ clientKey: 'k', location: CITIES.osaka, canary: CANARY }, withCanary({ patch: down('tokyo-1'), draining: ['london-2'] }));
+    const { decision, explanation } = explainChoice({ clientKey: 'k', location: CITIES.osaka, canary: CANARY }, withCanary({ patch: down('tokyo-1'), outOfRotation: ['london-2'] }));
     assert.equal(decision.kind === 'proxy' && decision.reason, 'nearest');
     assert.deepEqual(explanation.steps[0], { rule: 'canary', outcome: 'skipped', canary: CANARY, why: 'no ready proxy of the canary; the ordinary rules decide' });
     assert.deepEqual(explanation.steps.find((s) => s.outcome === 'chosen'), { rule: 'nearest', outcome: 'chosen', region: 'tokyo', why: 'nearest region with a ready proxy' });
-    assert.deepEqual(verdicts(explanation.canaryRegions), { tokyo: 'no_ready_proxy', london: 'draining' });
-    assert.deepEqual(explanation.canaryRegions?.map((r) => r.proxies.map((p) => p.state)), [['down'], ['draining']]);
+    assert.deepEqual(verdicts(explanation.canaryRegions), { tokyo: 'no_ready_proxy', london: 'out_of_rotation' });
+    assert.deepEqual(explanation.canaryRegions?.map((r) => r.proxies.map((p) => p.state)), [['down'], ['out_of_rotation']]);
     assert.equal(verdicts(explanation.regions)['tokyo'], 'chosen');
   });
 

@@ -73,14 +73,14 @@ describe('chooseProxy: nearest region', () => {
 
 describe('chooseProxy: eligibility', () => {
   run([
-    { name: 'tokyo draining → Osaka to sydney', table: { draining: ['tokyo-1', 'tokyo-2', 'tokyo-3'] }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest', km: 7797 } },
+    { name: 'tokyo out of rotation → Osaka to sydney', table: { outOfRotation: ['tokyo-1', 'tokyo-2', 'tokyo-3'] }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest', km: 7797 } },
     { name: 'tokyo not ready → sydney', table: { patch: { 'tokyo-1': { ready: false }, 'tokyo-2': { ready: false }, 'tokyo-3': { ready: false } } }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest' } },
     { name: 'tokyo down → sydney', table: { patch: regionsDown('tokyo') }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest' } },
     { name: 'tokyo never observed → sydney', table: { patch: { 'tokyo-1': null, 'tokyo-2': null, 'tokyo-3': null } }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest' } },
     { name: 'tokyo with no proxies in spec → sydney', table: { spec: { ...redirectFleet(), proxies: redirectFleet().proxies.filter((p) => p.region !== 'tokyo') } }, location: CITIES.osaka, expect: { region: 'sydney', reason: 'nearest' } },
     {
-      name: 'only tokyo-3 left (1 draining, 2 down) → tokyo-3',
-      table: { draining: ['tokyo-1'], patch: { 'tokyo-2': { up: false, ready: false } } },
+      name: 'only tokyo-3 left (1 out of rotation, 2 down) → tokyo-3',
+      table: { outOfRotation: ['tokyo-1'], patch: { 'tokyo-2': { up: false, ready: false } } },
       location: CITIES.osaka,
       expect: { region: 'tokyo', reason: 'nearest', proxy: 'tokyo-3' },
     },
@@ -93,8 +93,8 @@ describe('chooseProxy: eligibility', () => {
       location: CITIES.osaka,
       expect: { region: 'tokyo', reason: 'all_saturated', saturated: true },
     },
-    { name: 'every region down → unavailable', table: { patch: regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york', 'sao-paulo') }, location: CITIES.osaka, expect: { unavailable: /no ready, non-draining proxy in any region/ } },
-    { name: 'every proxy draining → unavailable', table: { draining: redirectFleet().proxies.map((p) => p.name) }, location: CITIES.paris, expect: { unavailable: /any region/ } },
+    { name: 'every region down → unavailable', table: { patch: regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york', 'sao-paulo') }, location: CITIES.osaka, expect: { unavailable: /no ready proxy in rotation in any region/ } },
+    { name: 'every proxy out of rotation → unavailable', table: { outOfRotation: redirectFleet().proxies.map((p) => p.name) }, location: CITIES.paris, expect: { unavailable: /any region/ } },
     { name: 'no proxies at all → unavailable', table: { spec: { ...redirectFleet(), proxies: [] } }, location: undefined, expect: { unavailable: /6 regions, 0 proxies/ } },
     {
       name: 'everything unavailable beats an override',
@@ -124,11 +124,11 @@ describe('chooseProxy: override', () => {
       expect: { region: 'tokyo', reason: 'nearest', skipped: [{ rule: 'override', region: 'sydney', why: 'no_ready_proxy' }] },
     },
     {
-      name: 'region draining → normal rules, saying so',
-      table: { draining: ['sydney-1', 'sydney-2'] },
+      name: 'region out of rotation → normal rules, saying so',
+      table: { outOfRotation: ['sydney-1', 'sydney-2'] },
       location: CITIES.osaka,
       input: { regionOverride: 'sydney' },
-      expect: { region: 'tokyo', reason: 'nearest', skipped: [{ rule: 'override', region: 'sydney', why: 'draining' }] },
+      expect: { region: 'tokyo', reason: 'nearest', skipped: [{ rule: 'override', region: 'sydney', why: 'out_of_rotation' }] },
     },
     {
       name: 'saturated region: the user asked for it, so honoured',
@@ -279,7 +279,7 @@ describe('chooseProxy: within a region', () => {
   it('a client moves only when its own proxy becomes ineligible; the others stay', () => {
     const before = table(tokyo([100, 100, 100]));
     const cases: { name: string; after: RoutingTable }[] = [
-      { name: 'draining', after: table({ ...tokyo([100, 100, 100]), draining: ['tokyo-1'] }) },
+      { name: 'out of rotation', after: table({ ...tokyo([100, 100, 100]), outOfRotation: ['tokyo-1'] }) },
       { name: 'not ready', after: table(tokyo([100, 100, 100], { ready: false })) },
       { name: 'down', after: table(tokyo([100, 100, 100], { up: false, ready: false })) },
       { name: 'full', after: table(tokyo([500, 100, 100])) },
@@ -313,7 +313,7 @@ describe('chooseProxy: within a region', () => {
 });
 
 describe('chooseProxy: invariant over many fleet states', () => {
-  it('never picks a proxy that is draining, down, not ready or unobserved; always its configured URL', () => {
+  it('never picks a proxy that is out of rotation, down, not ready or unobserved; always its configured URL', () => {
     // Deterministic LCG: the same 400 fleets every run.
     let seed = 42;
     const rand = (): number => {
@@ -324,16 +324,16 @@ describe('chooseProxy: invariant over many fleet states', () => {
     const locations: (ClientLocation | undefined)[] = [...Object.values(CITIES), undefined, { countryCode: 'KR' }];
     for (let round = 0; round < 400; round++) {
       const patch: Record<string, Partial<ProxyObservation> | null> = {};
-      const draining: string[] = [];
+      const outOfRotation: string[] = [];
       for (const p of spec.proxies) {
         const r = rand();
         if (r < 0.1) patch[p.name] = { up: false, ready: false };
         else if (r < 0.2) patch[p.name] = { ready: false };
         else if (r < 0.25) patch[p.name] = null;
-        else if (r < 0.35) draining.push(p.name);
+        else if (r < 0.35) outOfRotation.push(p.name);
         else patch[p.name] = { sessionsTotal: Math.floor(rand() * 700) };
       }
-      const t = table({ patch, draining, pins: { countries: { KR: 'sydney' } } });
+      const t = table({ patch, outOfRotation, pins: { countries: { KR: 'sydney' } } });
       const ok = new Set(t.regions.flatMap((r) => r.proxies).filter((p) => p.state === 'eligible' || p.state === 'full').map((p) => p.name));
       const roomy = new Set(t.regions.flatMap((r) => r.proxies).filter((p) => p.state === 'eligible').map((p) => p.name));
       for (const location of locations) {

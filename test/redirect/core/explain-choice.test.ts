@@ -9,20 +9,20 @@ const verdicts = (regions: readonly ExplainedRegion[]): Record<string, RegionVer
 
 describe('explainChoice', () => {
   it('lists regions nearest first with distances and why each was passed over', () => {
-    const t = table({ draining: ['tokyo-1', 'tokyo-2', 'tokyo-3'], patch: regionsFull('sydney') });
+    const t = table({ outOfRotation: ['tokyo-1', 'tokyo-2', 'tokyo-3'], patch: regionsFull('sydney') });
     const { decision, explanation } = explainChoice({ clientKey: 'k', location: CITIES.osaka }, t);
     assert.equal(decision.kind === 'proxy' && decision.region, 'london');
     assert.equal(decision.kind === 'proxy' && decision.reason, 'spillover');
     assert.deepEqual(explanation.regions.map((r) => r.region), ['tokyo', 'sydney', 'london', 'chicago', 'new-york', 'sao-paulo']);
-    assert.deepEqual(verdicts(explanation.regions), { tokyo: 'draining', sydney: 'saturated', london: 'chosen', chicago: 'farther', 'new-york': 'farther', 'sao-paulo': 'farther' });
+    assert.deepEqual(verdicts(explanation.regions), { tokyo: 'out_of_rotation', sydney: 'saturated', london: 'chosen', chicago: 'farther', 'new-york': 'farther', 'sao-paulo': 'farther' });
     assert.deepEqual(explanation.regions.map((r) => Math.round(r.distanceKm ?? -1)), [396, 7797, 9500, 10434, 11104, 18759]);
     assert.equal(explanation.coordinatesUsed, true);
     assert.deepEqual(explanation.location, CITIES.osaka);
     const tokyo = explanation.regions[0];
     assert.deepEqual(tokyo?.proxies.map((p) => [p.name, p.state, p.candidate]), [
-      ['tokyo-1', 'draining', false],
-      ['tokyo-2', 'draining', false],
-      ['tokyo-3', 'draining', false],
+      ['tokyo-1', 'out_of_rotation', false],
+      ['tokyo-2', 'out_of_rotation', false],
+      ['tokyo-3', 'out_of_rotation', false],
     ]);
     assert.deepEqual(explanation.steps, [
       { rule: 'override', outcome: 'not_applicable', why: 'no region asked for' },
@@ -34,10 +34,10 @@ describe('explainChoice', () => {
   });
 
   it('shows proxy states and candidates within a region', () => {
-    const t = table({ draining: ['tokyo-1'], patch: { 'tokyo-2': { ready: false }, 'tokyo-3': { sessionsTotal: 42 } } });
+    const t = table({ outOfRotation: ['tokyo-1'], patch: { 'tokyo-2': { ready: false }, 'tokyo-3': { sessionsTotal: 42 } } });
     const { explanation } = explainChoice({ clientKey: 'k', location: CITIES.osaka }, t);
     assert.deepEqual(explanation.regions[0]?.proxies, [
-      { name: 'tokyo-1', state: 'draining', sessions: 100, capacity: 500, candidate: false },
+      { name: 'tokyo-1', state: 'out_of_rotation', sessions: 100, capacity: 500, candidate: false },
       { name: 'tokyo-2', state: 'not_ready', sessions: 100, capacity: 500, candidate: false },
       { name: 'tokyo-3', state: 'eligible', sessions: 42, capacity: 500, candidate: true },
     ]);
@@ -99,10 +99,10 @@ describe('explainChoice', () => {
   });
 
   it('nothing available: every region says why', () => {
-    const t = table({ patch: regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york'), draining: ['sao-paulo-1', 'sao-paulo-2'] });
+    const t = table({ patch: regionsDown('tokyo', 'sydney', 'london', 'chicago', 'new-york'), outOfRotation: ['sao-paulo-1', 'sao-paulo-2'] });
     const { decision, explanation } = explainChoice({ clientKey: 'k', location: CITIES.paris }, t);
     assert.equal(decision.kind, 'unavailable');
-    assert.equal(verdicts(explanation.regions)['sao-paulo'], 'draining');
+    assert.equal(verdicts(explanation.regions)['sao-paulo'], 'out_of_rotation');
     assert.equal(verdicts(explanation.regions)['london'], 'no_ready_proxy');
     assert.equal(explanation.steps.find((s) => s.rule === 'nearest')?.outcome, 'skipped');
   });

@@ -55,7 +55,7 @@ export interface TableOptions {
   readonly spec?: ProxyFleetSpec;
   readonly patch?: Readonly<Record<string, Partial<ProxyObservation> | null>>;
   readonly sessions?: number;
-  readonly draining?: readonly string[];
+  readonly outOfRotation?: readonly string[];
   readonly pins?: RedirectPins;
   readonly loadTolerance?: LoadTolerance;
   readonly canaries?: readonly CanaryRoute[];
@@ -64,7 +64,7 @@ export interface TableOptions {
 export function table(o: TableOptions = {}): RoutingTable {
   const spec = o.spec ?? redirectFleet();
   return buildRoutingTable(spec, fleetSnapshot(spec, o.patch, o.sessions), {
-    draining: new Set(o.draining ?? []),
+    outOfRotation: new Set(o.outOfRotation ?? []),
     ...(o.pins ? { pins: o.pins } : {}),
     ...(o.loadTolerance ? { loadTolerance: o.loadTolerance } : {}),
     ...(o.canaries ? { canaries: o.canaries } : {}),

@@ -11,8 +11,8 @@ describe('buildRoutingTable: proxy eligibility', () => {
     { name: 'up, ready, below capacity', t: () => table(), state: 'eligible' },
     { name: 'at capacity', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 500 } } }), state: 'full' },
     { name: 'above capacity', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 720 } } }), state: 'full' },
-    { name: 'draining (even though ready)', t: () => table({ draining: ['tokyo-1'] }), state: 'draining' },
-    { name: 'draining and down: the operator\'s word is reported', t: () => table({ draining: ['tokyo-1'], patch: { 'tokyo-1': { up: false } } }), state: 'draining' },
+    { name: 'out of rotation (even though ready)', t: () => table({ outOfRotation: ['tokyo-1'] }), state: 'out_of_rotation' },
+    { name: 'out of rotation and down: the operator\'s word is reported', t: () => table({ outOfRotation: ['tokyo-1'], patch: { 'tokyo-1': { up: false } } }), state: 'out_of_rotation' },
     { name: 'down (last scrape failed)', t: () => table({ patch: { 'tokyo-1': { up: false, ready: false } } }), state: 'down' },
     { name: 'up but /readyz not 200', t: () => table({ patch: { 'tokyo-1': { ready: false, readyzStatus: 503 } } }), state: 'not_ready' },
     { name: 'down but still ready (a first scrape timeout, given one cycle of grace)', t: () => table({ patch: { 'tokyo-1': { up: false, ready: true, consecutiveFailures: 1 } } }), state: 'eligible' },
@@ -42,8 +42,8 @@ describe('buildRoutingTable: region state', () => {
     { name: 'every eligible proxy full', t: () => table({ patch: { 'tokyo-1': { sessionsTotal: 500 }, 'tokyo-2': { sessionsTotal: 501 }, 'tokyo-3': { up: false, ready: false } } }), state: 'saturated' },
     { name: 'no proxies in spec', t: () => table({ spec: empty }), state: 'no_proxies' },
     { name: 'all down', t: () => table({ patch: regionsDown('tokyo') }), state: 'no_ready_proxy' },
-    { name: 'ready ones all draining', t: () => table({ draining: ['tokyo-1', 'tokyo-2'], patch: { 'tokyo-3': { ready: false } } }), state: 'draining' },
-    { name: 'draining ones down too: no ready proxy', t: () => table({ draining: ['tokyo-1', 'tokyo-2', 'tokyo-3'], patch: regionsDown('tokyo') }), state: 'no_ready_proxy' },
+    { name: 'ready ones all out of rotation', t: () => table({ outOfRotation: ['tokyo-1', 'tokyo-2'], patch: { 'tokyo-3': { ready: false } } }), state: 'out_of_rotation' },
+    { name: 'out-of-rotation ones down too: no ready proxy', t: () => table({ outOfRotation: ['tokyo-1', 'tokyo-2', 'tokyo-3'], patch: regionsDown('tokyo') }), state: 'no_ready_proxy' },
   ];
   for (const c of cases) it(c.name, () => assert.equal(c.t().byName['tokyo']?.state, c.state));
 
@@ -116,7 +116,7 @@ describe('buildRoutingTable: defaults, pins, immutability', () => {
     const spec = redirectFleet();
     const snap = fleetSnapshot(spec);
     const before = JSON.stringify({ spec, snap });
-    buildRoutingTable(spec, snap, { draining: new Set(['tokyo-1']) });
+    buildRoutingTable(spec, snap, { outOfRotation: new Set(['tokyo-1']) });
     assert.equal(JSON.stringify({ spec, snap }), before);
     assert.ok(!Object.isFrozen(spec.proxies), 'the caller\'s spec is not frozen by the table');
   });
@@ -124,7 +124,7 @@ describe('buildRoutingTable: defaults, pins, immutability', () => {
   it('ignores observations of proxies the spec does not list', () => {
     const spec = redirectFleet();
     const snap = fleetSnapshot(spec);
-    const t = buildRoutingTable(spec, { ...snap, proxies: [...snap.proxies, { ...snap.proxies[0]!, name: 'ghost-1', region: 'tokyo' }] }, { draining: new Set() });
+    const t = buildRoutingTable(spec, { ...snap, proxies: [...snap.proxies, { ...snap.proxies[0]!, name: 'ghost-1', region: 'tokyo' }] }, { outOfRotation: new Set() });
     assert.deepEqual(t.byName['tokyo']?.proxies.map((p) => p.name), ['tokyo-1', 'tokyo-2', 'tokyo-3']);
   });
 });

@@ -70,7 +70,7 @@ export interface Scenario {
   /** Proxies that are not ready throughout. */
   readonly unhealthy?: readonly string[];
   /** Proxies another run (a canary) holds out of rotation, by time. */
-  readonly heldElsewhere?: (now: number) => readonly string[];
+  readonly outOfRotation?: (now: number) => readonly string[];
   /** Proxies live canaries hold, with who holds them, by time. */
   readonly claimedByCanaries?: (now: number) => ReadonlyMap<string, string>;
 }
@@ -122,7 +122,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       snapshotOf: () => world.snapshot(),
       sendNotice: world.sendNotice,
       runHook: world.runHook,
-      ...(s.heldElsewhere ? { heldOutOfRotation: () => new Set(s.heldElsewhere?.(clock.now())) } : {}),
+      ...(s.outOfRotation ? { outOfRotation: () => new Set(s.outOfRotation?.(clock.now())) } : {}),
       ...(s.claimedByCanaries ? { claimedByCanaries: () => s.claimedByCanaries?.(clock.now()) ?? new Map() } : {}),
     }),
   );

@@ -22,11 +22,34 @@ test('a proxy a canary holds out of rotation counts for the rollout too: London 
     rollout: { version: '17.4.8', selector: { regions: ['london'] }, notice: { leadTimes: ['10m'] }, drain: { deadline: '10m' } },
     startAt: START,
     sessions: () => 10,
-    heldElsewhere: (now) => (now < HOLD_ENDS ? ['london-2'] : []),
+    outOfRotation: (now) => (now < HOLD_ENDS ? ['london-2'] : []),
   });
   assert.equal(r.status.phase, 'Completed', r.status.message);
   const outs = r.world.hooks.filter((h) => h.req.action === 'out-of-rotation' && h.tookEffect);
   assert.deepEqual(outs.map((h) => h.req.proxy.name).sort(), ['london-1', 'london-2']);
   // Without the shared count london-1 would have gone out at once, leaving London with no proxy.
   for (const h of outs) assert.ok(h.at >= HOLD_ENDS, `${h.req.proxy.name} went out ${(HOLD_ENDS - h.at) / 60_000} min before the canary gave london-2 back`);
+});
+
+test('a noticed proxy another run holds out of rotation waits for it, and its status says so', async () => {
+  const waits = new Set<string>();
+  const r = await runScenario(
+    {
+      fleet: fleet(),
+      rollout: { version: '17.4.8', selector: { regions: ['london'] }, notice: { leadTimes: ['10m'] }, drain: { deadline: '10m' } },
+      startAt: START,
+      sessions: () => 10,
+      outOfRotation: (now) => (now < HOLD_ENDS ? ['london-1'] : []),
+    },
+    undefined,
+    {
+      afterPass: async (status, _store, { clock }) => {
+        // After the 10m notice, until the canary gives london-1 back.
+        const london1 = status.proxies?.find((p) => p.name === 'london-1');
+        if (clock.now() >= START + 10 * 60_000 && clock.now() < HOLD_ENDS && london1?.step === 'Noticed') waits.add(`${london1.waitingFor?.reason}: ${london1.waitingFor?.message}`);
+      },
+    },
+  );
+  assert.equal(r.status.phase, 'Completed', r.status.message);
+  assert.deepEqual([...waits].map((w) => w.replace(/; the window closes at .*$/, '')), ['OutOfRotationElsewhere: another run (a canary or a rollout) to give it back']);
 });
