@@ -47,3 +47,12 @@ export class SpecPatchRefused extends Error {
   readonly statusCode = 409;
   readonly code = 'Conflict';
 }
+
+/**
+ * A status write naming a resourceVersion that is no longer current: someone else wrote the object
+ * since it was read. Not a failure: reconcile again at once, from fresh state.
+ */
+export class Conflict extends Error {
+  readonly statusCode = 409;
+  readonly code = 'Conflict';
+}
