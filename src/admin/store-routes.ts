@@ -4,7 +4,7 @@ import type { PeeringRoutesOptions } from './routes/peerings.js';
 import type { RolloutRoutesOptions } from './routes/rollouts.js';
 
 /** The rollout, canary and peering routes read and patch the store's objects. */
-export function storeRoutes(store: Store): RolloutRoutesOptions & CanaryRoutesOptions & Omit<PeeringRoutesOptions, 'peeringReport'> {
+export function storeRoutes(store: Store): RolloutRoutesOptions & CanaryRoutesOptions & Omit<PeeringRoutesOptions, 'proxyTunnels'> {
   return {
     rollouts: () => store.list('ProxyRollout'),
     getRollout: (namespace, name) => store.get('ProxyRollout', namespace, name),

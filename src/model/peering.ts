@@ -120,8 +120,11 @@ export interface ProxyPeeringStatus {
     readonly nodes: number;
     /** Nodes without proxy_ids: unknown, never guessed. */
     readonly unknown: number;
+    /** The last read (good or not). */
     readonly readAt: string;
     readonly error?: string;
+    /** Why reading back what Meridian applies (cluster networking, the allow-list's generation) failed at the last read. */
+    readonly readBackError?: string;
   };
   readonly coverage?: readonly RegionCoverage[];
   readonly tunnelStrategy?: { readonly type: 'proxy_peering'; readonly agentConnectionCount: number; readonly appliedAt: string };
@@ -133,7 +136,50 @@ export interface ProxyPeeringStatus {
   readonly configureErrors?: readonly { readonly proxy: string; readonly error: string; readonly at: string }[];
   readonly allowList?: { readonly generation: number; readonly digest: string; readonly rules: number; readonly appliedAt: string };
   readonly links?: readonly PeerLinkStatus[];
+  /** The last failed cluster networking write or allow-list publish, retried after a while. */
+  readonly applyError?: { readonly action: 'clusterNetworking' | 'publishAllowList'; readonly error: string; readonly at: string };
+  /** The outside change being made: written before it is made, cleared when its outcome is folded in. */
+  readonly inFlight?: PeeringIntent;
+  /** proxy_peer_client_dial_error_total per proxy at the observation that last changed them, and who grew then. */
+  readonly peerDialErrors?: { readonly observedAt: string; readonly counts: Readonly<Record<string, number>>; readonly grew: readonly string[] };
+  /** Coverage and plan details at the last plan, bounded (examples, not every node): what `peering coverage|plan` show. */
+  readonly report?: PeeringReport;
   readonly conditions?: readonly Condition[];
+}
+
+/**
+ * One outside change as recorded before it is made (the action without its payload). Found after
+ * an interruption, it is read back first: recorded as made when the read shows it, else marked
+ * `readBack: 'NotSeen'` and decided again (with the same id, or the same allow-list generation).
+ */
+export type PeeringIntent = (
+  | { readonly kind: 'clusterNetworking'; readonly id: string; readonly agentConnectionCount: number }
+  | { readonly kind: 'configure'; readonly id: string; readonly proxy: string; readonly publicAddr: string }
+  | { readonly kind: 'publishAllowList'; readonly generation: number; readonly digest: string; readonly rules: number; readonly links: readonly string[] }
+) & { readonly at: string; readonly readBack?: 'NotSeen' };
+
+/** A node named in the report. */
+export interface PeeringNodeExample {
+  readonly id: string;
+  readonly hostname: string;
+  readonly region?: string;
+  /** Fleet proxies holding its tunnels. */
+  readonly proxies: readonly string[];
+}
+
+export interface PeeringReport {
+  /** Per region users are served from, some nodes it cannot reach (the counts are in `coverage`) and how many more. */
+  readonly unreachable: readonly { readonly region: string; readonly examples: readonly PeeringNodeExample[]; readonly more: number }[];
+  /** Nodes whose every tunnel is on a proxy that is down. */
+  readonly offline: number;
+  /** Per region, the nodes that need a link: how many, and some with their link or why there is none. */
+  readonly needs: readonly {
+    readonly from: string;
+    readonly nodes: number;
+    readonly examples: readonly (PeeringNodeExample & { readonly link?: string; readonly cause: 'Linked' | 'AtCap' | 'NoTarget' })[];
+  }[];
+  /** Links the last plan that removed any removed, and why. */
+  readonly removed: readonly { readonly from: string; readonly to: string; readonly reason: string }[];
 }
 
 export type ProxyPeering = Resource<'ProxyPeering', ProxyPeeringSpec, ProxyPeeringStatus>;

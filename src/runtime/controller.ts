@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
 import type { ResourceKey } from '../model/resource.js';
+import { Conflict } from '../model/store.js';
 import type { Reconciler } from './reconciler.js';
 import type { WorkQueue } from './work-queue.js';
 
@@ -37,6 +38,14 @@ export async function runController(deps: ControllerDeps, signal: AbortSignal): 
       if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs, clock.now());
       d.onPass?.(key.kind, 'success', (watch() - started) / 1000);
     } catch (e) {
+      if (e instanceof Conflict) {
+        // Someone wrote the object since it was read: not a failure; again at once, from fresh state.
+        queue.forget(key);
+        queue.add(key);
+        klog.debug({ err: e }, `Conflict writing ${key.kind}: reconciling again`);
+        d.onPass?.(key.kind, 'success', (watch() - started) / 1000);
+        return;
+      }
       const delay = queue.addRateLimited(key, clock.now());
       klog.error({ err: e, retryInMs: delay }, `Reconcile of ${key.kind} failed`);
       d.onPass?.(key.kind, 'error', (watch() - started) / 1000);

@@ -1,61 +1,43 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
-import type { Kind, KindMap } from '../model/kinds.js';
-import { keyOf, keyString, type ResourceKey } from '../model/resource.js';
-import type { Store } from '../model/store.js';
+import type { Kind } from '../model/kinds.js';
+import { keyOf, type ResourceKey } from '../model/resource.js';
 import { runController } from './controller.js';
+import type { KindCache } from './kind-cache.js';
 import type { Reconciler } from './reconciler.js';
 import { WorkQueue, type Timers } from './work-queue.js';
 
 export interface KindControllerDeps<K extends Kind> {
-  readonly kind: K;
-  readonly store: Store;
+  /** The kind's objects: queued at the start, and again whenever one changes. */
+  readonly cache: KindCache<K>;
   readonly reconciler: Reconciler;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly stopwatch: () => number;
   readonly log: Logger;
   readonly onPass: (kind: string, result: 'success' | 'error', seconds: number) => void;
-  /** After the cached copy of an object changed (its status says what the redirect must follow). */
-  readonly onChange: () => void;
+}
+
+export interface KindControllerTerm {
+  enqueue(key: ResourceKey): void;
+  /** Every object again: the fleet or its observation changed. */
+  enqueueAll(): void;
+  /** Settles once the loop has stopped, after the term ends. */
+  readonly done: Promise<void>;
 }
 
 /**
- * One kind's controller: a work queue fed with keys, the reconcile loop, and a cache of the
- * stored objects for readers that cannot wait for the store (the routing table, metrics).
+ * One kind's controller for one leadership term, the same for every kind: a work queue (failures
+ * back off from 1 s to 5 min) fed by the kind's cache, and the reconcile loop. A new term starts
+ * from a fresh queue holding every object.
  */
-export function createKindController<K extends Kind>(deps: KindControllerDeps<K>) {
-  const cache = new Map<string, KindMap[K]>();
+export function startKindController<K extends Kind>(deps: KindControllerDeps<K>, term: AbortSignal): KindControllerTerm {
   const queue = new WorkQueue({ baseBackoffMs: 1_000, maxBackoffMs: 300_000, timers: deps.timers });
-
-  async function refresh(key: ResourceKey): Promise<void> {
-    const o = await deps.store.get(deps.kind, key.namespace, key.name);
-    if (o) cache.set(keyString(key), o);
-    else cache.delete(keyString(key));
-    deps.onChange();
-  }
-
-  return {
-    cache,
-    /** Every object again: the fleet or its observation changed. */
-    enqueueAll(): void {
-      for (const o of cache.values()) queue.add(keyOf(o));
-    },
-    /** A watch event for this kind: reconcile it, and refresh the cached copy. */
-    changed(key: ResourceKey): void {
-      queue.add(key);
-      void refresh(key).catch((e: unknown) => deps.log.error({ err: e, ...key }, `Could not read ${deps.kind}`));
-    },
-    /** Loads the objects and starts the loop; `done` settles when the signal stops it (a bare promise would be awaited away). */
-    async start(signal: AbortSignal): Promise<{ readonly done: Promise<void> }> {
-      for (const o of await deps.store.list(deps.kind)) {
-        cache.set(keyString(keyOf(o)), o);
-        queue.add(keyOf(o));
-      }
-      return { done: runController({ reconciler: deps.reconciler, queue, clock: deps.clock, stopwatch: deps.stopwatch, log: deps.log, onPass: deps.onPass }, signal) };
-    },
-    shutDown(): void {
-      queue.shutDown();
-    },
+  const enqueueAll = (): void => {
+    for (const o of deps.cache.values()) queue.add(keyOf(o));
   };
+  enqueueAll();
+  deps.cache.onChange((key) => queue.add(key), term);
+  const { reconciler, clock, stopwatch, log, onPass } = deps;
+  return { enqueue: (key) => queue.add(key), enqueueAll, done: runController({ reconciler, queue, clock, stopwatch, log, onPass }, term) };
 }

@@ -32,7 +32,7 @@ async function controller(t: TestContext, clock: ControllerClockReading, auth: s
     auth: { version: auth, error: auth === null ? { reason: 'connection_refused', message: 'http://127.0.0.1:7320/metrics: connection refused', at: new Date(clock.now).toISOString() } : null, observedAt: new Date(clock.now).toISOString(), servers: [] },
     regions: [],
   };
-  const app = await buildAdminApp({ log: pino({ level: 'silent' }), registry: new Registry(), notReadyReason: () => undefined, fleets: async () => ({ fleets: [fleet] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store), peeringReport: () => undefined, controllerClock: () => clock });
+  const app = await buildAdminApp({ log: pino({ level: 'silent' }), registry: new Registry(), notReadyReason: () => undefined, fleets: async () => ({ fleets: [fleet] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store), controllerClock: () => clock });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   return url;

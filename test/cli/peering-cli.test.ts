@@ -12,6 +12,7 @@ import type { ProxyFleetSpec } from '../../src/model/fleet.js';
 import type { ProxyPeering } from '../../src/model/peering.js';
 import { API_VERSION } from '../../src/model/resource.js';
 import { PeeringPlanner } from '../../src/peering/core/peering-planner.js';
+import { buildReport, REPORT_EXAMPLES } from '../../src/peering/core/peering-report.js';
 import { capture } from '../helpers/capture-io.js';
 import { NO_ROLLOUTS } from '../helpers/admin-deps.js';
 import { TWO_CITY_FLEET } from '../helpers/two-city-fleet.js';
@@ -62,8 +63,10 @@ test('peering status, coverage and plan read a running controller; before the fi
   const planner = new PeeringPlanner({ proxies, regions: FLEET.regions, holdMs: 0, maxLinksPerProxy: 64 });
   const plan = planner.plan(nodes, [], 0);
   const links = [{ from: 'new-york', to: 'chi-1', since: '2026-01-01T00:00:00.000Z', state: 'Pending' as const, nodes: 1, reason: 'nyc-1: state TRANSIENT_FAILURE' }];
-  const stored: ProxyPeering = { ...PEERING, status: { phase: 'Converging', message: 'new-york reaches 0/1', links, coverage: [{ region: 'chicago', nodes: 1, reachable: 1, ratio: 1 }, { region: 'new-york', nodes: 1, reachable: 0, ratio: 0 }] } };
-  let planned = false;
+  const before = { phase: 'Converging' as const, message: 'new-york reaches 0/1', links, coverage: [{ region: 'chicago', nodes: 1, reachable: 1, ratio: 1 }, { region: 'new-york', nodes: 1, reachable: 0, ratio: 0 }] };
+  // Before the first plan the status has no report; after it, the report the controller keeps.
+  let stored: ProxyPeering = { ...PEERING, status: before };
+  const planned = () => void (stored = { ...PEERING, status: { ...before, report: buildReport({ proxies, nodes, groups: planner.tunnelGroups, plan, links }, REPORT_EXAMPLES) } });
   const app = await buildAdminApp({
     log: pino({ level: 'silent' }),
     registry: new Registry(),
@@ -74,7 +77,7 @@ test('peering status, coverage and plan read a running controller; before the fi
     ...NO_ROLLOUTS,
     peerings: async () => [stored],
     getPeering: async (ns, name) => (ns === 'default' && name === 'edge' ? stored : undefined),
-    peeringReport: () => (planned ? { proxies, nodes, groups: planner.tunnelGroups, plan, links, tunnels: [{ proxy: 'chi-1', region: 'chicago', nodeTunnels: 1, missingTunnels: 0 }], unknown: 0 } : undefined),
+    proxyTunnels: () => [{ proxy: 'chi-1', region: 'chicago', nodeTunnels: 1, missingTunnels: 0 }],
   });
   t.after(() => app.close());
   const server = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -82,7 +85,7 @@ test('peering status, coverage and plan read a running controller; before the fi
   const early = capture();
   assert.equal(await runCli(['peering', 'plan', '--server', server], early), 1);
   assert.match(early.stderr, /answered 409: ProxyPeering default\/edge has no plan yet/);
-  planned = true;
+  planned();
 
   const status = capture();
   assert.equal(await runCli(['peering', 'status', '--server', server], status), 0, status.stderr);

@@ -22,10 +22,9 @@ export const NO_ROLLOUTS: RolloutRoutesOptions & CanaryRoutesOptions & PeeringRo
   },
   peerings: async () => [],
   getPeering: async () => undefined,
-  peeringReport: () => undefined,
 };
 
 /** The admin app with its rollout, canary and peering routes over `store`, and no fleet observed. */
 export function adminAppOver(store: Store, log: Logger = pino({ level: 'silent' }), auth?: AdminAuth) {
-  return buildAdminApp({ log, registry: new Registry(), ...(auth ? { auth } : {}), notReadyReason: () => undefined, fleets: async () => ({ fleets: [] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store), peeringReport: () => undefined });
+  return buildAdminApp({ log, registry: new Registry(), ...(auth ? { auth } : {}), notReadyReason: () => undefined, fleets: async () => ({ fleets: [] }), problems: () => ({ problems: [] }), explain: () => undefined, ...storeRoutes(store) });
 }

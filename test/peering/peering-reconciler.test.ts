@@ -41,7 +41,7 @@ class World {
   publishes = 0;
   nodesBody: string | undefined;
   failPublish: string | undefined;
-  draining = new Set<string>();
+  outOfRotation = new Set<string>();
   dialErrors = new Map<string, number>();
 
   get peering(): boolean {
@@ -166,7 +166,7 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
       clock,
       log: pino({ level: 'silent' }),
       snapshotOf: () => world.snapshot(),
-      draining: () => world.draining,
+      outOfRotation: () => world.outOfRotation,
       readInventory: world.read,
       actions: world.actions,
       configureProxy: world.configure,
@@ -351,9 +351,9 @@ describe('ProxyPeering reconciler', () => {
     assert.equal(p.status?.allowList?.rules, 0);
   });
 
-  it('never links to a draining proxy', async () => {
+  it('never links to a proxy out of rotation', async () => {
     const { world, settle } = setup();
-    world.draining.add('chi-2');
+    world.outOfRotation.add('chi-2');
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-1', 'chi-2'] });
     const p = await settle();
     assert.deepEqual(linkStates(p), ['new-york->chi-1:Up']);
@@ -378,7 +378,7 @@ describe('ProxyPeering reconciler', () => {
     const shared = { ...SPEC, proxies: SPEC.proxies.map((p) => ({ ...p, diagnosticUrl: 'http://127.0.0.1:3000' })) };
     store.put(fleet(shared));
     store.put(peering());
-    const reconciler = createPeeringReconciler({ store, clock: new ManualClock(), log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), draining: () => new Set(), readInventory: world.read, actions: world.actions, configureProxy: world.configure });
+    const reconciler = createPeeringReconciler({ store, clock: new ManualClock(), log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), outOfRotation: () => new Set(), readInventory: world.read, actions: world.actions, configureProxy: world.configure });
     await reconciler.reconcile({ kind: 'ProxyPeering', namespace: 'default', name: 'edge' }, new AbortController().signal);
     const p = (await store.get('ProxyPeering', 'default', 'edge')) as ProxyPeering;
     assert.equal(p.status?.phase, 'Invalid');
@@ -467,7 +467,7 @@ describe('ProxyPeering reconciler: a crash at any status write', () => {
     store.put(fleet(SPEC));
     store.put(peering());
     const fresh = () =>
-      createPeeringReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), draining: () => world.draining, readInventory: world.read, actions: world.actions, configureProxy: world.configure });
+      createPeeringReconciler({ store, clock, log: pino({ level: 'silent' }), snapshotOf: () => world.snapshot(), outOfRotation: () => world.outOfRotation, readInventory: world.read, actions: world.actions, configureProxy: world.configure });
     let reconciler = fresh();
     store.crashAt = crashAt;
     store.crashAfterWrite = crashAfterWrite;

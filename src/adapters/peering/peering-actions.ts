@@ -11,23 +11,16 @@ import { fillArgv } from '../hooks/argv-template.js';
 import { describeCommandFailure } from '../hooks/command-failure.js';
 import type { ReadSecret } from '../hooks/read-secret.js';
 import type { RunCommand } from '../hooks/run-command.js';
-import type { ClusterNetworkingWrite } from '../../peering/core/peer-config.js';
+import type { AllowListDocument, ClusterNetworkingWrite } from '../../peering/core/peer-config.js';
+import { PEERING_DEFAULTS } from '../../peering/core/peering-settings.js';
 import type { ReadInventory } from '../teleport/inventory-reader.js';
 import { postSigned } from './signed-post.js';
+
+export type { AllowListDocument };
 
 type Apply = NonNullable<ProxyPeeringSpec['apply']>;
 export type ClusterNetworkingAction = NonNullable<Apply['clusterNetworking']>;
 export type AllowListTarget = NonNullable<Apply['allowList']>;
-
-/** What the allow-list receivers get: the file's content and the webhook's body. */
-export interface AllowListDocument {
-  readonly kind: 'PeerAllowList';
-  readonly peering: string;
-  readonly generation: number;
-  readonly generatedAt: string;
-  readonly port: number;
-  readonly rules: readonly { readonly from: string; readonly to: string; readonly toAddress: string; readonly link: string }[];
-}
 
 export interface PeeringActions {
   /**
@@ -78,7 +71,7 @@ export function createPeeringActions(deps: { readonly clock: Clock; readonly rea
           await writeFile(file, stringify(write.resource), { mode: 0o600 });
           const argv = fillArgv(withFlags(action.command, write), new Map([['file', file]]));
           if (!argv.ok) return err(`cluster networking command: ${argv.error}`);
-          const r = await deps.runCommand(argv.value, { timeoutMs: durationOr(action.timeout, '30s'), signal });
+          const r = await deps.runCommand(argv.value, { timeoutMs: durationOr(action.timeout, PEERING_DEFAULTS.actionTimeout), signal });
           if (r.error !== undefined || r.code !== 0) return err(`cluster networking command: ${describeCommandFailure(argv.value, r)}`);
         } finally {
           await rm(dir, { recursive: true, force: true });
@@ -105,7 +98,7 @@ export function createPeeringActions(deps: { readonly clock: Clock; readonly rea
     },
     async readAllowListGeneration(target, signal) {
       if (target.readUrl) {
-        const r = await deps.readInventory({ url: target.readUrl }, { timeoutMs: durationOr(target.timeout, '30s'), signal });
+        const r = await deps.readInventory({ url: target.readUrl }, { timeoutMs: durationOr(target.timeout, PEERING_DEFAULTS.actionTimeout), signal });
         return r.ok ? generationOf(r.value.body, target.readUrl) : err(`allow-list read: ${r.error}`);
       }
       if (target.file) {

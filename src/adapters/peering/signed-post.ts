@@ -4,6 +4,7 @@ import { err, ok, type Result } from '../../model/result.js';
 import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, describeFailure, hostOf, isSuccess, postJson } from '../hooks/post-json.js';
 import type { ReadSecret } from '../hooks/read-secret.js';
 import { signedJsonHeaders } from '../hooks/sign.js';
+import { PEERING_DEFAULTS } from '../../peering/core/peering-settings.js';
 
 export interface SignedTarget {
   readonly url: string;
@@ -29,7 +30,7 @@ export async function postSigned(deps: SignedPostDeps, target: SignedTarget, id:
     url: target.url,
     body: text,
     headers: signedJsonHeaders(id, text, deps.clock.now(), key),
-    timeoutMs: durationOr(target.timeout, '30s'),
+    timeoutMs: durationOr(target.timeout, PEERING_DEFAULTS.actionTimeout),
     attempts: DEFAULT_ATTEMPTS,
     backoff: DEFAULT_BACKOFF,
     signal,

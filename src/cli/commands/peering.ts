@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { CoverageResponse, PeeringsResponse, PeeringView, PlanResponse } from '../../admin/peering-schemas.js';
-import { loadManifestDir } from '../../adapters/file-store/index.js';
+import { loadManifestDir } from '../offline-context.js';
 import type { ProxyPeering } from '../../model/peering.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
-import { parseNodes, parseProxies } from '../../peering/core/parse-inventory.js';
-import { coverageReport, planReport } from '../../peering/core/peering-report.js';
-import { PeeringPlanner } from '../../peering/core/peering-planner.js';
+import { offlinePeeringStatus } from '../../peering/core/offline-plan.js';
+import { PEERING_DEFAULTS, resolvePeeringSpec } from '../../peering/core/peering-settings.js';
+import { peeringReports } from '../../peering/peering-report-view.js';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
 import { getJson } from '../admin-client.js';
 import { parseFlags } from '../flags.js';
@@ -68,14 +68,10 @@ async function offlineReports(manifests: string | undefined, nodesFile: string |
   const fleet = await loadFleet(manifests, io);
   if (!fleet) throw new Error(`no valid ProxyFleet in ${manifests}`);
   const peering = (await loadManifestDir(manifests)).resources.map((d) => d.resource).find((r): r is ProxyPeering => r.kind === 'ProxyPeering' && (!name || r.metadata.name === name));
-  const proxyMap = parseProxies(await readFile(proxiesFile, 'utf8'), proxiesFile, fleet.spec.proxies);
-  if (!proxyMap.ok) throw new Error(proxyMap.error);
-  const inv = parseNodes(await readFile(nodesFile, 'utf8'), nodesFile, proxyMap.value, peering?.spec.inventory.regionLabel ?? 'region');
-  if (!inv.ok) throw new Error(inv.error);
-  const proxies = fleet.spec.proxies.map((p) => ({ name: p.name, region: p.region, up: true, eligible: !p.cordoned }));
-  const planner = new PeeringPlanner({ proxies, regions: fleet.spec.regions, holdMs: 0, maxLinksPerProxy: peering?.spec.maxLinksPerProxy ?? 64 });
-  const plan = planner.plan(inv.value.nodes, [], Date.now());
-  const links = plan.links.map((l) => ({ from: l.from, to: l.to, since: new Date().toISOString(), state: 'Planned' as const, nodes: l.nodes }));
-  const input = { proxies, nodes: inv.value.nodes, groups: planner.tunnelGroups, plan, links, tunnels: [], unknown: inv.value.nodes.filter((n) => !n.proxies).length };
-  return { plan: planReport(input, limit, peering?.spec.holdTime ?? '30m'), coverage: coverageReport(input, limit) };
+  const read = async (file: string) => ({ body: await readFile(file, 'utf8'), from: file });
+  const status = offlinePeeringStatus(fleet.spec, peering?.spec, await read(nodesFile), await read(proxiesFile), limit, Date.now());
+  if (!status.ok) throw new Error(status.error);
+  const reports = peeringReports(status.value, peering ? resolvePeeringSpec(peering.spec).holdTime : PEERING_DEFAULTS.holdTime, [], limit);
+  if (!reports) throw new Error('no plan was made');
+  return reports;
 }

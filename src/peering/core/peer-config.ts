@@ -2,8 +2,6 @@ import type { Proxy } from '../../model/fleet.js';
 import { err, ok, type Result } from '../../model/result.js';
 import { compareLinks, linkId, type LinkKey } from './peering-input.js';
 
-export const DEFAULT_PEER_PORT = 3021;
-
 /** Where other proxies dial this one: its peerAddress, else the host of its diagnostic address (an internal one) on the peer port. */
 export function peerPublicAddr(p: Proxy, port: number): string {
   if (p.peerAddress) return p.peerAddress;
@@ -76,6 +74,16 @@ export interface AllowRule {
   readonly toAddress: string;
   /** The region link the rule serves. */
   readonly link: string;
+}
+
+/** What the allow-list receivers get: the file's content and the webhook's body. */
+export interface AllowListDocument {
+  readonly kind: 'PeerAllowList';
+  readonly peering: string;
+  readonly generation: number;
+  readonly generatedAt: string;
+  readonly port: number;
+  readonly rules: readonly AllowRule[];
 }
 
 export interface AllowList {

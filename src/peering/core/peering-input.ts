@@ -6,7 +6,7 @@ export interface PeerProxy {
   readonly region: string;
   /** The last scrape answered: the tunnels it holds are live. */
   readonly up: boolean;
-  /** Ready and not draining: may be chosen as a link target, and serves its region's users. */
+  /** Ready and not out of rotation: may be chosen as a link target, and serves its region's users. */
   readonly eligible: boolean;
 }
 

@@ -38,7 +38,7 @@ export interface PlannedLink extends LinkKey {
 export const NOT_NEEDED = -1;
 /** Every proxy holding the tunnel is at the link cap. */
 export const AT_CAP = -2;
-/** The tunnels are only on draining or unready proxies: no link target. */
+/** The tunnels are only on proxies out of rotation or unready: no link target. */
 export const NO_TARGET = -3;
 
 export interface PeeringPlan {
