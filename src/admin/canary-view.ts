@@ -1,5 +1,6 @@
 import type { ProxyCanary } from '../model/canary.js';
 import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import { resolveCanarySpec } from '../canary/core/canary-settings.js';
 import { VERSION_SKEW_CONDITION } from '../rollout/core/version-skew-gate.js';
 import type { CanaryView } from './canary-schemas.js';
 import { rolloutProxyView } from './rollout-view.js';
@@ -13,7 +14,7 @@ export function canaryView(c: ProxyCanary): CanaryView {
     name: c.metadata.name,
     build: c.spec.build.version,
     debug: c.spec.build.debug ?? false,
-    traffic: c.spec.traffic ?? 'optInOnly',
+    traffic: resolveCanarySpec(c.spec).optInOnly ? 'optInOnly' : 'normal',
     paused: c.spec.paused ?? false,
     ...(st.phase ? { phase: st.phase } : {}),
     ...(st.message ? { message: st.message } : {}),

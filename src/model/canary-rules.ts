@@ -1,4 +1,4 @@
-import { CANARY_CHECKS, type PrometheusProvider, type ProxyCanarySpec } from './canary.js';
+import { CANARY_CHECKS, CANARY_DEFAULTS, type PrometheusProvider, type ProxyCanarySpec } from './canary.js';
 import { parseDuration } from './duration.js';
 import type { FieldError } from './field-error.js';
 import { DEFAULT_PROMETHEUS_TIMEOUT, PROMQL_PLACEHOLDERS, unknownPlaceholders } from './prometheus.js';
@@ -17,11 +17,11 @@ export function canarySemanticErrors(spec: ProxyCanarySpec): FieldError[] {
     else seen.set(c.name, i);
   });
   if (spec.analysis?.prometheus) out.push(...prometheusErrors(spec.analysis.prometheus));
-  const bake = parseDuration(spec.bakeTime ?? '2h');
-  const interval = parseDuration(spec.analysisInterval ?? '5m');
+  const bake = parseDuration(spec.bakeTime ?? CANARY_DEFAULTS.bakeTime);
+  const interval = parseDuration(spec.analysisInterval ?? CANARY_DEFAULTS.analysisInterval);
   if (interval.ok && interval.value <= 0) out.push({ path: ['spec', 'analysisInterval'], message: 'must be longer than 0' });
   else if (bake.ok && interval.ok && bake.value < interval.value)
-    out.push({ path: ['spec', 'bakeTime'], message: `shorter than one analysis interval (${spec.analysisInterval ?? '5m'}): nothing would be judged` });
+    out.push({ path: ['spec', 'bakeTime'], message: `shorter than one analysis interval (${spec.analysisInterval ?? CANARY_DEFAULTS.analysisInterval}): nothing would be judged` });
   return out;
 }
 

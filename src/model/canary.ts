@@ -180,8 +180,68 @@ export interface IntervalVerdict {
   readonly queries?: readonly QueryOutcome[];
 }
 
+/** The spec's defaults, in one place (resolveCanarySpec fills them in; the rules check against them). */
+export const CANARY_DEFAULTS = {
+  bakeTime: '2h',
+  analysisInterval: '5m',
+  leadTimes: ['1h', '10m'],
+  rollbackLeadTime: '5m',
+  drainDeadline: '30m',
+  traffic: 'optInOnly',
+  onSuccess: 'promote',
+} as const;
+
 export const CANARY_PHASES = ['Pending', 'Deploying', 'Baking', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Held', 'Invalid'] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
+
+/** The counters a window takes its next increases from: the last page seen, only what the checks count. */
+export interface CanaryWindowBase {
+  readonly connectAttempts: number;
+  readonly connectFailures: number;
+  readonly connectionLimitExceeded: number;
+  readonly peerDialErrors?: number;
+  readonly startTimeSeconds?: number;
+}
+
+/** What one proxy showed over the analysis interval under way, built scrape by scrape. */
+export interface CanaryWindow {
+  readonly proxy: string;
+  readonly region: string;
+  /** Scrapes that came back, and how many of those said process_state was not ok or /readyz not 200. */
+  readonly scrapes: number;
+  readonly notOkScrapes: number;
+  readonly readyzFailures: number;
+  /** Failed scrapes (the proxy did not answer). */
+  readonly missedScrapes: number;
+  readonly restarts: number;
+  /** Counter increases over the interval, across restarts (a counter that went down started again from 0). */
+  readonly connectAttempts: number;
+  readonly connectFailures: number;
+  readonly connectionLimitExceeded: number;
+  readonly peerDialErrors: number;
+  readonly residentMemoryBytes?: number;
+  readonly goroutines?: number;
+  /** The last page's counters, to take the next increase from; not a measurement. */
+  readonly last?: CanaryWindowBase;
+  readonly lastScrapeAt?: string;
+}
+
+/**
+ * The analysis interval under way, kept in the status so a restarted controller (or another
+ * instance taking over) goes on with it instead of beginning it again.
+ */
+export interface CanaryAnalysisStatus {
+  /** Every observed proxy's window (canary and baseline proxies alike). */
+  readonly windows: readonly CanaryWindow[];
+  /** The interval's Prometheus queries, judged, once asked at its end (`at`); absent before. */
+  readonly queries?: { readonly at: string; readonly outcomes: readonly QueryOutcome[] };
+}
+
+/** The canary's own outside action being made (a deploy or revert step has its own, in that run's status). */
+export type CanaryIntent =
+  | { readonly kind: 'capture'; readonly id: string; readonly proxies: readonly string[] }
+  | { readonly kind: 'query'; readonly at: string }
+  | { readonly kind: 'promote'; readonly rollout: string };
 
 export interface CanaryDecisionStatus {
   readonly kind: 'rollback' | 'succeed' | 'hold';
@@ -200,6 +260,8 @@ export interface ProxyCanaryStatus {
   readonly deploy?: ProxyRolloutStatus;
   readonly bakeStartedAt?: string;
   readonly intervalStartedAt?: string;
+  /** The interval under way (while Baking). */
+  readonly analysis?: CanaryAnalysisStatus;
   /** The latest analysis intervals, newest last. */
   readonly intervals?: readonly IntervalVerdict[];
   readonly decision?: CanaryDecisionStatus;
@@ -210,6 +272,8 @@ export interface ProxyCanaryStatus {
   readonly diagnostics?: readonly { readonly proxy: string; readonly files: readonly string[]; readonly error?: string; readonly at: string }[];
   /** Canary proxies seen running another version than the build since it was deployed: no invitee is sent there, and the analysis leaves them out. */
   readonly offBuild?: readonly CanaryOffBuild[];
+  /** Written before the action is made; cleared when its outcome is folded in. A pass that finds it makes the action again. */
+  readonly inFlight?: CanaryIntent;
   readonly conditions?: readonly Condition[];
 }
 

@@ -44,8 +44,9 @@ test('a build whose Prometheus error ratio is high fails its analysis and is rol
   assert.deepEqual(r.captured, ['tokyo-1', 'london-1']);
   const last = r.status.intervals?.at(-1);
   assert.equal(last?.verdict, 'Fail');
-  // The built-in checks passed: the query alone failed the interval.
-  assert.ok(last?.outcomes.every((o) => o.result !== 'Fail'));
+  // The built-in checks were judged and passed: the query alone failed the interval.
+  assert.ok(last?.outcomes.length, 'the built-in checks were judged');
+  assert.ok(last.outcomes.every((o) => o.result !== 'Fail'));
   assert.deepEqual(
     last?.queries?.map((o) => [o.query, o.proxy, o.result, o.value, o.baseline, o.limit, o.sample]),
     [
@@ -77,7 +78,8 @@ test('no data from Prometheus is never a failure and never a pass: the canary is
   const prom = await startPrometheus(t, { answers: answers({ json: vector() }) });
   const r = await runCanary(canary({ analysis: { prometheus: { address: prom.url, queries: [ERROR_RATIO] } } }), HEALTHY, { queryPrometheus: client });
   assert.equal(r.status.phase, 'Held', r.status.message);
-  assert.ok(r.status.intervals?.every((i) => i.verdict === 'Inconclusive'));
+  assert.equal(r.status.intervals?.length, 6, 'every interval of the 30m bake was judged');
+  assert.ok(r.status.intervals.every((i) => i.verdict === 'Inconclusive'));
   assert.match(r.status.decision?.reason ?? '', /prometheus:error-ratio on tokyo-1: Prometheus query "error-ratio" at http:\/\/127\.0\.0\.1:\d+: no data: the query returned an empty vector/);
   for (const p of ['tokyo-1', 'london-1']) assert.equal(r.world.proxies.get(p)?.version, BUILD, `${p} stays on the build for the operator`);
 });
@@ -86,5 +88,6 @@ test('a canary with Prometheus queries but no client wired is held with the reas
   const r = await runCanary(canary({ analysis: { prometheus: { address: 'http://prometheus.invalid:9090', queries: [ERROR_RATIO] } } }), HEALTHY);
   assert.equal(r.status.phase, 'Held', r.status.message);
   assert.match(r.status.decision?.reason ?? '', /Prometheus query "error-ratio": no Prometheus client is configured in this controller/);
-  assert.ok(r.status.intervals?.every((i) => i.queries?.every((o) => o.result === 'Inconclusive')));
+  assert.equal(r.status.intervals?.length, 6, 'every interval of the 30m bake was judged');
+  assert.ok(r.status.intervals.every((i) => i.queries?.length && i.queries.every((o) => o.result === 'Inconclusive')));
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,15 @@ describe('canary diagnostics capture', () => {
     assert.deepEqual(r.files.map((f) => basename(f)), ['london-1-2026-01-05T03-04-05-000Z-goroutine.txt', 'london-1-2026-01-05T03-04-05-000Z-heap.pb.gz']);
     assert.match(await readFile(r.files[0] ?? '', 'utf8'), /goroutine 1 \[running\]/);
     assert.ok(r.files.every((f) => f.startsWith(join(dir, 'diagnostics', 'default', 'debug'))));
+  });
+
+  it('a capture made again after an interrupted pass writes over its files: named by the decision in its id, not the clock', async () => {
+    const id = 'default/debug@2026-01-05T01-00-00.000Z'.replace('01-00-00', '01:00:00');
+    const first = await createDiagnosticsCapture({ stateDir: dir, clock: new ManualClock(Date.UTC(2026, 0, 5, 3, 4, 5)), timeoutMs: 5_000, runCommand })('default/again', proxy, { pprof: true, id });
+    const again = await createDiagnosticsCapture({ stateDir: dir, clock: new ManualClock(Date.UTC(2026, 0, 5, 3, 9, 0)), timeoutMs: 5_000, runCommand })('default/again', proxy, { pprof: true, id });
+    assert.deepEqual(again.files, first.files);
+    assert.deepEqual(first.files.map((f) => basename(f)), ['london-1-2026-01-05T01-00-00-000Z-goroutine.txt', 'london-1-2026-01-05T01-00-00-000Z-heap.pb.gz']);
+    assert.equal((await readdir(join(dir, 'diagnostics', 'default', 'again'))).length, 2);
   });
 
   it('runs the configured command and keeps what it wrote in its directory, and its output', async () => {

@@ -25,6 +25,8 @@ export interface CaptureRequest {
   readonly pprof: boolean;
   /** argv with {proxy} {region} {host} {dir}: e.g. ssh {host} teleport debug profile, writing into {dir}. */
   readonly command?: readonly string[];
+  /** The same when a capture is made again after an interrupted pass: its files are written over, not added. */
+  readonly id?: string;
 }
 
 /**
@@ -48,7 +50,9 @@ export function createDiagnosticsCapture(deps: DiagnosticsCaptureDeps) {
 
   async function capture(canary: string, proxy: Proxy, what: CaptureRequest, files: string[], errors: string[], signal: AbortSignal | undefined): Promise<void> {
     const dir = join(deps.stateDir, 'diagnostics', ...canary.split('/'));
-    const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
+    // Named by the capture's time (`canary@time` ids carry the decision's), so a repeat overwrites the same files.
+    const at = what.id?.split('@').pop();
+    const stamp = (at && !Number.isNaN(Date.parse(at)) ? at : new Date(deps.clock.now()).toISOString()).replace(/[:.]/g, '-');
     const deadline = (): AbortSignal => (signal ? AbortSignal.any([signal, AbortSignal.timeout(deps.timeoutMs)]) : AbortSignal.timeout(deps.timeoutMs));
     await mkdir(dir, { recursive: true });
     if (what.pprof) {

@@ -4,6 +4,7 @@ import { API_VERSION, DEFAULT_NAMESPACE } from '../../model/resource.js';
 import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../model/rollout.js';
 import type { ProxyObservation } from '../../model/snapshot.js';
 import { sameVersion } from '../../rollout/core/rollout-draft.js';
+import { resolveCanarySpec } from './canary-settings.js';
 
 function regionsOf(fleet: ProxyFleetSpec, proxies: readonly string[]): string[] {
   return [...new Set(fleet.proxies.filter((p) => proxies.includes(p.name)).map((p) => p.region))];
@@ -11,6 +12,7 @@ function regionsOf(fleet: ProxyFleetSpec, proxies: readonly string[]): string[] 
 
 /** The canary proxies going to the build: the rollout steps, every canary region in one wave. */
 export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: readonly string[]): ProxyRolloutSpec {
+  const s = resolveCanarySpec(c);
   return {
     ...(c.fleet ? { fleet: c.fleet } : {}),
     version: c.build.version,
@@ -20,8 +22,8 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
     selector: { proxies: [...proxies] },
     waves: [{ name: 'canary', regions: regionsOf(fleet, proxies) }],
     maxUnavailable: 1,
-    notice: { leadTimes: c.notice?.leadTimes ?? ['1h', '10m'], channels: c.notice?.channels ?? [] },
-    drain: { deadline: c.drain?.deadline ?? '30m' },
+    notice: { leadTimes: [...s.leadTimes], channels: [...s.channels] },
+    drain: { deadline: s.drainDeadline },
     failurePolicy: 'rollback',
     ...(c.maintenanceWindows ? { maintenanceWindows: c.maintenanceWindows } : {}),
   };
@@ -34,7 +36,7 @@ export function revertSpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
   return {
     ...rest,
     version,
-    notice: { leadTimes: [c.notice?.rollbackLeadTime ?? '5m'], channels: c.notice?.channels ?? [] },
+    notice: { leadTimes: [resolveCanarySpec(c).rollbackLeadTime], channels: rest.notice?.channels ?? [] },
     failurePolicy: 'halt',
   };
 }

@@ -1,29 +1,10 @@
+import type { CanaryWindow, CanaryWindowBase } from '../../model/canary.js';
 import type { ProxyObservation, TeleportMetrics } from '../../model/snapshot.js';
 
-/** What one proxy showed over one analysis interval, built scrape by scrape. */
-export interface ProxyWindow {
-  readonly proxy: string;
-  readonly region: string;
-  /** Scrapes that came back, and how many of those said process_state was not ok or /readyz not 200. */
-  readonly scrapes: number;
-  readonly notOkScrapes: number;
-  readonly readyzFailures: number;
-  /** Failed scrapes (the proxy did not answer). */
-  readonly missedScrapes: number;
-  readonly restarts: number;
-  /** Counter increases over the interval, across restarts (a counter that went down started again from 0). */
-  readonly connectAttempts: number;
-  readonly connectFailures: number;
-  readonly connectionLimitExceeded: number;
-  readonly peerDialErrors: number;
-  readonly residentMemoryBytes?: number;
-  readonly goroutines?: number;
-  /** The last page seen, to take the next increase from; not a measurement. */
-  readonly last?: TeleportMetrics;
-  readonly lastScrapeAt?: string;
-}
+/** What one proxy showed over one analysis interval, built scrape by scrape (kept in the canary's status). */
+export type ProxyWindow = CanaryWindow;
 
-export function emptyWindow(proxy: string, region: string, last?: TeleportMetrics): ProxyWindow {
+export function emptyWindow(proxy: string, region: string, last?: CanaryWindowBase): ProxyWindow {
   return { proxy, region, scrapes: 0, notOkScrapes: 0, readyzFailures: 0, missedScrapes: 0, restarts: 0, connectAttempts: 0, connectFailures: 0, connectionLimitExceeded: 0, peerDialErrors: 0, ...(last ? { last } : {}) };
 }
 
@@ -31,6 +12,17 @@ function increase(now: number | undefined, before: number | undefined): number {
   if (now === undefined) return 0;
   if (before === undefined) return 0;
   return now >= before ? now - before : now;
+}
+
+/** Only the counters the next increase is taken from: the status holds this, not the whole page. */
+function baseOf(m: TeleportMetrics): CanaryWindowBase {
+  return {
+    connectAttempts: m.connectAttempts,
+    connectFailures: m.connectFailures,
+    connectionLimitExceeded: m.connectionLimitExceeded,
+    ...(m.peerDialErrors === undefined ? {} : { peerDialErrors: m.peerDialErrors }),
+    ...(m.startTimeSeconds === undefined ? {} : { startTimeSeconds: m.startTimeSeconds }),
+  };
 }
 
 /**
@@ -55,7 +47,19 @@ export function addObservation(w: ProxyWindow, o: ProxyObservation): ProxyWindow
     peerDialErrors: w.peerDialErrors + increase(m.peerDialErrors, prev?.peerDialErrors),
     ...(m.residentMemoryBytes === undefined ? {} : { residentMemoryBytes: m.residentMemoryBytes }),
     ...(m.goroutines === undefined ? {} : { goroutines: m.goroutines }),
-    last: m,
+    last: baseOf(m),
     lastScrapeAt: o.lastScrapeAt,
   };
+}
+
+/** Every observed proxy's window with this snapshot added (a proxy seen for the first time gets a new one). */
+export function observeAll(windows: readonly ProxyWindow[], observations: ReadonlyMap<string, ProxyObservation>): ProxyWindow[] {
+  const byName = new Map(windows.map((w) => [w.proxy, w]));
+  for (const o of observations.values()) byName.set(o.name, addObservation(byName.get(o.name) ?? emptyWindow(o.name, o.region), o));
+  return [...byName.values()];
+}
+
+/** A new interval: counts start again from the last pages seen. */
+export function nextInterval(windows: readonly ProxyWindow[]): ProxyWindow[] {
+  return windows.map((w) => emptyWindow(w.proxy, w.region, w.last));
 }
