@@ -3,6 +3,8 @@ import { parseDuration } from './model/duration.js';
 import { err, ok, type Result } from './model/result.js';
 import { isLoopbackHost, unprotectedAdminMessage } from './admin/auth/loopback.js';
 import { parseTrustedProxies, type TrustedProxies } from './redirect/core/trusted-proxies.js';
+import { SETTING_KEYS, SETTINGS, type ConfigInput, type SettingKey } from './config-schema.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging/log-options.js';
 
 const EMPTY_TRUST: TrustedProxies = { cidrs: [], header: 'x-forwarded-for', contains: () => false };
 
@@ -54,115 +56,73 @@ export interface MeridianConfig {
      */
     readonly followClock?: string;
   };
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  readonly logLevel: LogLevel;
+  /** auto: pretty when stdout is a terminal, else JSON lines. */
+  readonly logFormat: LogFormat;
   /** A Teleport OIDC connector file whose redirect_url list Meridian keeps in step with the fleet. */
   readonly oidcConnectorFile?: string;
 }
 
-/** Settings by their environment variable name; CLI flags use the same keys. */
-export type ConfigInput = Partial<Record<keyof typeof ENV, string>>;
+export type { ConfigInput } from './config-schema.js';
 
-const ENV = {
-  manifestDir: 'MERIDIAN_MANIFEST_DIR',
-  stateDir: 'MERIDIAN_STATE_DIR',
-  admin: 'MERIDIAN_ADMIN_ADDR',
-  adminTokenFile: 'MERIDIAN_ADMIN_TOKEN_FILE',
-  adminReadTokenFile: 'MERIDIAN_ADMIN_READ_TOKEN_FILE',
-  public: 'MERIDIAN_PUBLIC_ADDR',
-  trustedProxies: 'MERIDIAN_TRUSTED_PROXIES',
-  trustedHeader: 'MERIDIAN_TRUSTED_HEADER',
-  geoipDb: 'MERIDIAN_GEOIP_DB',
-  observeInterval: 'MERIDIAN_OBSERVE_INTERVAL',
-  observeTimeout: 'MERIDIAN_OBSERVE_TIMEOUT',
-  observeConcurrency: 'MERIDIAN_OBSERVE_CONCURRENCY',
-  maxBodyBytes: 'MERIDIAN_SCRAPE_MAX_BYTES',
-  simTimeFactor: 'MERIDIAN_SIM_TIME_FACTOR',
-  simControl: 'MERIDIAN_SIM_CONTROL_ADDR',
-  simSeed: 'MERIDIAN_SIM_SEED',
-  simClock: 'MERIDIAN_SIM_CLOCK',
-  logLevel: 'MERIDIAN_LOG_LEVEL',
-  oidcConnectorFile: 'MERIDIAN_OIDC_CONNECTOR_FILE',
-  loginUrl: 'MERIDIAN_LOGIN_URL',
-  canaryKeyFile: 'MERIDIAN_CANARY_KEY_FILE',
-} as const;
-
-export const DEFAULTS: Required<ConfigInput> = {
-  // Not given: a controller never falls back to the demo fleet.
-  manifestDir: '',
-  stateDir: '.meridian/state',
-  admin: '127.0.0.1:9181',
-  adminTokenFile: '',
-  adminReadTokenFile: '',
-  public: '127.0.0.1:8080',
-  trustedProxies: '',
-  trustedHeader: 'x-forwarded-for',
-  geoipDb: '',
-  observeInterval: '2s',
-  observeTimeout: '1500ms',
-  observeConcurrency: '64',
-  maxBodyBytes: '4194304',
-  simTimeFactor: '60',
-  simControl: '127.0.0.1:7300',
-  simSeed: '1',
-  simClock: '',
-  logLevel: 'info',
-  oidcConnectorFile: '',
-  loginUrl: '',
-  canaryKeyFile: '',
-};
+export const DEFAULTS = Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].default])) as Required<ConfigInput>;
 
 /** The bundled demo fleet: what `meridian demo` runs and offline commands read by default. */
 export const DEMO_MANIFEST_DIR = 'examples/fleet';
 
 /** Why `meridian start` refuses to run without manifests. */
-export const NO_MANIFEST_DIR = `no manifests directory: give --manifests DIR (or ${ENV.manifestDir}); to try Meridian on the bundled demo fleet and its simulator, run meridian demo`;
+export const NO_MANIFEST_DIR = `no manifests directory: give --manifests DIR (or ${SETTINGS.manifestDir.variable}); to try Meridian on the bundled demo fleet and its simulator, run meridian demo`;
 
 export const DEFAULT_ADMIN_URL = `http://${DEFAULTS.admin}`;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 /** Reads MERIDIAN_* variables from the environment: the only place that does. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigInput {
   const out: ConfigInput = {};
-  for (const [key, name] of Object.entries(ENV) as [keyof typeof ENV, string][]) {
-    const v = env[name];
+  for (const key of SETTING_KEYS) {
+    const v = env[SETTINGS[key].variable];
     if (v !== undefined && v !== '') out[key] = v;
   }
   return out;
 }
 
-/** Defaults, then the environment, then flags; every bad value is named with where it came from. */
+/** Where a value came from, as a user would look for it: the variable, the flag, or which other layer. */
+function origin(key: SettingKey, source: string): string {
+  if (source === 'environment') return SETTINGS[key].variable;
+  return source === 'flag' ? `--${SETTINGS[key].flag}` : `${source} --${SETTINGS[key].flag}`;
+}
+
+/** Defaults, then the environment, then flags; every bad value is named with where it came from (variable or flag). */
 export function buildConfig(layers: readonly { source: string; values: ConfigInput }[]): Result<MeridianConfig, string[]> {
-  const merged = new Map<keyof typeof ENV, { value: string; source: string }>();
-  for (const k of Object.keys(DEFAULTS) as (keyof typeof ENV)[]) merged.set(k, { value: DEFAULTS[k], source: 'default' });
+  const merged = new Map<SettingKey, { value: string; source: string }>();
+  for (const k of Object.keys(DEFAULTS) as (SettingKey)[]) merged.set(k, { value: DEFAULTS[k], source: 'default' });
   for (const layer of layers)
-    for (const [k, v] of Object.entries(layer.values) as [keyof typeof ENV, string][]) merged.set(k, { value: v, source: layer.source });
+    for (const [k, v] of Object.entries(layer.values) as [SettingKey, string][]) merged.set(k, { value: v, source: layer.source });
 
   const errors: string[] = [];
-  const at = (k: keyof typeof ENV): { value: string; where: string } => {
+  const at = (k: SettingKey): { value: string; where: string } => {
     const e = merged.get(k) ?? { value: DEFAULTS[k], source: 'default' };
-    return { value: e.value, where: e.source === 'environment' ? ENV[k] : `${e.source} ${k}` };
+    return { value: e.value, where: origin(k, e.source) };
   };
-  const str = (k: keyof typeof ENV): string => at(k).value;
-  const duration = (k: keyof typeof ENV): number => {
+  const str = (k: SettingKey): string => at(k).value;
+  const duration = (k: SettingKey): number => {
     const { value, where } = at(k);
     const r = parseDuration(value);
     if (!r.ok) errors.push(`${where}: ${r.error}`);
     return r.ok ? r.value : 0;
   };
-  const int = (k: keyof typeof ENV, min: number, max: number): number => {
+  const int = (k: SettingKey, min: number, max: number): number => {
     const { value, where } = at(k);
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) errors.push(`${where}: "${value}" must be a whole number from ${min} to ${max}`);
     return n;
   };
-  const num = (k: keyof typeof ENV, min: number): number => {
+  const num = (k: SettingKey, min: number): number => {
     const { value, where } = at(k);
     const n = Number(value);
     if (!Number.isFinite(n) || n < min) errors.push(`${where}: "${value}" must be a number of at least ${min}`);
     return n;
   };
-  const address = (k: keyof typeof ENV): ListenAddress => {
+  const address = (k: SettingKey): ListenAddress => {
     const { value, where } = at(k);
     const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
     const port = Number(m?.[2]);
@@ -172,7 +132,7 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     }
     return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
   };
-  const list = (k: keyof typeof ENV): string[] =>
+  const list = (k: SettingKey): string[] =>
     str(k)
       .split(',')
       .map((x) => x.trim())
@@ -196,8 +156,11 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
   if (header !== 'x-forwarded-for' && header !== 'forwarded') errors.push(`${at('trustedHeader').where}: "${header}" must be x-forwarded-for or forwarded`);
   const trusted = parseTrustedProxies(list('trustedProxies'), { header: header === 'forwarded' ? 'forwarded' : 'x-forwarded-for' });
   if (!trusted.ok) errors.push(`${at('trustedProxies').where}: ${trusted.error}`);
-  const level = str('logLevel');
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) errors.push(`${at('logLevel').where}: "${level}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const oneOf = <T extends string>(k: SettingKey, allowed: readonly T[]): T => {
+    const { value, where } = at(k);
+    if (!(allowed as readonly string[]).includes(value)) errors.push(`${where}: "${value}" must be one of ${allowed.join(', ')}`);
+    return value as T;
+  };
 
   const config: MeridianConfig = {
     mode: 'standalone',
@@ -227,13 +190,14 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
       seed: int('simSeed', 0, 2 ** 31),
       ...(str('simClock') ? { followClock: followClock() } : {}),
     },
-    logLevel: level as MeridianConfig['logLevel'],
+    logLevel: oneOf('logLevel', LOG_LEVELS),
+    logFormat: oneOf('logFormat', LOG_FORMATS),
     ...(str('oidcConnectorFile') ? { oidcConnectorFile: str('oidcConnectorFile') } : {}),
   };
   if (!config.adminAuth.tokenFile && !isLoopbackHost(config.admin.host))
     errors.push(`${at('admin').where}: "${str('admin')}" is not a loopback address; ${unprotectedAdminMessage}`);
   if (str('adminReadTokenFile') && !str('adminTokenFile'))
-    errors.push(`${at('adminReadTokenFile').where}: a read token without an admin token (${ENV.adminTokenFile}) would leave every change open; set both`);
+    errors.push(`${at('adminReadTokenFile').where}: a read token without an admin token (${SETTINGS.adminTokenFile.variable}) would leave every change open; set both`);
   if (config.observe.intervalMs > 0 && config.observe.timeoutMs >= config.observe.intervalMs)
     errors.push(`${at('observeTimeout').where}: the scrape timeout must be shorter than the observe interval (${str('observeInterval')})`);
   return errors.length ? err(errors) : ok(deepFreeze(config));

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig, configFromEnv, DEFAULTS } from '../src/config.js';
+import { SETTING_KEYS, SETTINGS, settingsOf } from '../src/config-schema.js';
+import { COMMANDS } from '../src/cli/main.js';
 
 test('defaults: no manifests directory (start refuses; the demo names its own), loopback listeners', () => {
   const r = buildConfig([]);
@@ -38,7 +40,7 @@ test('every bad value is named with where it came from', () => {
   assert.ok(errors.some((e) => e.startsWith('MERIDIAN_OBSERVE_INTERVAL: "soon" is not a duration')));
   assert.ok(errors.some((e) => e.startsWith('MERIDIAN_LOG_LEVEL: "loud" must be one of')));
   assert.ok(errors.includes('MERIDIAN_SIM_TIME_FACTOR: "fast" must be a number of at least 0.001'));
-  assert.ok(errors.includes('flag observeConcurrency: "0" must be a whole number from 1 to 10000'));
+  assert.ok(errors.includes('--observe-concurrency: "0" must be a whole number from 1 to 10000'));
 });
 
 test('a scrape timeout at least as long as the interval is refused', () => {
@@ -80,5 +82,51 @@ test('MERIDIAN_SIM_CLOCK (--sim-clock) follows a separate simulator', () => {
   assert.equal(defaults.value.sim.followClock, undefined, 'absent by default');
 
   const bad = buildConfig([{ source: 'flag', values: { simClock: '127.0.0.1:7300' } }]);
-  assert.deepEqual(bad.ok ? [] : bad.error, ['flag simClock: "127.0.0.1:7300" must be the simulator\'s control API as an http origin, e.g. http://127.0.0.1:7300']);
+  assert.deepEqual(bad.ok ? [] : bad.error, ['--sim-clock: "127.0.0.1:7300" must be the simulator\'s control API as an http origin, e.g. http://127.0.0.1:7300']);
+});
+
+test('every setting has a flag, a variable and a help line, and start or demo --help lists each with its variable and default', () => {
+  const flags = new Set<string>();
+  const variables = new Set<string>();
+  for (const key of SETTING_KEYS) {
+    const s = SETTINGS[key];
+    assert.match(s.flag, /^[a-z][a-z-]+$/, key);
+    assert.match(s.variable, /^MERIDIAN_[A-Z_]+$/, key);
+    assert.ok(s.help.length > 5, key);
+    assert.ok(s.commands.length > 0, `${key} is taken by start or demo`);
+    flags.add(s.flag);
+    variables.add(s.variable);
+    const defaultText = s.default || ('unset' in s ? s.unset : '');
+    assert.ok(defaultText, `${key} says what it is when not set`);
+    for (const command of s.commands) {
+      const usage = COMMANDS[command]?.usage ?? '';
+      const line = usage.split('\n').find((l) => l.trimStart().startsWith(`--${s.flag} `));
+      assert.ok(line, `meridian ${command} --help lists --${s.flag}`);
+      assert.ok(line.includes(s.variable) && line.includes(`default ${defaultText}`), line);
+    }
+  }
+  assert.equal(flags.size, SETTING_KEYS.length, 'one flag per setting');
+  assert.equal(variables.size, SETTING_KEYS.length, 'one variable per setting');
+  for (const v of ['MERIDIAN_TRUSTED_HEADER', 'MERIDIAN_LOGIN_URL', 'MERIDIAN_CANARY_KEY_FILE', 'MERIDIAN_SCRAPE_MAX_BYTES', 'MERIDIAN_LOG_FORMAT']) assert.ok(variables.has(v), v);
+  assert.deepEqual(settingsOf('start').filter((k) => k.startsWith('sim') && k !== 'simClock'), [], 'start takes no simulator settings');
+  assert.ok(!settingsOf('demo').includes('simClock'), 'the demo runs its own simulator');
+});
+
+test('a value is named by its flag or its variable, whichever gave it', () => {
+  const fromFlag = buildConfig([{ source: 'flag', values: { trustedHeader: 'via', maxBodyBytes: '12', logFormat: 'colour' } }]);
+  assert.deepEqual(fromFlag.ok ? [] : fromFlag.error, [
+    '--trusted-header: "via" must be x-forwarded-for or forwarded',
+    '--scrape-max-bytes: "12" must be a whole number from 1024 to 1073741824',
+    '--log-format: "colour" must be one of auto, json, pretty',
+  ]);
+  const env = configFromEnv({ MERIDIAN_TRUSTED_HEADER: 'via', MERIDIAN_SCRAPE_MAX_BYTES: '12', MERIDIAN_LOG_FORMAT: 'colour' });
+  const fromEnv = buildConfig([{ source: 'environment', values: env }]);
+  assert.deepEqual(fromEnv.ok ? [] : fromEnv.error, [
+    'MERIDIAN_TRUSTED_HEADER: "via" must be x-forwarded-for or forwarded',
+    'MERIDIAN_SCRAPE_MAX_BYTES: "12" must be a whole number from 1024 to 1073741824',
+    'MERIDIAN_LOG_FORMAT: "colour" must be one of auto, json, pretty',
+  ]);
+  const good = buildConfig([{ source: 'flag', values: { logFormat: 'pretty' } }]);
+  assert.equal(good.ok && good.value.logFormat, 'pretty');
+  assert.equal(DEFAULTS.logFormat, 'auto');
 });

@@ -1,4 +1,4 @@
-import { formatProblem, loadManifestDir } from '../adapters/file-store/index.js';
+import { formatProblem, loadManifestDir } from './offline-context.js';
 import type { ProxyFleet } from '../model/fleet.js';
 import type { CliIo } from './io.js';
 

@@ -1,4 +1,4 @@
-import { configFromEnv } from '../config.js';
+import { configFromEnv, DEMO_MANIFEST_DIR } from '../config.js';
 import { withAdminCredentials } from './admin-client.js';
 import { runCanary } from './commands/canary.js';
 import { runCrds } from './commands/crds.js';
@@ -11,6 +11,7 @@ import { runSim } from './commands/sim.js';
 import { runStart } from './commands/start.js';
 import { runStatus } from './commands/status.js';
 import { runValidate } from './commands/validate.js';
+import { controllerHelp } from './controller-flags.js';
 import { takeTokenFile, wantsHelp } from './flags.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
@@ -35,28 +36,19 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     admin: false,
     usage: `Usage: meridian start --manifests DIR [flags]
 Runs the controller on the fleet the manifests describe; it never starts a simulator (meridian demo does).
-  --manifests DIR                desired state (MERIDIAN_MANIFEST_DIR); required
-  --state DIR                    where status is kept (MERIDIAN_STATE_DIR)
-  --admin HOST:PORT              admin listener (MERIDIAN_ADMIN_ADDR, default 127.0.0.1:9181)
-  --admin-token-file FILE        tokens that may change state (MERIDIAN_ADMIN_TOKEN_FILE); needed beyond loopback
-  --admin-read-token-file FILE   tokens that may only read (MERIDIAN_ADMIN_READ_TOKEN_FILE)
-  --public HOST:PORT             login listener (MERIDIAN_PUBLIC_ADDR)
-  --trusted-proxies CIDRS        --geoip-db FILES   --oidc-connector FILE
-  --sim-clock URL                run on a separate \`meridian sim\`'s clock (MERIDIAN_SIM_CLOCK)
-  --observe-interval D           --observe-timeout D   --observe-concurrency N   --log-level L`,
+Every flag has an environment variable; a flag wins over its variable.
+${controllerHelp('start')}`,
   },
   demo: {
     run: runDemo,
     admin: false,
-    usage: `Usage: meridian demo [--manifests DIR] [--state DIR] [--admin HOST:PORT] [--public HOST:PORT] [--time-factor N] [--sim-control HOST:PORT]
+    usage: `Usage: meridian demo [--manifests DIR] [flags]
 Runs the controller on the bundled demo fleet (examples/fleet) with the fleet simulator, on its
-compressed clock; canary invitations are signed with MERIDIAN_CANARY_KEY_FILE, or with a key the
+compressed clock; canary invitations are signed with --canary-key-file, or with a key the
 demo makes once in its state directory (canary.key), and the exact invite command is printed.
-  --manifests DIR                the fleet to simulate (default examples/fleet; never MERIDIAN_MANIFEST_DIR)
-  --state DIR                    where status, the simulated clock and the key are kept (MERIDIAN_STATE_DIR)
-  --time-factor N                simulated seconds per real second (MERIDIAN_SIM_TIME_FACTOR, default 60)
-  --sim-control HOST:PORT        the simulator's control API (MERIDIAN_SIM_CONTROL_ADDR, default 127.0.0.1:7300)
-  --log-level L                  (MERIDIAN_LOG_LEVEL)`,
+Every flag but --manifests has an environment variable; a flag wins over its variable.
+${'  --manifests DIR'.padEnd(34)} the fleet to simulate (default ${DEMO_MANIFEST_DIR}; never MERIDIAN_MANIFEST_DIR)
+${controllerHelp('demo')}`,
   },
   sim: {
     run: runSim,

@@ -190,7 +190,7 @@ test('the admin listener is not bound beyond loopback without a token', async (t
   for (const admin of ['127.0.0.1:9181', '[::1]:9181', 'localhost:9181']) assert.ok(buildConfig([{ source: 'flag', values: { admin } }]).ok, admin);
   assert.ok(buildConfig([{ source: 'flag', values: { admin: '0.0.0.0:9181', adminTokenFile: '/etc/meridian/admin-tokens' } }]).ok);
   const readOnly = buildConfig([{ source: 'flag', values: { adminReadTokenFile: '/etc/meridian/read-tokens' } }]);
-  assert.match(readOnly.ok ? '' : (readOnly.error[0] ?? ''), /^flag adminReadTokenFile: a read token without an admin token/);
+  assert.match(readOnly.ok ? '' : (readOnly.error[0] ?? ''), /^--admin-read-token-file: a read token without an admin token/);
   // A config made without buildConfig is refused when the listener would start.
   await assert.rejects(loadAdminAuth({ host: '10.0.0.5', port: 9181 }, {}, pino({ level: 'silent' })), /admin listener 10\.0\.0\.5:9181 is not a loopback address; .*MERIDIAN_ADMIN_TOKEN_FILE/);
   const dir = await tempDir(t);

@@ -1,4 +1,3 @@
-import { readSecret } from '../../adapters/hooks/index.js';
 import { CanaryView } from '../../admin/canary-schemas.js';
 import { CANARY_VERBS, type CanaryVerb } from '../../canary/core/canary-commands.js';
 import { DEFAULT_NAMESPACE } from '../../model/resource.js';
@@ -11,6 +10,7 @@ import { buildConfig, configFromEnv, DEFAULT_ADMIN_URL, type ConfigInput } from 
 import { parseDuration } from '../../model/duration.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
+import { readSecret } from '../offline-context.js';
 
 const USAGE = 'usage: meridian canary start|promote|rollback|status|report NAME [-n NS] [--server URL] | invite NAME [--ttl 7d] [--key-file FILE] [--login-url URL]';
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildConfig, configFromEnv, DEMO_MANIFEST_DIR, type ConfigInput } from '../../config.js';
+import { buildConfig, configFromEnv, DEMO_MANIFEST_DIR } from '../../config.js';
 import type { MeridianHandle } from '../../main.js';
+import { configFromFlags, controllerFlagOptions } from '../controller-flags.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { serve } from './start.js';
@@ -28,23 +29,8 @@ async function ensureCanaryKey(file: string, dir: string): Promise<void> {
  * compressed clock, and canary invitations signed with a key of its own unless one is configured.
  */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags(args, {
-    manifests: { type: 'string', default: DEMO_MANIFEST_DIR },
-    state: { type: 'string' },
-    admin: { type: 'string' },
-    public: { type: 'string' },
-    'time-factor': { type: 'string' },
-    'sim-control': { type: 'string' },
-    'log-level': { type: 'string' },
-  });
-  const flags: ConfigInput = {
-    ...(values.state !== undefined && { stateDir: values.state }),
-    ...(values.admin !== undefined && { admin: values.admin }),
-    ...(values.public !== undefined && { public: values.public }),
-    ...(values['time-factor'] !== undefined && { simTimeFactor: values['time-factor'] }),
-    ...(values['sim-control'] !== undefined && { simControl: values['sim-control'] }),
-    ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
-  };
+  const { values } = parseFlags(args, { manifests: { type: 'string', default: DEMO_MANIFEST_DIR }, ...controllerFlagOptions('demo') });
+  const flags = configFromFlags('demo', values);
   // The simulator plays the demo fleet (or --manifests), never MERIDIAN_MANIFEST_DIR's real one.
   const layers = [
     { source: 'environment', values: configFromEnv() },
@@ -67,8 +53,9 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   const keyFile = config.value.redirect.canaryKeyFile ?? '';
   // Links expire on the controller's clock, here the simulator's: a week of real time is this many simulated days.
   const ttlDays = Math.ceil(7 * config.value.sim.timeFactor);
-  // Links go to the login URL users are given: MERIDIAN_LOGIN_URL when set, else the listener as bound.
-  const loginUrl = (handle: MeridianHandle): string => (layers[0]?.values.loginUrl ? config.value.redirect.loginUrl : handle.loginUrl);
+  // Links go to the login URL users are given: --login-url (MERIDIAN_LOGIN_URL) when set, else the listener as bound.
+  const givenLoginUrl = layers.some((l) => l.values.loginUrl);
+  const loginUrl = (handle: MeridianHandle): string => (givenLoginUrl ? config.value.redirect.loginUrl : handle.loginUrl);
   return serve(config.value, io, {
     simulator: true,
     extra: (handle) => [

@@ -1,12 +1,13 @@
-import { syncOidcConnectorFile } from '../../adapters/teleport/oidc-connector-file.js';
+import { DEMO_MANIFEST_DIR } from '../../config.js';
 import { oidcRedirectUrls } from '../../oidc/core/redirect-urls.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { loadFleet } from '../load-fleet.js';
+import { syncOidcConnectorFile } from '../offline-context.js';
 
 /** `meridian oidc redirect-urls`: the connector's redirect_url list for the fleet; `--sync FILE` writes it into a connector file. */
 export async function runOidc(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, { manifests: { type: 'string', default: 'examples/fleet' }, sync: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(args, { manifests: { type: 'string', default: DEMO_MANIFEST_DIR }, sync: { type: 'string' } }, true);
   if (positionals[0] !== 'redirect-urls' || positionals.length > 1) throw new Error('usage: meridian oidc redirect-urls [--manifests DIR] [--sync CONNECTOR.yaml]');
   const fleet = await loadFleet(values.manifests, io);
   if (!fleet) return 1;

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { formatProblem, loadManifestDir, parseManifestText } from '../../adapters/file-store/index.js';
 import { DEFAULTS, DEMO_MANIFEST_DIR } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
 import type { ProxyFleet } from '../../model/fleet.js';
@@ -11,6 +9,7 @@ import { fetchFleets } from '../admin-client.js';
 import { fetchControllerClock, type ControllerClock } from '../controller-clock.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
+import { formatProblem, loadManifestDir, readManifestFile } from '../offline-context.js';
 import { formatPlanErrors, formatRolloutPlan } from '../rollout-plan-text.js';
 
 /**
@@ -37,7 +36,7 @@ export async function runRolloutPlan(args: string[], io: CliIo): Promise<number>
   const scrape = parseDuration(values['scrape-interval']);
   if (!scrape.ok) throw new Error(`--scrape-interval: ${scrape.error}`);
 
-  const parsed = parseManifestText(await readFile(file, 'utf8'), file);
+  const parsed = await readManifestFile(file);
   for (const p of parsed.problems) io.err(formatProblem(p));
   const rollout = parsed.accepted.map((d) => d.resource).find((r): r is ProxyRollout => r.kind === 'ProxyRollout');
   if (!rollout) {

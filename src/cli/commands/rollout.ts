@@ -1,4 +1,3 @@
-import { formatProblem, loadManifestDir, patchManifestFile } from '../../adapters/file-store/index.js';
 import { RolloutsResponse, RolloutView } from '../../admin/rollout-schemas.js';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
 import { parseDuration } from '../../model/duration.js';
@@ -11,6 +10,7 @@ import { fetchControllerClock } from '../controller-clock.js';
 import { parseFlags } from '../flags.js';
 import { watchLoop } from '../watch-loop.js';
 import type { CliIo } from '../io.js';
+import { formatProblem, loadManifestDir, patchManifestSpec } from '../offline-context.js';
 import { renderRollout } from '../rollout-status-text.js';
 import { runRolloutPlan } from './rollout-plan.js';
 
@@ -47,7 +47,7 @@ async function patchOffline(verb: RolloutVerb, name: string, namespace: string, 
   }
   const patch = commandPatch(verb, doc.resource as ProxyRollout, false);
   if (!patch.ok) throw new Error(patch.error);
-  const r = await patchManifestFile(doc.source, doc.document, patch.value, doc.key);
+  const r = await patchManifestSpec(doc, patch.value);
   if (!r.ok) throw new Error(r.error);
   io.out(`${verb}: edited ${doc.source} (${Object.entries(patch.value).map(([k, v]) => (v === null ? `removed spec.${k}` : `spec.${k}: ${String(v)}`)).join(', ')})`);
   return 0;

@@ -1,18 +1,19 @@
-import { readFile, stat } from 'node:fs/promises';
-import pino from 'pino';
-import { formatProblem, parseManifestText } from '../../adapters/file-store/index.js';
+import { stat } from 'node:fs/promises';
+import { DEFAULTS, DEMO_MANIFEST_DIR } from '../../config.js';
+import { createLogger } from '../../logging/create-logger.js';
 import type { ProxyFleet } from '../../model/fleet.js';
 import { simOptionsFromFleet, startFleetSim } from '../../sim/index.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { loadFleet } from '../load-fleet.js';
+import { formatProblem, readManifestFile } from '../offline-context.js';
 
 /** The first valid ProxyFleet of a manifest file, or of a directory of them; problems go to stderr. */
 async function fleetFrom(path: string, io: CliIo): Promise<ProxyFleet | undefined> {
   const isDir = await stat(path).then((s) => s.isDirectory(), (e: unknown) => e);
   if (typeof isDir !== 'boolean') return void io.err(`--fleet: ${path}: ${isDir instanceof Error ? isDir.message : String(isDir)}`);
   if (isDir) return loadFleet(path, io);
-  const parsed = parseManifestText(await readFile(path, 'utf8'), path);
+  const parsed = await readManifestFile(path);
   for (const p of parsed.problems) io.err(formatProblem(p));
   const fleet = parsed.accepted.map((d) => d.resource).find((r): r is ProxyFleet => r.kind === 'ProxyFleet');
   if (!fleet) io.err(`no valid ProxyFleet in ${path}`);
@@ -25,10 +26,10 @@ async function fleetFrom(path: string, io: CliIo): Promise<ProxyFleet | undefine
  */
 export async function runSim(args: string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(args, {
-    fleet: { type: 'string', default: 'examples/fleet' },
-    control: { type: 'string', default: '127.0.0.1:7300' },
-    'time-factor': { type: 'string', default: '60' },
-    seed: { type: 'string', default: '1' },
+    fleet: { type: 'string', default: DEMO_MANIFEST_DIR },
+    control: { type: 'string', default: DEFAULTS.simControl },
+    'time-factor': { type: 'string', default: DEFAULTS.simTimeFactor },
+    seed: { type: 'string', default: DEFAULTS.simSeed },
     'clock-file': { type: 'string' },
   });
   const control = /^(.+):(\d{1,5})$/.exec(values.control);
@@ -47,7 +48,7 @@ export async function runSim(args: string[], io: CliIo): Promise<number> {
       controlHost: control[1],
       controlPort: Number(control[2]),
       ...(values['clock-file'] !== undefined && { clockFile: values['clock-file'] }),
-      log: pino({ base: { app: 'meridian-sim' } }),
+      log: createLogger({ level: 'info', format: 'auto', app: 'meridian-sim' }),
     }),
   );
   io.out(`Simulating ${sim.proxies.length} proxies of ProxyFleet ${fleet.metadata.name}; control API ${sim.controlUrl}`);

@@ -1,4 +1,3 @@
-import { loadManifestDir } from '../../adapters/file-store/index.js';
 import { fleetView, problemsView } from '../../admin/fleet-view.js';
 import { ProblemsResponse, type FleetsResponse } from '../../admin/schemas.js';
 import { DEFAULT_ADMIN_URL } from '../../config.js';
@@ -7,6 +6,7 @@ import type { ProxyFleet } from '../../model/fleet.js';
 import { fetchFleets, getJson } from '../admin-client.js';
 import type { CliIo } from '../io.js';
 import { parseFlags } from '../flags.js';
+import { loadManifestDir } from '../offline-context.js';
 import { watchLoop } from '../watch-loop.js';
 import { renderStatus } from '../status-table.js';
 

@@ -1,5 +1,3 @@
-import { formatProblem, loadManifestDir, locateFields } from '../../adapters/file-store/index.js';
-import type { AcceptedDocument } from '../../adapters/file-store/index.js';
 import { selectCanaryProxies } from '../../canary/core/select-subset.js';
 import type { ProxyCanary } from '../../model/canary.js';
 import type { FieldError } from '../../model/field-error.js';
@@ -9,6 +7,7 @@ import { rolloutFleetErrors } from '../../model/rollout-rules.js';
 import type { ManifestProblem } from '../../model/store.js';
 import { parseFlags } from '../flags.js';
 import type { CliIo } from '../io.js';
+import { formatProblem, loadManifestDir, locateFields, type AcceptedDocument } from '../offline-context.js';
 
 /** `meridian validate DIR|FILE`: exits 1 naming file, line and field of every problem. */
 export async function runValidate(args: string[], io: CliIo): Promise<number> {
