@@ -13,6 +13,10 @@ import { peeringRoutes, type PeeringRoutesOptions } from './routes/peerings.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 import { quieterLevel } from '../runtime/log-level.js';
 import { adminAuthPlugin, type AdminAuth } from './auth/admin-auth.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
+import type { ChangeFeed } from '../dashboard/change-feed.js';
+import { sameOriginPlugin } from '../dashboard/same-origin.js';
 
 export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions, PeeringRoutesOptions {
   readonly log: Logger;
@@ -21,6 +25,8 @@ export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, Rollou
   readonly auth?: AdminAuth;
   /** The clock the controller acts on (GET /api/v1/clock); absent: the wall clock, for an app without a controller behind it. */
   readonly controllerClock?: () => ControllerClockReading;
+  /** What changed (snapshots, store writes), streamed to the dashboard at GET /api/v1/events; absent: no stream, the page refreshes by hand. */
+  readonly changes?: ChangeFeed;
 }
 
 const wallClock = (): ControllerClockReading => ({ now: Date.now(), simulated: false });
@@ -39,6 +45,7 @@ export async function buildAdminApp(deps: AdminDeps) {
   });
   // Before any route, so every route (a new one too) is behind the same check.
   await app.register(adminAuthPlugin, { auth: deps.auth ?? { admin: [], read: [] }, audit: deps.log.child({ component: 'admin-audit' }) });
+  await app.register(sameOriginPlugin);
   await app.register(healthRoutes, deps);
   await app.register(metricsRoutes, { registry: deps.registry });
   await app.register(apiRoutes, { ...deps, prefix: '/api/v1' });
@@ -46,5 +53,7 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(peeringRoutes, { ...deps, prefix: '/api/v1' });
+  await app.register(dashboardRoutes, { explain: deps.explain, live: deps.changes !== undefined, changesNeedToken: (deps.auth?.admin.length ?? 0) > 0 });
+  if (deps.changes) await app.register(eventRoutes, { changes: deps.changes, prefix: '/api/v1' });
   return app;
 }

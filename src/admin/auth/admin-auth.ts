@@ -46,10 +46,13 @@ declare module 'fastify' {
 }
 
 const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/** The dashboard's page and files carry no data (it comes from the API, with the token the operator enters there). */
+const PAGE: ReadonlySet<string> = new Set(['/', '/dashboard/:version/:file']);
 const REALM = 'Bearer realm="meridian-admin"';
 
 export function accessOf(method: string, url: string): Access {
   if (PROBES.has(url)) return 'open';
+  if (PAGE.has(url) && (method === 'GET' || method === 'HEAD')) return 'open';
   return method === 'GET' || method === 'HEAD' ? 'read' : 'change';
 }
 
