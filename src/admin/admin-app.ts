@@ -13,10 +13,11 @@ import { peeringRoutes, type PeeringRoutesOptions } from './routes/peerings.js';
 import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 import { quieterLevel } from '../runtime/log-level.js';
 import { adminAuthPlugin, type AdminAuth } from './auth/admin-auth.js';
-import { dashboardRoutes } from './routes/dashboard.js';
+import { dashboardRoutes, type DashboardRoutesOptions } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import type { ChangeFeed } from '../dashboard/change-feed.js';
 import { sameOriginPlugin } from '../dashboard/same-origin.js';
+import { historyRoutes, type HistoryRoutesOptions } from './routes/history.js';
 
 export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, RolloutRoutesOptions, CanaryRoutesOptions, PeeringRoutesOptions {
   readonly log: Logger;
@@ -27,6 +28,10 @@ export interface AdminDeps extends ApiRoutesOptions, HealthRoutesOptions, Rollou
   readonly controllerClock?: () => ControllerClockReading;
   /** What changed (snapshots, store writes), streamed to the dashboard at GET /api/v1/events; absent: no stream, the page refreshes by hand. */
   readonly changes?: ChangeFeed;
+  /** Sessions over the last hour (GET /api/v1/history, the dashboard's sparklines); absent: 404 there, no sparklines. */
+  readonly history?: HistoryRoutesOptions['history'];
+  /** A stored rollout's plan (GET /api/v1/rollouts/NS/NAME/plan, the dashboard's timeline before the start); absent: not served. */
+  readonly rolloutPlan?: DashboardRoutesOptions['plan'];
 }
 
 const wallClock = (): ControllerClockReading => ({ now: Date.now(), simulated: false });
@@ -53,7 +58,8 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(rolloutRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(peeringRoutes, { ...deps, prefix: '/api/v1' });
-  await app.register(dashboardRoutes, { explain: deps.explain, live: deps.changes !== undefined, changesNeedToken: (deps.auth?.admin.length ?? 0) > 0 });
+  await app.register(dashboardRoutes, { explain: deps.explain, live: deps.changes !== undefined, changesNeedToken: (deps.auth?.admin.length ?? 0) > 0, history: deps.history !== undefined, ...(deps.rolloutPlan ? { plan: deps.rolloutPlan } : {}) });
   if (deps.changes) await app.register(eventRoutes, { changes: deps.changes, prefix: '/api/v1' });
+  if (deps.history) await app.register(historyRoutes, { history: deps.history, prefix: '/api/v1' });
   return app;
 }

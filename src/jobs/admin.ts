@@ -6,6 +6,15 @@ import { Closers } from '../runtime/closers.js';
 import type { Job } from './job.js';
 import { proxyTunnels } from '../peering/peering-report-view.js';
 import { changeOfKey, createChangeHub } from '../dashboard/change-feed.js';
+import { createSessionHistory } from '../dashboard/session-history.js';
+import { throttle } from '../dashboard/throttle.js';
+import { rolloutPlanSource } from '../dashboard/rollout-plan-source.js';
+
+/**
+ * A fleet notice makes every open page refetch four answers: at most one per the default observe
+ * interval (each snapshot of a production controller; in the demo, which snapshots ten times a second, one in twenty).
+ */
+const FLEET_NOTICE_GAP_MS = 2_000;
 
 /**
  * Every instance: the internal admin listener (/metrics, /healthz, /readyz, the JSON API, the
@@ -26,7 +35,18 @@ export const adminJob: Job = {
           if (c) changes.publish(c);
         }),
       );
-      observed.onSnapshot(() => changes.publish({ topic: 'fleet' }), stop.signal);
+      // Every open page refetches the fleet on a notice: see FLEET_NOTICE_GAP_MS.
+      const fleetNotice = throttle(FLEET_NOTICE_GAP_MS, () => changes.publish({ topic: 'fleet' }));
+      closers.add(fleetNotice.cancel);
+      // Sampled before the notice, so a page refetching on it sees the new point.
+      const history = createSessionHistory();
+      observed.onSnapshot((key) => {
+        const current = observed.fleet();
+        const snapshot = observed.snapshotOf(key);
+        if (snapshot && current && keyOf(current).name === key.name && keyOf(current).namespace === key.namespace) history.record(snapshot);
+        fleetNotice();
+      }, stop.signal);
+      // A proxy out of rotation before its cycle ends: told at once.
       observed.onObservation(() => changes.publish({ topic: 'fleet' }), stop.signal);
       const app = await buildAdminApp({
         log,
@@ -40,6 +60,8 @@ export const adminJob: Job = {
         ...storeRoutes(store),
         proxyTunnels: () => proxyTunnels(observed.snapshot()),
         changes,
+        history: history.view,
+        rolloutPlan: rolloutPlanSource({ store, snapshotOf: observed.snapshotOf, now: () => runtime.reading().now, scrapeIntervalMs: config.observe.intervalMs }),
       });
       closers.add(() => app.close());
       const adminUrl = await app.listen({ host: config.admin.host, port: config.admin.port });

@@ -5,13 +5,21 @@ import type { AdminAuth } from '../../src/admin/auth/admin-auth.js';
 import { fleetView } from '../../src/admin/fleet-view.js';
 import { storeRoutes } from '../../src/admin/store-routes.js';
 import { changeOfKey, createChangeHub } from '../../src/dashboard/change-feed.js';
+import { rolloutPlanSource } from '../../src/dashboard/rollout-plan-source.js';
+import type { HistoryView } from '../../src/dashboard/session-history.js';
 import type { ProxyCanary } from '../../src/model/canary.js';
 import { OUT_OF_ROTATION_STEPS, type ProxyRollout } from '../../src/model/rollout.js';
 import { explainChoice } from '../../src/redirect/core/explain-choice.js';
 import { buildRoutingTable } from '../../src/redirect/core/routing-table.js';
-import { fleet } from '../helpers/fleet-fixture.js';
+import { fleet, fleetSpec } from '../helpers/fleet-fixture.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { metrics, observation, snapshot } from '../helpers/snapshot-fixture.js';
+
+const SAT_4H = [{ days: ['Sat' as const, 'Sun' as const], start: '02:00', duration: '4h' }];
+const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
+
+/** "Now" for the plans the fixture's app makes. */
+export const PLAN_NOW = Date.parse('2026-01-05T00:00:00.000Z');
 
 /** A rollout to 17.4.8 that holds tokyo-2 out of rotation, draining. */
 export function drainingRollout(): ProxyRollout {
@@ -53,9 +61,11 @@ export function bakingCanary(): ProxyCanary {
  * proxies the store's rollouts hold out of rotation, as the controller does. Store writes reach
  * `changes`, as the controller's wiring does.
  */
-export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean } = {}) {
+export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean; history?: () => HistoryView } = {}) {
   const store = new MemoryStore();
-  const f = fleet();
+  // Windows and upgrade hooks: a rollout not started can be planned.
+  const base = fleetSpec();
+  const f = fleet({ ...base, regions: base.regions.map((r) => ({ ...r, maintenanceWindows: SAT_4H })), proxies: base.proxies.map((p) => ({ ...p, upgrade: HOOK })) });
   store.put(f);
   store.put(drainingRollout());
   store.put(bakingCanary());
@@ -74,11 +84,13 @@ export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean }
     registry: new Registry(),
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.live === false ? {} : { changes }),
+    ...(options.history ? { history: options.history } : {}),
     notReadyReason: () => undefined,
     fleets: async () => ({ fleets: [fleetView(f, snap)] }),
     problems: () => ({ problems: [] }),
     explain: (ip, region) => explainChoice({ clientKey: ip, ...(region ? { regionOverride: region } : {}) }, buildRoutingTable(f.spec, snap, { outOfRotation: held })),
     ...storeRoutes(store),
+    rolloutPlan: rolloutPlanSource({ store, snapshotOf: () => snap, now: () => PLAN_NOW, scrapeIntervalMs: 5_000 }),
   });
-  return { app, store, changes };
+  return { app, store, changes, fleet: f, snapshot: snap };
 }

@@ -11,9 +11,9 @@ async function setup(t: Hooks, options: Parameters<typeof dashboardApp>[0] = {})
   return d;
 }
 
-function pageSettings(html: string): { live: boolean; changesNeedToken: boolean } {
+function pageSettings(html: string): { live: boolean; changesNeedToken: boolean; history: boolean } {
   const content = /<meta name="meridian-dashboard" content="([^"]*)">/.exec(html)?.[1] ?? '';
-  return JSON.parse(content.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c)))) as { live: boolean; changesNeedToken: boolean };
+  return JSON.parse(content.replace(/&#(\d+);/g, (_m, c: string) => String.fromCharCode(Number(c)))) as { live: boolean; changesNeedToken: boolean; history: boolean };
 }
 
 test('/ is the page, never cached and never framed; its files are under a content version, cached for good', async (t) => {
@@ -23,7 +23,7 @@ test('/ is the page, never cached and never framed; its files are under a conten
   assert.match(String(page.headers['content-type']), /^text\/html/);
   assert.equal(page.headers['cache-control'], 'no-cache');
   assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
-  assert.deepEqual(pageSettings(page.body), { live: true, changesNeedToken: false });
+  assert.deepEqual(pageSettings(page.body), { live: true, changesNeedToken: false, history: false });
 
   const script = /<script type="module" src="(\/dashboard\/([0-9a-f]{12})\/main\.js)">/.exec(page.body);
   assert.ok(script, 'the page loads its main module from a versioned path');
@@ -62,7 +62,7 @@ test('an asset asked for under another version is 404, not today\'s content cach
 test('the page knows whether the buttons need a token and whether a change stream is served', async (t) => {
   const { app } = await setup(t, { auth: { admin: [{ name: 'ops', token: 'a'.repeat(32) }], read: [] }, live: false });
   const page = await app.inject({ method: 'GET', url: '/' });
-  assert.deepEqual(pageSettings(page.body), { live: false, changesNeedToken: true });
+  assert.deepEqual(pageSettings(page.body), { live: false, changesNeedToken: true, history: false });
   const events = await app.inject({ method: 'GET', url: '/api/v1/events' });
   assert.equal(events.statusCode, 404);
 });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { assetsDir, loadDashboardAssets, type DashboardAssets } from '../../dashboard/dashboard-assets.js';
 import { PROXY_STATES, REGION_STATES } from '../../redirect/core/routing-table.js';
+import type { PlanAnswer } from '../../dashboard/rollout-plan-source.js';
 import { ErrorResponse } from '../schemas.js';
 import type { ApiRoutesOptions } from './api.js';
 
@@ -11,8 +12,12 @@ export interface DashboardRoutesOptions {
   readonly live: boolean;
   /** The admin API asks a token for changes: the page's buttons wait for one. */
   readonly changesNeedToken: boolean;
+  /** GET /api/v1/history is served: the page draws sparklines (and asks for none otherwise). */
+  readonly history?: boolean;
   /** Where the page's files are; default: assetsDir(). Undefined there: `/` says the build lacks them. */
   readonly assetsDir?: string;
+  /** GET /api/v1/rollouts/NS/NAME/plan (what `meridian rollout plan` prints); absent: not served. */
+  readonly plan?: (namespace: string, name: string) => Promise<PlanAnswer>;
 }
 
 export const RoutingResponse = Type.Object({
@@ -37,13 +42,14 @@ const PAGE_HEADERS = {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Any address does: the routing states of every region come with the answer, whoever asks. */
 const ANY_CLIENT = '127.0.0.1';
+const Params = Type.Object({ namespace: Type.String({ maxLength: 253 }), name: Type.String({ maxLength: 253 }) });
 
 /** The operator dashboard at `/`, its assets under /dashboard/<version>/, and GET /api/v1/routing for it. */
 export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> = async (app, opts) => {
   const dir = opts.assetsDir ?? assetsDir();
   const assets: DashboardAssets | undefined = dir === undefined ? undefined : await loadDashboardAssets(dir);
   if (!assets) app.log.warn('The dashboard\'s files (src/dashboard/assets) are not in this build: / answers 503');
-  const settings = JSON.stringify({ live: opts.live, changesNeedToken: opts.changesNeedToken });
+  const settings = JSON.stringify({ live: opts.live, changesNeedToken: opts.changesNeedToken, history: opts.history === true });
   const page = assets?.index.replace('%SETTINGS%', settings.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`));
 
   app.get('/', async (_req, reply) => {
@@ -69,4 +75,14 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> 
       regions: [...regions].sort((a, b) => a.region.localeCompare(b.region)).map((r) => ({ name: r.region, state: r.state, proxies: r.proxies.map((p) => ({ name: p.name, state: p.state })) })),
     };
   });
+  const plan = opts.plan;
+  if (plan)
+    // The plan is RolloutPlan as `meridian rollout plan --json` prints it: no response schema to keep in step with it.
+    app.get('/api/v1/rollouts/:namespace/:name/plan', { schema: { params: Params, response: { 200: Type.Unknown(), 404: ErrorResponse, 409: ErrorResponse } } }, async (req, reply) => {
+      const { namespace, name } = req.params;
+      const answer = await plan(namespace, name);
+      if (answer.kind === 'missing') return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no ProxyRollout ${namespace}/${name}` });
+      if (answer.kind === 'invalid') return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: `ProxyRollout ${namespace}/${name} cannot be planned: ${answer.message}` });
+      return answer.plan;
+    });
 };

@@ -34,6 +34,8 @@ export function canariesView(canaries, ctx) {
       h('h3', {}, `${c.namespace}/${c.name}: build ${c.build} `, badge(phase, words(phase)), c.paused && !c.startedAt ? [' ', badge('Paused', 'held back')] : ''),
       h('p', {}, c.message ?? 'Not evaluated yet.'),
       h('p', { class: 'muted' }, [`traffic: ${c.traffic === 'optInOnly' ? 'opted-in users only' : 'normal'}`, c.proxies.length ? `proxies: ${c.proxies.join(', ')}` : '', c.decision ? `decision: ${c.decision.kind} (${c.decision.reason})` : '', c.promotedRollout ? `rollout ${c.promotedRollout}` : ''].filter(Boolean).join(' · ')),
+      // Invitations are signed cookies the controller does not record: there is no count to show yet.
+      c.traffic === 'optInOnly' ? h('p', { class: 'muted' }, 'Opted-in users: not counted (invitations are signed cookies; the controller keeps no record of them).') : '',
       h('div', { class: 'actions' }, canaryActions(c).map((a) => actionButton(ctx, a))),
       c.intervals.length
         ? table(

@@ -1,11 +1,11 @@
 // Small DOM helpers: every text goes in as text (never as HTML), so names from manifests cannot inject markup.
 
-/** h('td', { class: 'x' }, 'text', child): an element; attributes starting with "on" are listeners. */
+/** h('td', { class: 'x' }, 'text', child): an element; attributes starting with "on" are handlers (properties, so morph can move them). */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    if (k.startsWith('on')) el[k] = v;
     // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
     else if (k === 'style') Object.assign(el.style, v);
     else el.setAttribute(k, v === true ? '' : String(v));
@@ -60,4 +60,32 @@ export function utc(iso) {
 
 export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+const HANDLERS = ['onclick', 'onsubmit', 'onchange', 'oninput'];
+
+/**
+ * Makes `from` look like `to`, keeping every element that is still there (same tag at the same
+ * place): a button under the pointer, the focus, a collapsed <details> survive a live update,
+ * where replacing the nodes would lose a click between its press and release.
+ */
+export function morph(from, to) {
+  if (from.nodeType !== to.nodeType || from.nodeName !== to.nodeName) return from.replaceWith(to);
+  if (from.nodeType !== Node.ELEMENT_NODE) {
+    if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+    return;
+  }
+  for (const { name } of [...from.attributes]) if (name !== 'style' && !(name === 'open' && from.nodeName === 'DETAILS') && !to.hasAttribute(name)) from.removeAttribute(name);
+  for (const { name, value } of to.attributes) if (name !== 'style' && !(name === 'open' && from.nodeName === 'DETAILS') && from.getAttribute(name) !== value) from.setAttribute(name, value);
+  // Through the CSSOM, as h() set it: the Content-Security-Policy refuses style attributes.
+  if (from.style && from.style.cssText !== to.style.cssText) from.style.cssText = to.style.cssText;
+  for (const k of HANDLERS) if (from[k] !== to[k]) from[k] = to[k];
+  morphChildren(from, [...to.childNodes]);
+}
+
+/** morph() over a parent's children, by position. */
+export function morphChildren(parent, next) {
+  const now = [...parent.childNodes];
+  next.forEach((n, i) => (now[i] ? morph(now[i], n) : parent.append(n)));
+  for (const extra of now.slice(next.length)) extra.remove();
 }

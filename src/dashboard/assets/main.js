@@ -1,6 +1,6 @@
 import { command, getJson, setToken, token } from './api.js';
 import { canariesView } from './canaries.js';
-import { h, utc } from './dom.js';
+import { h, morphChildren, utc } from './dom.js';
 import { explainView } from './explain.js';
 import { fleetView } from './fleet.js';
 import { follow } from './live.js';
@@ -11,21 +11,37 @@ const settings = JSON.parse(document.querySelector('meta[name="meridian-dashboar
 const $ = (id) => document.getElementById(id);
 
 /** What the page shows, each part as the API last answered (or the error it gave). */
-const data = { fleets: undefined, routing: undefined, clock: undefined, rollouts: undefined, canaries: undefined, peerings: undefined };
+const data = { fleets: undefined, routing: undefined, history: undefined, clock: undefined, rollouts: undefined, canaries: undefined, peerings: undefined };
 const errors = {};
 
 const SOURCES = {
   fleets: async () => (await getJson('/api/v1/fleet')).fleets,
   // 503 before the first observation: the regions show "not routed yet".
   routing: () => getJson('/api/v1/routing').catch((e) => (e.status === 503 ? undefined : Promise.reject(e))),
+  // A controller that keeps no history serves none: no sparklines, and no request bound to fail.
+  history: async () => (settings.history ? getJson('/api/v1/history') : null),
   clock: () => getJson('/api/v1/clock'),
-  rollouts: async () => (await getJson('/api/v1/rollouts')).rollouts,
+  rollouts: async () => {
+    const { rollouts } = await getJson('/api/v1/rollouts');
+    // Not started: the plan `meridian rollout plan` would print, on the controller's clock now.
+    const waiting = rollouts.filter((r) => !r.startedAt && !r.aborted && r.phase !== 'Invalid');
+    await Promise.all(
+      waiting.map(async (r) => {
+        try {
+          r.plan = await getJson(`/api/v1/rollouts/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}/plan`);
+        } catch (e) {
+          if (e.status !== 404) r.planError = e.message;
+        }
+      }),
+    );
+    return rollouts;
+  },
   canaries: async () => (await getJson('/api/v1/canaries')).canaries,
   peerings: async () => (await getJson('/api/v1/peerings')).peerings,
 };
 /** Which parts a change notice makes stale: rollouts and canaries move proxies in and out of rotation. */
 const TOPIC_SOURCES = {
-  fleet: ['fleets', 'routing', 'clock'],
+  fleet: ['fleets', 'routing', 'history', 'clock'],
   rollout: ['rollouts', 'routing', 'clock'],
   canary: ['canaries', 'routing', 'clock'],
   peering: ['peerings'],
@@ -62,10 +78,19 @@ function canAct() {
   return !settings.changesNeedToken || token() !== '';
 }
 
-function context() {
+function context(nowMs) {
   const versions = new Map();
-  for (const f of data.fleets ?? []) for (const r of f.regions) for (const p of r.proxies) versions.set(p.name, p.version ?? p.desiredVersion);
-  return { canAct: canAct(), readOnlyWhy: 'Read-only: enter an admin token above to act', versions, act: confirmAndSend };
+  const sessionsNow = new Map();
+  const timeZones = new Map();
+  for (const f of data.fleets ?? [])
+    for (const r of f.regions) {
+      timeZones.set(r.name, r.timeZone);
+      for (const p of r.proxies) {
+        versions.set(p.name, p.version ?? p.desiredVersion);
+        if (p.sessions) sessionsNow.set(p.name, p.sessionsTotal);
+      }
+    }
+  return { canAct: canAct(), readOnlyWhy: 'Read-only: enter an admin token above to act', versions, sessionsNow, timeZones, nowMs, act: confirmAndSend };
 }
 
 let renderQueued = false;
@@ -78,11 +103,10 @@ function scheduleRender() {
   });
 }
 
-/** Replaces a section's body, keeping the keyboard focus on the same control if it is still there. */
+/** Updates a section's body in place (morph): the controls still there stay the same elements, focus and all. */
 function fill(id, nodes) {
-  const focused = document.activeElement?.getAttribute('data-key');
-  $(id).querySelector('.body').replaceChildren(...nodes);
-  if (focused) document.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  const next = nodes.flat().filter((n) => n !== '' && n !== undefined && n !== null);
+  morphChildren($(id).querySelector('.body'), next.map((n) => (n instanceof Node ? n : document.createTextNode(String(n)))));
 }
 
 function part(name, view) {
@@ -94,8 +118,8 @@ function part(name, view) {
 
 function render() {
   const nowMs = data.clock ? Date.parse(data.clock.now) : Date.now();
-  const ctx = context();
-  fill('fleet', part('fleets', (fleets) => fleetView({ fleets, routing: data.routing, nowMs })));
+  const ctx = context(nowMs);
+  fill('fleet', part('fleets', (fleets) => fleetView({ fleets, routing: data.routing, history: data.history, nowMs })));
   fill('rollouts', part('rollouts', (r) => rolloutsView(r, ctx)));
   fill('canaries', part('canaries', (c) => canariesView(c, ctx)));
   fill('peering', part('peerings', peeringView));
@@ -177,6 +201,10 @@ $('explain-form').addEventListener('submit', async (e) => {
   }
 });
 
-loadAll();
-if (settings.live) follow({ url: '/api/v1/events', onState: showLive, onConnected: loadAll, onChange: (n) => TOPIC_SOURCES[n.topic]?.forEach(load) });
-else showLive({ kind: 'unavailable' });
+// Live, everything is loaded on each (re)connection (hello), not before it too; without the stream, at once.
+const showLiveAndLoad = (state) => {
+  showLive(state);
+  if (state.kind !== 'live' && data.fleets === undefined && inFlight.size === 0) loadAll();
+};
+if (settings.live) follow({ url: '/api/v1/events', onState: showLiveAndLoad, onConnected: loadAll, onChange: (n) => TOPIC_SOURCES[n.topic]?.forEach(load) });
+else showLiveAndLoad({ kind: 'unavailable' });

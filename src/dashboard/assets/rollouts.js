@@ -1,4 +1,5 @@
 import { badge, h, plural, table, utc, words } from './dom.js';
+import { planView, statusTimeline } from './rollout-timeline.js';
 
 const FINISHED = new Set(['Completed', 'Failed', 'Aborted']);
 const OUT_OF_ROTATION = new Set(['OutOfRotation', 'Draining', 'Upgrading', 'Verifying', 'RollingBack']);
@@ -80,6 +81,7 @@ export function rolloutsView(rollouts, ctx) {
       ),
       windowsList(r),
       h('div', { class: 'actions' }, rolloutActions(r, ctx).map((a) => actionButton(ctx, a))),
+      r.startedAt ? statusTimeline(r, ctx) : planView(r, ctx),
       table(
         ['Proxy', 'Region', 'Wave', 'Step', 'Sessions when taken out', 'Waits for', 'Note'],
         r.proxies.map((p) =>
