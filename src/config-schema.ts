@@ -23,7 +23,7 @@ export interface Setting {
 const BOTH = ['start', 'demo'] as const;
 
 export const SETTINGS = {
-  manifestDir: { flag: 'manifests', variable: 'MERIDIAN_MANIFEST_DIR', arg: 'DIR', default: '', unset: 'none: start refuses', help: 'the desired state, a directory of YAML manifests; required', commands: ['start'] },
+  manifestDir: { flag: 'manifests', variable: 'MERIDIAN_MANIFEST_DIR', arg: 'DIR', default: '', unset: 'none: start refuses', help: 'the desired state, a directory of YAML manifests; required by the file store', commands: ['start'] },
   stateDir: { flag: 'state', variable: 'MERIDIAN_STATE_DIR', arg: 'DIR', default: '.meridian/state', help: 'where status is kept', commands: BOTH },
   admin: { flag: 'admin', variable: 'MERIDIAN_ADMIN_ADDR', arg: 'HOST:PORT', default: '127.0.0.1:9181', help: 'the admin listener: API, /metrics, health probes', commands: BOTH },
   adminTokenFile: { flag: 'admin-token-file', variable: 'MERIDIAN_ADMIN_TOKEN_FILE', arg: 'FILE', default: '', unset: 'none: loopback only', help: 'tokens that may change state; needed beyond loopback', commands: BOTH },
@@ -43,6 +43,15 @@ export const SETTINGS = {
   simTimeFactor: { flag: 'time-factor', variable: 'MERIDIAN_SIM_TIME_FACTOR', arg: 'N', default: '60', help: 'simulated seconds per real second', commands: ['demo'] },
   simControl: { flag: 'sim-control', variable: 'MERIDIAN_SIM_CONTROL_ADDR', arg: 'HOST:PORT', default: '127.0.0.1:7300', help: 'the simulator\'s control API', commands: ['demo'] },
   simSeed: { flag: 'sim-seed', variable: 'MERIDIAN_SIM_SEED', arg: 'N', default: '1', help: 'the simulator\'s random seed', commands: ['demo'] },
+  store: { flag: 'store', variable: 'MERIDIAN_STORE', arg: 'S', default: 'file', help: 'where desired state and status live: file (the manifests directory) or kubernetes (custom resources, a Lease elects the acting replica)', commands: ['start'] },
+  kubeconfig: { flag: 'kubeconfig', variable: 'KUBECONFIG', arg: 'FILES', default: '', unset: "the pod's service account", help: "kubernetes store: kubeconfig files, ':'-separated as kubectl takes them", commands: ['start'] },
+  namespace: { flag: 'namespace', variable: 'MERIDIAN_NAMESPACE', arg: 'NS', default: '', unset: 'all namespaces', help: 'kubernetes store: the namespace of the resources', commands: ['start'] },
+  leaseName: { flag: 'lease-name', variable: 'MERIDIAN_LEASE_NAME', arg: 'NAME', default: 'meridian-leader', help: 'kubernetes store: the Lease that elects the acting replica', commands: ['start'] },
+  leaseNamespace: { flag: 'lease-namespace', variable: 'MERIDIAN_LEASE_NAMESPACE', arg: 'NS', default: '', unset: "--namespace, else the pod's or the kubeconfig context's", help: "kubernetes store: the Lease's namespace", commands: ['start'] },
+  leaseDuration: { flag: 'lease-duration', variable: 'MERIDIAN_LEASE_DURATION', arg: 'D', default: '15s', help: 'kubernetes store: how long a standby waits on a silent leader (whole seconds)', commands: ['start'] },
+  renewDeadline: { flag: 'renew-deadline', variable: 'MERIDIAN_RENEW_DEADLINE', arg: 'D', default: '10s', help: 'kubernetes store: a leader that has not renewed within this stops acting', commands: ['start'] },
+  retryPeriod: { flag: 'retry-period', variable: 'MERIDIAN_RETRY_PERIOD', arg: 'D', default: '2s', help: 'kubernetes store: how often the Lease is renewed or tried', commands: ['start'] },
+  identity: { flag: 'identity', variable: 'MERIDIAN_IDENTITY', arg: 'ID', default: '', unset: 'POD_NAME, else the host name, with a random suffix', help: 'this replica in the Lease and in meridian_leader', commands: ['start'] },
   logLevel: { flag: 'log-level', variable: 'MERIDIAN_LOG_LEVEL', arg: 'L', default: 'info', help: 'fatal, error, warn, info, debug or trace', commands: BOTH },
   logFormat: { flag: 'log-format', variable: 'MERIDIAN_LOG_FORMAT', arg: 'F', default: 'auto', help: 'json (lines), pretty (for people), or auto: pretty when stdout is a terminal', commands: BOTH },
 } as const satisfies Record<string, Setting>;

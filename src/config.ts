@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { deepFreeze } from './model/deep-freeze.js';
 import { parseDuration } from './model/duration.js';
 import { err, ok, type Result } from './model/result.js';
@@ -13,9 +15,41 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** The kubernetes store's settings (`--store kubernetes`). */
+export interface KubernetesSettings {
+  /** `--kubeconfig` or KUBECONFIG; absent: the pod's service account. */
+  readonly kubeconfig?: { readonly paths: readonly string[]; readonly from: string };
+  /** KUBERNETES_SERVICE_HOST/_PORT, when this runs in a pod. */
+  readonly inCluster?: { readonly host: string; readonly port: string };
+  /** The resources' namespace; absent: all namespaces. */
+  readonly namespace?: string;
+  readonly lease: {
+    readonly name: string;
+    /** Absent: the resources' namespace, else the pod's or the context's (known once the credentials are read). */
+    readonly namespace?: string;
+    readonly durationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+  };
+}
+
+/** What the config takes from the host rather than from settings: read by hostFactsFromEnv. */
+export interface HostFacts {
+  readonly hostname: string;
+  /** POD_NAME, from the downward API. */
+  readonly podName?: string;
+  /** KUBERNETES_SERVICE_HOST/_PORT, set by the kubelet in every pod. */
+  readonly kubernetesService?: { readonly host: string; readonly port: string };
+}
+
 export interface MeridianConfig {
-  readonly mode: 'standalone';
-  /** Directory of YAML manifests: the desired state. Absent when not given: `start` refuses (see NO_MANIFEST_DIR). */
+  /** standalone: the file store, this instance always acts; kubernetes: custom resources, the Lease holder acts. */
+  readonly mode: 'standalone' | 'kubernetes';
+  /** This replica's name in the Lease and in meridian_leader. */
+  readonly identity: string;
+  /** Present in kubernetes mode only. */
+  readonly kubernetes?: KubernetesSettings;
+  /** Directory of YAML manifests: the desired state. Absent when not given: `start` refuses with the file store (see NO_MANIFEST_DIR). */
   readonly manifestDir?: string;
   /** Where status is kept, written atomically. */
   readonly stateDir: string;
@@ -91,8 +125,18 @@ function origin(key: SettingKey, source: string): string {
   return source === 'flag' ? `--${SETTINGS[key].flag}` : `${source} --${SETTINGS[key].flag}`;
 }
 
-/** Defaults, then the environment, then flags; every bad value is named with where it came from (variable or flag). */
-export function buildConfig(layers: readonly { source: string; values: ConfigInput }[]): Result<MeridianConfig, string[]> {
+/** The host's name, POD_NAME and the in-cluster API server's address. */
+export function hostFactsFromEnv(env: NodeJS.ProcessEnv = process.env): HostFacts {
+  const host = env['KUBERNETES_SERVICE_HOST'];
+  const port = env['KUBERNETES_SERVICE_PORT'];
+  return { hostname: hostname(), ...(env['POD_NAME'] ? { podName: env['POD_NAME'] } : {}), ...(host && port ? { kubernetesService: { host, port } } : {}) };
+}
+
+/**
+ * Defaults, then the environment, then flags; every bad value is named with where it came from
+ * (variable or flag). `host` gives the defaults that depend on where it runs.
+ */
+export function buildConfig(layers: readonly { source: string; values: ConfigInput }[], host: HostFacts = { hostname: 'meridian' }): Result<MeridianConfig, string[]> {
   const merged = new Map<SettingKey, { value: string; source: string }>();
   for (const k of Object.keys(DEFAULTS) as (SettingKey)[]) merged.set(k, { value: DEFAULTS[k], source: 'default' });
   for (const layer of layers)
@@ -162,8 +206,28 @@ export function buildConfig(layers: readonly { source: string; values: ConfigInp
     return value as T;
   };
 
+  const mode = oneOf('store', ['file', 'kubernetes'] as const) === 'kubernetes' ? 'kubernetes' : 'standalone';
+  // A restarted process is a new identity: it never takes the Lease its earlier self held for its own.
+  const identity = str('identity') || `${host.podName ?? host.hostname}-${randomUUID().slice(0, 8)}`;
+  const kubernetes = (): KubernetesSettings => {
+    const kc = at('kubeconfig');
+    const paths = kc.value.split(':').filter(Boolean);
+    const lease = { durationMs: duration('leaseDuration'), renewDeadlineMs: duration('renewDeadline'), retryPeriodMs: duration('retryPeriod') };
+    if (lease.durationMs < 1000 || lease.durationMs % 1000 !== 0) errors.push(`${at('leaseDuration').where}: "${str('leaseDuration')}" must be whole seconds (the Lease counts in seconds)`);
+    if (lease.renewDeadlineMs >= lease.durationMs) errors.push(`${at('renewDeadline').where}: the renew deadline must be shorter than the lease duration (${str('leaseDuration')})`);
+    if (lease.retryPeriodMs <= 0 || lease.retryPeriodMs >= lease.renewDeadlineMs) errors.push(`${at('retryPeriod').where}: the retry period must be shorter than the renew deadline (${str('renewDeadline')})`);
+    return {
+      ...(paths.length ? { kubeconfig: { paths, from: kc.where } } : {}),
+      ...(host.kubernetesService ? { inCluster: host.kubernetesService } : {}),
+      ...(str('namespace') ? { namespace: str('namespace') } : {}),
+      lease: { name: str('leaseName'), ...((str('leaseNamespace') || str('namespace')) ? { namespace: str('leaseNamespace') || str('namespace') } : {}), ...lease },
+    };
+  };
+
   const config: MeridianConfig = {
-    mode: 'standalone',
+    mode,
+    identity,
+    ...(mode === 'kubernetes' ? { kubernetes: kubernetes() } : {}),
     ...(str('manifestDir') ? { manifestDir: str('manifestDir') } : {}),
     stateDir: str('stateDir'),
     admin: address('admin'),

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { FileStore } from './adapters/file-store/index.js';
 import { loadAdminAuth } from './admin/auth/load-admin-auth.js';
-import { NO_MANIFEST_DIR, type MeridianConfig } from './config.js';
+import type { MeridianConfig } from './config.js';
 import { adminJob } from './jobs/admin.js';
 import { canariesJob } from './jobs/canaries.js';
 import { fleetStatusJob } from './jobs/fleet-status.js';
@@ -16,9 +15,11 @@ import { rolloutsJob } from './jobs/rollouts.js';
 import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
 import { Closers } from './runtime/closers.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
-import { startControllerRuntime, systemClock, type Runtime } from './runtime/controller-runtime.js';
+import { startControllerRuntime, type Runtime } from './runtime/controller-runtime.js';
 import { startKindCaches } from './runtime/kind-cache.js';
-import { standaloneLeadership, type Leadership } from './runtime/leadership.js';
+import { registerLeaderMetric } from './runtime/leader-metric.js';
+import type { Leadership } from './runtime/leadership.js';
+import { openStore } from './runtime/open-store.js';
 
 export { compressedTimers, type Runtime } from './runtime/controller-runtime.js';
 
@@ -36,8 +37,10 @@ export interface StartOptions {
   readonly runtime?: Runtime;
   /** Start the bundled fleet simulator for the manifests' proxies: only the demo asks; a controller never does. */
   readonly simulator?: boolean;
-  /** Who acts; default: this instance alone, always. */
+  /** Who acts; default: this instance alone with the file store, the Lease holder with the kubernetes store. */
   readonly leadership?: Leadership;
+  /** Ends the process when a lost term's work does not stop in time (default: exit with status 1). */
+  readonly exit?: () => void;
 }
 
 /**
@@ -57,9 +60,7 @@ const JOBS: readonly Job[] = [
 ];
 
 /** The composition root: builds what the jobs share from the config, then starts the jobs. */
-export async function startMeridian(config: MeridianConfig, log: Logger, { runtime, simulator = false, leadership = standaloneLeadership }: StartOptions = {}): Promise<MeridianHandle> {
-  const manifestDir = config.manifestDir;
-  if (manifestDir === undefined) throw new Error(NO_MANIFEST_DIR);
+export async function startMeridian(config: MeridianConfig, log: Logger, { runtime, simulator = false, leadership: given, exit = () => process.exit(1) }: StartOptions = {}): Promise<MeridianHandle> {
   const closers = new Closers();
   return closers.guard(async () => {
     // First: a bad token file or an unprotected admin address stops the start before anything runs.
@@ -67,10 +68,9 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
 
-    const store = new FileStore({ manifestDir, stateDir: config.stateDir, log: log.child({ component: 'file-store' }), clock: systemClock });
-    await store.start();
-    closers.add(() => store.close());
-    for (const p of store.problems()) log.warn({ source: p.source, line: p.line }, `Manifest refused: ${p.error.message}`);
+    // Closed after every job: a leader's work stops, then it releases the Lease, then the store stops.
+    const { store, leadership, close } = await openStore(config, log, { ...(given ? { leadership: given } : {}), onLeading: registerLeaderMetric(registry, config.identity), exit });
+    closers.add(close);
     const observed = await startObservedState(store, log);
     closers.add(observed.close);
     const clock = await startControllerRuntime(config, log, { ...(runtime ? { runtime } : {}), simulator, fleet: async () => observed.fleet() });

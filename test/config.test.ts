@@ -91,7 +91,8 @@ test('every setting has a flag, a variable and a help line, and start or demo --
   for (const key of SETTING_KEYS) {
     const s = SETTINGS[key];
     assert.match(s.flag, /^[a-z][a-z-]+$/, key);
-    assert.match(s.variable, /^MERIDIAN_[A-Z_]+$/, key);
+    // KUBECONFIG is kubectl's own variable, taken as kubectl takes it.
+    assert.match(s.variable, key === 'kubeconfig' ? /^KUBECONFIG$/ : /^MERIDIAN_[A-Z_]+$/, key);
     assert.ok(s.help.length > 5, key);
     assert.ok(s.commands.length > 0, `${key} is taken by start or demo`);
     flags.add(s.flag);
@@ -129,4 +130,41 @@ test('a value is named by its flag or its variable, whichever gave it', () => {
   const good = buildConfig([{ source: 'flag', values: { logFormat: 'pretty' } }]);
   assert.equal(good.ok && good.value.logFormat, 'pretty');
   assert.equal(DEFAULTS.logFormat, 'auto');
+});
+
+test('the kubernetes store: KUBECONFIG as a list, a namespace or all, the Lease and its timings, an identity with a random suffix', () => {
+  const host = { hostname: 'node-a', podName: 'meridian-7d9f-abcde', kubernetesService: { host: '10.96.0.1', port: '443' } };
+  const file = buildConfig([], host);
+  assert.ok(file.ok);
+  assert.deepEqual([file.value.mode, file.value.kubernetes], ['standalone', undefined]);
+
+  const env = configFromEnv({ MERIDIAN_STORE: 'kubernetes', KUBECONFIG: '/a/config::/b/config', MERIDIAN_NAMESPACE: 'teleport' });
+  const r = buildConfig([{ source: 'environment', values: env }], host);
+  assert.ok(r.ok, r.ok ? '' : r.error.join('; '));
+  assert.equal(r.value.mode, 'kubernetes');
+  assert.deepEqual(r.value.kubernetes, {
+    kubeconfig: { paths: ['/a/config', '/b/config'], from: 'KUBECONFIG' },
+    inCluster: { host: '10.96.0.1', port: '443' },
+    namespace: 'teleport',
+    lease: { name: 'meridian-leader', namespace: 'teleport', durationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+  });
+  assert.match(r.value.identity, /^meridian-7d9f-abcde-[0-9a-f]{8}$/);
+  const again = buildConfig([{ source: 'environment', values: env }], host);
+  assert.notEqual(again.ok && again.value.identity, r.value.identity, 'a restarted process is a new identity');
+
+  const all = buildConfig([{ source: 'flag', values: { store: 'kubernetes', identity: 'replica-1' } }], { hostname: 'node-a' });
+  assert.ok(all.ok);
+  assert.equal(all.value.identity, 'replica-1');
+  assert.deepEqual([all.value.kubernetes?.namespace, all.value.kubernetes?.lease.namespace, all.value.kubernetes?.kubeconfig], [undefined, undefined, undefined], 'all namespaces; the Lease in the pod\'s');
+  const byHost = buildConfig([{ source: 'flag', values: { store: 'kubernetes' } }], { hostname: 'node-a' });
+  assert.match(byHost.ok ? byHost.value.identity : '', /^node-a-[0-9a-f]{8}$/);
+
+  const bad = buildConfig([{ source: 'flag', values: { store: 'etcd' } }]);
+  assert.deepEqual(bad.ok ? [] : bad.error, ['--store: "etcd" must be one of file, kubernetes']);
+  const timings = buildConfig([{ source: 'flag', values: { store: 'kubernetes', leaseDuration: '1500ms', renewDeadline: '2s', retryPeriod: '2s' } }]);
+  assert.deepEqual(timings.ok ? [] : timings.error, [
+    '--lease-duration: "1500ms" must be whole seconds (the Lease counts in seconds)',
+    '--renew-deadline: the renew deadline must be shorter than the lease duration (1500ms)',
+    '--retry-period: the retry period must be shorter than the renew deadline (2s)',
+  ]);
 });

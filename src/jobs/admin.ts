@@ -1,7 +1,9 @@
 import { buildAdminApp } from '../admin/admin-app.js';
 import { fleetView, problemsView } from '../admin/fleet-view.js';
 import { storeRoutes } from '../admin/store-routes.js';
+import type { ProxyFleet } from '../model/fleet.js';
 import { keyOf } from '../model/resource.js';
+import type { FleetSnapshot } from '../model/snapshot.js';
 import { Closers } from '../runtime/closers.js';
 import type { Job } from './job.js';
 import { proxyTunnels } from '../peering/peering-report-view.js';
@@ -48,13 +50,15 @@ export const adminJob: Job = {
       }, stop.signal);
       // A proxy out of rotation before its cycle ends: told at once.
       observed.onObservation(() => changes.publish({ topic: 'fleet' }), stop.signal);
+      // One view per fleet version and snapshot, however many dashboards and scrapers ask.
+      const views = memoFleetViews();
       const app = await buildAdminApp({
         log,
         registry,
         auth: adminAuth,
         controllerClock: runtime.reading,
         notReadyReason: () => (!observed.fleet() ? 'no valid ProxyFleet' : observed.snapshots().length === 0 ? 'waiting for the first observation' : undefined),
-        fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => fleetView(f, observed.snapshotOf(keyOf(f)))) }),
+        fleets: async () => ({ fleets: (await store.list('ProxyFleet')).map((f) => views.of(f, observed.snapshotOf(keyOf(f)))) }),
         problems: () => problemsView(store.problems()),
         explain: (ip, region, canary) => offered.explain?.(ip, region, canary),
         ...storeRoutes(store),
@@ -69,3 +73,17 @@ export const adminJob: Job = {
     });
   },
 };
+
+/** fleetView, built once for each stored fleet object and snapshot (both are replaced, never changed, when they change). */
+function memoFleetViews() {
+  const built = new WeakMap<ProxyFleet, { snapshot: FleetSnapshot | undefined; view: ReturnType<typeof fleetView> }>();
+  return {
+    of(fleet: ProxyFleet, snapshot: FleetSnapshot | undefined): ReturnType<typeof fleetView> {
+      const hit = built.get(fleet);
+      if (hit && hit.snapshot === snapshot) return hit.view;
+      const view = fleetView(fleet, snapshot);
+      built.set(fleet, { snapshot, view });
+      return view;
+    },
+  };
+}

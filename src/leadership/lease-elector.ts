@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
 import type { Timers } from '../runtime/work-queue.js';
+import { abortableSleep } from '../runtime/abortable-sleep.js';
 import { attempt, isLeader, observe, released, type ElectorMemory, type LeaseRecord } from './core/lease-election.js';
 
 /** The Lease as the API offers it: read, create, and write naming the version read. */
@@ -51,19 +52,7 @@ export async function runLeaseElection(opts: LeaseElectorOptions, work: LeaderWo
     reported = holder;
   };
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const onAbort = (): void => {
-        opts.timers.clearTimeout(handle);
-        resolve();
-      };
-      const handle = opts.timers.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  const sleep = (ms: number): Promise<void> => abortableSleep(opts.timers, ms, signal);
 
   /** One tryAcquireOrRenew; every call to the API is bounded by the renew deadline. */
   const tryOnce = async (): Promise<'leader' | 'held' | 'failed'> => {

@@ -15,6 +15,7 @@ import { registerRedirectMetrics } from '../../src/redirect/redirect-metrics.js'
 import { registerRoutingMetrics } from '../../src/redirect/routing-metrics.js';
 import { PROXY_STATES, REGION_STATES } from '../../src/redirect/core/routing-table.js';
 import { registerRolloutMetrics } from '../../src/rollout/rollout-metrics.js';
+import { registerLeaderMetric } from '../../src/runtime/leader-metric.js';
 import { registerControllerMetrics } from '../../src/runtime/controller-metrics.js';
 
 const RULES = 'charts/meridian/alerts/meridian.rules.yaml';
@@ -66,6 +67,7 @@ test('every metric and label the rules select is one the controller exports', as
   registerRolloutMetrics(registry, () => []);
   registerCanaryMetrics(registry, () => []);
   registerPeeringMetrics(registry, () => []);
+  registerLeaderMetric(registry, 'meridian-a');
   const labelsOf = new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, (registry.getSingleMetric(m.name) as unknown as { labelNames: string[] }).labelNames]));
   let selectors = 0;
   for (const { alert, expr } of rules) {

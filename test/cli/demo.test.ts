@@ -22,7 +22,6 @@ async function demo(manifests: string, state: string): Promise<{ banner: string;
 
 test('meridian demo runs the simulator, makes a canary key once in its state directory and prints an invite command that works', { timeout: 90_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meridian-demo-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const manifests = join(dir, 'manifests');
   await copyDemoFleet(manifests);
   const state = join(dir, 'state');
@@ -33,7 +32,11 @@ test('meridian demo runs the simulator, makes a canary key once in its state dir
 
   const first = await demo(manifests, state);
   let running: typeof first | undefined = first;
-  t.after(async () => void (await running?.stop()));
+  // Stopped first, then removed: a demo still running writes into its state directory.
+  t.after(async () => {
+    await running?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
   const simulator = /Simulator +(http:\/\/\S+)/.exec(first.banner)?.[1];
   assert.ok(simulator, first.banner);
   assert.equal((await fetch(`${simulator}/proxies`)).status, 200, 'the simulator answers on its control API');

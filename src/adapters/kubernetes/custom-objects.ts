@@ -53,7 +53,15 @@ export function customObjects(kubeConfig: KubeConfig, kind: Kind, namespace: str
     },
     watch(resourceVersion, timeoutSeconds, onEvent, signal) {
       return new Promise<void>((resolve, reject) => {
-        const done = (err: unknown): void => (err && !signal.aborted ? reject(err) : resolve());
+        // client-node hands out the stream's controller only once the response headers are in: an
+        // abort before that (close, the inactivity deadline) must not wait for them.
+        const onAbort = (): void => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        const done = (err: unknown): void => {
+          signal.removeEventListener('abort', onAbort);
+          if (err && !signal.aborted) reject(err);
+          else resolve();
+        };
         watcher
           .watch(path, { resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, (type: string, object: unknown) => onEvent(toEvent(type, object)), done)
           .then((controller) => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Timers } from '../../runtime/work-queue.js';
+import { abortableSleep } from '../../runtime/abortable-sleep.js';
 
 export interface KubeObject {
   readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
@@ -55,19 +56,7 @@ export function startReflector<T extends KubeObject>(opts: ReflectorOptions<T>, 
   let markSynced: () => void = () => undefined;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const onAbort = (): void => {
-        opts.timers.clearTimeout(handle);
-        resolve();
-      };
-      const handle = opts.timers.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  const sleep = (ms: number): Promise<void> => abortableSleep(opts.timers, ms, signal);
 
   const replace = (items: readonly T[]): void => {
     const seen = new Set<string>();

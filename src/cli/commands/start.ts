@@ -1,4 +1,4 @@
-import { buildConfig, configFromEnv, NO_MANIFEST_DIR, type MeridianConfig } from '../../config.js';
+import { buildConfig, configFromEnv, hostFactsFromEnv, NO_MANIFEST_DIR, type MeridianConfig } from '../../config.js';
 import { createLogger } from '../../logging/create-logger.js';
 import { startMeridian, type MeridianHandle } from '../../main.js';
 import { configFromFlags, controllerFlagOptions } from '../controller-flags.js';
@@ -12,12 +12,12 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
   const config = buildConfig([
     { source: 'environment', values: configFromEnv() },
     { source: 'flag', values: flags },
-  ]);
+  ], hostFactsFromEnv());
   if (!config.ok) {
     io.err(`meridian start: invalid configuration:\n  ${config.error.join('\n  ')}`);
     return 2;
   }
-  if (config.value.manifestDir === undefined) {
+  if (config.value.mode === 'standalone' && config.value.manifestDir === undefined) {
     io.err(`meridian start: ${NO_MANIFEST_DIR}`);
     return 2;
   }
@@ -37,7 +37,9 @@ export async function serve(config: MeridianConfig, io: CliIo, options: { simula
   io.out(
     [
       '',
-      `Meridian is running in standalone mode on ${config.manifestDir ?? ''} (state in ${config.stateDir})`,
+      config.mode === 'kubernetes'
+        ? `Meridian is running in kubernetes mode as ${config.identity} (namespace ${config.kubernetes?.namespace ?? 'all'}, Lease ${config.kubernetes?.lease.name})`
+        : `Meridian is running in standalone mode on ${config.manifestDir ?? ''} (state in ${config.stateDir})`,
       `  Login URL   ${handle.loginUrl}        the geo redirect (try ${handle.loginUrl}/nearest)`,
       `  Dashboard   ${handle.adminUrl}/        the fleet, rollouts, canaries and peering, live`,
       `  Admin API   ${handle.adminUrl}        /metrics  /healthz  /readyz  /api/v1/fleet`,
