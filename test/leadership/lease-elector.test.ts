@@ -79,31 +79,35 @@ function assertOneAtATime(terms: readonly Term[]): void {
   for (let i = 1; i < sorted.length; i++) assert.ok((sorted[i - 1]?.to ?? Infinity) <= (sorted[i]?.from ?? 0), `terms overlap: ${JSON.stringify(sorted)}`);
 }
 
+/** Two replicas of one Lease, `a` started first. */
+async function twoReplicas() {
+  const time = new VirtualTime();
+  const server = new LeaseServer();
+  const terms: Term[] = [];
+  const a = replica('a', server, time, terms);
+  await time.advance(100);
+  const b = replica('b', server, time, terms);
+  return { time, server, terms, a, b };
+}
+
+async function stopAll(time: VirtualTime, ...replicas: ReturnType<typeof replica>[]): Promise<void> {
+  for (const r of replicas) r.stop();
+  await time.advance(20_000);
+  await Promise.all(replicas.map((r) => r.done));
+}
+
 describe('runLeaseElection', () => {
   it('two replicas: one leads and keeps leading; the other never acts', async () => {
-    const time = new VirtualTime();
-    const server = new LeaseServer();
-    const terms: Term[] = [];
-    const a = replica('a', server, time, terms);
-    await time.advance(100);
-    const b = replica('b', server, time, terms);
+    const { time, server, terms, a, b } = await twoReplicas();
     await time.advance(120_000);
     assert.deepEqual(terms.map((t) => t.who), ['a']);
     assert.equal(server.record?.holderIdentity, 'a');
     assert.deepEqual(b.state.holders, ['a']);
-    a.stop();
-    b.stop();
-    await time.advance(20_000);
-    await Promise.all([a.done, b.done]);
+    await stopAll(time, a, b);
   });
 
   it('a leader cut off from the API server stops acting before the other replica starts', async () => {
-    const time = new VirtualTime();
-    const server = new LeaseServer();
-    const terms: Term[] = [];
-    const a = replica('a', server, time, terms);
-    await time.advance(100);
-    const b = replica('b', server, time, terms);
+    const { time, server, terms, a, b } = await twoReplicas();
     await time.advance(30_000);
     server.cutOff.add('a');
     await time.advance(60_000);
@@ -115,19 +119,11 @@ describe('runLeaseElection', () => {
     server.cutOff.delete('a');
     await time.advance(60_000);
     assert.deepEqual(terms.map((t) => t.who), ['a', 'b']);
-    a.stop();
-    b.stop();
-    await time.advance(20_000);
-    await Promise.all([a.done, b.done]);
+    await stopAll(time, a, b);
   });
 
   it('a leader that stops (SIGTERM) releases the lease, and the standby takes over well within a lease duration', async () => {
-    const time = new VirtualTime();
-    const server = new LeaseServer();
-    const terms: Term[] = [];
-    const a = replica('a', server, time, terms);
-    await time.advance(100);
-    const b = replica('b', server, time, terms);
+    const { time, server, terms, a, b } = await twoReplicas();
     await time.advance(10_000);
     a.stop();
     await time.advance(100);
