@@ -130,8 +130,10 @@ page.on('requestfinished', (req) => {
     .catch(() => undefined);
 });
 await page.goto(`${base}/`);
-// As a string: it runs in the page (this file is compiled without the DOM's types).
-await page.waitForFunction(`document.querySelectorAll('#fleet .region').length > 0 && document.querySelector('#fleet svg.spark') !== null && ![...document.querySelectorAll('main .body')].some((b) => /Loading…/.test(b.textContent))`);
+// Through locators: the page's CSP forbids the eval a string predicate would need.
+await page.locator('#fleet .region').first().waitFor();
+await page.locator('#fleet svg.spark').first().waitFor();
+while ((await page.locator('main .body', { hasText: 'Loading…' }).count()) > 0) await sleep(20);
 const renderMs = await page.evaluate(() => performance.now());
 await sleep(500);
 await browser.close();
