@@ -14,6 +14,7 @@ import { startApiServer, type ApiServer } from '../kube/api-server.js';
 import { asMergePatch, clientsFor, GROUP, NS, VERSION } from '../kube/client.js';
 import { copyDemoFleet } from '../helpers/demo-fleet-copy.js';
 import { waitFor } from '../helpers/wait.js';
+import { chartAuthorizer } from './chart-rbac.js';
 import { startForwarder, type Forwarder } from './forwarder.js';
 
 /** Simulated ms per real ms: ten simulated minutes a real second. */
@@ -67,8 +68,10 @@ describe('two replicas on the API server', { timeout: 120_000 }, () => {
     cleanups.push(() => sim.close());
 
     // A replica cut off from the API server: every request with its token is refused.
+    const allowedByChart = chartAuthorizer({ leaseName: 'meridian-leader' });
     server = await startApiServer({
-      authorize: (_info, token) => !cutOff.has(token ?? ''),
+      // The replicas have exactly what the chart's RBAC grants (the test's own client, any other token, all).
+      authorize: (info, token) => !cutOff.has(token ?? '') && (!token?.startsWith('token-') || allowedByChart(info)),
       onRequest: (info, status) => {
         if (info.method === 'PUT' && info.resource === 'proxyrollouts' && info.subresource === 'status' && status === 409) conflicts++;
       },
