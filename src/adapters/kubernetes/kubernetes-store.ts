@@ -127,7 +127,7 @@ export class KubernetesStore implements Store {
     try {
       const written = (await this.#clients[kind].replaceStatus({ ...e.raw, status })) as Raw;
       // The next write of this pass names the new resourceVersion, before the watch brings it.
-      this.#newer(kind, k, written);
+      this.#written(kind, k, e.raw, written);
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 409) throw new Conflict(`${k}: changed since it was read (${err.message})`);
       if (err instanceof KubeApiError && err.statusCode === 404) throw new Error(`${k} not found`);
@@ -137,8 +137,9 @@ export class KubernetesStore implements Store {
 
   async patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void> {
     const k = keyString({ kind, namespace, name });
+    const before = this.#entries.get(k)?.raw;
     try {
-      this.#newer(kind, k, (await this.#clients[kind].mergePatchSpec(namespace, name, patch)) as Raw);
+      this.#written(kind, k, before, (await this.#clients[kind].mergePatchSpec(namespace, name, patch)) as Raw);
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) throw new Error(`${k} not found`);
       if (err instanceof KubeApiError && err.statusCode === 422) throw new SpecPatchRefused(`cannot patch ${k}: ${err.message}`);
@@ -150,7 +151,8 @@ export class KubernetesStore implements Store {
     const ns = resource.metadata.namespace ?? this.#deps.namespace ?? DEFAULT_NAMESPACE;
     try {
       const made = (await this.#clients[resource.kind as K].create(ns, { ...resource, metadata: { ...resource.metadata, namespace: ns } } as KubeObject)) as Raw;
-      this.#newer(resource.kind as K, keyString({ kind: resource.kind, namespace: ns, name: resource.metadata.name }), made);
+      const k = keyString({ kind: resource.kind, namespace: ns, name: resource.metadata.name });
+      this.#written(resource.kind as K, k, undefined, made);
     } catch (err) {
       // Made by an earlier pass (or another replica) whose outcome was lost: done.
       if (err instanceof KubeApiError && err.statusCode === 409) return;
@@ -162,13 +164,15 @@ export class KubernetesStore implements Store {
     return [...this.#problems.values()];
   }
 
-  /** A write's answer, unless the watch already brought something newer. */
-  #newer(kind: Kind, k: string, raw: Raw): void {
-    const held = this.#entries.get(k)?.raw.metadata?.resourceVersion;
-    const got = raw.metadata?.resourceVersion;
-    if (held !== undefined && got !== undefined && BigInt(held) >= BigInt(got)) return;
+  /**
+   * A write's answer, unless the watch replaced the version the write started from meanwhile (it
+   * then holds this write or a later one). resourceVersions are opaque: compared for equality only.
+   */
+  #written(kind: Kind, k: string, from: Raw | undefined, raw: Raw): void {
+    if (this.#entries.get(k)?.raw !== from) return;
     this.#changed(kind, objectKey(raw), raw);
   }
+
 }
 
 function serverMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown> {
