@@ -69,7 +69,7 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
     collectDefaultMetrics({ register: registry });
 
     // Closed after every job: a leader's work stops, then it releases the Lease, then the store stops.
-    const { store, leadership, close } = await openStore(config, log, { ...(given ? { leadership: given } : {}), onLeading: registerLeaderMetric(registry, config.identity), exit });
+    const { store, leadership, recordEvent, cluster, close } = await openStore(config, log, { ...(given ? { leadership: given } : {}), onLeading: registerLeaderMetric(registry, config.identity), exit });
     closers.add(close);
     const observed = await startObservedState(store, log);
     closers.add(observed.close);
@@ -88,6 +88,8 @@ export async function startMeridian(config: MeridianConfig, log: Logger, { runti
       caches,
       observed,
       leadership,
+      recordEvent,
+      ...(cluster ? { cluster } : {}),
       adminAuth,
       onPass: registerControllerMetrics(registry, () => store.problems()).onPass,
       runMetrics: registerRolloutMetrics(registry, () => [...caches.ProxyRollout.values()], () => [...caches.ProxyCanary.values()]),

@@ -4,11 +4,13 @@ import type { AdminAuth } from '../admin/auth/admin-auth.js';
 import type { ApiRoutesOptions } from '../admin/routes/api.js';
 import type { PeeringRoutesOptions } from '../admin/routes/peerings.js';
 import type { MeridianConfig } from '../config.js';
+import type { RecordEvent } from '../model/object-events.js';
 import type { Store } from '../model/store.js';
 import type { registerRolloutMetrics } from '../rollout/rollout-metrics.js';
 import type { ControllerRuntime } from '../runtime/controller-runtime.js';
 import type { KindCaches } from '../runtime/kind-cache.js';
 import type { Leadership } from '../runtime/leadership.js';
+import type { Cluster } from '../runtime/open-store.js';
 import type { ObservedState } from './observed-state.js';
 
 /** What a job answers for others: the listeners' addresses, and the admin API's views of its work. */
@@ -31,6 +33,10 @@ export interface JobDeps {
   readonly observed: ObservedState;
   /** Where a job's acting part runs: only while this instance leads. */
   readonly leadership: Leadership;
+  /** Events on Meridian's objects; only the acting part records them. */
+  readonly recordEvent: RecordEvent;
+  /** The cluster, with the kubernetes store. */
+  readonly cluster?: Cluster;
   readonly adminAuth: AdminAuth;
   /** Each reconcile pass, for the controller's metrics. */
   readonly onPass: (kind: string, result: 'success' | 'error', seconds: number) => void;

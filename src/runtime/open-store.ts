@@ -1,9 +1,11 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FileStore } from '../adapters/file-store/index.js';
 import { kubernetesLeaseLock } from '../adapters/kubernetes/lease-lock.js';
 import { KubernetesStore } from '../adapters/kubernetes/kubernetes-store.js';
 import { loadKubeConfig, SERVICE_ACCOUNT_DIR } from '../adapters/kubernetes/load-kube-config.js';
 import { NO_MANIFEST_DIR, type MeridianConfig } from '../config.js';
+import { recordNoEvent, type RecordEvent } from '../model/object-events.js';
 import type { Store } from '../model/store.js';
 import { systemClock } from './controller-runtime.js';
 import { standaloneLeadership, type Leadership } from './leadership.js';
@@ -14,8 +16,18 @@ import type { Timers } from './work-queue.js';
 export interface OpenedStore {
   readonly store: Store;
   readonly leadership: Leadership;
+  /** Events on Meridian's objects (Kubernetes Events in a cluster). */
+  readonly recordEvent: RecordEvent;
+  /** The cluster the kubernetes store talks to (for other resources there, such as Teleport's); absent with the file store. */
+  readonly cluster?: Cluster;
   /** Stops acting (a leader releases the Lease), then the store. */
   close(): Promise<void>;
+}
+
+export interface Cluster {
+  readonly kubeConfig: KubeConfig;
+  /** The namespace the store watches; absent: all. */
+  readonly namespace?: string;
 }
 
 export interface OpenStoreOptions {
@@ -41,7 +53,7 @@ export async function openStore(config: MeridianConfig, log: Logger, opts: OpenS
     for (const p of store.problems()) log.warn({ source: p.source, line: p.line }, `Manifest refused: ${p.error.message}`);
     const leadership = opts.leadership ?? standaloneLeadership;
     if (!opts.leadership) opts.onLeading(true);
-    return { store, leadership, close: () => store.close() };
+    return { store, leadership, recordEvent: recordNoEvent, close: () => store.close() };
   }
 
   const loaded = await loadKubeConfig({ ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}), ...(kube.inCluster ? { inCluster: kube.inCluster } : {}), serviceAccountDir: SERVICE_ACCOUNT_DIR });
@@ -52,7 +64,9 @@ export async function openStore(config: MeridianConfig, log: Logger, opts: OpenS
   log.info({ source, namespace: kube.namespace ?? 'all', lease: `${leaseNamespace}/${kube.lease.name}`, identity: config.identity }, 'Kubernetes store');
   const store = new KubernetesStore({ kubeConfig, ...(kube.namespace ? { namespace: kube.namespace } : {}), timers: realTimers, log: log.child({ component: 'kubernetes-store' }) });
   await store.start();
-  if (opts.leadership) return { store, leadership: opts.leadership, close: () => store.close() };
+  const cluster: Cluster = { kubeConfig, ...(kube.namespace ? { namespace: kube.namespace } : {}) };
+  const recordEvent = recordNoEvent;
+  if (opts.leadership) return { store, leadership: opts.leadership, recordEvent, cluster, close: () => store.close() };
   const lease = startLeaseLeadership(
     {
       identity: config.identity,
@@ -70,6 +84,8 @@ export async function openStore(config: MeridianConfig, log: Logger, opts: OpenS
   return {
     store,
     leadership: lease.leadership,
+    recordEvent,
+    cluster,
     close: async () => {
       await lease.close();
       await store.close();
