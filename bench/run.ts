@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/observe-cycle.ts', 'bench/parse-metrics.ts', 'bench/redirect-hotpath.ts', 'bench/redirect-load.ts', 'bench/failover-freshness.ts', 'bench/rollout-overhead.ts', 'bench/canary-analysis.ts', 'bench/peering-plan.ts', 'bench/cold-start.ts', 'bench/dashboard.ts'];
+const benches = ['bench/observe-cycle.ts', 'bench/parse-metrics.ts', 'bench/redirect-hotpath.ts', 'bench/redirect-load.ts', 'bench/failover-freshness.ts', 'bench/rollout-overhead.ts', 'bench/canary-analysis.ts', 'bench/peering-plan.ts', 'bench/cold-start.ts', 'bench/dashboard.ts', 'bench/kubernetes.ts', 'bench/kubernetes-handover.ts'];
 const args = process.argv.slice(2);
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args.splice(onlyAt, 2)[1] : undefined;
