@@ -94,7 +94,7 @@ export const VALUES_SCHEMA: TSchema = Type.Object(
       ),
     ),
     teleportOperator: Closed(
-      { oidcConnector: Closed({ enabled: Type.Boolean({ description: 'grant get/update/patch on resources.teleport.dev TeleportOIDCConnectors in the watched namespace(s)' }) }, 'the OIDC connector named in a ProxyFleet') },
+      { oidcConnector: Closed({ enabled: Type.Boolean({ description: 'grant get and patch on resources.teleport.dev TeleportOIDCConnectors in the watched namespace(s)' }) }, 'the OIDC connector named in a ProxyFleet') },
       'the Teleport Kubernetes operator',
     ),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => Type.Literal(l))),

@@ -116,12 +116,26 @@ export const AuthServiceSchema = Type.Object(
 );
 export type AuthService = Static<typeof AuthServiceSchema>;
 
+/** A Teleport operator's TeleportOIDCConnector in the fleet's namespace, whose redirect_url list Meridian keeps (Kubernetes mode). */
+export const OidcConnectorRefSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      maxLength: 253,
+      description: 'metadata.name of the TeleportOIDCConnector (resources.teleport.dev) in the ProxyFleet namespace',
+    }),
+  },
+  { additionalProperties: false, description: 'With the Teleport Kubernetes operator: keep this connector spec.redirect_url in step with the proxies' },
+);
+export type OidcConnectorRef = Static<typeof OidcConnectorRefSchema>;
+
 export const ProxyFleetSpecSchema = Type.Object(
   {
     regions: Type.Array(RegionSchema, { minItems: 1 }),
     proxies: Type.Array(ProxySchema),
     redirect: Type.Optional(RedirectPolicySchema),
     auth: Type.Optional(AuthServiceSchema),
+    oidcConnector: Type.Optional(OidcConnectorRefSchema),
   },
   { additionalProperties: false },
 );

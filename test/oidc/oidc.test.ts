@@ -4,6 +4,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syncOidcConnectorFile } from '../../src/adapters/teleport/oidc-connector-file.js';
+import { API_VERSION } from '../../src/model/resource.js';
+import { validateManifest } from '../../src/model/validate.js';
 import { oidcRedirectUrls } from '../../src/oidc/core/redirect-urls.js';
 import { fleetSpec } from '../helpers/fleet-fixture.js';
 
@@ -69,4 +71,10 @@ test('a file that is not an OIDC connector is refused, naming the file', async (
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.error, /not valid YAML/);
   assert.match(((await syncOidcConnectorFile(join(dir, 'missing.yaml'), [])) as { error: string }).error, /cannot read the OIDC connector/);
+});
+
+test('spec.oidcConnector names a TeleportOIDCConnector by its Kubernetes name, and nothing else', () => {
+  const doc = (oidcConnector: unknown) => ({ apiVersion: API_VERSION, kind: 'ProxyFleet', metadata: { name: 'edge' }, spec: { ...fleetSpec(), oidcConnector } });
+  assert.equal(validateManifest(doc({ name: 'okta.main' })).ok, true);
+  for (const bad of [{ name: 'Okta' }, { name: 'okta', namespace: 'teleport' }, {}]) assert.equal(validateManifest(doc(bad)).ok, false, JSON.stringify(bad));
 });
