@@ -5,9 +5,10 @@
 #   chromium                   test/e2e/ (headless, driven by playwright-core at /usr/bin/chromium)
 #   prometheus                 test/alerts/ (promtool checks and unit-tests the alert rules; the
 #                              package's server is not started: this is for promtool alone)
+#   openssl                    test/kube/envtest/ (envtest's certificates: node:crypto cannot sign them)
 set -euo pipefail
 
-packages=(libmaxmind-db-writer-perl chromium prometheus)
+packages=(libmaxmind-db-writer-perl chromium prometheus openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,8 @@ export const GROUP = 'meridian.dev';
 export const VERSION = 'v1alpha1';
 export const NS = 'meridian';
 
-export function clientsFor(server: ApiServer, token?: string) {
+/** Clients for either server: the in-process one or a TestCluster (cluster.ts). */
+export function clientsFor(server: Pick<ApiServer, 'kubeconfig'>, token?: string) {
   const kc = new KubeConfig();
   kc.loadFromOptions(server.kubeconfig({ namespace: NS, ...(token ? { token } : {}) }));
   return {

@@ -85,7 +85,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function writeJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -223,33 +223,48 @@ async function serveResource(deps: RouterDeps, req: IncomingMessage, res: Server
   }
 }
 
-function bearer(req: IncomingMessage): string | undefined {
+/** A request as the API server's RequestInfo sees it; the fault proxy in front of a real server parses requests the same way. */
+export function parseRequest(registry: ResourceRegistry, req: IncomingMessage) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const target = parseTarget(registry, segments);
+  const method = req.method ?? 'GET';
+  const verb = verbOf(method, target, url.searchParams);
+  const info: RequestInfo = {
+    method,
+    path: url.pathname,
+    verb,
+    ...(target
+      ? {
+          group: target.type.group,
+          version: target.type.version,
+          resource: target.type.plural,
+          ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
+          ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
+          ...(target.name !== undefined ? { name: target.name } : {}),
+        }
+      : {}),
+  };
+  return { url, segments, target, method, verb, info };
+}
+
+/** The Status a refused request gets, with upstream's message (RBAC's "User ... cannot ..."). */
+export function refusal(info: RequestInfo, token: string | undefined): ApiError {
+  const who = token ?? 'system:anonymous';
+  const group = info.group ?? '';
+  const where = info.namespace !== undefined ? ` in the namespace "${info.namespace}"` : '';
+  const resource = info.subresource ? `${info.resource ?? ''}/${info.subresource}` : (info.resource ?? '');
+  return forbidden({ group, resource: info.resource ?? '' }, info.name ?? '', `User "${who}" cannot ${info.verb} resource "${resource}" in API group "${group}"${where}`);
+}
+
+export function bearer(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   return h?.startsWith('Bearer ') ? h.slice('Bearer '.length) : undefined;
 }
 
 export function createHandler(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const target = parseTarget(deps.registry, segments);
-    const method = req.method ?? 'GET';
-    const verb = verbOf(method, target, url.searchParams);
-    const info: RequestInfo = {
-      method,
-      path: url.pathname,
-      verb,
-      ...(target
-        ? {
-            group: target.type.group,
-            version: target.type.version,
-            resource: target.type.plural,
-            ...(target.subresource !== undefined ? { subresource: target.subresource } : {}),
-            ...(target.namespace !== undefined ? { namespace: target.namespace } : {}),
-            ...(target.name !== undefined ? { name: target.name } : {}),
-          }
-        : {}),
-    };
+    const { url, segments, target, method, verb, info } = parseRequest(deps.registry, req);
     if (deps.onRequest) res.on('finish', () => deps.onRequest!(info, res.statusCode));
     const fail = (e: unknown): void => {
       const err = e instanceof ApiError ? e : internalError(e instanceof Error ? e.message : String(e));
@@ -270,12 +285,7 @@ export function createHandler(deps: RouterDeps): (req: IncomingMessage, res: Ser
       if (doc) return writeJson(res, 200, doc);
       return fail(pathNotFound());
     }
-    if (deps.authorize && !deps.authorize(info, bearer(req))) {
-      const who = bearer(req) ?? 'system:anonymous';
-      const where = target.namespace !== undefined ? ` in the namespace "${target.namespace}"` : '';
-      const resource = target.subresource ? `${target.type.plural}/${target.subresource}` : target.type.plural;
-      return fail(forbidden({ group: target.type.group, resource: target.type.plural }, target.name ?? '', `User "${who}" cannot ${verb} resource "${resource}" in API group "${target.type.group}"${where}`));
-    }
+    if (deps.authorize && !deps.authorize(info, bearer(req))) return fail(refusal(info, bearer(req)));
     serveResource(deps, req, res, target, verb, url.searchParams).catch(fail);
   };
 }

@@ -8,7 +8,7 @@ import { KubernetesStore } from '../../src/adapters/kubernetes/kubernetes-store.
 import type { ProxyFleet } from '../../src/model/fleet.js';
 import type { ResourceKey } from '../../src/model/resource.js';
 import { Conflict } from '../../src/model/store.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { asMergePatch, clientsFor, GROUP, NS, VERSION } from '../kube/client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,12 +18,12 @@ const fleetDoc = parseAllDocuments(await readFile(new URL('../../examples/fleet/
   .find((d) => d.kind === 'ProxyFleet') as unknown as ProxyFleet;
 
 describe('KubernetesStore against the test API server', () => {
-  let server: ApiServer;
+  let server: TestCluster;
   let c: ReturnType<typeof clientsFor>;
   let store: KubernetesStore;
   const keys: ResourceKey[] = [];
   before(async () => {
-    server = await startApiServer();
+    server = await startTestCluster();
     c = clientsFor(server);
     await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'proxyfleets', body: { ...fleetDoc, metadata: { name: 'demo' } } });
     const kc = new KubeConfig();
@@ -50,8 +50,8 @@ describe('KubernetesStore against the test API server', () => {
   it('writes status to the subresource twice in a row (the second names the first one’s resourceVersion)', async () => {
     await store.updateStatus('ProxyFleet', NS, 'demo', { observedGeneration: 1, proxies: 1 } as never);
     await store.updateStatus('ProxyFleet', NS, 'demo', { observedGeneration: 1, proxies: 2 } as never);
-    assert.deepEqual(server.get('proxyfleets', NS, 'demo')?.['status'], { observedGeneration: 1, proxies: 2 });
-    assert.equal((server.get('proxyfleets', NS, 'demo')?.['metadata'] as { generation?: number }).generation, 1);
+    assert.deepEqual((await server.get('proxyfleets', NS, 'demo'))?.['status'], { observedGeneration: 1, proxies: 2 });
+    assert.equal(((await server.get('proxyfleets', NS, 'demo'))?.['metadata'] as { generation?: number }).generation, 1);
   });
 
   it('a status write over a newer version is a Conflict; after the watch catches up it goes through', async () => {
@@ -67,7 +67,7 @@ describe('KubernetesStore against the test API server', () => {
     store.watch((k) => keys.push(k));
     await store.start();
     await store.updateStatus('ProxyFleet', NS, 'demo', { proxies: 3 } as never);
-    assert.deepEqual(server.get('proxyfleets', NS, 'demo')?.['status'], { proxies: 3 });
+    assert.deepEqual((await server.get('proxyfleets', NS, 'demo'))?.['status'], { proxies: 3 });
   });
 
   it('spec edits arrive by the watch as a key; a merge patch of spec bumps the generation', async () => {
@@ -87,13 +87,13 @@ describe('KubernetesStore against the test API server', () => {
     assert.equal((await store.get('ProxyFleet', NS, 'demo'))?.spec.regions[0]?.timeZone, before?.spec.regions[0]?.timeZone);
     // Status still goes to the newest version (its resourceVersion is the one to name).
     await store.updateStatus('ProxyFleet', NS, 'demo', { proxies: 4 } as never);
-    assert.deepEqual(server.get('proxyfleets', NS, 'demo')?.['status'], { proxies: 4 });
+    assert.deepEqual((await server.get('proxyfleets', NS, 'demo'))?.['status'], { proxies: 4 });
   });
 
   it('create of an object that already exists is done, not an error', async () => {
     const fleet = await store.get('ProxyFleet', NS, 'demo');
     assert.ok(fleet);
     await store.create({ ...fleet, metadata: { name: 'demo', namespace: NS } });
-    assert.equal(server.list('proxyfleets', NS).length, 1);
+    assert.equal((await server.list('proxyfleets', NS)).length, 1);
   });
 });

@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { kubernetesLeaseLock } from '../../src/adapters/kubernetes/lease-lock.js';
 import { runLeaseElection } from '../../src/leadership/lease-elector.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { NS } from '../kube/client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,11 +17,11 @@ interface Term {
 const realTimers = { setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
 describe('leader election on a Lease of the API server', () => {
-  let server: ApiServer;
+  let server: TestCluster;
   const cutOff = new Set<string>();
   before(async () => {
     // A replica cut off from the API server: every request with its token is refused.
-    server = await startApiServer({ authorize: (_info, token) => !cutOff.has(token ?? '') });
+    server = await startTestCluster({ authorize: (_info, token) => !cutOff.has(token ?? '') });
   });
   after(() => server.close());
 
@@ -55,24 +55,24 @@ describe('leader election on a Lease of the API server', () => {
     return { stop: () => stop.abort(), done };
   }
 
-  const holder = (): string | undefined => (server.get('leases', NS, 'meridian-leader')?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
+  const holder = async (): Promise<string | undefined> => ((await server.get('leases', NS, 'meridian-leader'))?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
 
   it('one of two replicas leads; cut off, it stops acting before the other takes over; a stopped leader releases the Lease', async () => {
     const terms: Term[] = [];
     const a = replica('meridian-a', terms);
     const b = replica('meridian-b', terms);
-    await waitFor('a leader', async () => (terms.length === 1 && holder() ? true : undefined), 20_000);
+    await waitFor('a leader', async () => (terms.length === 1 && (await holder()) ? true : undefined), 20_000);
     const first = terms[0]?.who ?? '';
-    assert.equal(holder(), first);
-    const spec = server.get('leases', NS, 'meridian-leader')?.['spec'] as Record<string, unknown>;
+    assert.equal(await holder(), first);
+    const spec = (await server.get('leases', NS, 'meridian-leader'))?.['spec'] as Record<string, unknown>;
     assert.match(String(spec['renewTime']), /\.\d{6}Z$/);
     assert.equal(spec['leaseDurationSeconds'], 3);
 
     cutOff.add(`token-${first}`);
-    await waitFor('a new leader', async () => (holder() !== first && terms.length === 2 ? true : undefined), 30_000);
+    await waitFor('a new leader', async () => ((await holder()) !== first && terms.length === 2 ? true : undefined), 30_000);
     const [old, next] = terms;
     assert.ok(old?.to !== undefined && next !== undefined && old.to <= next.from, `the terms overlap: ${JSON.stringify(terms)}`);
-    const transitions = (server.get('leases', NS, 'meridian-leader')?.['spec'] as { leaseTransitions?: number }).leaseTransitions;
+    const transitions = ((await server.get('leases', NS, 'meridian-leader'))?.['spec'] as { leaseTransitions?: number }).leaseTransitions;
     assert.equal(transitions, 1);
 
     cutOff.clear();
@@ -82,6 +82,6 @@ describe('leader election on a Lease of the API server', () => {
     await standby.done;
     leader.stop();
     await leader.done;
-    assert.equal(holder(), '', 'released on stop');
+    assert.equal(await holder(), '', 'released on stop');
   });
 });

@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { KubernetesStore } from '../../src/adapters/kubernetes/kubernetes-store.js';
-import { startApiServer } from '../kube/api-server.js';
+import { startTestCluster } from '../kube/cluster.js';
 import { NS } from '../kube/client.js';
 import { startForwarder } from '../k8s/forwarder.js';
 
 const realTimers = { setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
 test('the store closes while its watches wait for response headers (a proxy that holds them until the first event)', { timeout: 20_000 }, async (t) => {
-  const server = await startApiServer();
+  const server = await startTestCluster();
   t.after(() => server.close());
   let watches = 0;
   const forwarder = await startForwarder(
