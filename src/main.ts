@@ -12,6 +12,7 @@ import { oidcSyncJob } from './jobs/oidc-sync.js';
 import { peeringJob } from './jobs/peering.js';
 import { redirectJob } from './jobs/redirect.js';
 import { rolloutsJob } from './jobs/rollouts.js';
+import { specProblemsJob } from './jobs/spec-problems.js';
 import { registerRolloutMetrics } from './rollout/rollout-metrics.js';
 import { Closers } from './runtime/closers.js';
 import { registerControllerMetrics } from './runtime/controller-metrics.js';
@@ -54,6 +55,7 @@ const JOBS: readonly Job[] = [
   canariesJob, // acting: ProxyCanary
   peeringJob, // acting: ProxyPeering; every instance: its report
   oidcSyncJob, // acting: the OIDC connector file
+  specProblemsJob, // acting: refused cluster objects told why on their status (kubernetes store)
   adminJob, // every instance: the admin listener
   // Last: scrapes start once everything that follows them is up (and not slowed by its start).
   observeJob, // every instance: scrapes the fleet

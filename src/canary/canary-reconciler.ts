@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { ProxyCanaryStatus } from '../model/canary.js';
 import type { Clock } from '../model/clock.js';
+import { eventsAfterWrite, recordNoEvent, type ObjectEvent, type ObjectEventType, type RecordEvent } from '../model/object-events.js';
 import type { Proxy } from '../model/fleet.js';
 import type { PromAnswer, QueryPrometheus } from '../model/prometheus.js';
 import { err, ok } from '../model/result.js';
@@ -43,10 +44,41 @@ export interface CanaryReconcilerDeps {
   readonly queryPrometheus?: QueryPrometheus;
   /** Proxies held out of rotation by every run (rollouts and canaries); this run's own are told apart by its status. */
   readonly outOfRotation?: () => ReadonlySet<string>;
+  /** Kubernetes Events for the notable steps (the acting instance's); none when absent. */
+  readonly recordEvent?: RecordEvent;
 }
 
 function logEvents(log: Logger, events: readonly CanaryEvent[]): void {
   for (const e of events) log[e.level](e.fields ?? {}, e.message);
+}
+
+/**
+ * The canary's log events that become Kubernetes Events (the rest stay in the log), told by how
+ * their message starts (the core's events carry no reason): the Event's reason and type.
+ */
+const CANARY_EVENTS: readonly { readonly match: RegExp; readonly reason: string; readonly type: ObjectEventType | ((e: CanaryEvent) => ObjectEventType) }[] = [
+  { match: /^Canary of .* starts on /, reason: 'CanaryStarted', type: 'Normal' },
+  { match: /^Canary of .* deployed; baking$/, reason: 'CanaryDeployed', type: 'Normal' },
+  { match: /^Canary interval /, reason: 'CanaryVerdict', type: (e) => (e.fields?.['verdict'] === 'Pass' ? 'Normal' : 'Warning') },
+  { match: /^Canary rolling back$/, reason: 'CanaryRollingBack', type: 'Warning' },
+  { match: /^Canary rolled back/, reason: 'CanaryRolledBack', type: 'Warning' },
+  { match: /^Canary held for the operator/, reason: 'CanaryHeld', type: 'Warning' },
+  { match: /^Canary promoted/, reason: 'CanaryPromoted', type: 'Normal' },
+  { match: /^Canary not started: version skew/, reason: 'VersionSkew', type: 'Warning' },
+  { match: /^Canary Prometheus queries failed/, reason: 'AnalysisQueryFailed', type: 'Warning' },
+  { match: /^Canary proxy .* left build /, reason: 'CanaryProxyOffBuild', type: 'Warning' },
+];
+
+function objectEvents(events: readonly CanaryEvent[]): ObjectEvent[] {
+  return events.flatMap((e) => {
+    const m = CANARY_EVENTS.find((x) => x.match.test(e.message));
+    if (!m) return [];
+    // The verdict's failing checks and the rollback's reason are in the fields, not the message.
+    const failing = e.fields?.['failing'];
+    const why = e.fields?.['reason'];
+    const detail = Array.isArray(failing) && failing.length ? `: failing ${failing.join(', ')}` : typeof why === 'string' ? `: ${why}` : '';
+    return [{ type: typeof m.type === 'function' ? m.type(e) : m.type, reason: m.reason, message: `${e.message}${detail}` }];
+  });
 }
 
 /**
@@ -56,6 +88,7 @@ function logEvents(log: Logger, events: readonly CanaryEvent[]): void {
  */
 export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
   const { store, clock } = deps;
+  const recordEvent = deps.recordEvent ?? recordNoEvent;
 
   /** One query through the injected client; a missing client or a throw is an answer too, never a crash. */
   async function queryOnce(prom: ResolvedPrometheus, name: string, promql: string, at: number, signal: AbortSignal): Promise<PromAnswer> {
@@ -122,8 +155,13 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
       };
       const step = stepCanary(ctx);
       logEvents(log, step.events);
-      const persist = (next: ProxyCanaryStatus): Promise<void> => store.updateStatus('ProxyCanary', key.namespace, key.name, next);
-      if (step.run) return runStep(ctx, step.run, stored, persist, log, signal);
+      const said = eventsAfterWrite((e) => recordEvent(key, e));
+      said.add(objectEvents(step.events));
+      const persist = async (next: ProxyCanaryStatus): Promise<void> => {
+        await store.updateStatus('ProxyCanary', key.namespace, key.name, next);
+        said.written();
+      };
+      if (step.run) return runStep(ctx, step.run, key, stored, persist, said, log, signal);
       const r = await runIntentFirst<ProxyCanaryStatus, CanaryAction, CanaryOutcome>({
         stored,
         step,
@@ -132,11 +170,13 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
         fold: (intent, action, outcome) => {
           const folded = foldCanary({ ...ctx, now: clock.now() }, intent, action, outcome);
           logEvents(log, folded.events);
+          said.add(objectEvents(folded.events));
           return folded.status;
         },
         persist,
         now: () => clock.now(),
       });
+      said.written();
       return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
     },
   };
@@ -145,12 +185,22 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
    * A step of the deploy or revert run through the rollout engine (intent first, one action, the
    * outcome folded in): each of its writes is one write of the canary, with the run's status in it.
    */
-  async function runStep(ctx: CanaryContext, run: CanaryRunPass, stored: ProxyCanaryStatus, persist: (s: ProxyCanaryStatus) => Promise<void>, log: Logger, signal: AbortSignal): Promise<ReconcileResult> {
+  async function runStep(
+    ctx: CanaryContext,
+    run: CanaryRunPass,
+    key: ResourceKey,
+    stored: ProxyCanaryStatus,
+    persist: (s: ProxyCanaryStatus) => Promise<void>,
+    said: ReturnType<typeof eventsAfterWrite>,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<ReconcileResult> {
     if (!ctx.fleet.ok) return {};
     let current = stored;
     const write = async (runStatus: ProxyRolloutStatus): Promise<void> => {
       const folded = foldRun({ ...ctx, now: clock.now() }, run.base, run.part, runStatus);
       if (isDeepStrictEqual(folded.status, current)) return;
+      said.add(objectEvents(folded.events));
       await persist(folded.status);
       logEvents(log, folded.events);
       current = folded.status;
@@ -159,6 +209,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
     const r = await deps.engine.step(
       {
         name: run.name,
+        key,
         generation: ctx.canary.metadata.generation ?? 0,
         spec: run.spec,
         status: run.status,
@@ -176,6 +227,7 @@ export function createCanaryReconciler(deps: CanaryReconcilerDeps): Reconciler {
     );
     // The run did not change: the canary's own changes (off-build marks, its message) still go in, once.
     if (!wrote) await write(r.status);
+    said.written();
     if (current.phase !== stored.phase) return { requeueAfterMs: 0 };
     return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
   }

@@ -22,10 +22,11 @@ export const canariesJob: Job = {
       log: d.log.child({ controller: 'proxycanary' }),
       snapshotOf: observed.snapshotOf,
       // A canary's drains and notices count in the same metrics as a rollout's.
-      engine: createRolloutEngine({ clock: runtime.clock, sendNotice, runHook, onNotice: d.runMetrics.onNotice, onTransition: d.runMetrics.onTransition }),
+      engine: createRolloutEngine({ clock: runtime.clock, sendNotice, runHook, onNotice: d.runMetrics.onNotice, onTransition: d.runMetrics.onTransition, recordEvent: d.recordEvent }),
       captureDiagnostics: createDiagnosticsCapture({ stateDir: d.config.stateDir, clock: runtime.clock, timeoutMs: 30_000, runCommand }),
       queryPrometheus: createPrometheusClient({ readSecret }),
       outOfRotation: () => outOfRotation({ rollouts: caches.ProxyRollout.values(), canaries: caches.ProxyCanary.values() }),
+      recordEvent: d.recordEvent,
     });
     const close = await leadKind(d, 'ProxyCanary', reconciler, (c, term) => {
       observed.onSnapshot(c.enqueueAll, term);

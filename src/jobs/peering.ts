@@ -34,6 +34,7 @@ export const peeringJob: Job = {
       },
       onInventoryError: metrics.onInventoryError,
       onDrift: metrics.onDrift,
+      recordEvent: d.recordEvent,
     });
     const close = await leadKind(d, 'ProxyPeering', reconciler, (c, term) => observed.onFleet(c.enqueueAll, term));
     return { close };

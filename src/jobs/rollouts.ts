@@ -19,6 +19,7 @@ export const rolloutsJob: Job = {
       metrics: d.runMetrics,
       outOfRotation: () => outOfRotation({ rollouts: caches.ProxyRollout.values(), canaries: caches.ProxyCanary.values() }),
       claimedByCanaries: () => canaryClaims(caches.ProxyCanary.values()),
+      recordEvent: d.recordEvent,
     });
     const close = await leadKind(d, 'ProxyRollout', reconciler, (c, term) => {
       // Drains and verifications move on what each observation shows.

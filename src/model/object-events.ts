@@ -18,3 +18,17 @@ export interface ObjectEvent {
 export type RecordEvent = (key: ResourceKey, event: ObjectEvent) => void;
 
 export const recordNoEvent: RecordEvent = () => undefined;
+
+/**
+ * The Events of one pass, recorded once the status that goes with them is written (as argo-rollouts
+ * sends its events after the status patch): a pass whose write fails is decided again, Events and all.
+ */
+export function eventsAfterWrite(record: (event: ObjectEvent) => void): { add(events: readonly ObjectEvent[]): void; written(): void } {
+  const pending: ObjectEvent[] = [];
+  return {
+    add: (events) => void pending.push(...events),
+    written: () => {
+      for (const e of pending.splice(0)) record(e);
+    },
+  };
+}

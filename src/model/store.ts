@@ -1,3 +1,4 @@
+import type { Condition, ConditionInput } from './conditions.js';
 import type { FieldError } from './field-error.js';
 import type { Kind, KindMap } from './kinds.js';
 import type { ResourceKey } from './resource.js';
@@ -12,6 +13,10 @@ export interface ManifestProblem {
   readonly line?: number;
   readonly column?: number;
   readonly error: FieldError;
+  /** The refused object, when the problem is one (cluster): it can be told on its status. */
+  readonly object?: ResourceKey;
+  /** The refused generation (cluster). */
+  readonly generation?: number;
 }
 
 export type StatusOf<K extends Kind> = NonNullable<KindMap[K]['status']>;
@@ -55,4 +60,21 @@ export class SpecPatchRefused extends Error {
 export class Conflict extends Error {
   readonly statusCode = 409;
   readonly code = 'Conflict';
+}
+
+/**
+ * What a store whose problems are objects (the kubernetes store) offers to say so on them: the
+ * conditions an object's latest status holds and a write of one of them, whether or not its spec
+ * passed Meridian's checks (an object that never did has a status too).
+ */
+export interface ObjectConditions {
+  /** The conditions the latest version of the object holds; undefined when the object is unknown. */
+  conditionsOf(key: ResourceKey): readonly Condition[] | undefined;
+  /** Upserts one condition into the latest status, keeping the rest of it; Conflict when the object changed since it was read. */
+  setCondition(key: ResourceKey, condition: ConditionInput, nowIso: string): Promise<void>;
+}
+
+export function hasObjectConditions(store: Store): store is Store & ObjectConditions {
+  const s = store as Partial<ObjectConditions>;
+  return typeof s.conditionsOf === 'function' && typeof s.setCondition === 'function';
 }

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { ReadInventory } from '../adapters/teleport/inventory-reader.js';
 import type { PeeringActions } from '../adapters/peering/peering-actions.js';
 import type { Clock } from '../model/clock.js';
+import type { Condition } from '../model/conditions.js';
 import type { Proxy } from '../model/fleet.js';
+import { eventsAfterWrite, recordNoEvent, type ObjectEvent, type ObjectEventType, type RecordEvent } from '../model/object-events.js';
 import type { ProxyPeering, ProxyPeeringStatus } from '../model/peering.js';
 import { DEFAULT_NAMESPACE, keyOf, keyString, type ResourceKey } from '../model/resource.js';
 import { err, ok, type Result } from '../model/result.js';
@@ -36,6 +38,39 @@ export interface PeeringReconcilerDeps {
   readonly onInventoryError?: (peering: string) => void;
   /** Drift found by an observation: counted once per observation and kind. */
   readonly onDrift?: (peering: string, what: Drift['what']) => void;
+  /** Kubernetes Events for the notable steps (the acting instance's); none when absent. */
+  readonly recordEvent?: RecordEvent;
+}
+
+/** The passes' events that become Kubernetes Events (the rest stay in the log), by reason. */
+const EVENT_TYPES: Readonly<Record<string, ObjectEventType>> = {
+  AllowListPublished: 'Normal',
+  ClusterNetworkingSet: 'Normal',
+  PeerListenerSet: 'Normal',
+  PeerLinkRemoved: 'Normal',
+  Drift: 'Warning',
+  ApplyFailed: 'Warning',
+  PeerListenerNotSet: 'Warning',
+  InventoryNotRead: 'Warning',
+};
+
+function objectEvents(events: readonly PeeringEvent[]): ObjectEvent[] {
+  return events.flatMap((e) => {
+    const type = EVENT_TYPES[e.reason];
+    if (!type) return [];
+    // The fields say which proxy, link or error: the Event has only its message.
+    const fields = Object.entries(e.fields ?? {}).filter(([k]) => k !== 'redo');
+    return [{ type, reason: e.reason, message: fields.length ? `${e.message} (${fields.map(([k, v]) => `${k}: ${v}`).join(', ')})` : e.message }];
+  });
+}
+
+/** Peer dial errors grew: said when the condition turns False or its message changes (the steps judge it into the condition only). */
+function dialErrors(before: ProxyPeeringStatus, after: ProxyPeeringStatus): ObjectEvent[] {
+  const of = (s: ProxyPeeringStatus): Condition | undefined => s.conditions?.find((c) => c.type === 'PeerDialsClean');
+  const was = of(before);
+  const now = of(after);
+  if (now?.status !== 'False' || (was?.status === 'False' && was.message === now.message)) return [];
+  return [{ type: 'Warning', reason: now.reason, message: now.message }];
 }
 
 /** The heavy input of one ProxyPeering kept between passes: the last good inventory. Everything decided is in status. */
@@ -51,6 +86,7 @@ interface Memory {
  */
 export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler {
   const { store, clock } = deps;
+  const recordEvent = deps.recordEvent ?? recordNoEvent;
   const memory = new Map<string, Memory>();
 
   /** Nodes first: a proxy that joins between the reads is then in the second one too. */
@@ -101,6 +137,8 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
         const step = stepPeering(ctx);
         if (step.action?.kind === 'read' && reads > 0) return { requeueAfterMs: 0 };
         emit(step.events);
+        const said = eventsAfterWrite((e) => recordEvent(key, e));
+        said.add(objectEvents(step.events));
         const r = await runIntentFirst<ProxyPeeringStatus, PeeringAction, PeeringOutcome>({
           stored: status,
           step,
@@ -122,11 +160,17 @@ export function createPeeringReconciler(deps: PeeringReconcilerDeps): Reconciler
           fold: (intent, action, outcome) => {
             const folded = foldOutcome(intent, action, outcome, foldContext());
             emit(folded.events);
+            said.add(objectEvents(folded.events));
             return folded.status;
           },
-          persist: (next) => store.updateStatus('ProxyPeering', p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name, next),
+          persist: async (next, before) => {
+            await store.updateStatus('ProxyPeering', p.metadata.namespace ?? DEFAULT_NAMESPACE, p.metadata.name, next);
+            said.add(dialErrors(before, next));
+            said.written();
+          },
           now: () => clock.now(),
         });
+        said.written();
         status = r.status;
         if (step.action?.kind !== 'read') return r.requeueAfterMs === undefined ? {} : { requeueAfterMs: r.requeueAfterMs };
       }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { RunHook, SendNotice } from '../model/actuators.js';
 import type { Clock } from '../model/clock.js';
+import { eventsAfterWrite, type ObjectEvent, type ObjectEventType, type RecordEvent } from '../model/object-events.js';
+import type { ResourceKey } from '../model/resource.js';
 import type { ProxyFleetSpec } from '../model/fleet.js';
 import { err } from '../model/result.js';
 import type { ProxyRolloutSpec, ProxyRolloutStatus, RolloutAction } from '../model/rollout.js';
@@ -19,12 +21,16 @@ export interface RolloutEngineDeps {
   readonly onNotice?: (channel: string, sent: boolean) => void;
   /** After each status write, with the status before it (drain and cut-session metrics). */
   readonly onTransition?: (before: ProxyRolloutStatus, after: ProxyRolloutStatus) => void;
+  /** Kubernetes Events on the run's object, for the notable steps (EVENT_TYPES); none when absent. */
+  readonly recordEvent?: RecordEvent;
 }
 
 /** One rollout-shaped run: a ProxyRollout, or the proxies of a canary going to (or back from) a build. */
 export interface EngineRun {
   /** `namespace/name`, in action ids and notices. */
   readonly name: string;
+  /** The object the run's Events are recorded on: the ProxyRollout, or the ProxyCanary whose run it is. */
+  readonly key: ResourceKey;
   readonly generation: number;
   readonly spec: ProxyRolloutSpec;
   readonly status: ProxyRolloutStatus;
@@ -43,6 +49,45 @@ export interface EngineRun {
 
 function logEvents(log: Logger, events: readonly RolloutEvent[]): void {
   for (const e of events) log.info({ reason: e.reason, ...(e.proxy ? { proxy: e.proxy } : {}), ...(e.region ? { region: e.region } : {}) }, e.message);
+}
+
+/** The steps' events that become Kubernetes Events (the rest stay in the log), by reason: their type, and the Event's reason when it differs. */
+const EVENT_TYPES: Readonly<Record<string, { readonly type: ObjectEventType; readonly reason?: string }>> = {
+  RolloutStarted: { type: 'Normal' },
+  ProxyOutOfRotation: { type: 'Normal' },
+  DrainDeadline: { type: 'Warning' },
+  ProxyDone: { type: 'Normal', reason: 'ProxyUpgraded' },
+  ProxyUpgradeFailed: { type: 'Warning' },
+  ProxyFailed: { type: 'Warning' },
+  ProxyBackInRotation: { type: 'Warning' },
+  ProxyDrifted: { type: 'Warning' },
+  HookFailed: { type: 'Warning' },
+  NoticeGiven: { type: 'Normal' },
+  NoticeGivenWithFailures: { type: 'Warning' },
+  NoticeFailed: { type: 'Warning' },
+  NoWindow: { type: 'Warning' },
+  VersionSkew: { type: 'Warning' },
+  AuthVersionUnknown: { type: 'Warning' },
+  RolloutCompleted: { type: 'Normal' },
+  RolloutFailed: { type: 'Warning' },
+  RolloutAborted: { type: 'Warning' },
+};
+
+function objectEvents(events: readonly RolloutEvent[]): ObjectEvent[] {
+  return events.flatMap((e) => {
+    const t = EVENT_TYPES[e.reason];
+    if (!t) return [];
+    const about = e.proxy && !e.message.includes(e.proxy) ? `${e.proxy}: ` : '';
+    return [{ type: t.type, reason: t.reason ?? e.reason, message: `${about}${e.message}` }];
+  });
+}
+
+/** Drains that ended with this write (the steps record the end in status, not as an event). */
+function drainsEnded(before: ProxyRolloutStatus, after: ProxyRolloutStatus): ObjectEvent[] {
+  const was = new Map((before.proxies ?? []).map((p) => [p.name, p.drainedAt]));
+  return (after.proxies ?? [])
+    .filter((p) => p.drainedAt !== undefined && p.drainedAt !== was.get(p.name))
+    .map((p) => ({ type: 'Normal', reason: 'ProxyDrained', message: `${p.name} drained; ${p.sessionsCut ?? 0} session(s) cut` }));
 }
 
 /**
@@ -77,7 +122,10 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
       const ctx: RolloutContext = { rollout: run.name, generation: run.generation, spec: run.spec, status: run.status, fleet: run.fleet, observations: run.observations, ...(run.outOfRotation ? { outOfRotation: run.outOfRotation } : {}), ...(run.claimedByCanaries ? { claimedByCanaries: run.claimedByCanaries } : {}), ...(run.auth ? { auth: run.auth } : {}), now: clock.now() };
       const step = stepRollout(ctx);
       logEvents(run.log, step.events);
-      return runIntentFirst<ProxyRolloutStatus, RolloutAction, ActionOutcome>({
+      const record = deps.recordEvent;
+      const said = eventsAfterWrite((e) => record?.(run.key, e));
+      said.add(objectEvents(step.events));
+      const result = await runIntentFirst<ProxyRolloutStatus, RolloutAction, ActionOutcome>({
         stored: run.status,
         step,
         withIntent: (status, action) => ({ ...status, inFlight: action }),
@@ -85,14 +133,20 @@ export function createRolloutEngine(deps: RolloutEngineDeps) {
         fold: (intent, action, outcome) => {
           const applied = applyOutcome({ ...ctx, status: intent, now: clock.now() }, action, outcome);
           logEvents(run.log, applied.events);
+          said.add(objectEvents(applied.events));
           return applied.status;
         },
         persist: async (next, before) => {
           await run.persist(next);
           deps.onTransition?.(before, next);
+          said.add(drainsEnded(before, next));
+          said.written();
         },
         now: () => clock.now(),
       });
+      // Nothing to write: what the pass said stands on the stored status.
+      said.written();
+      return result;
     },
   };
 }

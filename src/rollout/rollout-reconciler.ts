@@ -4,6 +4,7 @@ import type { RunHook, SendNotice } from '../model/actuators.js';
 import type { Clock } from '../model/clock.js';
 import { setCondition } from '../model/conditions.js';
 import { formatPath } from '../model/field-error.js';
+import { recordNoEvent, type RecordEvent } from '../model/object-events.js';
 import type { ProxyFleet } from '../model/fleet.js';
 import { DEFAULT_NAMESPACE, keyOf, type ResourceKey } from '../model/resource.js';
 import type { ProxyRollout, ProxyRolloutStatus } from '../model/rollout.js';
@@ -28,6 +29,8 @@ export interface RolloutReconcilerDeps {
   readonly outOfRotation?: () => ReadonlySet<string>;
   /** Proxies live canaries hold (deployed or being deployed), with who holds them: rollouts skip them. */
   readonly claimedByCanaries?: () => ReadonlyMap<string, string>;
+  /** Kubernetes Events for the notable steps (the acting instance's); none when absent. */
+  readonly recordEvent?: RecordEvent;
 }
 
 /**
@@ -36,8 +39,9 @@ export interface RolloutReconcilerDeps {
  */
 export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler {
   const { store, clock } = deps;
+  const recordEvent = deps.recordEvent ?? recordNoEvent;
 
-  const engine = createRolloutEngine({ clock, sendNotice: deps.sendNotice, runHook: deps.runHook, ...(deps.metrics ? { onNotice: deps.metrics.onNotice, onTransition: deps.metrics.onTransition } : {}) });
+  const engine = createRolloutEngine({ clock, sendNotice: deps.sendNotice, runHook: deps.runHook, recordEvent, ...(deps.metrics ? { onNotice: deps.metrics.onNotice, onTransition: deps.metrics.onTransition } : {}) });
 
   async function persist(r: ProxyRollout, status: ProxyRolloutStatus): Promise<void> {
     const ns = r.metadata.namespace ?? DEFAULT_NAMESPACE;
@@ -62,8 +66,10 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
         const now = new Date(clock.now()).toISOString();
         const conditions = setCondition(r.status?.conditions ?? [], { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now);
         const { inFlight: _, ...kept } = r.status ?? {};
+        const turned = r.status?.phase !== 'Invalid' || r.status.message !== message;
         if (r.status?.phase !== 'Invalid') log.warn({ problems }, 'ProxyRollout is invalid');
         await persist(r, { ...kept, observedGeneration: generation, phase: 'Invalid', message, conditions });
+        if (turned) recordEvent(key, { type: 'Warning', reason: 'InvalidSpec', message });
         return {};
       }
       // One rollout at a time per fleet: two would each keep their own maxUnavailable and together break it.
@@ -84,6 +90,7 @@ export function createRolloutReconciler(deps: RolloutReconcilerDeps): Reconciler
       const result = await engine.step(
         {
           name,
+          key,
           generation,
           spec: r.spec,
           status: r.status ?? {},

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { FileStore } from '../adapters/file-store/index.js';
+import { createEventRecorder, kubernetesEventSink } from '../adapters/kubernetes/event-recorder.js';
 import { kubernetesLeaseLock } from '../adapters/kubernetes/lease-lock.js';
 import { KubernetesStore } from '../adapters/kubernetes/kubernetes-store.js';
 import { loadKubeConfig, SERVICE_ACCOUNT_DIR } from '../adapters/kubernetes/load-kube-config.js';
@@ -65,8 +66,14 @@ export async function openStore(config: MeridianConfig, log: Logger, opts: OpenS
   const store = new KubernetesStore({ kubeConfig, ...(kube.namespace ? { namespace: kube.namespace } : {}), timers: realTimers, log: log.child({ component: 'kubernetes-store' }) });
   await store.start();
   const cluster: Cluster = { kubeConfig, ...(kube.namespace ? { namespace: kube.namespace } : {}) };
-  const recordEvent = recordNoEvent;
-  if (opts.leadership) return { store, leadership: opts.leadership, recordEvent, cluster, close: () => store.close() };
+  // Events name the object's uid as the store holds it; wall time, as people read them.
+  const events = createEventRecorder({ sink: kubernetesEventSink(kubeConfig), identity: config.identity, refOf: (key) => store.refOf(key), now: systemClock.now, log: log.child({ component: 'events' }) });
+  const recordEvent = events.record;
+  const closeStore = async (): Promise<void> => {
+    await events.close();
+    await store.close();
+  };
+  if (opts.leadership) return { store, leadership: opts.leadership, recordEvent, cluster, close: closeStore };
   const lease = startLeaseLeadership(
     {
       identity: config.identity,
@@ -88,7 +95,7 @@ export async function openStore(config: MeridianConfig, log: Logger, opts: OpenS
     cluster,
     close: async () => {
       await lease.close();
-      await store.close();
+      await closeStore();
     },
   };
 }

@@ -29,12 +29,6 @@ const METHODS: Record<string, { verb: string; resource: 'custom' | 'custom-statu
   patchNamespacedEvent: { verb: 'patch', resource: 'events' },
 };
 
-/**
- * Granted by the chart for issue 15's parts whose calls are being written (Kubernetes Events on the objects).
- * Tolerated only while no source calls them; delete an entry once one does.
- */
-const PLANNED = new Set(['/events:create', '/events:patch']);
-
 function clientFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -90,7 +84,7 @@ test("the chart grants every call the controller makes on its resources, and onl
     // The OIDC connector is called only when a fleet names one, and granted only when enabled.
     const called = [...forResources].filter((p) => values === EVERYTHING_ON || !OIDC.some((r) => p.startsWith(`${r}:`)));
     for (const p of called) assert.ok(controller.has(p), `the controller calls ${p}: the chart must grant it`);
-    const extra = [...controller].filter((p) => !called.includes(p) && !PLANNED.has(p));
+    const extra = [...controller].filter((p) => !called.includes(p));
     assert.deepEqual(extra, [], 'granted but never called');
   }
   assert.ok(![...granted({}).controller].some((p) => p.startsWith('resources.teleport.dev/')), 'the OIDC connector only when enabled');

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { AllowListDocument, PeeringActions } from '../../src/adapters/peering/peering-actions.js';
 import type { InventorySource, ReadInventory } from '../../src/adapters/teleport/inventory-reader.js';
+import type { ObjectEvent } from '../../src/model/object-events.js';
 import type { ProxyPeering, ProxyPeeringSpec } from '../../src/model/peering.js';
 import { API_VERSION } from '../../src/model/resource.js';
 import { err, ok } from '../../src/model/result.js';
@@ -160,6 +161,8 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
   store.put(peering(spec));
   /** meridian_peering_drift_total by kind. */
   const drifts = new Map<string, number>();
+  /** The Kubernetes Events recorded on the peering. */
+  const said: ObjectEvent[] = [];
   const controller = () =>
     createPeeringReconciler({
       store,
@@ -171,6 +174,7 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
       actions: world.actions,
       configureProxy: world.configure,
       onDrift: (_p, what) => void drifts.set(what, (drifts.get(what) ?? 0) + 1),
+      recordEvent: (k, e) => void (k.name === 'edge' && said.push(e)),
     });
   let reconciler = controller();
   const restartController = () => void (reconciler = controller());
@@ -192,14 +196,14 @@ function setup(spec: Partial<ProxyPeeringSpec> = {}) {
     }
     return p;
   };
-  return { store, clock, world, pass, settle, key, drifts, restartController };
+  return { store, clock, world, pass, settle, key, drifts, restartController, said };
 }
 
 const linkStates = (p: ProxyPeering) => (p.status?.links ?? []).map((l) => `${l.from}->${l.to}:${l.state}`);
 
 describe('ProxyPeering reconciler', () => {
   it('a New York node tunnelled only to Chicago: reported, linked, applied, verified, then removed after its tunnel returns and the hold passes', async () => {
-    const { world, pass, settle, clock } = setup();
+    const { world, pass, settle, clock, said } = setup();
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     world.nodes.set('chi-app', { region: 'chicago', proxies: ['chi-1'] });
     assert.equal(world.reaches('nyc-1', 'ny-db'), false);
@@ -216,6 +220,11 @@ describe('ProxyPeering reconciler', () => {
     assert.ok(world.reaches('nyc-1', 'ny-db') && world.reaches('nyc-1', 'chi-app'));
     assert.equal(p.status?.phase, 'Covered');
     assert.deepEqual(p.status?.coverage?.map((c) => c.ratio), [1, 1]);
+    // The Events say what was applied (links applied, listeners set, the switch), none a Warning.
+    assert.deepEqual(said.filter((e) => e.reason === 'AllowListPublished').map((e) => [e.type, e.message.replace(/generation: \d+/, 'generation: G')]), [['Normal', 'Peer allow-list published (generation: G, rules: 2, links: 2)']]);
+    assert.deepEqual(said.filter((e) => e.reason === 'PeerListenerSet').length, 3);
+    assert.deepEqual(said.filter((e) => e.reason === 'ClusterNetworkingSet').length, 1);
+    assert.equal(said.filter((e) => e.type === 'Warning').length, 0);
 
     // The node's tunnel comes home: Chicago now needs a link to it; the one New York used stays for the hold time.
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['nyc-1'] });
@@ -306,7 +315,7 @@ describe('ProxyPeering reconciler', () => {
   });
 
   it('peer dial errors that grow between passes are named in a condition', async () => {
-    const { world, pass, settle } = setup();
+    const { world, pass, settle, said } = setup();
     world.nodes.set('ny-db', { region: 'new-york', proxies: ['chi-2'] });
     for (const p of SPEC.proxies) world.dialErrors.set(p.name, 4);
     let p = await settle();
@@ -315,6 +324,7 @@ describe('ProxyPeering reconciler', () => {
     p = await pass();
     const c = p.status?.conditions?.find((x) => x.type === 'PeerDialsClean');
     assert.deepEqual([c?.status, c?.message], ['False', 'proxy_peer_client_dial_error_total grew on nyc-1 (+3) since the previous observation']);
+    assert.deepEqual(said.filter((e) => e.type === 'Warning').map((e) => [e.reason, e.message]), [['DialErrorsGrew', c?.message]]);
     // A restart resets the counter: that is not growth.
     world.dialErrors.set('nyc-1', 0);
     p = await pass();

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { setCondition, type Condition, type ConditionInput } from '../../model/conditions.js';
 import { deepFreeze } from '../../model/deep-freeze.js';
 import { formatPath } from '../../model/field-error.js';
-import { KINDS, type Kind, type KindMap } from '../../model/kinds.js';
+import { isKind, KINDS, type Kind, type KindMap } from '../../model/kinds.js';
 import { DEFAULT_NAMESPACE, keyString, type ResourceKey } from '../../model/resource.js';
-import { Conflict, SpecPatchRefused, type ManifestProblem, type SpecPatch, type StatusOf, type Store } from '../../model/store.js';
+import { Conflict, SpecPatchRefused, type ManifestProblem, type ObjectConditions, type SpecPatch, type StatusOf, type Store } from '../../model/store.js';
 import { validateManifest } from '../../model/validate.js';
 import type { Timers } from '../../runtime/work-queue.js';
 import { customObjects, KubeApiError } from './custom-objects.js';
@@ -39,9 +40,10 @@ function manifestOf(kind: Kind, raw: Raw): unknown {
  * from (frozen objects); status goes to the /status subresource with a PUT naming the
  * resourceVersion read (a 409 is a Conflict: reconcile again from fresh state); spec edits are
  * merge patches; creates treat AlreadyExists as done. Objects the API server's schema let through
- * but Meridian's cross-field checks refuse are problems, and their last valid version stays in force.
+ * but Meridian's cross-field checks refuse are problems, and their last valid version stays in force
+ * (with the latest status: what the controller wrote is not forgotten because a spec edit was refused).
  */
-export class KubernetesStore implements Store {
+export class KubernetesStore implements Store, ObjectConditions {
   readonly #deps: KubernetesStoreDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #problems = new Map<string, ManifestProblem>();
@@ -76,32 +78,33 @@ export class KubernetesStore implements Store {
 
   #changed(kind: Kind, objKey: string, raw: Raw | undefined): void {
     const [namespace = DEFAULT_NAMESPACE, name = ''] = objKey.split('/');
-    const key: ResourceKey = { kind, namespace: namespace || DEFAULT_NAMESPACE, name };
+    const key = { kind, namespace: namespace || DEFAULT_NAMESPACE, name };
     const k = keyString(key);
     if (!raw) {
       this.#entries.delete(k);
       this.#problems.delete(k);
-    } else this.#accept(kind, k, raw);
+    } else this.#accept(key, raw);
     for (const w of this.#watchers) w(key);
   }
 
-  #accept(kind: Kind, k: string, raw: Raw): void {
+  #accept(key: ResourceKey & { readonly kind: Kind }, raw: Raw): void {
+    const { kind } = key;
+    const k = keyString(key);
     const checked = validateManifest(manifestOf(kind, raw));
     const before = this.#entries.get(k);
+    const m = raw.metadata ?? {};
     if (!checked.ok) {
       const first = checked.error[0] ?? { path: [], message: 'invalid' };
       if (!this.#problems.has(k)) this.#deps.log.warn({ object: k, field: formatPath(first.path), problem: first.message }, 'Refused an object: its last valid version stays in force');
-      this.#problems.set(k, deepFreeze({ source: k, error: first }));
-      this.#entries.set(k, { raw, ...(before?.accepted ? { accepted: before.accepted } : {}) });
+      this.#problems.set(k, deepFreeze({ source: k, error: first, object: key, ...(typeof m.generation === 'number' ? { generation: m.generation } : {}) }));
+      // The last valid spec, with the latest status and resourceVersion.
+      const kept = before?.accepted;
+      const accepted = kept && deepFreeze({ ...withoutStatus(kept), metadata: { ...kept.metadata, ...serverMeta(m, ['resourceVersion']) }, ...statusOf(raw) }) as KindMap[Kind];
+      this.#entries.set(k, { raw, ...(accepted ? { accepted } : {}) });
       return;
     }
     if (this.#problems.delete(k)) this.#deps.log.info({ object: k }, 'Accepted an object after its problems were fixed');
-    const m = raw.metadata ?? {};
-    const accepted = deepFreeze({
-      ...checked.value,
-      metadata: { ...checked.value.metadata, ...serverMeta(m) },
-      ...(raw.status !== undefined ? { status: structuredClone(raw.status) } : {}),
-    }) as KindMap[Kind];
+    const accepted = deepFreeze({ ...checked.value, metadata: { ...checked.value.metadata, ...serverMeta(m) }, ...statusOf(raw) }) as KindMap[Kind];
     this.#entries.set(k, { raw, accepted });
   }
 
@@ -121,11 +124,39 @@ export class KubernetesStore implements Store {
   }
 
   async updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void> {
-    const k = keyString({ kind, namespace, name });
+    await this.#putStatus(kind, keyString({ kind, namespace, name }), () => status);
+  }
+
+  conditionsOf(key: ResourceKey): readonly Condition[] | undefined {
+    const e = this.#entries.get(keyString(key));
+    if (!e) return undefined;
+    const conditions = (e.raw.status as { conditions?: unknown } | undefined)?.conditions;
+    return Array.isArray(conditions) ? (conditions as Condition[]) : [];
+  }
+
+  async setCondition(key: ResourceKey, condition: ConditionInput, nowIso: string): Promise<void> {
+    if (!isKind(key.kind)) throw new Error(`${keyString(key)}: not a Meridian kind`);
+    // Upserted into the latest status as the API server holds it (a refused object's too): the rest is kept.
+    await this.#putStatus(key.kind, keyString(key), (raw) => {
+      const status = (raw.status ?? {}) as Record<string, unknown>;
+      const conditions = Array.isArray(status.conditions) ? (status.conditions as Condition[]) : [];
+      return { ...status, conditions: setCondition(conditions, condition, nowIso) };
+    });
+  }
+
+  /** Objects the store knows, refused ones included: their uid and resourceVersion (for Events' involvedObject). */
+  refOf(key: ResourceKey): { readonly uid?: string; readonly resourceVersion?: string } | undefined {
+    const m = this.#entries.get(keyString(key))?.raw.metadata;
+    if (!m) return undefined;
+    return { ...(m.uid ? { uid: String(m.uid) } : {}), ...(m.resourceVersion ? { resourceVersion: String(m.resourceVersion) } : {}) };
+  }
+
+  /** A PUT of /status naming the resourceVersion read; a 409 is a Conflict. */
+  async #putStatus(kind: Kind, k: string, statusFrom: (raw: Raw) => unknown): Promise<void> {
     const e = this.#entries.get(k);
     if (!e) throw new Error(`${k} not found`);
     try {
-      const written = (await this.#clients[kind].replaceStatus({ ...e.raw, status })) as Raw;
+      const written = (await this.#clients[kind].replaceStatus({ ...e.raw, status: statusFrom(e.raw) })) as Raw;
       // The next write of this pass names the new resourceVersion, before the watch brings it.
       this.#written(kind, k, e.raw, written);
     } catch (err) {
@@ -175,8 +206,19 @@ export class KubernetesStore implements Store {
 
 }
 
-function serverMeta(m: Readonly<Record<string, unknown>>): Record<string, unknown> {
+const SERVER_META = ['generation', 'resourceVersion', 'uid', 'creationTimestamp'] as const;
+
+function serverMeta(m: Readonly<Record<string, unknown>>, fields: readonly (typeof SERVER_META)[number][] = SERVER_META): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of ['generation', 'resourceVersion', 'uid', 'creationTimestamp'] as const) if (m[f] !== undefined) out[f] = m[f];
+  for (const f of fields) if (m[f] !== undefined) out[f] = m[f];
   return out;
+}
+
+function statusOf(raw: Raw): { status?: unknown } {
+  return raw.status !== undefined ? { status: structuredClone(raw.status) } : {};
+}
+
+function withoutStatus<T extends { readonly status?: unknown }>(o: T): Omit<T, 'status'> {
+  const { status: _, ...rest } = o;
+  return rest;
 }
