@@ -49,35 +49,32 @@ export interface CanaryReconcilerDeps {
 }
 
 function logEvents(log: Logger, events: readonly CanaryEvent[]): void {
-  for (const e of events) log[e.level](e.fields ?? {}, e.message);
+  for (const e of events) log[e.level]({ reason: e.reason, ...e.fields }, e.message);
 }
 
-/**
- * The canary's log events that become Kubernetes Events (the rest stay in the log), told by how
- * their message starts (the core's events carry no reason): the Event's reason and type.
- */
-const CANARY_EVENTS: readonly { readonly match: RegExp; readonly reason: string; readonly type: ObjectEventType | ((e: CanaryEvent) => ObjectEventType) }[] = [
-  { match: /^Canary of .* starts on /, reason: 'CanaryStarted', type: 'Normal' },
-  { match: /^Canary of .* deployed; baking$/, reason: 'CanaryDeployed', type: 'Normal' },
-  { match: /^Canary interval /, reason: 'CanaryVerdict', type: (e) => (e.fields?.['verdict'] === 'Pass' ? 'Normal' : 'Warning') },
-  { match: /^Canary rolling back$/, reason: 'CanaryRollingBack', type: 'Warning' },
-  { match: /^Canary rolled back/, reason: 'CanaryRolledBack', type: 'Warning' },
-  { match: /^Canary held for the operator/, reason: 'CanaryHeld', type: 'Warning' },
-  { match: /^Canary promoted/, reason: 'CanaryPromoted', type: 'Normal' },
-  { match: /^Canary not started: version skew/, reason: 'VersionSkew', type: 'Warning' },
-  { match: /^Canary Prometheus queries failed/, reason: 'AnalysisQueryFailed', type: 'Warning' },
-  { match: /^Canary proxy .* left build /, reason: 'CanaryProxyOffBuild', type: 'Warning' },
-];
+/** The canary's events that become Kubernetes Events, by reason (the rest stay in the log), with their type. */
+const EVENT_TYPES: Readonly<Record<string, ObjectEventType | ((e: CanaryEvent) => ObjectEventType)>> = {
+  CanaryStarted: 'Normal',
+  CanaryDeployed: 'Normal',
+  CanaryVerdict: (e) => (e.fields?.['verdict'] === 'Pass' ? 'Normal' : 'Warning'),
+  CanaryRollingBack: 'Warning',
+  CanaryRolledBack: 'Warning',
+  CanaryHeld: 'Warning',
+  CanaryPromoted: 'Normal',
+  VersionSkew: 'Warning',
+  AnalysisQueryFailed: 'Warning',
+  CanaryProxyOffBuild: 'Warning',
+};
 
 function objectEvents(events: readonly CanaryEvent[]): ObjectEvent[] {
   return events.flatMap((e) => {
-    const m = CANARY_EVENTS.find((x) => x.match.test(e.message));
-    if (!m) return [];
-    // The verdict's failing checks and the rollback's reason are in the fields, not the message.
+    const type = EVENT_TYPES[e.reason];
+    if (!type) return [];
+    // The verdict's failing checks and the rollback's cause are in the fields, not the message.
     const failing = e.fields?.['failing'];
-    const why = e.fields?.['reason'];
+    const why = e.fields?.['cause'];
     const detail = Array.isArray(failing) && failing.length ? `: failing ${failing.join(', ')}` : typeof why === 'string' ? `: ${why}` : '';
-    return [{ type: typeof m.type === 'function' ? m.type(e) : m.type, reason: m.reason, message: `${e.message}${detail}` }];
+    return [{ type: typeof type === 'function' ? type(e) : type, reason: e.reason, message: `${e.message}${detail}` }];
   });
 }
 

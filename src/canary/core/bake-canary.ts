@@ -88,7 +88,7 @@ export function bake(ctx: CanaryContext, fleet: ProxyFleetSpec, st: ProxyCanaryS
   });
   const intervals = [...(st.intervals ?? []).slice(-(KEPT_INTERVALS - 1)), verdict];
   const failing = [...verdict.outcomes.filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${o.check}`), ...(verdict.queries ?? []).filter((o) => o.result === 'Fail').map((o) => `${o.proxy}:${queryLabel(o.query)}`)];
-  const said = [...events, { level: 'info' as const, message: `Canary interval ${verdict.verdict}`, fields: { verdict: verdict.verdict, failing } }];
+  const said = [...events, { level: 'info' as const, reason: 'CanaryVerdict', message: `Canary interval ${verdict.verdict}`, fields: { verdict: verdict.verdict, failing } }];
   const decision = decideCanary({ intervals, checks: s.checks, queries: s.prometheus?.queries ?? [], bakeEndsAt: Date.parse(st.bakeStartedAt ?? nowIso) + s.bakeMs, now: ctx.now });
   const next: ProxyCanaryStatus = { ...observed, intervals, intervalStartedAt: to, analysis: { windows: nextInterval(windows) } };
   switch (decision.kind) {

@@ -62,6 +62,8 @@ export interface CanaryRunPass {
 
 export interface CanaryEvent {
   readonly level: 'info' | 'warn';
+  /** UpperCamelCase, as a Kubernetes Event's reason. */
+  readonly reason: string;
   readonly message: string;
   readonly fields?: Readonly<Record<string, unknown>>;
 }

@@ -47,7 +47,7 @@ function leavingBake(st: ProxyCanaryStatus): ProxyCanaryStatus {
 export function rollBack(ctx: CanaryContext, fleet: ProxyFleetSpec, st: ProxyCanaryStatus, reason: string, capture: readonly string[], events: readonly CanaryEvent[]): CanaryStep {
   const at = iso(ctx.now);
   const next: ProxyCanaryStatus = { ...leavingBake(st), phase: 'RollingBack', decision: { kind: 'rollback', reason, at }, message: `Rolling back: ${reason}` };
-  const said = [...events, { level: 'warn' as const, message: 'Canary rolling back', fields: { reason } }];
+  const said = [...events, { level: 'warn' as const, reason: 'CanaryRollingBack', message: 'Canary rolling back', fields: { cause: reason } }];
   const what = resolveCanarySpec(ctx.canary.spec).diagnostics;
   const proxies = capture.flatMap((p) => fleet.proxies.filter((x) => x.name === p));
   if (!(what.pprof || what.command) || !proxies.length) return settled(ctx, next, said, ctx.now);
@@ -56,7 +56,7 @@ export function rollBack(ctx: CanaryContext, fleet: ProxyFleetSpec, st: ProxyCan
 
 export function hold(ctx: CanaryContext, st: ProxyCanaryStatus, reason: string, events: readonly CanaryEvent[]): CanaryStep {
   const next: ProxyCanaryStatus = { ...leavingBake(st), phase: 'Held', decision: { kind: 'hold', reason, at: iso(ctx.now) }, message: `Held for the operator: ${reason} (meridian canary promote|rollback)` };
-  return settled(ctx, next, [...events, { level: 'info', message: `Canary held for the operator: ${reason}` }]);
+  return settled(ctx, next, [...events, { level: 'info', reason: 'CanaryHeld', message: `Canary held for the operator: ${reason}` }]);
 }
 
 /** Promoting, recorded with the create of the ProxyRollout of the build as in flight. */
@@ -82,16 +82,16 @@ export function foldRun(ctx: CanaryContext, base: ProxyCanaryStatus, part: RunPa
   if (part === 'deploy') {
     if (run.phase === 'Completed') {
       const now = iso(ctx.now);
-      return { status: settle(ctx, { ...st, phase: 'Baking', bakeStartedAt: now, intervalStartedAt: now, analysis: { windows: [] }, message: `Baking ${build} on ${proxies}` }), events: [{ level: 'info', message: `Canary of ${build} deployed; baking` }] };
+      return { status: settle(ctx, { ...st, phase: 'Baking', bakeStartedAt: now, intervalStartedAt: now, analysis: { windows: [] }, message: `Baking ${build} on ${proxies}` }), events: [{ level: 'info', reason: 'CanaryDeployed', message: `Canary of ${build} deployed; baking` }] };
     }
     if (run.phase === 'Failed' || run.phase === 'Aborted') {
       const reason = `deploying the build failed: ${run.message ?? ''}`;
-      return { status: settle(ctx, { ...st, phase: 'RollingBack', decision: { kind: 'rollback', reason, at: iso(ctx.now) }, message: `Rolling back: ${reason}` }), events: [{ level: 'warn', message: 'Canary rolling back', fields: { reason } }] };
+      return { status: settle(ctx, { ...st, phase: 'RollingBack', decision: { kind: 'rollback', reason, at: iso(ctx.now) }, message: `Rolling back: ${reason}` }), events: [{ level: 'warn', reason: 'CanaryRollingBack', message: 'Canary rolling back', fields: { cause: reason } }] };
     }
     return { status: settle(ctx, { ...st, message: `Deploying ${build} to ${proxies}${waitsOf(run)}` }), events: [] };
   }
   const reason = st.decision?.reason;
-  if (run.phase === 'Completed' || run.phase === 'Failed') return { status: settle(ctx, { ...st, phase: 'RolledBack', message: `${reason ?? 'rolled back'}; ${run.message ?? ''}` }), events: [{ level: 'info', message: `Canary rolled back: ${run.message ?? ''}` }] };
+  if (run.phase === 'Completed' || run.phase === 'Failed') return { status: settle(ctx, { ...st, phase: 'RolledBack', message: `${reason ?? 'rolled back'}; ${run.message ?? ''}` }), events: [{ level: 'info', reason: 'CanaryRolledBack', message: `Canary rolled back: ${run.message ?? ''}` }] };
   return { status: settle(ctx, { ...st, message: `Rolling back: ${reason ?? ''}${waitsOf(run)}` }), events: [] };
 }
 

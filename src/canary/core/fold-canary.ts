@@ -30,7 +30,7 @@ export function foldCanary(ctx: CanaryContext, intent: ProxyCanaryStatus, action
     const diagnostics = [...(intent.diagnostics ?? []), ...outcome.saved.map((d) => ({ proxy: d.proxy, files: [...d.files], ...(d.error ? { error: d.error } : {}), at }))];
     return {
       status: settle(ctx, { ...intent, diagnostics }),
-      events: outcome.saved.map((d) => ({ level: 'info', message: 'Saved canary diagnostics', fields: { proxy: d.proxy, files: d.files, ...(d.error ? { error: d.error } : {}) } })),
+      events: outcome.saved.map((d) => ({ level: 'info', reason: 'DiagnosticsSaved', message: 'Saved canary diagnostics', fields: { proxy: d.proxy, files: d.files, ...(d.error ? { error: d.error } : {}) } })),
     };
   }
   if (action.kind === 'query' && outcome.kind === 'query') {
@@ -41,12 +41,12 @@ export function foldCanary(ctx: CanaryContext, intent: ProxyCanaryStatus, action
     const analysis = { windows: intent.analysis?.windows ?? [], queries: { at: iso(action.at), outcomes: judgePlans(action.plans, outcome.answers) } };
     return {
       status: settle(ctx, { ...intent, analysis }),
-      events: errors.size ? [{ level: 'warn', message: 'Canary Prometheus queries failed; those checks are Inconclusive this interval', fields: { errors: [...errors].slice(0, 5), count: errors.size } }] : [],
+      events: errors.size ? [{ level: 'warn', reason: 'AnalysisQueryFailed', message: 'Canary Prometheus queries failed; those checks are Inconclusive this interval', fields: { errors: [...errors].slice(0, 5), count: errors.size } }] : [],
     };
   }
   if (action.kind === 'promote' && outcome.kind === 'promote') {
     const ref = rolloutRef(action.rollout);
-    return { status: promoted(ctx, intent, ref), events: [{ level: 'info', message: `Canary promoted: ProxyRollout ${ref} ${outcome.created ? 'created' : 'already there'}` }] };
+    return { status: promoted(ctx, intent, ref), events: [{ level: 'info', reason: 'CanaryPromoted', message: `Canary promoted: ProxyRollout ${ref} ${outcome.created ? 'created' : 'already there'}` }] };
   }
   return { status: settle(ctx, intent), events: [] };
 }

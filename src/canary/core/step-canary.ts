@@ -61,16 +61,16 @@ function start(ctx: CanaryContext, fleet: ProxyFleetSpec, st: ProxyCanaryStatus)
   if (blocks(skew)) {
     const message = `Not started: version skew: ${skew.message}`;
     // Said once when it begins to hold (or its reason changes), not every pass.
-    const events: CanaryEvent[] = st.message === message ? [] : [{ level: 'warn', message: `Canary not started: version skew: ${skew.message}`, fields: { build: spec.build.version } }];
+    const events: CanaryEvent[] = st.message === message ? [] : [{ level: 'warn', reason: 'VersionSkew', message: `Canary not started: version skew: ${skew.message}`, fields: { build: spec.build.version } }];
     return settled(ctx, { ...st, phase: 'Pending', message, conditions }, events);
   }
-  const events: CanaryEvent[] = [{ level: 'info', message: `Canary of ${spec.build.version} starts on ${chosen.value.length} proxies`, fields: { proxies: chosen.value } }];
+  const events: CanaryEvent[] = [{ level: 'info', reason: 'CanaryStarted', message: `Canary of ${spec.build.version} starts on ${chosen.value.length} proxies`, fields: { proxies: chosen.value } }];
   return settled(ctx, { ...st, startedAt: iso(ctx.now), proxies: chosen.value, phase: 'Deploying', message: `Deploying ${spec.build.version} to ${chosen.value.join(', ')}`, conditions }, events, ctx.now);
 }
 
 /** An action recorded as in flight and not folded in: made again (with the same id), never skipped. */
 function resume(ctx: CanaryContext, fleet: ProxyFleetSpec, st: ProxyCanaryStatus, intent: CanaryIntent): CanaryStep {
-  const events: CanaryEvent[] = [{ level: 'info', message: `The pass that made the canary's ${intent.kind} was interrupted; it is made again`, fields: { intent } }];
+  const events: CanaryEvent[] = [{ level: 'info', reason: 'IntentResumed', message: `The pass that made the canary's ${intent.kind} was interrupted; it is made again`, fields: { intent } }];
   const status = settle(ctx, st);
   switch (intent.kind) {
     case 'capture': {
@@ -95,8 +95,8 @@ function markOffBuild(ctx: CanaryContext, st: ProxyCanaryStatus): [ProxyCanarySt
   const events: CanaryEvent[] = [
     ...offBuild
       .filter((o) => !before.some((x) => x.proxy === o.proxy && x.version === o.version))
-      .map((o): CanaryEvent => ({ level: 'warn', message: `Canary proxy ${o.proxy} left build ${build}: it runs ${o.version}; no invitee is sent there and the analysis leaves it out`, fields: { proxy: o.proxy, version: o.version } })),
-    ...before.filter((o) => !offBuild.some((x) => x.proxy === o.proxy)).map((o): CanaryEvent => ({ level: 'info', message: `Canary proxy ${o.proxy} runs build ${build} again`, fields: { proxy: o.proxy } })),
+      .map((o): CanaryEvent => ({ level: 'warn', reason: 'CanaryProxyOffBuild', message: `Canary proxy ${o.proxy} left build ${build}: it runs ${o.version}; no invitee is sent there and the analysis leaves it out`, fields: { proxy: o.proxy, version: o.version } })),
+    ...before.filter((o) => !offBuild.some((x) => x.proxy === o.proxy)).map((o): CanaryEvent => ({ level: 'info', reason: 'CanaryProxyOnBuild', message: `Canary proxy ${o.proxy} runs build ${build} again`, fields: { proxy: o.proxy } })),
   ];
   const { offBuild: _, ...rest } = st;
   return [offBuild.length ? { ...rest, offBuild } : rest, events];
