@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import { oidcConnectors, type ConnectorRef } from '../adapters/kubernetes/oidc-connector.js';
 import { syncOidcConnectorFile } from '../adapters/teleport/oidc-connector-file.js';
-import { DEFAULT_NAMESPACE } from '../model/resource.js';
+import type { Clock } from '../model/clock.js';
+import type { ConditionInput } from '../model/conditions.js';
+import { DEFAULT_NAMESPACE, keyOf } from '../model/resource.js';
+import { Conflict, hasObjectConditions, type Store } from '../model/store.js';
 import { oidcRedirectUrls } from '../oidc/core/redirect-urls.js';
 import type { Leadership } from '../runtime/leadership.js';
 import type { Cluster } from '../runtime/open-store.js';
@@ -19,10 +22,10 @@ export const CONNECTOR_RECHECK_MS = 60_000;
 /** The acting instance: keeps the redirect_url list of the OIDC connector file, and of the TeleportOIDCConnector the fleet names, in step with the fleet. */
 export const oidcSyncJob: Job = {
   name: 'oidc-sync',
-  async start({ config, log, leadership, observed, cluster, runtime }) {
+  async start({ config, log, leadership, observed, cluster, runtime, store }) {
     const file = config.oidcConnectorFile;
     const closeFile = file ? await syncConnectorFile(file, { log, leadership, observed }) : async () => undefined;
-    const closeCluster = await syncClusterConnector({ log, leadership, observed, timers: runtime.timers, ...(cluster ? { cluster } : {}) });
+    const closeCluster = await syncClusterConnector({ log, leadership, observed, timers: runtime.timers, clock: runtime.clock, store, ...(cluster ? { cluster } : {}) });
     return {
       close: async () => {
         await closeFile();
@@ -63,13 +66,25 @@ export interface ClusterSyncDeps extends SyncDeps {
   readonly cluster?: Cluster;
   /** The controller's timers, for the periodic re-check. */
   readonly timers: Timers;
+  readonly clock: Clock;
+  /** Where the fleet's OIDCConnectorSynced condition is written (a store whose objects take conditions). */
+  readonly store?: Store;
+}
+
+export const CONNECTOR_CONDITION = 'OIDCConnectorSynced';
+
+/** What the fleet's condition says after a sync: True once Teleport's operator has the list, False with why not. */
+function conditionOf(connector: string, r: Awaited<ReturnType<ReturnType<typeof oidcConnectors>['syncRedirectUrls']>>, urls: number, generation: number): ConditionInput {
+  if (!r.ok) return { type: CONNECTOR_CONDITION, status: 'False', reason: 'SyncFailed', message: r.error, observedGeneration: generation };
+  if (r.value.warning) return { type: CONNECTOR_CONDITION, status: 'False', reason: 'OperatorNotApplying', message: `${connector}: ${r.value.warning}`, observedGeneration: generation };
+  return { type: CONNECTOR_CONDITION, status: 'True', reason: 'Synced', message: `${connector}: redirect_url holds the ${urls} proxy callback URL(s)`, observedGeneration: generation };
 }
 
 /**
  * Kubernetes mode: the TeleportOIDCConnector named in `spec.oidcConnector`, in the fleet's namespace,
  * synced when what the fleet wants changes and re-checked every CONNECTOR_RECHECK_MS; only while leading.
  */
-export async function syncClusterConnector({ log, leadership, observed, cluster, timers }: ClusterSyncDeps): Promise<() => Promise<void>> {
+export async function syncClusterConnector({ log, leadership, observed, cluster, timers, clock, store }: ClusterSyncDeps): Promise<() => Promise<void>> {
   const connectors = cluster && oidcConnectors(cluster.kubeConfig);
   return leadership.run(async (term) => {
     let syncing = Promise.resolve();
@@ -97,12 +112,26 @@ export async function syncClusterConnector({ log, leadership, observed, cluster,
         if (urls.length === 0) return void log.warn({ connector }, 'The fleet has no proxies: TeleportOIDCConnector redirect_url left as it is');
         const r = await connectors.syncRedirectUrls(ref, urls, term);
         if (term.aborted) return;
+        await tell(keyOf(fleet), conditionOf(connector, r, urls.length, fleet.metadata.generation ?? 0));
         if (!r.ok) return void log.error({ connector }, `TeleportOIDCConnector not synced: ${r.error}`);
         if (r.value.outcome === 'updated') log.info({ connector, redirectUrls: urls }, recheck ? 'Put TeleportOIDCConnector redirect_url back in step with the fleet' : 'Updated TeleportOIDCConnector redirect_url');
         // Said once, not at every re-check.
         if (r.value.warning && r.value.warning !== lastWarning) log.warn({ connector }, `TeleportOIDCConnector: ${r.value.warning}`);
         lastWarning = r.value.warning;
       }).catch((e: unknown) => log.error({ err: e }, 'TeleportOIDCConnector not synced'));
+    };
+    /** Written only when it changed; a write that raced another is made once more on the status read back. */
+    const tell = async (key: ReturnType<typeof keyOf>, want: ConditionInput): Promise<void> => {
+      if (!store || !hasObjectConditions(store)) return;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const current = store.conditionsOf(key)?.find((c) => c.type === want.type);
+        if (current && current.status === want.status && current.reason === want.reason && current.message === want.message && current.observedGeneration === want.observedGeneration) return;
+        try {
+          return await store.setCondition(key, want, new Date(clock.now()).toISOString());
+        } catch (e) {
+          if (!(e instanceof Conflict)) throw e;
+        }
+      }
     };
     let timer: unknown;
     const recheck = (): void => {

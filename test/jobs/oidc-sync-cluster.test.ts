@@ -7,7 +7,8 @@ import pino from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { KubernetesStore } from '../../src/adapters/kubernetes/kubernetes-store.js';
 import { startObservedState } from '../../src/jobs/observed-state.js';
-import { CONNECTOR_RECHECK_MS, syncClusterConnector } from '../../src/jobs/oidc-sync.js';
+import { CONNECTOR_CONDITION, CONNECTOR_RECHECK_MS, syncClusterConnector } from '../../src/jobs/oidc-sync.js';
+import type { Condition } from '../../src/model/conditions.js';
 import type { ProxyFleet } from '../../src/model/fleet.js';
 import { oidcRedirectUrls } from '../../src/oidc/core/redirect-urls.js';
 import type { Leadership, TermWork } from '../../src/runtime/leadership.js';
@@ -92,7 +93,7 @@ async function setup(t: TestContext, { leading = true, connectorName = 'okta' } 
   cleanups.push(async () => observed.close());
   const timers = new ManualTimers();
   const leadership = new ManualLeadership(leading);
-  const close = await syncClusterConnector({ log, leadership, observed, timers, cluster: { kubeConfig: kc, namespace: NS } });
+  const close = await syncClusterConnector({ log, leadership, observed, timers, clock: { now: () => Date.now() }, store, cluster: { kubeConfig: kc, namespace: NS } });
   cleanups.push(close);
 
   const redirectUrls = (name = 'okta') => (server.get(TELEPORT.plural, NS, name) as ReturnType<typeof connector> | undefined)?.spec.redirect_url;
@@ -103,7 +104,13 @@ async function setup(t: TestContext, { leading = true, connectorName = 'okta' } 
     const expected = oidcRedirectUrls({ ...FLEET.spec, proxies });
     return waitFor(`${name} in step with the fleet`, async () => (JSON.stringify(redirectUrls(name)) === JSON.stringify(expected) ? true : undefined));
   };
-  return { server, timers, leadership, observed, lines, redirectUrls, patchFleet, patchConnector, inStep };
+  /** Until the fleet's OIDCConnectorSynced condition has this status and reason. */
+  const fleetCondition = (status: string, reason: string) =>
+    waitFor(`${CONNECTOR_CONDITION}=${status} (${reason})`, async () => {
+      const c = ((server.get('proxyfleets', NS, 'edge')?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((x) => x.type === CONNECTOR_CONDITION);
+      return c?.status === status && c.reason === reason ? c : undefined;
+    });
+  return { server, timers, leadership, observed, lines, redirectUrls, patchFleet, patchConnector, inStep, fleetCondition };
 }
 
 /** The fleet with its last proxy moved to a new public address. */
@@ -112,8 +119,10 @@ function movedLastProxy(): ProxyFleet['spec']['proxies'] {
 }
 
 test('the connector follows the fleet: at start and after a change of the proxies, keeping its other fields', async (t) => {
-  const { server, redirectUrls, patchFleet, inStep } = await setup(t);
+  const { server, redirectUrls, patchFleet, inStep, fleetCondition } = await setup(t);
   await inStep();
+  const synced = await fleetCondition('True', 'Synced');
+  assert.equal(synced.message, `${NS}/okta: redirect_url holds the ${oidcRedirectUrls(FLEET.spec).length} proxy callback URL(s)`);
   assert.deepEqual(redirectUrls(), oidcRedirectUrls(FLEET.spec));
   await patchFleet({ proxies: movedLastProxy() });
   await inStep(movedLastProxy());
@@ -139,14 +148,18 @@ test("someone else's edit of redirect_url is put back at the next re-check; thei
 });
 
 test('a missing connector is a clear error; naming an existing one then syncs it', async (t) => {
-  const { lines, redirectUrls, patchFleet, inStep } = await setup(t, { connectorName: 'absent' });
+  const { lines, redirectUrls, patchFleet, inStep, fleetCondition } = await setup(t, { connectorName: 'absent' });
   const error = await waitFor('the error', async () => lines.find((l) => l.level === 50));
+  // Told on the fleet too, where `kubectl describe proxyfleet` shows it.
+  const failed = await fleetCondition('False', 'SyncFailed');
+  assert.equal(failed.message, `TeleportOIDCConnector ${NS}/absent: not found (create it, or name another connector in spec.oidcConnector)`);
   assert.equal(error.msg, `TeleportOIDCConnector not synced: TeleportOIDCConnector ${NS}/absent: not found (create it, or name another connector in spec.oidcConnector)`);
   assert.equal(error.connector, `${NS}/absent`);
   assert.equal(redirectUrls('absent'), undefined);
   assert.deepEqual(redirectUrls(), connector('okta').spec.redirect_url);
   await patchFleet({ oidcConnector: { name: 'okta' } });
   await inStep();
+  await fleetCondition('True', 'Synced');
 });
 
 test('a replica that does not lead writes nothing; once it leads it syncs', async (t) => {
@@ -166,7 +179,7 @@ test('with the file store (no cluster) a fleet naming a connector is warned abou
   const fleet = { ...FLEET, metadata: { name: 'edge', namespace: NS }, spec: { ...FLEET.spec, oidcConnector: { name: 'okta' } } };
   const changes: (() => void)[] = [];
   const timers = new ManualTimers();
-  const close = await syncClusterConnector({ log, leadership: new ManualLeadership(true), observed: { fleet: () => fleet, onFleet: (fn) => void changes.push(fn) }, timers });
+  const close = await syncClusterConnector({ log, leadership: new ManualLeadership(true), observed: { fleet: () => fleet, onFleet: (fn) => void changes.push(fn) }, timers, clock: { now: () => Date.now() } });
   for (const change of changes) change();
   await close();
   assert.deepEqual(
