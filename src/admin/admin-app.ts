@@ -14,6 +14,7 @@ import { rolloutRoutes, type RolloutRoutesOptions } from './routes/rollouts.js';
 import { quieterLevel } from '../runtime/log-level.js';
 import { adminAuthPlugin, type AdminAuth } from './auth/admin-auth.js';
 import { dashboardRoutes, type DashboardRoutesOptions } from './routes/dashboard.js';
+import { canariesFrame, fleetFrame, peeringsFrame, rolloutsFrame } from './dashboard-frames.js';
 import { eventRoutes } from './routes/events.js';
 import type { ChangeFeed } from '../dashboard/change-feed.js';
 import { sameOriginPlugin } from '../dashboard/same-origin.js';
@@ -59,7 +60,16 @@ export async function buildAdminApp(deps: AdminDeps) {
   await app.register(canaryRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(peeringRoutes, { ...deps, prefix: '/api/v1' });
   await app.register(dashboardRoutes, { explain: deps.explain, live: deps.changes !== undefined, changesNeedToken: (deps.auth?.admin.length ?? 0) > 0, history: deps.history !== undefined, ...(deps.rolloutPlan ? { plan: deps.rolloutPlan } : {}) });
-  if (deps.changes) await app.register(eventRoutes, { changes: deps.changes, prefix: '/api/v1' });
+  if (deps.changes) {
+    // What the page would fetch after each change, pushed instead: see eventRoutes.
+    const frames = {
+      fleet: fleetFrame({ fleets: deps.fleets, explain: deps.explain, clock: deps.controllerClock ?? wallClock, history: deps.history }),
+      rollout: rolloutsFrame({ rollouts: deps.rollouts, plan: deps.rolloutPlan }),
+      canary: canariesFrame({ canaries: deps.canaries, invitations: deps.invitations }),
+      peering: peeringsFrame({ peerings: deps.peerings }),
+    };
+    await app.register(eventRoutes, { changes: deps.changes, frames, prefix: '/api/v1' });
+  }
   if (deps.history) await app.register(historyRoutes, { history: deps.history, prefix: '/api/v1' });
   return app;
 }

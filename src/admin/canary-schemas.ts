@@ -12,6 +12,8 @@ export const CanaryView = Type.Object({
   build: Str,
   debug: Type.Boolean(),
   traffic: Type.Union([Type.Literal('optInOnly'), Type.Literal('normal')]),
+  /** Who opted in: invitations joined through this instance's login listener (or whose cookie came with a login) and not expired; a count, never who. Absent: invitations are off. */
+  optIn: Opt(Type.Object({ activeInvitations: Type.Integer({ minimum: 0 }), atLeast: Type.Boolean({ description: 'more invitations in use than are counted' }) })),
   paused: Type.Boolean(),
   phase: Opt(Type.Union(CANARY_PHASES.map((p) => Type.Literal(p)))),
   message: Opt(Str),

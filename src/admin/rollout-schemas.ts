@@ -14,6 +14,8 @@ export const RolloutProxyView = Type.Object({
   sessionsAtOut: Opt(Type.Integer()),
   /** Times taken out of rotation (2: it came back into rotation mid-drain and was taken out again). */
   takeOuts: Opt(Type.Integer()),
+  /** When its drain is (or was) cut short: out of rotation plus the rollout's drain deadline. */
+  drainDeadlineAt: Opt(Str),
   drainedAt: Opt(Str),
   sessionsCut: Opt(Type.Integer()),
   doneAt: Opt(Str),

@@ -1,13 +1,12 @@
 import type { ResourceKey } from '../model/resource.js';
 
-/** What the dashboard shows, each refetched as a whole when it changes. */
+/** What the dashboard shows, each pushed as a whole when it changes. */
 export const TOPICS = ['fleet', 'rollout', 'canary', 'peering'] as const;
 export type Topic = (typeof TOPICS)[number];
 
-/** A notice that something of a topic changed; `key` (namespace/name) names the object when one is known. */
+/** A notice that something of a topic changed: its pushed view is rebuilt (see eventRoutes). */
 export interface Change {
   readonly topic: Topic;
-  readonly key?: string;
 }
 
 /** Where the admin listener hears of changes: a new snapshot, an object written to the store. */
@@ -18,7 +17,7 @@ export interface ChangeFeed {
 
 export interface ChangeHub extends ChangeFeed {
   publish(change: Change): void;
-  /** Listeners subscribed now (open event streams). */
+  /** Listeners subscribed now. */
   readonly size: number;
 }
 
@@ -27,7 +26,7 @@ const TOPIC_OF_KIND: Readonly<Record<string, Topic>> = Object.freeze({ ProxyFlee
 /** The notice a store change makes; undefined for a kind the dashboard does not show. */
 export function changeOfKey(key: ResourceKey): Change | undefined {
   const topic = TOPIC_OF_KIND[key.kind];
-  return topic && { topic, key: `${key.namespace}/${key.name}` };
+  return topic && { topic };
 }
 
 /** A feed the controller publishes to: store.watch and each snapshot call `publish`. */

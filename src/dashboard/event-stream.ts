@@ -1,9 +1,8 @@
-import type { ChangeFeed } from './change-feed.js';
-import { NoticeQueue, type Notice } from './notice-queue.js';
+import type { Frame, FrameFeed } from './frame-publisher.js';
 
 /** The part of a ServerResponse an event stream writes to. */
 export interface EventSink {
-  write(chunk: string): boolean;
+  write(chunk: string | Uint8Array): boolean;
   readonly destroyed: boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   destroy(): void;
@@ -22,33 +21,31 @@ export const intervalHeartbeat: Heartbeat = (beat) => {
 };
 
 export interface EventStream {
-  /** Notices waiting for the socket to drain (bounded: see NoticeQueue). */
+  /** Frames waiting for the socket to drain: at most one per feed. */
   readonly backlog: number;
   readonly closed: boolean;
   close(): void;
   onClosed(fn: () => void): void;
 }
 
-function noticeEvent(n: Notice): string {
-  return `event: change\ndata: ${JSON.stringify(n)}\n\n`;
-}
-
 /**
- * One client's Server-Sent Events stream of change notices. Notices that arrive in a burst, or
- * while the socket is still full, wait in a NoticeQueue (one per topic), so a slow client costs a
- * bounded amount of memory; a client whose socket stays full for a whole heartbeat interval is
- * closed (its EventSource reconnects and the page refetches everything).
+ * One client's Server-Sent Events stream of the frames pushed to every client, the newest of each
+ * feed as soon as it connects. Frames that come in a burst, or while the socket is still full,
+ * wait: only the newest of each feed (the same bytes every other client holds), so a slow client
+ * costs a bounded amount of memory; a client whose socket stays full for a whole heartbeat
+ * interval is closed (its page reconnects and gets the newest of each again).
  */
-export function openEventStream(out: EventSink, feed: ChangeFeed, heartbeat: Heartbeat = intervalHeartbeat): EventStream {
-  const queue = new NoticeQueue();
+export function openEventStream(out: EventSink, frames: readonly FrameFeed[], heartbeat: Heartbeat = intervalHeartbeat): EventStream {
+  // The newest frame of each feed not written yet.
+  const waiting = new Map<FrameFeed, Frame>();
   const closedFns: (() => void)[] = [];
   let closed = false;
   let draining = false;
   let flushScheduled = false;
   let stalledBeats = 0;
 
-  const write = (chunk: string): void => {
-    if (out.write(chunk)) return;
+  const write = (chunk: string | Uint8Array): void => {
+    if (out.write(chunk) || draining) return;
     draining = true;
     out.once('drain', () => {
       draining = false;
@@ -59,16 +56,23 @@ export function openEventStream(out: EventSink, feed: ChangeFeed, heartbeat: Hea
   const flush = (): void => {
     flushScheduled = false;
     if (closed || draining) return;
-    const notices = queue.take();
-    if (notices.length) write(notices.map(noticeEvent).join(''));
+    for (const frame of waiting.values()) write(frame);
+    waiting.clear();
   };
-  const unsubscribe = feed.subscribe((change) => {
-    queue.add(change);
-    // One write per burst: the controller publishes a pass's changes synchronously.
-    if (!flushScheduled && !draining) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
+  // One flush per burst: the controller publishes a pass's changes synchronously.
+  const scheduleFlush = (): void => {
+    if (flushScheduled || draining) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  };
+  const take = (from: FrameFeed, frame: Frame | undefined): void => {
+    if (!frame) return;
+    waiting.set(from, frame);
+    scheduleFlush();
+  };
+  const unsubscribes = frames.map((f) => {
+    take(f, f.current());
+    return f.subscribe((frame) => take(f, frame));
   });
   const stopBeat = heartbeat(() => {
     if (!draining) return write(': ping\n\n');
@@ -76,7 +80,7 @@ export function openEventStream(out: EventSink, feed: ChangeFeed, heartbeat: Hea
   });
   const stream: EventStream = {
     get backlog() {
-      return queue.weight;
+      return waiting.size;
     },
     get closed() {
       return closed;
@@ -84,7 +88,8 @@ export function openEventStream(out: EventSink, feed: ChangeFeed, heartbeat: Hea
     close() {
       if (closed) return;
       closed = true;
-      unsubscribe();
+      for (const u of unsubscribes) u();
+      waiting.clear();
       stopBeat();
       if (!out.destroyed) out.destroy();
       for (const fn of closedFns) fn();

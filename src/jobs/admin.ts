@@ -2,7 +2,7 @@ import { buildAdminApp } from '../admin/admin-app.js';
 import { fleetView, problemsView } from '../admin/fleet-view.js';
 import { storeRoutes } from '../admin/store-routes.js';
 import type { ProxyFleet } from '../model/fleet.js';
-import { keyOf } from '../model/resource.js';
+import { keyOf, type ResourceKey } from '../model/resource.js';
 import type { FleetSnapshot } from '../model/snapshot.js';
 import { Closers } from '../runtime/closers.js';
 import type { Job } from './job.js';
@@ -13,34 +13,37 @@ import { throttle } from '../dashboard/throttle.js';
 import { rolloutPlanSource } from '../dashboard/rollout-plan-source.js';
 
 /**
- * A fleet notice makes every open page refetch four answers: at most one per the default observe
+ * A fleet notice rebuilds the fleet frame pushed to every open page: at most one per the default observe
  * interval (each snapshot of a production controller; in the demo, which snapshots ten times a second, one in twenty).
  */
 const FLEET_NOTICE_GAP_MS = 2_000;
 
 /**
  * Every instance: the internal admin listener (/metrics, /healthz, /readyz, the JSON API, the
- * dashboard and its change stream). It is ready once the fleet is observed, whoever leads.
+ * dashboard and its event stream). It is ready once the fleet is observed, whoever leads.
  */
 export const adminJob: Job = {
   name: 'admin',
-  async start({ config, log, registry, store, runtime, observed, adminAuth, offered }) {
+  async start({ config, log, registry, store, caches, runtime, observed, adminAuth, offered }) {
     const closers = new Closers();
     return closers.guard(async () => {
       // What the dashboard hears of: every store change (status writes included) and every observation.
       const changes = createChangeHub();
       const stop = new AbortController();
       closers.add(() => stop.abort());
-      closers.add(
-        store.watch((key) => {
-          const c = changeOfKey(key);
-          if (c) changes.publish(c);
-        }),
-      );
-      // Every open page refetches the fleet on a notice: see FLEET_NOTICE_GAP_MS.
+      const publish = (key: ResourceKey): void => {
+        const c = changeOfKey(key);
+        if (c) changes.publish(c);
+      };
+      // Runs are told once their cached copy is fresh: the routing (rebuilt from the caches, by the
+      // redirect job that started first) then holds their change, and the fleet frame shows it.
+      closers.add(store.watch((key) => void (key.kind !== 'ProxyRollout' && key.kind !== 'ProxyCanary' && publish(key))));
+      caches.ProxyRollout.onChange(publish, stop.signal);
+      caches.ProxyCanary.onChange(publish, stop.signal);
+      // Every open page is sent the fleet on a notice: see FLEET_NOTICE_GAP_MS.
       const fleetNotice = throttle(FLEET_NOTICE_GAP_MS, () => changes.publish({ topic: 'fleet' }));
       closers.add(fleetNotice.cancel);
-      // Sampled before the notice, so a page refetching on it sees the new point.
+      // Sampled before the notice, so the fleet frame it rebuilds carries the new point.
       const history = createSessionHistory();
       observed.onSnapshot((key) => {
         const current = observed.fleet();
@@ -65,6 +68,8 @@ export const adminJob: Job = {
         proxyTunnels: () => proxyTunnels(observed.snapshot()),
         changes,
         history: history.view,
+        // The login listener's count: absent when invitations are off.
+        invitations: async () => offered.activeInvitations?.(),
         rolloutPlan: rolloutPlanSource({ store, snapshotOf: observed.snapshotOf, now: () => runtime.reading().now, scrapeIntervalMs: config.observe.intervalMs }),
       });
       closers.add(() => app.close());

@@ -18,6 +18,8 @@ export interface Offers {
   readonly loginUrl: string;
   readonly adminUrl: string;
   readonly explain: ApiRoutesOptions['explain'];
+  /** Active canary invitations by canary name, counted by the login listener; not offered when invitations are off. */
+  readonly activeInvitations: () => ReadonlyMap<string, number>;
 }
 
 /** What every job is started with: built once by the composition root. */

@@ -2,6 +2,7 @@ import { readSecret } from '../adapters/hooks/index.js';
 import { createGeoIpService, defaultGeoIpPaths } from '../adapters/geoip/index.js';
 import type { RoutingTable } from '../redirect/core/routing-table.js';
 import { buildPublicApp } from '../redirect/public-app.js';
+import { createInvitationCounter, invitationsByCanary, registerInvitationMetrics } from '../redirect/invitation-count.js';
 import { registerRedirectMetrics } from '../redirect/redirect-metrics.js';
 import { createRedirectService } from '../redirect/redirect-service.js';
 import { registerRoutingMetrics } from '../redirect/routing-metrics.js';
@@ -47,6 +48,11 @@ export const redirectJob: Job = {
       rebuild();
 
       const canaryKey = await readCanaryKey(config.redirect.canaryKeyFile);
+      const nowSeconds = (): number => Math.floor(runtime.clock.now() / 1000);
+      // Who opted in, as a count of invitations: in the metrics and, offered, in the canary view.
+      const invitations = canaryKey ? createInvitationCounter() : undefined;
+      const activeInvitations = invitations && (() => invitations.active(nowSeconds(), (c) => routing?.canaries[c] !== undefined));
+      if (activeInvitations) registerInvitationMetrics(registry, activeInvitations);
       const redirects = createRedirectService({
         routing: () => routing,
         geo: () => geo.current(),
@@ -54,13 +60,13 @@ export const redirectJob: Job = {
         metrics,
         now: () => performance.now(),
         cacheSize: 100_000,
-        nowSeconds: () => Math.floor(runtime.clock.now() / 1000),
-        ...(canaryKey ? { canaryKey } : {}),
+        nowSeconds,
+        ...(canaryKey ? { canaryKey, invitations } : {}),
       });
       const publicApp = await buildPublicApp({ log, redirects });
       closers.add(() => publicApp.close());
       const loginUrl = await publicApp.listen({ host: config.public.host, port: config.public.port });
-      return { close: closers.close, offers: { loginUrl, explain: (ip, region, canary) => redirects.explain(ip, region, canary) } };
+      return { close: closers.close, offers: { loginUrl, explain: (ip, region, canary) => redirects.explain(ip, region, canary), ...(activeInvitations ? { activeInvitations: () => invitationsByCanary(activeInvitations()) } : {}) } };
     });
   },
 };

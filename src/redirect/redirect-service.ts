@@ -7,6 +7,7 @@ import { explainChoice, type ExplainedChoice } from './core/explain-choice.js';
 import type { RoutingTable } from './core/routing-table.js';
 import type { TrustedProxies } from './core/trusted-proxies.js';
 import { DecisionCache } from './decision-cache.js';
+import type { InvitationCounter } from './invitation-count.js';
 import type { GeoLookupResult, RedirectMetrics } from './redirect-metrics.js';
 import { AUTO_REGION, clearRegionCookie, readRegionCookie, setRegionCookie } from './region-cookie.js';
 
@@ -69,6 +70,8 @@ export type CanaryInviteDeps =
       readonly canaryKey: string;
       /** Epoch seconds. */
       readonly nowSeconds: () => number;
+      /** Counts the invitations used (joined, or a cookie with a login); absent: not counted. */
+      readonly invitations?: InvitationCounter;
     };
 
 export type RedirectServiceDeps = RedirectServiceBaseDeps & CanaryInviteDeps;
@@ -104,7 +107,7 @@ export function createRedirectService(deps: RedirectServiceDeps) {
   const decisions = new DecisionCache<Decision>(deps.cacheSize);
   const plain = new DecisionCache<PlainAnswer>(deps.cacheSize);
   const countUnavailable = (): void => deps.metrics.unavailable();
-  const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds } : undefined;
+  const invites = deps.canaryKey !== undefined ? { key: deps.canaryKey, nowSeconds: deps.nowSeconds, counter: deps.invitations } : undefined;
 
   function locate(ip: string, db: GeoDatabase | undefined): ClientLocation | undefined {
     if (!db) {
@@ -131,8 +134,12 @@ export function createRedirectService(deps: RedirectServiceDeps) {
     if (invites === undefined) return NO_CANARY;
     const token = readCanaryCookie(cookieHeader);
     if (token === undefined) return NO_CANARY;
-    const v = verifyInvite(token, invites.key, invites.nowSeconds(), (c) => table.canaries[c] !== undefined);
-    return v.ok ? { canary: v.value.canary } : { clear: clearCanaryCookie() };
+    const now = invites.nowSeconds();
+    const v = verifyInvite(token, invites.key, now, (c) => table.canaries[c] !== undefined);
+    if (!v.ok) return { clear: clearCanaryCookie() };
+    // A user who joined before this instance started (or through another) still counts.
+    invites.counter?.seen(v.value.canary, token, v.value.expiresAt, now);
+    return { canary: v.value.canary };
   }
 
   function choose(ip: string, region: string | undefined, canary: string | undefined, table: RoutingTable, db: GeoDatabase | undefined): Decision {
@@ -230,6 +237,7 @@ export function createRedirectService(deps: RedirectServiceDeps) {
         return { kind: 'unavailable', redirect: { decision: NO_TABLE, client } };
       }
       const { canary, expiresAt } = v.value;
+      invites.counter?.seen(canary, req.token, expiresAt, now);
       const started = deps.now();
       const o = override(undefined, req.headers.cookie, table);
       const decision = resolve(client.ip, o, canary, table);

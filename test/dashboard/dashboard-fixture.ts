@@ -61,7 +61,7 @@ export function bakingCanary(): ProxyCanary {
  * proxies the store's rollouts hold out of rotation, as the controller does. Store writes reach
  * `changes`, as the controller's wiring does.
  */
-export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean; history?: () => HistoryView } = {}) {
+export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean; history?: () => HistoryView; invitations?: () => Promise<ReadonlyMap<string, number> | undefined> } = {}) {
   const store = new MemoryStore();
   // Windows and upgrade hooks: a rollout not started can be planned.
   const base = fleetSpec();
@@ -85,6 +85,7 @@ export async function dashboardApp(options: { auth?: AdminAuth; live?: boolean; 
     ...(options.auth ? { auth: options.auth } : {}),
     ...(options.live === false ? {} : { changes }),
     ...(options.history ? { history: options.history } : {}),
+    ...(options.invitations ? { invitations: options.invitations } : {}),
     notReadyReason: () => undefined,
     fleets: async () => ({ fleets: [fleetView(f, snap)] }),
     problems: () => ({ problems: [] }),

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rolloutsFrame } from '../../src/admin/dashboard-frames.js';
+import { rolloutPlanSource } from '../../src/dashboard/rollout-plan-source.js';
 import type { ProxyRollout } from '../../src/model/rollout.js';
 import { planRolloutChecked, type RolloutPlan } from '../../src/rollout/core/plan-rollout.js';
 import { dashboardApp, PLAN_NOW } from './dashboard-fixture.js';
@@ -38,4 +40,22 @@ test('the plan of a rollout not stored is 404; one that cannot be planned is 409
   const res = await app.inject({ method: 'GET', url: '/api/v1/rollouts/default/bad/plan' });
   assert.equal(res.statusCode, 409);
   assert.match(res.json<{ message: string }>().message, /ProxyFleet "other" not found/);
+});
+
+test('the pushed rollout event gives each rollout not started the plan GET .../plan answers, or its refusal; a started one none', async (t) => {
+  const { app, store, snapshot } = await dashboardApp();
+  t.after(() => app.close());
+  store.put(waiting('next'));
+  store.put(waiting('bad', { fleet: 'other' }));
+  const frame = (await rolloutsFrame({ rollouts: () => store.list('ProxyRollout'), plan: rolloutPlanSource({ store, snapshotOf: () => snapshot, now: () => PLAN_NOW, scrapeIntervalMs: 5_000 }) })()) as {
+    rollouts: { name: string; plan?: unknown; planError?: string }[];
+  };
+  const byName = new Map(JSON.parse(JSON.stringify(frame)).rollouts.map((r: { name: string }) => [r.name, r]));
+  const asked = async (name: string) => app.inject({ method: 'GET', url: `/api/v1/rollouts/default/${name}/plan` });
+  const next = byName.get('next') as { plan?: RolloutPlan };
+  assert.deepEqual(next.plan, (await asked('next')).json<RolloutPlan>());
+  assert.equal((byName.get('bad') as { planError?: string }).planError, (await asked('bad')).json<{ message: string }>().message);
+  const started = byName.get('upgrade') as { plan?: unknown; planError?: unknown };
+  assert.equal(started.plan, undefined);
+  assert.equal(started.planError, undefined);
 });

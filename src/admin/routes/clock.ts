@@ -7,10 +7,11 @@ export interface ClockRoutesOptions {
   readonly controllerClock: () => ControllerClockReading;
 }
 
+export function clockView(c: ControllerClockReading): ClockResponse {
+  return { now: new Date(c.now).toISOString(), simulated: c.simulated, ...(c.timeFactor === undefined ? {} : { timeFactor: c.timeFactor }) };
+}
+
 /** GET /clock: what time it is for the controller, and whether that time is simulated. */
 export const clockRoutes: FastifyPluginAsyncTypebox<ClockRoutesOptions> = async (app, opts) => {
-  app.get('/clock', { schema: { response: { 200: ClockResponse } } }, async (): Promise<ClockResponse> => {
-    const c = opts.controllerClock();
-    return { now: new Date(c.now).toISOString(), simulated: c.simulated, ...(c.timeFactor === undefined ? {} : { timeFactor: c.timeFactor }) };
-  });
+  app.get('/clock', { schema: { response: { 200: ClockResponse } } }, async (): Promise<ClockResponse> => clockView(opts.controllerClock()));
 };

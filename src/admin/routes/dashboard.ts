@@ -32,6 +32,20 @@ export const RoutingResponse = Type.Object({
 });
 export type RoutingResponse = Static<typeof RoutingResponse>;
 
+/** Any address does: the routing states of every region come with the answer, whoever asks. */
+const ANY_CLIENT = '127.0.0.1';
+
+/** Each region's and proxy's routing state (what the map colours); undefined before the first observation. */
+export function routingView(explain: ApiRoutesOptions['explain']): RoutingResponse | undefined {
+  const explained = explain(ANY_CLIENT);
+  if (!explained) return undefined;
+  const { observedAt, regions } = explained.explanation;
+  return {
+    observedAt,
+    regions: [...regions].sort((a, b) => a.region.localeCompare(b.region)).map((r) => ({ name: r.region, state: r.state, proxies: r.proxies.map((p) => ({ name: p.name, state: p.state })) })),
+  };
+}
+
 // The page holds no data (it fetches it with the viewer's token) and may not be framed (clickjacking of its buttons).
 const PAGE_HEADERS = {
   'cache-control': 'no-cache',
@@ -40,8 +54,6 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** Any address does: the routing states of every region come with the answer, whoever asks. */
-const ANY_CLIENT = '127.0.0.1';
 const Params = Type.Object({ namespace: Type.String({ maxLength: 253 }), name: Type.String({ maxLength: 253 }) });
 
 /** The operator dashboard at `/`, its assets under /dashboard/<version>/, and GET /api/v1/routing for it. */
@@ -67,13 +79,8 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardRoutesOptions> 
     },
   );
   app.get('/api/v1/routing', { schema: { response: { 200: RoutingResponse, 503: ErrorResponse } } }, async (_req, reply) => {
-    const explained = opts.explain(ANY_CLIENT);
-    if (!explained) return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'no fleet has been observed yet' });
-    const { observedAt, regions } = explained.explanation;
-    return {
-      observedAt,
-      regions: [...regions].sort((a, b) => a.region.localeCompare(b.region)).map((r) => ({ name: r.region, state: r.state, proxies: r.proxies.map((p) => ({ name: p.name, state: p.state })) })),
-    };
+    const routing = routingView(opts.explain);
+    return routing ?? reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'no fleet has been observed yet' });
   });
   const plan = opts.plan;
   if (plan)

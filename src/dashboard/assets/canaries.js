@@ -24,6 +24,13 @@ function outcomeText(o) {
   return `${o.check ?? o.query} on ${o.proxy}: ${words(o.result)} (value ${num(o.value)}, baseline ${num(o.baseline)}, limit ${num(o.limit)}, sample ${o.sample}) ${o.reason}`;
 }
 
+/** Who opted in: a count of invitations in use, never of people (the login listener keeps no identity). */
+function optInText(c) {
+  if (!c.optIn) return c.traffic === 'optInOnly' ? h('p', { class: 'muted' }, 'Opted in: not counted (invitations are not enabled on this login listener).') : '';
+  const n = c.optIn.activeInvitations;
+  return h('p', { class: 'opt-in' }, `Opted in: ${c.optIn.atLeast ? 'at least ' : ''}${plural(n, 'active invitation')} (joined through this instance's login listener and not expired; invitations, not people)`);
+}
+
 export function canariesView(canaries, ctx) {
   if (!canaries.length) return [h('p', {}, 'No ProxyCanary is defined.')];
   return canaries.map((c) => {
@@ -34,8 +41,7 @@ export function canariesView(canaries, ctx) {
       h('h3', {}, `${c.namespace}/${c.name}: build ${c.build} `, badge(phase, words(phase)), c.paused && !c.startedAt ? [' ', badge('Paused', 'held back')] : ''),
       h('p', {}, c.message ?? 'Not evaluated yet.'),
       h('p', { class: 'muted' }, [`traffic: ${c.traffic === 'optInOnly' ? 'opted-in users only' : 'normal'}`, c.proxies.length ? `proxies: ${c.proxies.join(', ')}` : '', c.decision ? `decision: ${c.decision.kind} (${c.decision.reason})` : '', c.promotedRollout ? `rollout ${c.promotedRollout}` : ''].filter(Boolean).join(' · ')),
-      // Invitations are signed cookies the controller does not record: there is no count to show yet.
-      c.traffic === 'optInOnly' ? h('p', { class: 'muted' }, 'Opted-in users: not counted (invitations are signed cookies; the controller keeps no record of them).') : '',
+      optInText(c),
       h('div', { class: 'actions' }, canaryActions(c).map((a) => actionButton(ctx, a))),
       c.intervals.length
         ? table(

@@ -5,9 +5,9 @@ import { authHeaders } from './api.js';
 /**
  * onState({ kind: 'live' | 'stale' | 'unavailable', since?, retryInMs?, error? });
  * onConnected(): after each (re)connection, when anything may have been missed;
- * onChange({ topic, keys? }).
+ * onFrame(name, frame): a pushed view (fleet, rollout, canary, peering).
  */
-export function follow({ url, onState, onConnected, onChange }) {
+export function follow({ url, onState, onConnected, onFrame }) {
   let attempt = 0;
   let lostAt;
   const connect = async () => {
@@ -43,7 +43,7 @@ export function follow({ url, onState, onConnected, onChange }) {
             pet();
             onState({ kind: 'live' });
             onConnected();
-          } else if (event.name === 'change') onChange(JSON.parse(event.data));
+          } else if (event.name !== 'message') onFrame(event.name, JSON.parse(event.data));
         }
       }
     } catch (e) {

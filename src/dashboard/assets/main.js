@@ -3,6 +3,7 @@ import { canariesView } from './canaries.js';
 import { h, morphChildren, utc } from './dom.js';
 import { explainView } from './explain.js';
 import { fleetView } from './fleet.js';
+import { mergeHistory } from './history.js';
 import { follow } from './live.js';
 import { peeringView } from './peering.js';
 import { rolloutsView } from './rollouts.js';
@@ -39,13 +40,8 @@ const SOURCES = {
   canaries: async () => (await getJson('/api/v1/canaries')).canaries,
   peerings: async () => (await getJson('/api/v1/peerings')).peerings,
 };
-/** Which parts a change notice makes stale: rollouts and canaries move proxies in and out of rotation. */
-const TOPIC_SOURCES = {
-  fleet: ['fleets', 'routing', 'history', 'clock'],
-  rollout: ['rollouts', 'routing', 'clock'],
-  canary: ['canaries', 'routing', 'clock'],
-  peering: ['peerings'],
-};
+/** What a (re)connection fetches: the stream pushes the rest (FRAMES), the newest of each right after its hello. */
+const NOT_PUSHED = ['history'];
 
 // One request per part at a time; a notice during it asks for one more, not one per notice.
 const inFlight = new Map();
@@ -206,5 +202,31 @@ const showLiveAndLoad = (state) => {
   showLive(state);
   if (state.kind !== 'live' && data.fleets === undefined && inFlight.size === 0) loadAll();
 };
-if (settings.live) follow({ url: '/api/v1/events', onState: showLiveAndLoad, onConnected: loadAll, onChange: (n) => TOPIC_SOURCES[n.topic]?.forEach(load) });
+/** The views the stream pushes, each the same answers the API gives (a fleet frame adds the history's newest points). */
+const FRAMES = {
+  fleet(frame) {
+    data.fleets = frame.fleets;
+    data.routing = frame.routing ?? undefined;
+    data.clock = frame.clock;
+    for (const part of ['fleets', 'routing', 'clock']) delete errors[part];
+    if (frame.history && data.history) data.history = mergeHistory(data.history, frame.history);
+  },
+  rollout(frame) {
+    data.rollouts = frame.rollouts;
+    delete errors.rollouts;
+  },
+  canary(frame) {
+    data.canaries = frame.canaries;
+    delete errors.canaries;
+  },
+  peering(frame) {
+    data.peerings = frame.peerings;
+    delete errors.peerings;
+  },
+};
+function onFrame(name, frame) {
+  FRAMES[name]?.(frame);
+  scheduleRender();
+}
+if (settings.live) follow({ url: '/api/v1/events', onState: showLiveAndLoad, onConnected: () => Promise.all(NOT_PUSHED.map(load)), onFrame });
 else showLiveAndLoad({ kind: 'unavailable' });

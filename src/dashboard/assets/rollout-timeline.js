@@ -12,7 +12,9 @@ function proxyText(p, ctx, timeZone) {
     parts.push(`${plural(p.sessionsAtOut, 'session')} when taken out${p.step === 'Draining' && now !== undefined ? `, ${now} now` : ''}`);
   }
   if (p.drainedAt) parts.push(`drained ${both(ms(p.drainedAt), timeZone)}`);
-  if (p.sessionsCut) parts.push(`${plural(p.sessionsCut, 'session')} cut`);
+  // While draining, its wait says until when; after, the deadline it drained against.
+  if (p.drainDeadlineAt && p.waitingFor?.reason !== 'Drain') parts.push(`drain deadline ${both(ms(p.drainDeadlineAt), timeZone)}`);
+  if (p.drainedAt) parts.push(p.sessionsCut ? `${plural(p.sessionsCut, 'session')} cut` : 'no session cut');
   if (p.doneAt) parts.push(`back ${both(ms(p.doneAt), timeZone)}`);
   if (p.waitingFor) parts.push(`waits for ${p.waitingFor.message}${p.waitingFor.until ? ` (until ${both(ms(p.waitingFor.until), timeZone)})` : ''}`);
   return parts.join('; ') || 'not taken out yet';
@@ -39,7 +41,7 @@ export function statusLanes(r, ctx) {
           from: ms(p.outAt),
           drainedAt: ms(p.drainedAt),
           to: ms(p.doneAt),
-          deadline: p.waitingFor?.reason === 'Drain' ? ms(p.waitingFor.until) : undefined,
+          deadline: ms(p.drainDeadlineAt),
           text: proxyText(p, ctx, timeZone),
         })),
     };

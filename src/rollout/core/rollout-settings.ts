@@ -32,6 +32,11 @@ export const DEFAULT_LEAD_TIMES = ['24h', '1h', '10m'] as const;
 export const DEFAULT_MESSAGE =
   'Teleport proxy {proxies} ({region}) will be upgraded to {version} in the maintenance window starting {localTime} ({utcTime}). Open sessions will be closed; log in again at the usual URL to reach another proxy.';
 
+/** How long a drain may take before its sessions are cut (`spec.drain.deadline`, 2h by default). */
+export function drainDeadlineMs(spec: Pick<ProxyRolloutSpec, 'drain'>): number {
+  return durationOr(spec.drain?.deadline, '2h');
+}
+
 /** The regions a rollout touches, in wave order: the spec's waves, or one wave per region in fleet order. */
 export function waveRegions(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec, targets: readonly Proxy[]): string[][] {
   const touched = new Set(targets.map((p) => p.region));
@@ -62,7 +67,7 @@ export function resolveSettings(spec: ProxyRolloutSpec, fleet: ProxyFleetSpec): 
     severity: spec.notice?.severity ?? 'medium',
     channels: (spec.notice?.channels ?? []).map((c) => c.name),
     blockOnNoticeFailure: (spec.notice?.onFailure ?? 'block') === 'block',
-    drainDeadlineMs: durationOr(spec.drain?.deadline, '2h'),
+    drainDeadlineMs: drainDeadlineMs(spec),
     meanSessionMs: durationOr(spec.drain?.meanSessionDuration, '30m'),
     verifyScrapes: spec.verify?.consecutiveScrapes ?? 3,
     verifyTimeoutMs: durationOr(spec.verify?.timeout, '10m'),
