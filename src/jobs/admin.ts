@@ -37,7 +37,16 @@ export const adminJob: Job = {
       };
       // Runs are told once their cached copy is fresh: the routing (rebuilt from the caches, by the
       // redirect job that started first) then holds their change, and the fleet frame shows it.
-      closers.add(store.watch((key) => void (key.kind !== 'ProxyRollout' && key.kind !== 'ProxyCanary' && publish(key))));
+      // A peering's report changes with every read (in the demo, more than once a second) and weighs
+      // ~10 KiB: pushed at most once per FLEET_NOTICE_GAP_MS, as the fleet is.
+      const peeringNotice = throttle(FLEET_NOTICE_GAP_MS, () => changes.publish({ topic: 'peering' }));
+      closers.add(peeringNotice.cancel);
+      closers.add(
+        store.watch((key) => {
+          if (key.kind === 'ProxyPeering') peeringNotice();
+          else if (key.kind !== 'ProxyRollout' && key.kind !== 'ProxyCanary') publish(key);
+        }),
+      );
       caches.ProxyRollout.onChange(publish, stop.signal);
       caches.ProxyCanary.onChange(publish, stop.signal);
       // Every open page is sent the fleet on a notice: see FLEET_NOTICE_GAP_MS.
