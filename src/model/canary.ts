@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Condition } from './conditions.js';
 import { CountOrPercentSchema } from './count-or-percent.js';
 import { DURATION_PATTERN } from './duration.js';
-import { VERSION_PATTERN, MaintenanceWindowsSchema, NoticeChannelSchema, type ProxyRolloutStatus } from './rollout.js';
+import { VERSION_PATTERN, MaintenanceWindowsSchema, NoticeChannelSchema, VerifySchema, type ProxyRolloutStatus } from './rollout.js';
 import type { Resource } from './resource.js';
 
 const Name = Type.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'DNS label' });
@@ -133,6 +133,8 @@ export const ProxyCanarySpecSchema = Type.Object(
       ),
     ),
     drain: Type.Optional(Type.Object({ deadline: Type.Optional(Duration('Default 30m')) }, { additionalProperties: false })),
+    /** A debug build may take longer to come up: as a ProxyRollout's, for the deploy and the revert. */
+    verify: Type.Optional(VerifySchema),
     maintenanceWindows: Type.Optional(MaintenanceWindowsSchema),
     paused: Type.Optional(Type.Boolean({ description: 'Set until `meridian canary start`' })),
     decision: Type.Optional(

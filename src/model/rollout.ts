@@ -53,6 +53,15 @@ export const MaintenanceWindowsSchema = Type.Record(Name, Type.Array(Maintenance
   description: "Per-region windows (in the region's time zone); default: the fleet's regions[].maintenanceWindows",
 });
 
+/** When an upgraded proxy counts as back: ready on the new version for N scrapes in a row, within the timeout. */
+export const VerifySchema = Type.Object(
+  {
+    consecutiveScrapes: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 3' })),
+    timeout: Type.Optional(Duration('Default 10m')),
+  },
+  { additionalProperties: false },
+);
+
 export const ProxyRolloutSpecSchema = Type.Object(
   {
     fleet: Type.Optional(Type.String({ minLength: 1, description: 'ProxyFleet name in the same namespace (default: the only one)' })),
@@ -111,15 +120,7 @@ export const ProxyRolloutSpecSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    verify: Type.Optional(
-      Type.Object(
-        {
-          consecutiveScrapes: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 3' })),
-          timeout: Type.Optional(Duration('Default 10m')),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    verify: Type.Optional(VerifySchema),
     failurePolicy: Type.Optional(Type.Union([Type.Literal('halt'), Type.Literal('rollback')], { description: 'Default halt' })),
     paused: Type.Optional(Type.Boolean({ description: 'Set by `meridian rollout pause|start|resume`' })),
     aborted: Type.Optional(Type.Boolean({ description: 'Set by `meridian rollout abort`: every taken-out proxy goes back in rotation' })),

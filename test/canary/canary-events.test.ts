@@ -11,7 +11,7 @@ import type { ProxyCanaryStatus } from '../../src/model/canary.js';
 import { OUT_OF_ROTATION_STEPS } from '../../src/model/rollout.js';
 import { Conflict } from '../../src/model/store.js';
 import { createRolloutEngine } from '../../src/rollout/rollout-engine.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { clientsFor, GROUP, VERSION } from '../kube/client.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { RolloutWorld, type WorldOptions } from '../rollout/helpers/rollout-world.js';
@@ -21,11 +21,11 @@ const realTimers = { setTimeout, clearTimeout: (h: unknown) => clearTimeout(h as
 const log = pino({ level: 'silent' });
 const clock = new ManualClock(Date.UTC(2026, 0, 5));
 
-let server: ApiServer;
+let server: TestCluster;
 let store: KubernetesStore;
 let events: EventRecorder;
 before(async () => {
-  server = await startApiServer();
+  server = await startTestCluster({ namespaces: ['good', 'bad'] });
   const kc = new KubeConfig();
   kc.loadFromOptions(server.kubeconfig());
   // Each canary in a namespace of its own, with its fleet: the store watches all namespaces.
@@ -78,12 +78,12 @@ async function runToEnd(namespace: string, world: WorldOptions): Promise<ProxyCa
 }
 
 type StoredEvent = { involvedObject: Record<string, string>; reason: string; type: string; message: string; count: number };
-const stored = (namespace: string) => server.list('events', namespace) as unknown as StoredEvent[];
+const stored = async (namespace: string) => (await server.list('events', namespace)) as unknown as StoredEvent[];
 
 test('a good build: started, deployed, passing verdicts (one Event, counted) and promoted, on the ProxyCanary', async () => {
   const status = await runToEnd('good', { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.005 } });
   assert.equal(status.phase, 'Promoted', status.message);
-  const all = stored('good');
+  const all = await stored('good');
   assert.ok(all.every((e) => e.involvedObject['kind'] === 'ProxyCanary' && e.involvedObject['name'] === 'debug' && e.involvedObject['namespace'] === 'good'));
   const of = (reason: string) => all.filter((e) => e.reason === reason);
   assert.deepEqual(of('CanaryStarted').map((e) => e.type), ['Normal']);
@@ -100,7 +100,8 @@ test('a good build: started, deployed, passing verdicts (one Event, counted) and
 test('a failing build: Warning verdicts naming the failing checks, then rolling back and rolled back', async () => {
   const status = await runToEnd('bad', { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.3 } });
   assert.equal(status.phase, 'RolledBack', status.message);
-  const of = (reason: string) => stored('bad').filter((e) => e.reason === reason);
+  const bad = await stored('bad');
+  const of = (reason: string) => bad.filter((e) => e.reason === reason);
   assert.ok(of('CanaryVerdict').some((e) => e.type === 'Warning' && /^Canary interval Fail: failing .*connect-failure-ratio/.test(e.message)));
   assert.deepEqual(of('CanaryRollingBack').map((e) => [e.type, e.message]), [['Warning', `Canary rolling back: ${status.decision?.reason ?? ''}`]]);
   assert.deepEqual(of('CanaryRolledBack').map((e) => e.type), ['Warning']);

@@ -13,10 +13,10 @@ import type { ProxyFleet } from '../../src/model/fleet.js';
 import { oidcRedirectUrls } from '../../src/oidc/core/redirect-urls.js';
 import type { Leadership, TermWork } from '../../src/runtime/leadership.js';
 import type { Timers } from '../../src/runtime/work-queue.js';
-import { startApiServer } from '../kube/api-server.js';
+import { startTestCluster } from '../kube/cluster.js';
 import { asMergePatch, clientsFor, GROUP, NS, VERSION } from '../kube/client.js';
 import { waitFor } from '../helpers/wait.js';
-import { connector, crdDirWith, TELEPORT } from '../oidc/teleport-operator.js';
+import { connector, TELEPORT, TELEPORT_CRD } from '../oidc/teleport-operator.js';
 
 const realTimers: Timers = { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
 const FLEET = parseAllDocuments(await readFile(new URL('../../examples/fleet/fleet.yaml', import.meta.url), 'utf8'))
@@ -73,9 +73,7 @@ async function setup(t: TestContext, { leading = true, connectorName = 'okta' } 
   t.after(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });
-  const crds = await crdDirWith(true);
-  cleanups.push(crds.remove);
-  const server = await startApiServer({ crdDir: crds.dir });
+  const server = await startTestCluster({ extraCrds: [TELEPORT_CRD] });
   cleanups.push(() => server.close());
   const c = clientsFor(server);
   const spec = { ...FLEET.spec, oidcConnector: { name: connectorName } };
@@ -96,18 +94,18 @@ async function setup(t: TestContext, { leading = true, connectorName = 'okta' } 
   const close = await syncClusterConnector({ log, leadership, observed, timers, clock: { now: () => Date.now() }, store, cluster: { kubeConfig: kc, namespace: NS } });
   cleanups.push(close);
 
-  const redirectUrls = (name = 'okta') => (server.get(TELEPORT.plural, NS, name) as ReturnType<typeof connector> | undefined)?.spec.redirect_url;
+  const redirectUrls = async (name = 'okta') => ((await server.get(TELEPORT.plural, NS, name)) as ReturnType<typeof connector> | undefined)?.spec.redirect_url;
   const patchFleet = (patch: Record<string, unknown>) => c.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NS, plural: 'proxyfleets', name: 'edge', body: { spec: patch } }, asMergePatch);
   const patchConnector = (patch: Record<string, unknown>) => c.custom.patchNamespacedCustomObject({ ...TELEPORT, namespace: NS, name: 'okta', body: { spec: patch } }, asMergePatch);
   /** Until the connector's list is the one the fleet with these proxies asks for. */
   const inStep = (proxies = FLEET.spec.proxies, name = 'okta') => {
     const expected = oidcRedirectUrls({ ...FLEET.spec, proxies });
-    return waitFor(`${name} in step with the fleet`, async () => (JSON.stringify(redirectUrls(name)) === JSON.stringify(expected) ? true : undefined));
+    return waitFor(`${name} in step with the fleet`, async () => (JSON.stringify(await redirectUrls(name)) === JSON.stringify(expected) ? true : undefined));
   };
   /** Until the fleet's OIDCConnectorSynced condition has this status and reason. */
   const fleetCondition = (status: string, reason: string) =>
     waitFor(`${CONNECTOR_CONDITION}=${status} (${reason})`, async () => {
-      const c = ((server.get('proxyfleets', NS, 'edge')?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((x) => x.type === CONNECTOR_CONDITION);
+      const c = (((await server.get('proxyfleets', NS, 'edge'))?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((x) => x.type === CONNECTOR_CONDITION);
       return c?.status === status && c.reason === reason ? c : undefined;
     });
   return { server, timers, leadership, observed, lines, redirectUrls, patchFleet, patchConnector, inStep, fleetCondition };
@@ -123,11 +121,11 @@ test('the connector follows the fleet: at start and after a change of the proxie
   await inStep();
   const synced = await fleetCondition('True', 'Synced');
   assert.equal(synced.message, `${NS}/okta: redirect_url holds the ${oidcRedirectUrls(FLEET.spec).length} proxy callback URL(s)`);
-  assert.deepEqual(redirectUrls(), oidcRedirectUrls(FLEET.spec));
+  assert.deepEqual(await redirectUrls(), oidcRedirectUrls(FLEET.spec));
   await patchFleet({ proxies: movedLastProxy() });
   await inStep(movedLastProxy());
-  assert.equal(redirectUrls()?.at(-1), 'https://moved.proxy.example.com/v1/webapi/oidc/callback');
-  const { spec, metadata } = server.get(TELEPORT.plural, NS, 'okta') as ReturnType<typeof connector>;
+  assert.equal((await redirectUrls())?.at(-1), 'https://moved.proxy.example.com/v1/webapi/oidc/callback');
+  const { spec, metadata } = (await server.get(TELEPORT.plural, NS, 'okta')) as ReturnType<typeof connector>;
   assert.deepEqual({ ...spec, redirect_url: [] }, { ...connector('okta').spec, redirect_url: [] });
   assert.deepEqual(metadata.labels, { team: 'access' });
 });
@@ -138,8 +136,8 @@ test("someone else's edit of redirect_url is put back at the next re-check; thei
   await patchConnector({ redirect_url: ['https://stale.example.com/v1/webapi/oidc/callback'], display: 'Okta SSO' });
   timers.advance(CONNECTOR_RECHECK_MS);
   await inStep();
-  assert.deepEqual(redirectUrls(), oidcRedirectUrls(FLEET.spec));
-  assert.equal((server.get(TELEPORT.plural, NS, 'okta')?.['spec'] as { display?: string }).display, 'Okta SSO');
+  assert.deepEqual(await redirectUrls(), oidcRedirectUrls(FLEET.spec));
+  assert.equal(((await server.get(TELEPORT.plural, NS, 'okta'))?.['spec'] as { display?: string }).display, 'Okta SSO');
   assert.ok(lines.some((l) => l.msg === 'Put TeleportOIDCConnector redirect_url back in step with the fleet' && l.connector === `${NS}/okta`));
   // The re-check goes on: a second drift is put back too.
   await patchConnector({ redirect_url: [] });
@@ -155,8 +153,8 @@ test('a missing connector is a clear error; naming an existing one then syncs it
   assert.equal(failed.message, `TeleportOIDCConnector ${NS}/absent: not found (create it, or name another connector in spec.oidcConnector)`);
   assert.equal(error.msg, `TeleportOIDCConnector not synced: TeleportOIDCConnector ${NS}/absent: not found (create it, or name another connector in spec.oidcConnector)`);
   assert.equal(error.connector, `${NS}/absent`);
-  assert.equal(redirectUrls('absent'), undefined);
-  assert.deepEqual(redirectUrls(), connector('okta').spec.redirect_url);
+  assert.equal(await redirectUrls('absent'), undefined);
+  assert.deepEqual(await redirectUrls(), connector('okta').spec.redirect_url);
   await patchFleet({ oidcConnector: { name: 'okta' } });
   await inStep();
   await fleetCondition('True', 'Synced');
@@ -168,7 +166,7 @@ test('a replica that does not lead writes nothing; once it leads it syncs', asyn
   await waitFor('the fleet change observed', async () => (observed.fleet()?.spec.proxies.at(-1)?.publicUrl === 'https://moved.proxy.example.com' ? true : undefined));
   timers.advance(CONNECTOR_RECHECK_MS);
   for (let i = 0; i < 20; i++) await nextTurn();
-  assert.deepEqual(redirectUrls(), connector('okta').spec.redirect_url);
+  assert.deepEqual(await redirectUrls(), connector('okta').spec.redirect_url);
   await leadership.gain();
   await inStep(movedLastProxy());
 });

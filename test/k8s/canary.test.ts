@@ -12,8 +12,8 @@ const CANARY = 'debug-build';
 const BUILD = '17.4.9-debug.1';
 const SUBSET = ['london-1', 'tokyo-1'];
 const PROMOTED = `${CANARY}-promote`;
-/** What the simulator's traffic decides: the deploy's session counts, what each interval measured, the interval under way. */
-const MEASURED = [...RUN_MEASURED.map((p) => `deploy.${p}`), ...['value', 'baseline', 'limit', 'sample', 'reason'].map((f) => `intervals.*.outcomes.*.${f}`), 'analysis'];
+/** What the simulator's traffic decides: the deploy's session counts (and a proxy taken out again when sessions rose on it), what each interval measured, the interval under way. */
+const MEASURED = [...RUN_MEASURED.map((p) => `deploy.${p}`), 'deploy.proxies.*.takeOuts', ...['value', 'baseline', 'limit', 'sample', 'reason'].map((f) => `intervals.*.outcomes.*.${f}`), 'analysis'];
 
 /** What `meridian canary promote` asks of a controller's admin API. */
 async function promote(adminUrl: string, namespace: string): Promise<void> {
@@ -60,12 +60,12 @@ describe('a canary on two replicas, the leader killed mid-analysis', { timeout: 
     await Promise.all([kube?.close(), alone?.close()]);
   });
 
-  const canary = (): ProxyCanaryStatus => cluster.status<ProxyCanaryStatus>('ProxyCanary', CANARY);
-  const version = () => cluster.server.get('proxycanaries', NS, CANARY)?.metadata?.resourceVersion;
+  const canary = (): Promise<ProxyCanaryStatus> => cluster.status<ProxyCanaryStatus>('ProxyCanary', CANARY);
+  const version = async () => (await cluster.server.get('proxycanaries', NS, CANARY))?.metadata?.resourceVersion;
 
   it('the next leader goes on with the analysis from status: the same bake, the interval under way and its windows', async () => {
     atKill = await waitFor('the analysis under way, its windows in status', async () => {
-      const s = canary();
+      const s = await canary();
       const scrapes = scrapesOf(s);
       // A few scrapes into the second interval: a window begun again would show fewer at the next leader's first write.
       return s.phase === 'Baking' && (s.intervals ?? []).length >= 1 && SUBSET.every((p) => (scrapes.get(p) ?? 0) >= 4) ? s : undefined;
@@ -73,11 +73,14 @@ describe('a canary on two replicas, the leader killed mid-analysis', { timeout: 
     const first = await cluster.leader();
     await cluster.kill(first.id);
     // From here on only the next leader writes: every write of the interval must count on from the window at the kill.
-    const rv = version();
+    const rv = await version();
     const next = await cluster.leader(first.id);
     assert.notEqual(next.id, first.id);
 
-    const resumed = await waitFor('the next leader’s first write', async () => (version() !== rv ? canary() : undefined), 30_000, 10);
+    const resumed = await waitFor('the next leader’s first write', async () => {
+      const o = await cluster.server.get('proxycanaries', NS, CANARY);
+      return o?.metadata?.resourceVersion !== rv ? ((o?.['status'] ?? {}) as ProxyCanaryStatus) : undefined;
+    }, 30_000, 10);
     assert.equal(resumed.bakeStartedAt, atKill.bakeStartedAt, 'the bake goes on, not begun again');
     assert.deepEqual(resumed.intervals?.slice(0, atKill.intervals?.length), atKill.intervals, 'the judged intervals are kept');
     if (resumed.intervalStartedAt === atKill.intervalStartedAt) {
@@ -90,7 +93,7 @@ describe('a canary on two replicas, the leader killed mid-analysis', { timeout: 
   });
 
   it('is held for the operator as in standalone mode (optInOnly: no traffic but invitees), then promoted by hand: the held-back ProxyRollout made once, each canary proxy restarted once', async () => {
-    const held = await waitFor('the canary to end its bake', async () => ended(canary()), 60_000, 100);
+    const held = await waitFor('the canary to end its bake', async () => ended(await canary()), 60_000, 100);
     assert.equal(held.phase, 'Held', held.message);
     assert.equal(held.decision?.kind, 'hold');
     // Intervals follow each other without a gap across the hand-over; the one under way at the kill among them.
@@ -99,15 +102,19 @@ describe('a canary on two replicas, the leader killed mid-analysis', { timeout: 
     assert.ok(intervals.some((v) => v.from === atKill.intervalStartedAt), 'the interval under way at the kill was judged');
 
     // `meridian canary promote debug-build` (the admin API it calls), on the replica left.
-    const [left] = cluster.replicas.filter((r) => r.id === cluster.holder());
+    const holder = await cluster.holder();
+    const [left] = cluster.replicas.filter((r) => r.id === holder);
     assert.ok(left);
     await promote(left.handle.adminUrl, NS);
-    const done = await waitFor('the canary to be promoted', async () => (canary().phase === 'Promoted' ? canary() : undefined), 30_000, 50);
+    const done = await waitFor('the canary to be promoted', async () => {
+      const s = await canary();
+      return s.phase === 'Promoted' ? s : undefined;
+    }, 30_000, 50);
     assert.equal(done.promotedRollout, `${NS}/${PROMOTED}`);
 
     assert.ok(lost, 'the first create’s answer was lost');
     assert.deepEqual([...creates.entries()].filter(([code]) => code !== 409), [[201, 1]], `one create made the ProxyRollout, any other was AlreadyExists: ${JSON.stringify([...creates])}`);
-    const rollouts = cluster.server.list('proxyrollouts', NS);
+    const rollouts = await cluster.server.list('proxyrollouts', NS);
     assert.deepEqual(rollouts.map((r) => r.metadata?.name), [PROMOTED]);
     const spec = rollouts[0]?.['spec'] as { version?: string; paused?: boolean };
     assert.deepEqual([spec.version, spec.paused], [BUILD, true], 'held back: paused until an operator starts it');
@@ -126,8 +133,8 @@ describe('a canary on two replicas, the leader killed mid-analysis', { timeout: 
       const s = await standalone.status<ProxyCanaryStatus>('ProxyCanary', CANARY);
       return s.phase === 'Promoted' ? s : undefined;
     }, 30_000, 50);
-    assertSameEndState(canary(), theirs, `ProxyCanary ${CANARY}`, MEASURED);
-    assertSameEndState(cluster.server.get('proxyrollouts', NS, PROMOTED)?.['spec'], (await standalone.manifest('ProxyRollout', PROMOTED))?.spec, `ProxyRollout ${PROMOTED}`);
+    assertSameEndState(await canary(), theirs, `ProxyCanary ${CANARY}`, MEASURED);
+    assertSameEndState((await cluster.server.get('proxyrollouts', NS, PROMOTED))?.['spec'], (await standalone.manifest('ProxyRollout', PROMOTED))?.spec, `ProxyRollout ${PROMOTED}`);
     assert.deepEqual(kube.restarts(), alone.restarts(), 'the same proxies restarted as often');
   });
 });

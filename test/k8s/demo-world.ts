@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import type { ProxyFleet } from '../../src/model/fleet.js';
 import { simOptionsFromFleet, startFleetSim, type FleetSim } from '../../src/sim/index.js';
 import { copyDemoFleet } from '../helpers/demo-fleet-copy.js';
+import { startNoticeReceiver, type ReceivedNotice } from './notice-receiver.js';
 
 /** Simulated ms per real ms: ten simulated minutes a real second. */
 export const TIME_FACTOR = 600;
@@ -38,6 +39,8 @@ export interface DemoWorld {
   readonly sim: FleetSim;
   /** Everything the simulator logged, in order. */
   readonly seen: readonly SimEntry[];
+  /** The rollout's notices as its webhook channel delivered them, in order (a resend included). */
+  readonly notices: readonly ReceivedNotice[];
   /** The demo's manifests, made to run now (see demoManifests). */
   readonly manifests: DemoManifests;
   /** Restarts the simulator made, by proxy (an upgrade is a restart as the new version). */
@@ -49,7 +52,7 @@ export interface DemoWorld {
 
 export interface DemoManifests {
   readonly fleet: Manifest;
-  /** examples/rollouts/follow-the-sun.yaml, started. */
+  /** examples/rollouts/follow-the-sun.yaml, started, its notices posted to the world's receiver. */
   readonly rollout: Manifest;
   /** examples/canaries/debug-build.yaml, started. */
   readonly canary: Manifest;
@@ -82,12 +85,14 @@ async function worldIn(dir: string): Promise<DemoWorld> {
   const sim = await startFleetSim(
     simOptionsFromFleet(fleet.spec, { timeFactor: TIME_FACTOR, tickMs: 50, seed: 5, controlHost: '127.0.0.1', controlPort: Number(control.port), startAt: Date.UTC(2026, 0, 6, 12), sessionsPerProxy: 20, log }),
   );
-  const manifests = await demoManifests(dir, fleet);
+  const receiver = await startNoticeReceiver();
+  const manifests = await demoManifests(dir, fleet, receiver.url);
   return {
     dir,
     fleet,
     sim,
     seen,
+    notices: receiver.received,
     manifests,
     restarts: () => {
       const n = new Map<string, number>();
@@ -97,12 +102,13 @@ async function worldIn(dir: string): Promise<DemoWorld> {
     control: async <T>(path: string) => (await (await fetch(`${sim.controlUrl}${path}`)).json()) as T,
     close: async () => {
       await sim.close();
+      await receiver.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function demoManifests(dir: string, fleet: ProxyFleet): Promise<DemoManifests> {
+async function demoManifests(dir: string, fleet: ProxyFleet, noticeUrl: string): Promise<DemoManifests> {
   const windows = Object.fromEntries(fleet.spec.regions.map((r) => [r.name, ALWAYS]));
   const read = async (file: string): Promise<Manifest> => parse(await readFile(file, 'utf8')) as Manifest;
   const rollout = await read('examples/rollouts/follow-the-sun.yaml');
@@ -117,7 +123,7 @@ async function demoManifests(dir: string, fleet: ProxyFleet): Promise<DemoManife
         ...rollout.spec,
         paused: false,
         maintenanceWindows: windows,
-        notice: { leadTimes: ['10m'] },
+        notice: { leadTimes: ['10m'], channels: [{ name: 'users', type: 'webhook', url: noticeUrl }] },
         drain: { deadline: '10m', meanSessionDuration: '5m' },
         // Longer than a leader hand-over: the replicas' 3 s Lease is 30 simulated minutes.
         verify: { consecutiveScrapes: 2, timeout: '2h' },
@@ -125,7 +131,19 @@ async function demoManifests(dir: string, fleet: ProxyFleet): Promise<DemoManife
     },
     canary: {
       ...canary,
-      spec: { ...canary.spec, paused: false, bakeTime: '1h', analysisInterval: '30m', maintenanceWindows: { tokyo: ALWAYS, london: ALWAYS }, notice: { leadTimes: ['10m'], rollbackLeadTime: '5m' }, drain: { deadline: '10m' } },
+      // verify as the rollout's: longer than a hand-over, and than a busy machine's slow scrapes. A busy
+      // machine misses scrapes too (canary and baseline alike): what is proven here is the hand-over, not the judging.
+      spec: {
+        ...canary.spec,
+        paused: false,
+        bakeTime: '1h',
+        analysisInterval: '30m',
+        analysis: { checks: [...((canary.spec['analysis'] as { checks?: unknown[] } | undefined)?.checks ?? []), { name: 'readyz-failures', max: 0.9 }] },
+        maintenanceWindows: { tokyo: ALWAYS, london: ALWAYS },
+        notice: { leadTimes: ['10m'], rollbackLeadTime: '5m' },
+        drain: { deadline: '10m' },
+        verify: { consecutiveScrapes: 2, timeout: '2h' },
+      },
     },
     // The example's allow-list file is relative to the working directory: kept in the world's own.
     peering: { ...peering, spec: { ...peering.spec, apply: { ...apply, allowList: { ...apply.allowList, file: join(dir, 'peer-allow-list.json') } } } },

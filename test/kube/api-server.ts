@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { stringify } from 'yaml';
 import { Faults, type RequestInfo } from './faults.js';
-import { EVENTS, LEASES, loadCrds, ResourceRegistry, type ResourceType } from './resources.js';
+import { crdType, DEFAULT_CRD_DIR, EVENTS, LEASES, loadCrds, ResourceRegistry, type Crd, type ResourceType } from './resources.js';
 import { createHandler, type Authorizer } from './routes.js';
 import { ObjectStore } from './store.js';
 import type { KubeObject } from './strategy.js';
@@ -16,6 +16,8 @@ import { WatchHub } from './watch-hub.js';
 export interface ApiServerOptions {
   /** Directory of CRD YAML files (default: manifests/crds). */
   crdDir?: string;
+  /** CRD files or directories served too (another operator's CRDs). */
+  extraCrds?: readonly string[];
   /** Changes kept for watches, across all kinds (default 1000); older resourceVersions get 410. */
   historyLimit?: number;
   /** How an expired watch is refused: 'event' (in-stream ERROR, what the API server does; default) or 'http' (a 410 response). */
@@ -60,11 +62,13 @@ export interface ApiServer {
   /** Number of watch streams open now. */
   openWatches(): number;
   resources: readonly ResourceType[];
+  /** Serves a CRD applied while it runs (what the stand-in kube-apiserver does on a CRD create); a kind served already stays as it is. */
+  serveCrd(crd: Crd): void;
   close(): Promise<void>;
 }
 
 export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
-  const registry = new ResourceRegistry([...loadCrds(options.crdDir), LEASES, EVENTS]);
+  const registry = new ResourceRegistry([...loadCrds([options.crdDir ?? DEFAULT_CRD_DIR, ...(options.extraCrds ?? [])]), LEASES, EVENTS]);
   const store = new ObjectStore(options.historyLimit ?? 1000);
   const hub = new WatchHub(store, {
     expiredAs: options.expiredWatchAs ?? 'event',
@@ -117,7 +121,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     bookmarkNow: () => hub.bookmarkNow(),
     compact: () => store.compact(),
     openWatches: () => hub.openCount,
-    resources: registry.all,
+    get resources() {
+      return registry.all;
+    },
+    serveCrd: (crd) => registry.add(crdType(crd, `CRD ${crd.spec.names.plural}.${crd.spec.group}`)),
     close: async () => {
       hub.closeAll();
       destroyConnections();

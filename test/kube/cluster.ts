@@ -28,6 +28,8 @@ export const TEST_NAMESPACE_LABEL = 'meridian.dev/test-namespace';
 export interface TestClusterOptions {
   /** Directory of CRD YAML files (default: manifests/crds). */
   crdDir?: string;
+  /** CRD files or directories installed too (another operator's CRDs), and waited for, as envtest's CRDInstallOptions.Paths. */
+  extraCrds?: readonly string[];
   /** Namespaces the suite uses (default: [NS]); a real server refuses objects in a namespace that does not exist. */
   namespaces?: readonly string[];
   /** Checks each resource request by its bearer token; false answers 403 Forbidden (done by the proxy on every backend). */
@@ -56,6 +58,8 @@ export interface TestCluster {
   openWatches(): number;
   close(): Promise<void>;
 }
+
+const crdPaths = (options: TestClusterOptions): string[] => [options.crdDir ?? DEFAULT_CRD_DIR, ...(options.extraCrds ?? [])];
 
 export function backendFromEnv(env: NodeJS.ProcessEnv): Backend {
   if ((env['USE_EXISTING_CLUSTER'] ?? '').toLowerCase() === 'true') return 'existing-cluster';
@@ -111,7 +115,7 @@ async function prepareNamespaces(admin: KubeConfig, registry: ResourceRegistry, 
 
 async function upstreamFor(backend: Backend, options: TestClusterOptions, registry: ResourceRegistry) {
   if (backend === 'in-process') {
-    const server = await startApiServer({ ...(options.crdDir ? { crdDir: options.crdDir } : {}) });
+    const server = await startApiServer({ ...(options.crdDir ? { crdDir: options.crdDir } : {}), ...(options.extraCrds ? { extraCrds: options.extraCrds } : {}) });
     const admin = new KubeConfig();
     admin.loadFromOptions(server.kubeconfig());
     const reader: Reader = {
@@ -144,7 +148,7 @@ async function upstreamFor(backend: Backend, options: TestClusterOptions, regist
   }
   try {
     // As envtest, on both: apply the CRDs and wait until discovery serves them.
-    await installCrds(admin, [options.crdDir ?? DEFAULT_CRD_DIR]);
+    await installCrds(admin, crdPaths(options));
     await prepareNamespaces(admin, registry, options.namespaces ?? [NS], backend === 'existing-cluster');
   } catch (e) {
     await stop();
@@ -157,7 +161,7 @@ let logged = false;
 
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const backend = backendFromEnv(process.env);
-  const registry = new ResourceRegistry([...loadCrds(options.crdDir), LEASES, EVENTS]);
+  const registry = new ResourceRegistry([...loadCrds(crdPaths(options)), LEASES, EVENTS]);
   const upstream = await upstreamFor(backend, options, registry);
   const proxy = await startFaultProxy({
     upstream: upstream.admin,

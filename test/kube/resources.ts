@@ -1,10 +1,10 @@
 // The resource types the test API server serves: the meridian.dev kinds read from the CRDs in
 // manifests/crds (so the server checks what the cluster would), plus the built-ins Meridian
 // writes: coordination.k8s.io/v1 Leases and core v1 Events.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 
 /** An OpenAPI v3 schema node as it appears in a CRD (kept loose: it is data read from YAML). */
 export type JsonSchema = { [key: string]: unknown };
@@ -44,7 +44,7 @@ interface CrdVersion {
   schema?: { openAPIV3Schema?: JsonSchema };
 }
 
-interface Crd {
+export interface Crd {
   kind: string;
   spec: {
     group: string;
@@ -54,32 +54,46 @@ interface Crd {
   };
 }
 
-/** One ResourceType per CRD, for its storage version (the server does no conversion). */
-export function loadCrds(dir: string = DEFAULT_CRD_DIR): ResourceType[] {
-  const types: ResourceType[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
-    const crd = parse(readFileSync(join(dir, file), 'utf8')) as Crd;
-    if (crd.kind !== 'CustomResourceDefinition') continue;
-    const v = crd.spec.versions.find((x) => x.storage && x.served);
-    if (!v) throw new Error(`${file}: no served storage version`);
-    const n = crd.spec.names;
-    types.push({
-      group: crd.spec.group,
-      version: v.name,
-      plural: n.plural,
-      singular: n.singular ?? n.kind.toLowerCase(),
-      kind: n.kind,
-      listKind: n.listKind ?? `${n.kind}List`,
-      namespaced: crd.spec.scope === 'Namespaced',
-      shortNames: n.shortNames ?? [],
-      categories: n.categories ?? [],
-      statusSubresource: v.subresources?.status !== undefined,
-      ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
-      createOnUpdate: false,
-      returnsDeletedObject: true,
-    });
+/** The ResourceType of a CRD, for its storage version (the server does no conversion); `from` names it in errors. */
+export function crdType(crd: Crd, from: string): ResourceType {
+  const v = crd.spec.versions.find((x) => x.storage && x.served);
+  if (!v) throw new Error(`${from}: no served storage version`);
+  const n = crd.spec.names;
+  return {
+    group: crd.spec.group,
+    version: v.name,
+    plural: n.plural,
+    singular: n.singular ?? n.kind.toLowerCase(),
+    kind: n.kind,
+    listKind: n.listKind ?? `${n.kind}List`,
+    namespaced: crd.spec.scope === 'Namespaced',
+    shortNames: n.shortNames ?? [],
+    categories: n.categories ?? [],
+    statusSubresource: v.subresources?.status !== undefined,
+    ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
+    createOnUpdate: false,
+    returnsDeletedObject: true,
+  };
+}
+
+/**
+ * One ResourceType per CRD in the YAML files of the paths (a directory's files in name order, or
+ * a file), as envtest reads CRDInstallOptions.Paths; a later definition of a plural wins.
+ */
+export function loadCrds(paths: readonly string[] = [DEFAULT_CRD_DIR]): ResourceType[] {
+  const byName = new Map<string, ResourceType>();
+  for (const path of paths) {
+    const files = statSync(path).isDirectory() ? readdirSync(path).sort().map((f) => join(path, f)) : [path];
+    for (const file of files.filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))) {
+      for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+        const crd = doc.toJSON() as Crd | null;
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        const t = crdType(crd, file);
+        byName.set(`${t.plural}.${t.group}`, t);
+      }
+    }
   }
-  return types;
+  return [...byName.values()];
 }
 
 export const LEASES: ResourceType = {
@@ -114,12 +128,23 @@ export const EVENTS: ResourceType = {
 
 /** Lookup by group/version/plural, as URLs name resources. */
 export class ResourceRegistry {
-  readonly all: readonly ResourceType[];
+  private readonly types: ResourceType[] = [];
   private readonly byPath = new Map<string, ResourceType>();
 
   constructor(types: readonly ResourceType[]) {
-    this.all = types;
-    for (const t of types) this.byPath.set(`${t.group}/${t.version}/${t.plural}`, t);
+    for (const t of types) this.add(t);
+  }
+
+  get all(): readonly ResourceType[] {
+    return this.types;
+  }
+
+  /** Serves one more kind (a CRD applied while the server runs); a kind it serves already is left as it is. */
+  add(t: ResourceType): void {
+    const path = `${t.group}/${t.version}/${t.plural}`;
+    if (this.byPath.has(path)) return;
+    this.types.push(t);
+    this.byPath.set(path, t);
   }
 
   find(group: string, version: string, plural: string): ResourceType | undefined {

@@ -4,14 +4,14 @@ import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { createEventRecorder, kubernetesEventSink, type EventRecorder, type EventRecorderDeps, type EventSink } from '../../src/adapters/kubernetes/event-recorder.js';
 import type { ResourceKey } from '../../src/model/resource.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { clientsFor, NS } from '../kube/client.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 const log = pino({ level: 'silent' });
 
 describe('Event recorder: core/v1 Events through client-node against the test API server', () => {
-  let server: ApiServer;
+  let server: TestCluster;
   let c: ReturnType<typeof clientsFor>;
   let sink: EventSink;
   let now: number;
@@ -19,7 +19,7 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
   const rollout = (name: string): ResourceKey => ({ kind: 'ProxyRollout', namespace: NS, name });
 
   before(async () => {
-    server = await startApiServer();
+    server = await startTestCluster();
     c = clientsFor(server);
     const kc = new KubeConfig();
     kc.loadFromOptions(server.kubeconfig({ namespace: NS }));
@@ -33,13 +33,13 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
 
   const make = (overrides: Partial<EventRecorderDeps> = {}): EventRecorder =>
     (recorder = createEventRecorder({ sink, identity: 'meridian-0-ab12', refOf: (k) => ({ uid: `uid-${k.name}`, resourceVersion: '42' }), now: () => now, log, ...overrides }));
-  const eventsOf = (name: string) => server.list('events', NS).filter((e) => (e['involvedObject'] as { name?: string }).name === name) as Record<string, unknown>[];
+  const eventsOf = async (name: string) => (await server.list('events', NS)).filter((e) => (e['involvedObject'] as { name?: string }).name === name) as Record<string, unknown>[];
 
   it('creates an Event named <object>.<suffix> naming the object, the reason, the type and Meridian as its source', async () => {
     const r = make();
     r.record(rollout('r1'), { type: 'Normal', reason: 'ProxyOutOfRotation', message: 'Took p1 out of rotation' });
     await r.flush();
-    const [e, ...more] = eventsOf('r1');
+    const [e, ...more] = await eventsOf('r1');
     assert.equal(more.length, 0);
     assert.match(String((e?.['metadata'] as { name: string }).name), /^r1\.[0-9a-f]+$/);
     assert.deepEqual(e?.['involvedObject'], { apiVersion: 'meridian.dev/v1alpha1', kind: 'ProxyRollout', namespace: NS, name: 'r1', uid: 'uid-r1', resourceVersion: '42' });
@@ -53,7 +53,7 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     const r = make({ refOf: () => undefined });
     r.record(rollout('unknown'), { type: 'Warning', reason: 'InvalidSpec', message: 'bad' });
     await r.flush();
-    assert.deepEqual(eventsOf('unknown')[0]?.['involvedObject'], { apiVersion: 'meridian.dev/v1alpha1', kind: 'ProxyRollout', namespace: NS, name: 'unknown' });
+    assert.deepEqual((await eventsOf('unknown'))[0]?.['involvedObject'], { apiVersion: 'meridian.dev/v1alpha1', kind: 'ProxyRollout', namespace: NS, name: 'unknown' });
   });
 
   it('patches count and lastTimestamp of an identical event within 10 minutes; later, or different, is a new Event', async () => {
@@ -66,16 +66,16 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     r.record(rollout('r2'), same);
     r.record(rollout('r2'), { ...same, message: 'p2 failed verify' });
     await r.flush();
-    const byMessage = (m: string) => eventsOf('r2').filter((e) => e['message'] === m);
+    const byMessage = async (m: string) => (await eventsOf('r2')).filter((e) => e['message'] === m);
     assert.deepEqual(
-      byMessage('p1 failed verify').map((e) => [e['count'], e['firstTimestamp'], e['lastTimestamp']]),
+      (await byMessage('p1 failed verify')).map((e) => [e['count'], e['firstTimestamp'], e['lastTimestamp']]),
       [[3, '2026-12-06T10:00:00Z', '2026-12-06T10:02:00Z']],
     );
-    assert.equal(byMessage('p2 failed verify').length, 1);
+    assert.equal((await byMessage('p2 failed verify')).length, 1);
     now = T0 + 120_000 + 10 * 60_000 + 1;
     r.record(rollout('r2'), same);
     await r.flush();
-    assert.deepEqual(byMessage('p1 failed verify').map((e) => e['count']).sort(), [1, 3]);
+    assert.deepEqual((await byMessage('p1 failed verify')).map((e) => e['count']).sort(), [1, 3]);
   });
 
   it('makes the Event again when the one to patch is gone (expired)', async () => {
@@ -83,12 +83,12 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     const same = { type: 'Normal', reason: 'NoticeGiven', message: 'Maintenance at 02:00' } as const;
     r.record(rollout('r3'), same);
     await r.flush();
-    const first = String((eventsOf('r3')[0]?.['metadata'] as { name: string }).name);
+    const first = String(((await eventsOf('r3'))[0]?.['metadata'] as { name: string }).name);
     await c.core.deleteNamespacedEvent({ namespace: NS, name: first });
     now += 1000;
     r.record(rollout('r3'), same);
     await r.flush();
-    assert.deepEqual(eventsOf('r3').map((e) => e['count']), [1]);
+    assert.deepEqual((await eventsOf('r3')).map((e) => e['count']), [1]);
   });
 
   it('limits a flood per object and type (25, then one per 5 minutes); other objects are not held back', async () => {
@@ -97,14 +97,14 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     r.record(rollout('loop'), { type: 'Warning', reason: 'Looping', message: 'a warning' });
     r.record(rollout('quiet'), { type: 'Normal', reason: 'Looping', message: 'once' });
     await r.flush();
-    const normal = eventsOf('loop').filter((e) => e['type'] === 'Normal');
+    const normal = (await eventsOf('loop')).filter((e) => e['type'] === 'Normal');
     assert.equal(normal.length, 25);
-    assert.equal(eventsOf('loop').filter((e) => e['type'] === 'Warning').length, 1);
-    assert.equal(eventsOf('quiet').length, 1);
+    assert.equal((await eventsOf('loop')).filter((e) => e['type'] === 'Warning').length, 1);
+    assert.equal((await eventsOf('quiet')).length, 1);
     now += 5 * 60_000;
     for (let i = 200; i < 210; i++) r.record(rollout('loop'), { type: 'Normal', reason: 'Looping', message: `pass ${i}` });
     await r.flush();
-    assert.equal(eventsOf('loop').filter((e) => e['type'] === 'Normal').length, 26);
+    assert.equal((await eventsOf('loop')).filter((e) => e['type'] === 'Normal').length, 26);
   });
 
   it('never throws into the caller: API errors and a throwing store are logged and dropped, and the next Event goes through', async () => {
@@ -112,7 +112,7 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     server.faults.failNext(1, 500);
     assert.doesNotThrow(() => r.record(rollout('r4'), { type: 'Normal', reason: 'First', message: 'lost' }));
     await r.flush();
-    assert.equal(eventsOf('r4').length, 0);
+    assert.equal((await eventsOf('r4')).length, 0);
     const broken = make({
       refOf: () => {
         throw new Error('store gone');
@@ -123,7 +123,7 @@ describe('Event recorder: core/v1 Events through client-node against the test AP
     const fine = make();
     fine.record(rollout('r4'), { type: 'Normal', reason: 'Third', message: 'kept' });
     await fine.flush();
-    assert.deepEqual(eventsOf('r4').map((e) => e['reason']), ['Third']);
+    assert.deepEqual((await eventsOf('r4')).map((e) => e['reason']), ['Third']);
   });
 
   it('does not wait on the API server: a bounded queue, the rest dropped', async () => {

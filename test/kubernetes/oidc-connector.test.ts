@@ -2,51 +2,47 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { oidcConnectors } from '../../src/adapters/kubernetes/oidc-connector.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { asMergePatch, clientsFor, NS } from '../kube/client.js';
-import { CALLBACKS, connector, crdDirWith, TELEPORT } from '../oidc/teleport-operator.js';
+import { CALLBACKS, connector, TELEPORT, TELEPORT_CRD } from '../oidc/teleport-operator.js';
 
 describe('TeleportOIDCConnector redirect_url through client-node, against the test API server with the operator CRD', () => {
-  let server: ApiServer;
+  let server: TestCluster;
   let c: ReturnType<typeof clientsFor>;
   let sync: ReturnType<typeof oidcConnectors>['syncRedirectUrls'];
-  let crds: Awaited<ReturnType<typeof crdDirWith>>;
-  const stored = (name: string) => server.get(TELEPORT.plural, NS, name) as ReturnType<typeof connector> & { metadata: { resourceVersion: string; generation: number } };
+  const stored = async (name: string) => (await server.get(TELEPORT.plural, NS, name)) as ReturnType<typeof connector> & { metadata: { resourceVersion: string; generation: number } };
 
   before(async () => {
-    crds = await crdDirWith(true);
-    server = await startApiServer({ crdDir: crds.dir });
+    server = await startTestCluster({ extraCrds: [TELEPORT_CRD] });
     c = clientsFor(server);
     const kc = new KubeConfig();
     kc.loadFromOptions(server.kubeconfig({ namespace: NS }));
     sync = oidcConnectors(kc).syncRedirectUrls;
   });
-  after(async () => {
-    await server.close();
-    await crds.remove();
-  });
+  after(() => server.close());
 
   it('sets the list and keeps every other field; a second sync writes nothing', async () => {
     await c.custom.createNamespacedCustomObject({ ...TELEPORT, namespace: NS, body: connector('okta') });
     assert.deepEqual(await sync({ namespace: NS, name: 'okta' }, CALLBACKS), { ok: true, value: { outcome: 'updated' } });
-    const after = stored('okta');
+    const after = await stored('okta');
     assert.deepEqual(after.spec, { ...connector('okta').spec, redirect_url: CALLBACKS });
     assert.deepEqual(after.metadata.labels, { team: 'access' });
     assert.equal(after.metadata.generation, 2, 'a spec change: the operator reconciles on generation changes');
     assert.deepEqual(await sync({ namespace: NS, name: 'okta' }, CALLBACKS), { ok: true, value: { outcome: 'unchanged' } });
-    assert.equal(stored('okta').metadata.resourceVersion, after.metadata.resourceVersion);
+    assert.equal((await stored('okta')).metadata.resourceVersion, after.metadata.resourceVersion);
   });
 
   it('puts the order back: Teleport falls back to the first entry', async () => {
     await c.custom.createNamespacedCustomObject({ ...TELEPORT, namespace: NS, body: connector('order', { redirect: [...CALLBACKS].reverse() }) });
     assert.deepEqual(await sync({ namespace: NS, name: 'order' }, CALLBACKS), { ok: true, value: { outcome: 'updated' } });
-    assert.deepEqual(stored('order').spec.redirect_url, CALLBACKS);
+    assert.deepEqual((await stored('order')).spec.redirect_url, CALLBACKS);
   });
 
   it('a missing connector is an error naming it, and nothing is created', async () => {
     const r = await sync({ namespace: NS, name: 'absent' }, CALLBACKS);
     assert.deepEqual(r, { ok: false, error: `TeleportOIDCConnector ${NS}/absent: not found (create it, or name another connector in spec.oidcConnector)` });
-    assert.equal(server.get(TELEPORT.plural, NS, 'absent'), undefined);
+    assert.equal(await server.get(TELEPORT.plural, NS, 'absent'), undefined);
   });
 
   it("says when the operator will not carry the list to Teleport: its ignore annotation, or a failed condition", async () => {
@@ -55,7 +51,7 @@ describe('TeleportOIDCConnector redirect_url through client-node, against the te
       ok: true,
       value: { outcome: 'updated', warning: 'annotated teleport.dev/ignore=true: the Teleport operator does not carry it to Teleport' },
     });
-    assert.deepEqual(stored('ignored').spec.redirect_url, CALLBACKS);
+    assert.deepEqual((await stored('ignored')).spec.redirect_url, CALLBACKS);
 
     await c.custom.createNamespacedCustomObject({ ...TELEPORT, namespace: NS, body: connector('refused', { redirect: CALLBACKS }) });
     const condition = { type: 'TeleportResourceOwned', status: 'False', reason: 'OriginLabelNotMatching', message: 'Resource exists in Teleport and is not owned by the operator', lastTransitionTime: '2026-01-05T10:00:00Z' };
@@ -68,20 +64,17 @@ describe('TeleportOIDCConnector redirect_url through client-node, against the te
 
   it('writes nothing once the signal is aborted (the replica stopped leading)', async () => {
     await c.custom.createNamespacedCustomObject({ ...TELEPORT, namespace: NS, body: connector('late') });
-    const before = stored('late');
+    const before = await stored('late');
     const r = await sync({ namespace: NS, name: 'late' }, CALLBACKS, AbortSignal.abort());
     assert.equal(r.ok, false);
-    assert.deepEqual(stored('late'), before);
+    assert.deepEqual(await stored('late'), before);
   });
 });
 
+// In-process in every mode: an existing cluster may have the operator's CRD (the test above leaves it installed, as envtest does).
 it('without the Teleport operator CRD the error says so', async (t) => {
-  const crds = await crdDirWith(false);
-  const server = await startApiServer({ crdDir: crds.dir });
-  t.after(async () => {
-    await server.close();
-    await crds.remove();
-  });
+  const server = await startApiServer();
+  t.after(() => server.close());
   const kc = new KubeConfig();
   kc.loadFromOptions(server.kubeconfig({ namespace: NS }));
   const r = await oidcConnectors(kc).syncRedirectUrls({ namespace: NS, name: 'okta' }, CALLBACKS);

@@ -11,7 +11,7 @@ import type { ProxyFleetSpec } from '../../src/model/fleet.js';
 import { OUT_OF_ROTATION_STEPS } from '../../src/model/rollout.js';
 import { Conflict } from '../../src/model/store.js';
 import { createRolloutReconciler } from '../../src/rollout/rollout-reconciler.js';
-import { startApiServer, type ApiServer } from '../kube/api-server.js';
+import { startTestCluster, type TestCluster } from '../kube/cluster.js';
 import { clientsFor, GROUP, NS, VERSION } from '../kube/client.js';
 import { fleetSpec } from '../helpers/fleet-fixture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -35,11 +35,11 @@ function fleet(): ProxyFleetSpec {
   };
 }
 
-let server: ApiServer;
+let server: TestCluster;
 let store: KubernetesStore;
 let events: EventRecorder;
 before(async () => {
-  server = await startApiServer();
+  server = await startTestCluster();
   const c = clientsFor(server);
   const at = { group: GROUP, version: VERSION, namespace: NS };
   await c.custom.createNamespacedCustomObject({ ...at, plural: 'proxyfleets', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ProxyFleet', metadata: { name: 'demo' }, spec: fleet() } });
@@ -87,8 +87,8 @@ test('a rollout run to its end leaves its notable steps as Events on the ProxyRo
   await events.flush();
 
   assert.equal(failed, 1);
-  const uid = (server.get('proxyrollouts', NS, 'upgrade')?.['metadata'] as { uid: string }).uid;
-  const stored = server.list('events', NS) as unknown as { involvedObject: Record<string, string>; reason: string; type: string; message: string; count: number; source: { component: string } }[];
+  const uid = ((await server.get('proxyrollouts', NS, 'upgrade'))?.['metadata'] as { uid: string }).uid;
+  const stored = (await server.list('events', NS)) as unknown as { involvedObject: Record<string, string>; reason: string; type: string; message: string; count: number; source: { component: string } }[];
   assert.ok(stored.length > 0);
   for (const e of stored) {
     assert.deepEqual([e.involvedObject['kind'], e.involvedObject['name'], e.involvedObject['uid'], e.source.component], ['ProxyRollout', 'upgrade', uid, 'meridian']);
@@ -119,7 +119,7 @@ test('a rollout that does not fit its fleet gets one Warning InvalidSpec, howeve
     });
   }
   await events.flush();
-  const said = server.list('events', NS).filter((e) => (e['involvedObject'] as { name: string }).name === 'misfit') as unknown as { type: string; reason: string; message: string; count: number }[];
+  const said = (await server.list('events', NS)).filter((e) => (e['involvedObject'] as { name: string }).name === 'misfit') as unknown as { type: string; reason: string; message: string; count: number }[];
   assert.deepEqual(said.map((e) => [e.type, e.reason, e.count]), [['Warning', 'InvalidSpec', 1]]);
   assert.match(said[0]?.message ?? '', /^spec\.selector\.proxies\[0\]: proxy "london-1" is in region "london"/);
 });

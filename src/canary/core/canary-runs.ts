@@ -24,6 +24,7 @@ export function deploySpec(c: ProxyCanarySpec, fleet: ProxyFleetSpec, proxies: r
     maxUnavailable: 1,
     notice: { leadTimes: [...s.leadTimes], channels: [...s.channels] },
     drain: { deadline: s.drainDeadline },
+    ...(c.verify ? { verify: { ...c.verify } } : {}),
     failurePolicy: 'rollback',
     ...(c.maintenanceWindows ? { maintenanceWindows: c.maintenanceWindows } : {}),
   };

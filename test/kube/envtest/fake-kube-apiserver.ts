@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { startApiServer } from '../api-server.js';
+import type { Crd } from '../resources.js';
 import { flagsOf, record } from './fake-args.js';
 
 const args = process.argv.slice(2);
@@ -41,8 +42,9 @@ const server = createServer(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: { name: string }; spec: { group: string } }) : undefined;
+      const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Crd & { metadata: { name: string } }) : undefined;
       if (path === CRDS && req.method === 'POST' && body) {
+        inner.serveCrd(body);
         setTimeout(() => served.add(body.spec.group), 300);
         return json(201, body);
       }
