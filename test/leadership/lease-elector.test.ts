@@ -1,41 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { LeaseRecord } from '../../src/leadership/core/lease-election.js';
-import { runLeaseElection, type LeaseLock } from '../../src/leadership/lease-elector.js';
+import { runLeaseElection } from '../../src/leadership/lease-elector.js';
+import { LeaseServer } from '../helpers/lease-server.js';
 import { VirtualTime } from '../helpers/virtual-time.js';
-
-/** One Lease on an API server; a replica cut off from it sees every call fail. */
-class LeaseServer {
-  record: LeaseRecord | undefined;
-  version = 0;
-  readonly cutOff = new Set<string>();
-  lockFor(identity: string): LeaseLock {
-    const reach = (): void => {
-      if (this.cutOff.has(identity)) throw new Error('connect ETIMEDOUT');
-    };
-    return {
-      get: async () => {
-        reach();
-        return this.record && { record: this.record, version: String(this.version) };
-      },
-      create: async (record) => {
-        reach();
-        if (this.record) return 'conflict';
-        this.record = record;
-        this.version++;
-        return 'ok';
-      },
-      update: async (record, version) => {
-        reach();
-        if (version !== String(this.version)) return 'conflict';
-        this.record = record;
-        this.version++;
-        return 'ok';
-      },
-    };
-  }
-}
 
 interface Term {
   readonly who: string;

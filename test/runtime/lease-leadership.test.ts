@@ -1,53 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { microTime, type LeaseRecord } from '../../src/leadership/core/lease-election.js';
-import type { LeaseLock } from '../../src/leadership/lease-elector.js';
 import type { TermWork } from '../../src/runtime/leadership.js';
 import { startLeaseLeadership } from '../../src/runtime/lease-leadership.js';
+import { LeaseServer } from '../helpers/lease-server.js';
 import { VirtualTime } from '../helpers/virtual-time.js';
 
 const LEASE_MS = 15_000;
 const RENEW_DEADLINE_MS = 10_000;
 const RETRY_MS = 2_000;
-
-/** One Lease on an API server; a replica cut off from it sees every call fail. */
-class LeaseServer {
-  record: LeaseRecord | undefined;
-  version = 0;
-  readonly cutOff = new Set<string>();
-  lockFor(identity: string): LeaseLock {
-    const reach = (): void => {
-      if (this.cutOff.has(identity)) throw new Error('connect ETIMEDOUT');
-    };
-    return {
-      get: async () => {
-        reach();
-        return this.record && { record: this.record, version: String(this.version) };
-      },
-      create: async (record) => {
-        reach();
-        if (this.record) return 'conflict';
-        this.write(record);
-        return 'ok';
-      },
-      update: async (record, version) => {
-        reach();
-        if (version !== String(this.version)) return 'conflict';
-        this.write(record);
-        return 'ok';
-      },
-    };
-  }
-  /** Another writer (a replica not under test, or kubectl) puts the Lease in `holder`'s hands. */
-  takeFor(holder: string, now: number): void {
-    this.write({ holderIdentity: holder, leaseDurationSeconds: LEASE_MS / 1000, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: (this.record?.leaseTransitions ?? 0) + 1 });
-  }
-  private write(record: LeaseRecord): void {
-    this.record = record;
-    this.version++;
-  }
-}
 
 /** One term of a work, in virtual ms: when it started, when its signal aborted, when it had stopped. */
 interface Term {
@@ -170,7 +131,7 @@ describe('startLeaseLeadership', () => {
     assert.ok(term);
 
     const takenAt = time.now;
-    server.takeFor('x', takenAt);
+    server.takeFor('x', takenAt, LEASE_MS);
     await advanceUntil(time, () => term.signal.aborted);
     assert.ok(term.abortedAt !== undefined && term.abortedAt - takenAt <= RETRY_MS, `aborted ${(term.abortedAt ?? 0) - takenAt} ms after the Lease was taken`);
     assert.deepEqual(a.state.leading, [true, false]);
@@ -217,7 +178,7 @@ describe('startLeaseLeadership', () => {
     const term = w.current();
     assert.ok(term);
 
-    server.takeFor('x', time.now);
+    server.takeFor('x', time.now, LEASE_MS);
     await advanceUntil(time, () => term.signal.aborted);
     const abortedAt = term.abortedAt ?? 0;
     await time.advance(abortedAt + LEASE_MS - RENEW_DEADLINE_MS - 1 - time.now);
@@ -240,7 +201,7 @@ describe('startLeaseLeadership', () => {
     const term = w.current();
     assert.ok(term);
 
-    server.takeFor('x', time.now);
+    server.takeFor('x', time.now, LEASE_MS);
     await time.advance(60_000);
     assert.ok(term.stoppedAt !== undefined);
     assert.equal(a.state.stuck, 0);
@@ -256,7 +217,7 @@ describe('startLeaseLeadership', () => {
     await time.advance(10_000);
 
     // x takes the Lease and then goes silent: after a lease duration unchanged, a takes it back.
-    server.takeFor('x', time.now);
+    server.takeFor('x', time.now, LEASE_MS);
     await advanceUntil(time, () => w.terms.length === 2);
     const [first, second] = w.terms;
     assert.ok(first && second);
