@@ -6,7 +6,7 @@ import type { QueryPrometheus } from '../../src/model/prometheus.js';
 import { ok } from '../../src/model/result.js';
 import { API_VERSION } from '../../src/model/resource.js';
 import { Prng } from '../../src/sim/prng.js';
-import { runCrashCase, type CrashCase, type CrashRun } from './helpers/crash-harness.js';
+import { recordCrashCase, resumeCrashCase, runCrashCase, type CrashCase, type CrashRun } from './helpers/crash-harness.js';
 import { ALWAYS, BUILD, HOOK } from './helpers/run-canary.js';
 
 /** The canary's proxies' error ratio as Prometheus would give it: high on a bad build. */
@@ -67,7 +67,8 @@ test('random canaries: a crash before or after any status write or outside actio
   // Chosen among the random cases to cover, in few calls: a failing build by its connections (with notices and a capture), one failing by Prometheus, a promotion.
   for (const seed of [14, 5, 12]) {
     const s = randomCase(seed);
-    const clean = await runCrashCase(s);
+    const recorded = await recordCrashCase(s);
+    const clean = recorded.result;
     assert.equal(clean.status.phase, s.expected, `seed ${seed}: ${clean.status.message ?? ''}`);
     phases.add(clean.status.phase ?? '');
     // Each pass: at most one outside action (a capture of several proxies, a notice on several channels or the
@@ -79,11 +80,16 @@ test('random canaries: a crash before or after any status write or outside actio
     const want = endState(clean);
     for (let at = 1; at <= clean.calls; at++)
       for (const after of [false, true]) {
-        const crashed = await runCrashCase(s, { at, after });
+        const crashed = await resumeCrashCase(s, recorded, { at, after });
         const where = `seed ${seed}: crash ${after ? 'after' : 'before'} call ${at} of ${clean.calls}`;
         assert.equal(crashed.crashes, 1, `${where}: the crash happened`);
         assert.deepEqual(endState(crashed), want, where);
       }
+    // resumeCrashCase is the run from the start, the quick way: the slow way agrees.
+    for (const crash of [{ at: 1, after: false }, { at: clean.calls, after: true }]) {
+      const slow = await runCrashCase(s, crash);
+      assert.deepEqual([slow.crashes, endState(slow)], [1, endState(await resumeCrashCase(s, recorded, crash))], `seed ${seed}: crash at call ${crash.at}, the slow way`);
+    }
   }
   assert.deepEqual([...phases].sort(), ['Promoted', 'RolledBack'], 'the cases cover both ends');
 });

@@ -5,7 +5,7 @@ import { checkWrite } from '../rollout/helpers/rollout-harness.js';
 import { deploySpec, revertSpec } from '../../src/canary/core/canary-runs.js';
 import { Prng } from '../../src/sim/prng.js';
 import type { WorldOptions } from '../rollout/helpers/rollout-world.js';
-import { BUILD, canary, EVERY_DAY, HOOK, runCanary } from './helpers/run-canary.js';
+import { BUILD, canary, EVERY_DAY, HOOK, recordCanary, resumeCanaryCrash, runCanary, type CanaryRun } from './helpers/run-canary.js';
 
 test('a good build bakes, passes and is promoted: a held-back ProxyRollout of the build for the fleet', async () => {
   const r = await runCanary(canary(), { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.005 } });
@@ -59,20 +59,25 @@ test('a subset that would take a region\'s last ready proxy is refused before an
 
 test('a crash before or after any status write of a canary resumes to the same end, with no upgrade repeated', async () => {
   const world: WorldOptions = { connectsPerMinute: 100, connectFailureRatio: { '17.4.2': 0.005, [BUILD]: 0.3 } };
-  const clean = await runCanary(canary(), world);
-  const end = (r: typeof clean) => ({
+  const clean = await recordCanary(canary(), world);
+  const end = (r: CanaryRun) => ({
     phase: r.status.phase,
     proxies: r.status.proxies,
     versions: [...r.world.proxies.values()].map((p) => [p.name, p.version, p.restarts, p.inLoadBalancer]),
     decided: r.status.decision?.reason.split(':')[0],
   });
-  assert.equal(clean.status.phase, 'RolledBack');
-  for (let at = 1; at <= clean.writes; at += 3)
+  assert.equal(clean.result.status.phase, 'RolledBack');
+  for (let at = 1; at <= clean.result.writes; at++)
     for (const afterWrite of [false, true]) {
-      const crashed = await runCanary(canary(), world, { crash: { at, afterWrite } });
+      const crashed = await resumeCanaryCrash(canary(), world, clean, { at, afterWrite });
       assert.equal(crashed.crashes, 1, `write ${at}: the crash happened`);
-      assert.deepEqual(end(crashed), end(clean), `crash ${afterWrite ? 'after' : 'before'} write ${at}`);
+      assert.deepEqual(end(crashed), end(clean.result), `crash ${afterWrite ? 'after' : 'before'} write ${at}`);
     }
+  // resumeCanaryCrash is the run from the start, the quick way: the slow way agrees.
+  for (const crash of [{ at: 1, afterWrite: false }, { at: clean.result.writes, afterWrite: true }]) {
+    const slow = await runCanary(canary(), world, { crash });
+    assert.deepEqual([slow.crashes, end(slow)], [1, end(await resumeCanaryCrash(canary(), world, clean, crash))], `crash at write ${crash.at}, the slow way`);
+  }
 });
 
 test('random fleets and subsets: the rollout invariants hold for canary proxies on the way to the build and back', async () => {

@@ -1,5 +1,6 @@
 import type { Kind, KindMap } from '../../src/model/kinds.js';
 import { keyOf, keyString, type ResourceKey } from '../../src/model/resource.js';
+import { plainClone } from './plain-clone.js';
 import type { ManifestProblem, SpecPatch, StatusOf, Store } from '../../src/model/store.js';
 
 /** An in-memory Store for reconciler tests; counts status writes so tests can prove no-op passes. */
@@ -9,17 +10,27 @@ export class MemoryStore implements Store {
   statusWrites = 0;
 
   put(obj: KindMap[Kind]): void {
-    this.objects.set(keyString(keyOf(obj)), structuredClone(obj));
+    this.objects.set(keyString(keyOf(obj)), plainClone(obj));
     for (const w of this.watchers) w(keyOf(obj));
   }
 
+  /** A copy of every object, to start another store where this one is (loadObjects). */
+  saveObjects(): KindMap[Kind][] {
+    return plainClone([...this.objects.values()]);
+  }
+
+  loadObjects(objects: readonly KindMap[Kind][]): void {
+    this.objects.clear();
+    for (const o of plainClone(objects)) this.objects.set(keyString(keyOf(o)), o);
+  }
+
   async list<K extends Kind>(kind: K): Promise<readonly KindMap[K][]> {
-    return [...this.objects.values()].filter((o) => o.kind === kind).map((o) => structuredClone(o) as KindMap[K]);
+    return [...this.objects.values()].filter((o) => o.kind === kind).map((o) => plainClone(o) as KindMap[K]);
   }
 
   async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<KindMap[K] | undefined> {
     const o = this.objects.get(keyString({ kind, namespace, name }));
-    return o ? (structuredClone(o) as KindMap[K]) : undefined;
+    return o ? (plainClone(o) as KindMap[K]) : undefined;
   }
 
   watch(onKey: (key: ResourceKey) => void): () => void {
@@ -32,7 +43,7 @@ export class MemoryStore implements Store {
     const o = this.objects.get(k);
     if (!o) throw new Error(`${k} not found`);
     this.statusWrites++;
-    this.objects.set(k, { ...o, status: structuredClone(status) } as KindMap[Kind]);
+    this.objects.set(k, { ...o, status: plainClone(status) } as KindMap[Kind]);
   }
 
   async patchSpec<K extends Kind>(kind: K, namespace: string, name: string, patch: SpecPatch): Promise<void> {

@@ -8,6 +8,7 @@ import { createDiagnosticClient } from '../../src/adapters/teleport/diagnostic-c
 import type { Delivery, DeliveryFailure, HookRequest, RunHook, SendNotice } from '../../src/model/actuators.js';
 import type { MaintenanceWindow, Proxy, ProxyFleetSpec, Region } from '../../src/model/fleet.js';
 import { err, type Result } from '../../src/model/result.js';
+import type { Kind, KindMap } from '../../src/model/kinds.js';
 import { API_VERSION } from '../../src/model/resource.js';
 import { EMPTY_SNAPSHOT, type FleetSnapshot } from '../../src/model/snapshot.js';
 import { createObserver } from '../../src/observer/observer.js';
@@ -19,7 +20,8 @@ import { startFleetSim, type ProxyView } from '../../src/sim/index.js';
 import { fleet as fleetResource } from '../helpers/fleet-fixture.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { checkWrite, Crash, CrashingStore, CrashRestarts } from './helpers/rollout-harness.js';
-import { RolloutWorld, type WorldOptions } from './helpers/rollout-world.js';
+import { exactJson } from './helpers/exact-json.js';
+import { RolloutWorld, type WorldOptions, type WorldState } from './helpers/rollout-world.js';
 
 // ---------------------------------------------------------------------------------------------
 // A runner around the real reconciler, the in-memory CrashingStore and the RolloutWorld of the
@@ -111,7 +113,33 @@ interface RunOptions {
   readonly check?: boolean;
   readonly afterPass?: (h: Handle) => Promise<void> | void;
   readonly maxDays?: number;
+  /** Keep the state at every crash point and pass start (a clean run, for resumeCrash). */
+  readonly record?: Recording;
+  /** Go on from a clean run's crash point (see resumeCrash). */
+  readonly resume?: { readonly from: Checkpoint; readonly clean: RunResult; readonly passStarts: ReadonlySet<string> };
 }
+
+/** The state of a run at a point a crash could be made. */
+interface Checkpoint {
+  readonly now: number;
+  readonly objects: KindMap[Kind][];
+  readonly world: WorldState;
+  readonly writes: readonly WriteRecord[];
+  readonly hookCalls: number;
+  readonly noticeCalls: number;
+  readonly received: RunResult['received'];
+  readonly passes: number;
+  readonly storeWrites: number;
+}
+
+interface Recording {
+  /** By crashKey. */
+  readonly points: Map<string, Checkpoint>;
+  /** The state (fingerprint) at the start of each pass. */
+  readonly passStarts: Set<string>;
+}
+
+const crashKey = (c: CrashPoint): string => `${c.on} ${c.at} ${c.after}`;
 
 interface RunResult {
   readonly status: ProxyRolloutStatus;
@@ -126,35 +154,50 @@ interface RunResult {
 
 async function run(o: RunOptions): Promise<RunResult> {
   const startAt = o.startAt ?? THURSDAY;
-  const clock = new ManualClock(startAt);
-  const world = new RolloutWorld(o.fleet, clock, o.sessions ?? (() => 50), o.world);
+  const from = o.resume?.from;
+  assert.ok(!from || (!o.hook && !o.afterPass && !o.outOfRotation && !o.crash), 'resume only runs without interventions');
+  const clock = new ManualClock(from?.now ?? startAt);
+  const world = from ? RolloutWorld.restored(o.fleet, clock, o.sessions ?? (() => 50), o.world ?? {}, from.world) : new RolloutWorld(o.fleet, clock, o.sessions ?? (() => 50), o.world);
   const store = new CrashingStore();
-  store.put(fleetResource(o.fleet));
-  store.put(rolloutResource(o.rollout));
+  if (from) {
+    store.loadObjects(from.objects);
+    store.writes = from.storeWrites;
+  } else {
+    store.put(fleetResource(o.fleet));
+    store.put(rolloutResource(o.rollout));
+  }
   if (o.crash?.on === 'write') {
     store.crashAt = o.crash.at;
     store.crashAfterWrite = o.crash.after;
   }
-  const writes: WriteRecord[] = [];
+  const writes: WriteRecord[] = [...(from?.writes ?? [])];
   store.onWrite = (before, after) => {
     writes.push({ at: clock.now(), before, after });
     if (o.check !== false) checkWrite({ fleet: o.fleet, rollout: o.rollout }, world, clock.now(), before, after);
   };
-  let hookCalls = 0;
-  let noticeCalls = 0;
-  const received: { id: string; channel: string; leadTime: string; region: string; at: number }[] = [];
+  let hookCalls = from?.hookCalls ?? 0;
+  let noticeCalls = from?.noticeCalls ?? 0;
+  const received: { id: string; channel: string; leadTime: string; region: string; at: number }[] = structuredClone([...(from?.received ?? [])]);
+  let passes = from?.passes ?? 0;
+  const crashPoint = (c: CrashPoint): void =>
+    void o.record?.points.set(crashKey(c), { now: clock.now(), objects: store.saveObjects(), world: world.saveState(), writes: [...writes], hookCalls, noticeCalls, received: structuredClone(received), passes, storeWrites: store.writes });
+  store.atCrashPoint = (after) => crashPoint({ on: 'write', at: store.writes, after });
   const runHook: RunHook = async (req) => {
     const n = ++hookCalls;
+    crashPoint({ on: 'hook', at: n, after: false });
     if (o.crash?.on === 'hook' && o.crash.at === n && !o.crash.after) throw new Crash(`crash before hook call ${n}`);
     const r = o.hook ? await o.hook(req, () => world.runHook(req)) : await world.runHook(req);
+    crashPoint({ on: 'hook', at: n, after: true });
     if (o.crash?.on === 'hook' && o.crash.at === n && o.crash.after) throw new Crash(`crash after hook call ${n}`);
     return r;
   };
   const sendNotice: SendNotice = async (channel, notice) => {
     const n = ++noticeCalls;
+    crashPoint({ on: 'notice', at: n, after: false });
     if (o.crash?.on === 'notice' && o.crash.at === n && !o.crash.after) throw new Crash(`crash before notice call ${n}`);
     const r = await world.sendNotice(channel, notice);
     if (r.ok) received.push({ id: notice.id, channel: channel.name, leadTime: notice.leadTime, region: notice.region, at: clock.now() });
+    crashPoint({ on: 'notice', at: n, after: true });
     if (o.crash?.on === 'notice' && o.crash.at === n && o.crash.after) throw new Crash(`crash after notice call ${n}`);
     return r;
   };
@@ -176,8 +219,9 @@ async function run(o: RunOptions): Promise<RunResult> {
       ...(o.outOfRotation ? { outOfRotation: () => new Set(o.outOfRotation?.(clock.now())) } : {}),
     });
   let controller = new CrashRestarts(fresh);
+  // Resumed at a crash: the process that made it is gone.
+  if (from) controller.crashes = 1;
   let crashes = 0;
-  let passes = 0;
   let status: ProxyRolloutStatus = {};
   let rolloutSpec = o.rollout;
   let rolloutGeneration = 1;
@@ -207,6 +251,11 @@ async function run(o: RunOptions): Promise<RunResult> {
   };
   const limit = startAt + (o.maxDays ?? 45) * DAY;
   for (;;) {
+    if (o.record || o.resume) {
+      const fingerprint = exactJson([clock.now(), store.saveObjects(), world.fingerprint()]);
+      o.record?.passStarts.add(fingerprint);
+      if (o.resume?.passStarts.has(fingerprint)) return { ...o.resume.clean, crashes: controller.crashes };
+    }
     passes++;
     assert.ok(passes < 100_000, 'the rollout makes no progress');
     const result = await controller.pass(KEY, signal);
@@ -222,6 +271,25 @@ async function run(o: RunOptions): Promise<RunResult> {
     if (clock.now() > limit) break;
   }
   return { status, world, clock, writes, crashes: crashes + controller.crashes, hookCalls, noticeCalls, received };
+}
+
+/** A clean run (no crash, no interventions), with what resumeCrash needs to go on from any of its crash points. */
+async function recordRun(o: RunOptions): Promise<{ readonly result: RunResult } & Recording> {
+  const record: Recording = { points: new Map(), passStarts: new Set() };
+  return { result: await run({ ...o, record }), ...record };
+}
+
+/**
+ * The same as run({ ...o, crash }), the quick way: the run is deterministic, so up to the crash it is
+ * the clean run; it starts from the clean run's state at that point with a fresh reconciler. The
+ * reconciler keeps nothing in memory between passes, so once a pass starts in a state a pass of the
+ * clean run started in (store, clock, and the world's fingerprint: all it will do and all the
+ * checks look at), the rest is the clean run's, and the run ends as the clean run did.
+ */
+async function resumeCrash(o: RunOptions, clean: { readonly result: RunResult } & Recording, crash: CrashPoint): Promise<RunResult> {
+  const from = clean.points.get(crashKey(crash));
+  assert.ok(from, `the clean run has crash point ${crashKey(crash)}`);
+  return run({ ...o, resume: { from, clean: clean.result, passStarts: clean.passStarts } });
 }
 
 /** What a run leaves behind in the world and the status, for comparing runs. */
@@ -307,7 +375,8 @@ const CRASH_SCENARIO: RunOptions = {
 };
 
 test('a crash before or after every status write, hook call and notice call resumes to the clean end state: every proxy upgraded by exactly one restart, back in the load balancer', async () => {
-  const clean = await run(CRASH_SCENARIO);
+  const recorded = await recordRun(CRASH_SCENARIO);
+  const clean = recorded.result;
   assert.equal(clean.status.phase, 'Completed', clean.status.message);
   const expected = endState(clean);
   for (const p of clean.world.proxies.values()) assert.deepEqual([p.name, p.version, p.restarts, p.inLoadBalancer], [p.name, '17.4.8', 1, true]);
@@ -315,15 +384,21 @@ test('a crash before or after every status write, hook call and notice call resu
   for (let at = 1; at <= clean.writes.length; at++) points.push({ on: 'write', at, after: false }, { on: 'write', at, after: true });
   for (let at = 1; at <= clean.hookCalls; at++) points.push({ on: 'hook', at, after: false }, { on: 'hook', at, after: true });
   for (let at = 1; at <= clean.noticeCalls; at++) points.push({ on: 'notice', at, after: false }, { on: 'notice', at, after: true });
-  for (const crash of points) {
-    const what = `crash ${crash.after ? 'after' : 'before'} ${crash.on} ${crash.at}`;
-    const r = await run({ ...CRASH_SCENARIO, crash });
+  const judge = (r: RunResult, what: string): void => {
     assert.equal(r.crashes, 1, `${what}: the crash happened`);
     assert.deepEqual(endState(r), expected, what);
     // Every upgrade that took effect came through one hook id per proxy (none repeated under a new id).
     const effective = r.world.hooks.filter((h) => h.tookEffect && h.req.action === 'upgrade');
     assert.deepEqual(effective.map((h) => h.req.proxy.name).sort(), [...r.world.proxies.keys()].sort(), what);
     assertNoEarlyCut(r, 20 * MIN, outAtOf(r));
+  };
+  for (const crash of points) judge(await resumeCrash(CRASH_SCENARIO, recorded, crash), `crash ${crash.after ? 'after' : 'before'} ${crash.on} ${crash.at}`);
+  // resumeCrash is the run from the start, the quick way: the slow way agrees, on one point of each kind.
+  for (const crash of [points[0], points.find((c) => c.on === 'hook' && c.after), points.find((c) => c.on === 'notice' && !c.after)]) {
+    assert.ok(crash);
+    const slow = await run({ ...CRASH_SCENARIO, crash });
+    judge(slow, `crash ${crash.after ? 'after' : 'before'} ${crash.on} ${crash.at}, the slow way`);
+    assert.deepEqual(endState(slow), endState(await resumeCrash(CRASH_SCENARIO, recorded, crash)));
   }
 });
 

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import assert from 'node:assert/strict';
 import { createCanaryReconciler, type CaptureDiagnostics } from '../../../src/canary/canary-reconciler.js';
 import type { Kind, KindMap } from '../../../src/model/kinds.js';
 import type { ProxyCanary, ProxyCanaryStatus } from '../../../src/model/canary.js';
@@ -11,8 +11,10 @@ import { createRolloutEngine } from '../../../src/rollout/rollout-engine.js';
 import type { Reconciler, ReconcileResult } from '../../../src/runtime/reconciler.js';
 import { fleet as fleetResource } from '../../helpers/fleet-fixture.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
+import { silentLog } from '../../helpers/silent-log.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
-import { RolloutWorld, type WorldOptions } from '../../rollout/helpers/rollout-world.js';
+import { exactJson } from '../../rollout/helpers/exact-json.js';
+import { RolloutWorld, type WorldOptions, type WorldState } from '../../rollout/helpers/rollout-world.js';
 
 export class Crash extends Error {}
 
@@ -26,6 +28,8 @@ export class CrashPoint {
   crashes = 0;
   /** What each call was, in order: `write` for a status write, else the kind of outside change. */
   readonly log: string[] = [];
+  /** At each point a crash could be made (n: the call's number). */
+  atCrashPoint: (n: number, after: boolean) => void = () => undefined;
   constructor(private readonly at = Infinity, private readonly after = false) {}
 
   /** A read (a Prometheus query): logged, never crashed at (the reconciler turns a throw there into an answer). */
@@ -36,11 +40,13 @@ export class CrashPoint {
   async around<T>(what: string, effect: () => Promise<T>): Promise<T> {
     const n = ++this.calls;
     this.log.push(what.split(' ')[0] ?? what);
+    this.atCrashPoint(n, false);
     if (n === this.at && !this.after) {
       this.crashes++;
       throw new Crash(`crash before ${what} (call ${n})`);
     }
     const result = await effect();
+    this.atCrashPoint(n, true);
     if (n === this.at && this.after) {
       this.crashes++;
       throw new Crash(`crash after ${what} (call ${n})`);
@@ -51,7 +57,7 @@ export class CrashPoint {
 
 /** A store whose writes go through the crash point; it records the resources it created. */
 class CrashingStore extends MemoryStore {
-  readonly created: string[] = [];
+  created: string[] = [];
   constructor(private readonly point: CrashPoint) {
     super();
   }
@@ -96,13 +102,90 @@ const SCRAPE_MS = 60_000;
  * takes each pass.
  */
 export async function runCrashCase(s: CrashCase, crash?: { readonly at: number; readonly after: boolean }, opts: { readonly handOverEveryPass?: boolean } = {}): Promise<CrashRun> {
+  const end = await drive(setUp(s, crash), opts);
+  if (end === 'converged') throw new Error('unreachable: no run to converge with');
+  return end;
+}
+
+/** The state of a run at a point a crash could be made. */
+interface Checkpoint {
+  readonly now: number;
+  readonly objects: KindMap[Kind][];
+  readonly created: readonly string[];
+  readonly world: WorldState;
+  readonly captures: Captures;
+  readonly calls: number;
+  readonly log: readonly string[];
+  readonly passes: readonly { readonly writes: number; readonly changes: readonly string[] }[];
+  readonly pass: number;
+}
+
+/** A clean run, with what resumeCrashCase needs to go on from any of its crash points. */
+export interface Recording {
+  readonly result: CrashRun;
+  /** By `${call} ${after}`. */
+  readonly points: ReadonlyMap<string, Checkpoint>;
+  /** The state (fingerprint) at the start of each pass. */
+  readonly passStarts: ReadonlySet<string>;
+}
+
+/** runCrashCase without a crash, keeping the state at every crash point and pass start. */
+export async function recordCrashCase(s: CrashCase): Promise<Recording> {
+  const run = setUp(s);
+  const points = new Map<string, Checkpoint>();
+  const passStarts = new Set<string>();
+  run.point.atCrashPoint = (n, after) =>
+    void points.set(`${n} ${after}`, { now: run.clock.now(), objects: run.store.saveObjects(), created: [...run.store.created], world: run.world.saveState(), captures: structuredClone(run.captures), calls: run.point.calls, log: [...run.point.log], passes: structuredClone(run.passes), pass: run.pass });
+  const result = await drive(run, {}, (fingerprint) => void passStarts.add(fingerprint));
+  if (result === 'converged') throw new Error('unreachable: a clean run does not converge');
+  return { result, points, passStarts };
+}
+
+/**
+ * The same as runCrashCase(s, crash), the quick way (as resumeCrash in rollout-harness.ts): it
+ * starts from the clean run's state at the crash with a fresh reconciler, and ends as the clean
+ * run did once a pass starts in a state a pass of the clean run started in (the reconciler and the
+ * engine keep nothing in memory between passes).
+ */
+export async function resumeCrashCase(s: CrashCase, clean: Recording, crash: { readonly at: number; readonly after: boolean }): Promise<CrashRun> {
+  const from = clean.points.get(`${crash.at} ${crash.after}`);
+  assert.ok(from, `the clean run made call ${crash.at}`);
+  const run = setUp(s, undefined, from);
+  run.point.crashes = 1;
+  const end = await drive(run, {}, (fingerprint) => clean.passStarts.has(fingerprint), true);
+  return end === 'converged' ? { ...clean.result, crashes: run.point.crashes } : end;
+}
+
+interface Run {
+  readonly point: CrashPoint;
+  readonly clock: ManualClock;
+  readonly world: RolloutWorld;
+  readonly store: CrashingStore;
+  readonly captures: Captures;
+  readonly fresh: () => Reconciler;
+  readonly key: ResourceKey;
+  readonly passes: { writes: number; changes: string[] }[];
+  pass: number;
+}
+
+function setUp(s: CrashCase, crash?: { readonly at: number; readonly after: boolean }, from?: Checkpoint): Run {
   const point = new CrashPoint(crash?.at, crash?.after);
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  const world = new RolloutWorld(s.fleet, clock, () => 20, { sessionHalfLifeMs: 60_000, ...s.world });
+  if (from) {
+    point.calls = from.calls;
+    point.log.push(...from.log);
+  }
+  const clock = new ManualClock(from?.now ?? Date.UTC(2026, 0, 5));
+  const worldOptions = { sessionHalfLifeMs: 60_000, ...s.world };
+  const world = from ? RolloutWorld.restored(s.fleet, clock, () => 20, worldOptions, from.world) : new RolloutWorld(s.fleet, clock, () => 20, worldOptions);
   const store = new CrashingStore(point);
-  store.put(fleetResource(s.fleet));
-  store.put(s.canary);
-  const captures: Captures = new Map();
+  if (from) {
+    store.loadObjects(from.objects);
+    store.created = [...from.created];
+  } else {
+    store.put(fleetResource(s.fleet));
+    store.put(s.canary);
+  }
+  const captures: Captures = from ? structuredClone(from.captures) : new Map();
   const captureDiagnostics: CaptureDiagnostics = (_canary, proxy, what) =>
     point.around(`capture ${proxy.name}`, async () => {
       const key = `${what.id} ${proxy.name}`;
@@ -115,7 +198,7 @@ export async function runCrashCase(s: CrashCase, crash?: { readonly at: number; 
     createCanaryReconciler({
       store,
       clock,
-      log: pino({ level: 'silent' }),
+      log: silentLog(),
       snapshotOf: () => world.snapshot(),
       engine: createRolloutEngine({
         clock,
@@ -129,8 +212,17 @@ export async function runCrashCase(s: CrashCase, crash?: { readonly at: number; 
     point.note('query');
     return q(query, signal);
   };
-  let reconciler = fresh();
   const key: ResourceKey = { kind: 'ProxyCanary', namespace: s.canary.metadata.namespace ?? 'default', name: s.canary.metadata.name };
+  return { point, clock, world, store, captures, fresh, key, passes: from ? from.passes.map((p) => ({ writes: p.writes, changes: [...p.changes] })) : [], pass: from?.pass ?? 0 };
+}
+
+/**
+ * Passes until the canary ends; `atPassStart` sees the state each pass starts in, `true` from it
+ * ends the run there. `crashed`: the pass under way has just crashed (a resumed run).
+ */
+async function drive(run: Run, opts: { readonly handOverEveryPass?: boolean }, atPassStart?: (fingerprint: string) => boolean | void, crashed = false): Promise<CrashRun | 'converged'> {
+  const { point, clock, world, store, captures, fresh, key, passes } = run;
+  let reconciler = fresh();
   const statusNow = async (): Promise<ProxyCanaryStatus> => (await store.get('ProxyCanary', key.namespace, key.name))?.status ?? {};
   const advance = async (ms: number): Promise<void> => {
     const st = await statusNow();
@@ -138,8 +230,15 @@ export async function runCrashCase(s: CrashCase, crash?: { readonly at: number; 
     clock.advance(ms);
     world.tick(ms, held);
   };
-  const passes: { writes: number; changes: string[] }[] = [];
-  for (let pass = 0; pass < 20_000; pass++) {
+  // The restart takes a scrape: whatever the dead process decided is gone unless it was stored.
+  if (crashed) {
+    await advance(SCRAPE_MS);
+    run.pass++;
+  }
+  for (; run.pass < 20_000; run.pass++) {
+    // Beside the world's fingerprint, what endState (canary-properties.test.ts) reads of the past: the last delivery of each notice id, the captures.
+    const lastNotices = [...new Map(world.notices.map((n) => [n.id, `${n.channel} ${n.region} ${n.leadTime}`]))].sort();
+    if (atPassStart?.(exactJson([clock.now(), store.saveObjects(), store.created, world.fingerprint(), lastNotices, [...captures.values()].map((c) => [c.id, c.proxy]).sort()]))) return 'converged';
     let result: ReconcileResult;
     const from = point.log.length;
     // Another instance takes every pass (a leader hand-over): nothing in memory carries over.
@@ -148,7 +247,6 @@ export async function runCrashCase(s: CrashCase, crash?: { readonly at: number; 
       result = await reconciler.reconcile(key, new AbortController().signal);
     } catch (e) {
       if (!(e instanceof Crash)) throw e;
-      // The restart takes a scrape: whatever the dead process decided is gone unless it was stored.
       reconciler = fresh();
       await advance(SCRAPE_MS);
       continue;

@@ -1,16 +1,19 @@
-import pino from 'pino';
+import assert from 'node:assert/strict';
 import { createCanaryReconciler } from '../../../src/canary/canary-reconciler.js';
 import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../../src/model/canary.js';
 import type { ProxyFleetSpec, Weekday } from '../../../src/model/fleet.js';
+import type { Kind, KindMap } from '../../../src/model/kinds.js';
 import type { QueryPrometheus } from '../../../src/model/prometheus.js';
 import { API_VERSION } from '../../../src/model/resource.js';
 import { OUT_OF_ROTATION_STEPS } from '../../../src/model/rollout.js';
 import { createRolloutEngine } from '../../../src/rollout/rollout-engine.js';
 import { fleet as fleetResource } from '../../helpers/fleet-fixture.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
+import { silentLog } from '../../helpers/silent-log.js';
 import type { MemoryStore } from '../../helpers/memory-store.js';
 import { CrashingStore, CrashRestarts } from '../../rollout/helpers/rollout-harness.js';
-import { RolloutWorld, type WorldOptions } from '../../rollout/helpers/rollout-world.js';
+import { exactJson } from '../../rollout/helpers/exact-json.js';
+import { RolloutWorld, type WorldOptions, type WorldState } from '../../rollout/helpers/rollout-world.js';
 
 export const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
 export const EVERY_DAY: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -69,25 +72,92 @@ export interface RunOptions {
 
 /** Drives one canary with the real reconciler and rollout engine, time passing in scrape-sized steps, until it ends. */
 export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOptions = {}): Promise<CanaryRun> {
+  const end = await drive(setUp(c, world, opts), opts);
+  if (end === 'converged') throw new Error('unreachable: no run to converge with');
+  return end;
+}
+
+/** The state of a run at a point a crash could be made. */
+interface Checkpoint {
+  readonly now: number;
+  readonly objects: KindMap[Kind][];
+  readonly world: WorldState;
+  readonly captured: readonly string[];
+  readonly passes: number;
+}
+
+/** A clean run, with what resumeCrash needs to go on from any of its crash points. */
+export interface Recording {
+  readonly result: CanaryRun;
+  /** [n - 1]: the state as status write n is made, before it lands and after. */
+  readonly beforeWrite: readonly Checkpoint[];
+  readonly afterWrite: readonly Checkpoint[];
+  /** The state (fingerprint) at the start of each pass. */
+  readonly passStarts: ReadonlySet<string>;
+}
+
+/** runCanary without a crash (nor checks), keeping the state at every crash point and pass start. */
+export async function recordCanary(c: ProxyCanary, world: WorldOptions): Promise<Recording> {
+  const run = setUp(c, world, {});
+  const beforeWrite: Checkpoint[] = [];
+  const afterWrite: Checkpoint[] = [];
+  const passStarts = new Set<string>();
+  run.store.atCrashPoint = (after) => (after ? afterWrite : beforeWrite).push({ now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), captured: [...run.captured], passes: run.passes });
+  const result = await drive(run, {}, (fingerprint) => void passStarts.add(fingerprint));
+  if (result === 'converged') throw new Error('unreachable: a clean run does not converge');
+  return { result, beforeWrite, afterWrite, passStarts };
+}
+
+/**
+ * The same as runCanary(c, world, { crash }), the quick way (as resumeCrash in rollout-harness.ts):
+ * it starts from the clean run's state at the crash with a fresh reconciler, and ends as the
+ * clean run did once a pass starts in a state a pass of the clean run started in (the reconciler
+ * and the engine keep nothing in memory between passes).
+ */
+export async function resumeCanaryCrash(c: ProxyCanary, world: WorldOptions, clean: Recording, crash: { readonly at: number; readonly afterWrite: boolean }): Promise<CanaryRun> {
+  const from = (crash.afterWrite ? clean.afterWrite : clean.beforeWrite)[crash.at - 1];
+  assert.ok(from, `the clean run made write ${crash.at}`);
+  const run = setUp(c, world, {}, from);
+  run.store.writes = crash.at;
+  run.reconciler.crashes = 1;
+  const end = await drive(run, {}, (fingerprint) => clean.passStarts.has(fingerprint));
+  return end === 'converged' ? { ...clean.result, crashes: run.reconciler.crashes } : end;
+}
+
+interface Run {
+  readonly clock: ManualClock;
+  readonly world: RolloutWorld;
+  readonly store: CrashingStore;
+  readonly reconciler: CrashRestarts;
+  readonly captured: string[];
+  readonly name: string;
+  passes: number;
+}
+
+function setUp(c: ProxyCanary, world: WorldOptions, opts: RunOptions, from?: Checkpoint): Run {
   const spec = opts.fleet ?? canaryFleet();
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  const w = new RolloutWorld(spec, clock, () => 20, { sessionHalfLifeMs: 60_000, ...world });
+  const clock = new ManualClock(from?.now ?? Date.UTC(2026, 0, 5));
+  const worldOptions = { sessionHalfLifeMs: 60_000, ...world };
+  const w = from ? RolloutWorld.restored(spec, clock, () => 20, worldOptions, from.world) : new RolloutWorld(spec, clock, () => 20, worldOptions);
   const store = new CrashingStore();
   if (opts.crash) {
     store.crashAt = opts.crash.at;
     store.crashAfterWrite = opts.crash.afterWrite;
   }
-  store.put(fleetResource(spec));
-  store.put(c);
+  if (from) store.loadObjects(from.objects);
+  else {
+    store.put(fleetResource(spec));
+    store.put(c);
+  }
   const check = opts.check;
   if (check) store.onAnyWrite = (kind, before, after) => kind === 'ProxyCanary' && check(w, clock.now(), before as ProxyCanaryStatus, after as ProxyCanaryStatus);
-  const captured: string[] = [];
-  // A fresh process after a crash: nothing in memory survives, the analysis interval starts again.
+  const captured: string[] = [...(from?.captured ?? [])];
+  // A fresh process after a crash: nothing in memory survives.
   const reconciler = new CrashRestarts(() =>
     createCanaryReconciler({
       store,
       clock,
-      log: pino({ level: 'silent' }),
+      log: silentLog(),
       snapshotOf: () => w.snapshot(),
       engine: createRolloutEngine({ clock, sendNotice: w.sendNotice, runHook: w.runHook }),
       captureDiagnostics: async (_canary, proxy) => {
@@ -97,12 +167,20 @@ export async function runCanary(c: ProxyCanary, world: WorldOptions, opts: RunOp
       ...(opts.queryPrometheus ? { queryPrometheus: opts.queryPrometheus } : {}),
     }),
   );
-  const key = { kind: 'ProxyCanary', namespace: 'default', name: 'debug' };
-  for (let pass = 0; pass < 20_000; pass++) {
+  // The crashed pass is over: the next one takes over.
+  return { clock, world: w, store, reconciler, captured, name: c.metadata.name, passes: from ? from.passes + 1 : 0 };
+}
+
+/** Passes until the canary ends; `atPassStart` sees the state each pass starts in, `true` from it ends the run there. */
+async function drive(run: Run, opts: RunOptions, atPassStart?: (fingerprint: string) => boolean | void): Promise<CanaryRun | 'converged'> {
+  const { clock, world: w, store, reconciler, captured } = run;
+  const key = { kind: 'ProxyCanary', namespace: 'default', name: run.name };
+  for (; run.passes < 20_000; run.passes++) {
+    if (atPassStart?.(exactJson([clock.now(), store.saveObjects(), w.fingerprint(), captured]))) return 'converged';
     const result = await reconciler.pass(key, new AbortController().signal);
     if (!result) continue;
     const requeueAfterMs = result.requeueAfterMs;
-    const status = (await store.get('ProxyCanary', 'default', 'debug'))?.status ?? {};
+    const status = (await store.get('ProxyCanary', 'default', run.name))?.status ?? {};
     opts.afterPass?.(status, w);
     if (['Promoted', 'RolledBack', 'Held', 'Invalid'].includes(status.phase ?? '')) return { status, world: w, store, captured, crashes: reconciler.crashes, writes: store.writes };
     if (requeueAfterMs === 0) continue;

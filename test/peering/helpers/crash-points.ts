@@ -11,6 +11,8 @@ export class Crash extends Error {}
 export class CrashPoints {
   count = 0;
   crashes = 0;
+  /** At each point a crash could be made, before the work and after it. */
+  atCrashPoint: (after: boolean) => void = () => undefined;
 
   constructor(
     private readonly at = Infinity,
@@ -20,8 +22,10 @@ export class CrashPoints {
   async around<T>(work: () => Promise<T>): Promise<T> {
     this.count++;
     const here = this.count === this.at;
+    this.atCrashPoint(false);
     if (here && !this.after) this.die('before');
     const r = await work();
+    this.atCrashPoint(true);
     if (here && this.after) this.die('after');
     return r;
   }

@@ -7,6 +7,18 @@ import type { ConfigureProxy } from '../../../src/peering/peering-reconciler.js'
 import { metrics, observation, snapshot } from '../../helpers/snapshot-fixture.js';
 import type { CrashPoints } from './crash-points.js';
 
+/** What PeeringWorld.saveState keeps. */
+export interface WorldState {
+  readonly nodes: Map<string, { region: string; proxies: string[] }>;
+  readonly strategy: { type: string; agentConnectionCount?: number };
+  readonly listeners: Set<string>;
+  readonly allowList: AllowListDocument | undefined;
+  readonly tctlCalls: string[];
+  readonly generations: AllowListDocument[];
+  readonly configureIds: string[];
+  readonly observations: number;
+}
+
 const hostId = (proxy: string): string => `host-${proxy}`;
 
 /**
@@ -29,6 +41,23 @@ export class PeeringWorld {
     readonly fleet: ProxyFleetSpec,
     private readonly points: CrashPoints,
   ) {}
+
+  /** Everything that changes as the world runs, to go on from there in a copy (restore). */
+  saveState(): WorldState {
+    return structuredClone({ nodes: this.nodes, strategy: this.strategy, listeners: this.listeners, allowList: this.allowList, tctlCalls: this.tctlCalls, generations: this.generations, configureIds: this.configureIds, observations: this.observations });
+  }
+
+  restore(state: WorldState): void {
+    const s = structuredClone(state);
+    this.nodes = s.nodes;
+    this.strategy = s.strategy;
+    this.listeners = s.listeners;
+    this.allowList = s.allowList;
+    this.tctlCalls.splice(0, Infinity, ...s.tctlCalls);
+    this.generations.splice(0, Infinity, ...s.generations);
+    this.configureIds.splice(0, Infinity, ...s.configureIds);
+    this.observations = s.observations;
+  }
 
   get peering(): boolean {
     return this.strategy.type === 'proxy_peering';

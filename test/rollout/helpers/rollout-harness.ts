@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import pino from 'pino';
 import type { ProxyFleetSpec } from '../../../src/model/fleet.js';
-import type { Kind } from '../../../src/model/kinds.js';
+import type { Kind, KindMap } from '../../../src/model/kinds.js';
 import { API_VERSION, type ResourceKey } from '../../../src/model/resource.js';
 import { OUT_OF_ROTATION_STEPS, type ProxyRollout, type ProxyRolloutSpec, type ProxyRolloutStatus } from '../../../src/model/rollout.js';
 import type { StatusOf } from '../../../src/model/store.js';
@@ -10,8 +9,10 @@ import { createRolloutReconciler } from '../../../src/rollout/rollout-reconciler
 import type { Reconciler, ReconcileResult } from '../../../src/runtime/reconciler.js';
 import { fleet } from '../../helpers/fleet-fixture.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
+import { silentLog } from '../../helpers/silent-log.js';
 import { MemoryStore } from '../../helpers/memory-store.js';
-import { RolloutWorld, type WorldOptions } from './rollout-world.js';
+import { exactJson } from './exact-json.js';
+import { RolloutWorld, type WorldOptions, type WorldState } from './rollout-world.js';
 import { insideWindow } from './window-check.js';
 
 export class Crash extends Error {}
@@ -49,14 +50,18 @@ export class CrashingStore extends MemoryStore {
   onWrite: (before: ProxyRolloutStatus, after: ProxyRolloutStatus) => void = () => undefined;
   /** Every status write of any kind, with the status before it. */
   onAnyWrite: (kind: Kind, before: unknown, after: unknown) => void = () => undefined;
+  /** At each point a crash could be made: before the write lands, and after it. */
+  atCrashPoint: (afterWrite: boolean) => void = () => undefined;
 
   override async updateStatus<K extends Kind>(kind: K, namespace: string, name: string, status: StatusOf<K>): Promise<void> {
     this.writes++;
+    this.atCrashPoint(false);
     if (this.writes === this.crashAt && !this.crashAfterWrite) throw new Crash(`crash before write ${this.writes}`);
     const before = (await this.get(kind, namespace, name))?.status ?? {};
     await super.updateStatus(kind, namespace, name, status);
     if (kind === 'ProxyRollout') this.onWrite(before as ProxyRolloutStatus, status as ProxyRolloutStatus);
     this.onAnyWrite(kind, before, status);
+    this.atCrashPoint(true);
     if (this.writes === this.crashAt && this.crashAfterWrite) throw new Crash(`crash after write ${this.writes}`);
   }
 }
@@ -89,36 +94,101 @@ export interface RunResult {
 const SCRAPE_MS = 30_000;
 const LIMIT_MS = 45 * 86_400_000;
 
-/**
- * Runs a rollout to its end with the real reconciler over an in-memory store, a manual clock and
- * a RolloutWorld, checking the invariants at every status write. `crash` kills the "process" at
- * one write (before or after it lands); a fresh reconciler then resumes from the store.
- */
 export interface Intervention {
   /** Called after every pass with the stored status; may patch the spec (an operator's command). */
   readonly afterPass: (status: ProxyRolloutStatus, store: MemoryStore, env: { readonly world: RolloutWorld; readonly clock: ManualClock }) => Promise<void>;
 }
 
+/**
+ * Runs a rollout to its end with the real reconciler over an in-memory store, a manual clock and
+ * a RolloutWorld, checking the invariants at every status write. `crash` kills the "process" at
+ * one write (before or after it lands); a fresh reconciler then resumes from the store.
+ */
 export async function runScenario(s: Scenario, crash?: { at: number; afterWrite: boolean }, intervention?: Intervention): Promise<RunResult> {
-  const clock = new ManualClock(s.startAt);
-  const world = new RolloutWorld(s.fleet, clock, s.sessions, s.world);
-  for (const name of s.unhealthy ?? []) world.setHealthy(name, false);
+  const run = setUp(s, crash);
+  const end = await drive(s, run, intervention);
+  if (end === 'converged') throw new Error('unreachable: no run to converge with');
+  return end;
+}
+
+/** The state of a run at a point a crash could be made. */
+interface Checkpoint {
+  readonly now: number;
+  readonly objects: KindMap[Kind][];
+  readonly world: WorldState;
+  readonly passes: number;
+}
+
+/** A clean run, with what resumeCrash needs to go on from any of its crash points. */
+export interface Recording {
+  readonly result: RunResult;
+  /** [n - 1]: the state as write n is made, before it lands and after. */
+  readonly beforeWrite: readonly Checkpoint[];
+  readonly afterWrite: readonly Checkpoint[];
+  /** The state (fingerprint) at the start of each pass. */
+  readonly passStarts: ReadonlySet<string>;
+}
+
+/** runScenario without a crash, keeping the state at every crash point and pass start. */
+export async function recordScenario(s: Scenario): Promise<Recording> {
+  const run = setUp(s);
+  const beforeWrite: Checkpoint[] = [];
+  const afterWrite: Checkpoint[] = [];
+  const passStarts = new Set<string>();
+  run.store.atCrashPoint = (after) => (after ? afterWrite : beforeWrite).push({ now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), passes: run.passes });
+  const result = await drive(s, run, undefined, (fingerprint) => void passStarts.add(fingerprint));
+  if (result === 'converged') throw new Error('unreachable: a clean run does not converge');
+  return { result, beforeWrite, afterWrite, passStarts };
+}
+
+/**
+ * The same as runScenario(s, crash), the quick way. The run is deterministic, so up to the crash it
+ * is the clean run: it starts from the clean run's state at that point, with a fresh reconciler
+ * (the crash killed the old one). The reconciler keeps nothing in memory between passes, so once a
+ * pass starts in a state some pass of the clean run started in (store, clock, and the world's
+ * fingerprint: all it will do and all the checks look at), the rest is the clean run's: the run
+ * ends as the clean run did, with every check on the way already passed there.
+ */
+export async function resumeCrash(s: Scenario, clean: Recording, crash: { at: number; afterWrite: boolean }): Promise<RunResult> {
+  const from = (crash.afterWrite ? clean.afterWrite : clean.beforeWrite)[crash.at - 1];
+  assert.ok(from, `the clean run made write ${crash.at}`);
+  const run = setUp(s, undefined, from);
+  run.store.writes = crash.at;
+  run.reconciler.crashes = 1;
+  const end = await drive(s, run, undefined, (fingerprint) => clean.passStarts.has(fingerprint));
+  return end === 'converged' ? { ...clean.result, crashes: run.reconciler.crashes } : end;
+}
+
+interface Run {
+  readonly clock: ManualClock;
+  readonly world: RolloutWorld;
+  readonly store: CrashingStore;
+  readonly reconciler: CrashRestarts;
+  readonly settings: ReturnType<typeof resolveSettings>;
+  passes: number;
+}
+
+function setUp(s: Scenario, crash?: { at: number; afterWrite: boolean }, from?: Checkpoint): Run {
+  const clock = new ManualClock(from?.now ?? s.startAt);
+  const world = from ? RolloutWorld.restored(s.fleet, clock, s.sessions, s.world ?? {}, from.world) : new RolloutWorld(s.fleet, clock, s.sessions, s.world);
+  if (!from) for (const name of s.unhealthy ?? []) world.setHealthy(name, false);
   const store = new CrashingStore();
-  store.put(fleet(s.fleet));
-  const rollout: ProxyRollout = { apiVersion: API_VERSION, kind: 'ProxyRollout', metadata: { name: 'upgrade', namespace: 'default', generation: 1 }, spec: s.rollout };
-  store.put(rollout);
+  if (from) store.loadObjects(from.objects);
+  else {
+    store.put(fleet(s.fleet));
+    const rollout: ProxyRollout = { apiVersion: API_VERSION, kind: 'ProxyRollout', metadata: { name: 'upgrade', namespace: 'default', generation: 1 }, spec: s.rollout };
+    store.put(rollout);
+  }
   if (crash) {
     store.crashAt = crash.at;
     store.crashAfterWrite = crash.afterWrite;
   }
-  const settings = resolveSettings(s.rollout, s.fleet);
   store.onWrite = (before, after) => checkWrite(s, world, clock.now(), before, after);
-
   const reconciler = new CrashRestarts(() =>
     createRolloutReconciler({
       store,
       clock,
-      log: pino({ level: 'silent' }),
+      log: silentLog(),
       snapshotOf: () => world.snapshot(),
       sendNotice: world.sendNotice,
       runHook: world.runHook,
@@ -126,20 +196,29 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       ...(s.claimedByCanaries ? { claimedByCanaries: () => s.claimedByCanaries?.(clock.now()) ?? new Map() } : {}),
     }),
   );
+  return { clock, world, store, reconciler, settings: resolveSettings(s.rollout, s.fleet), passes: from?.passes ?? 0 };
+}
+
+/**
+ * Passes until the rollout ends, time moving between them. `atPassStart` sees the state each pass
+ * starts in; `true` from it ends the run there ('converged').
+ */
+async function drive(s: Scenario, run: Run, intervention?: Intervention, atPassStart?: (fingerprint: string) => boolean | void): Promise<RunResult | 'converged'> {
+  const { clock, world, store, reconciler, settings } = run;
   const key = { kind: 'ProxyRollout', namespace: 'default', name: 'upgrade' };
   const signal = new AbortController().signal;
-  let passes = 0;
   for (;;) {
-    passes++;
-    assert.ok(passes < 200_000, 'the rollout makes no progress');
+    if (atPassStart?.(exactJson([clock.now(), store.saveObjects(), world.fingerprint()]))) return 'converged';
+    run.passes++;
+    assert.ok(run.passes < 200_000, 'the rollout makes no progress');
     const result = await reconciler.pass(key, signal);
     if (!result) continue;
     const requeue = result.requeueAfterMs;
     const status = (await store.get('ProxyRollout', 'default', 'upgrade'))?.status ?? {};
     await intervention?.afterPass(status, store, { world, clock });
     if (status.phase === 'Completed' || status.phase === 'Failed' || status.phase === 'Aborted' || status.phase === 'Invalid') {
-      checkEnd(s, world, status);
-      return { status, world, writes: store.writes, passes, crashes: reconciler.crashes, clock, store };
+      checkEnd(world, status);
+      return { status, world, writes: store.writes, passes: run.passes, crashes: reconciler.crashes, clock, store };
     }
     if (requeue === 0) continue;
     const held = heldSet(status);
@@ -154,7 +233,7 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
     return new Set((status.proxies ?? []).filter((p) => OUT_OF_ROTATION_STEPS.has(p.step)).map((p) => p.name));
   }
 
-  function checkEnd(sc: Scenario, w: RolloutWorld, status: ProxyRolloutStatus): void {
+  function checkEnd(w: RolloutWorld, status: ProxyRolloutStatus): void {
     assert.equal(heldSet(status).size, 0, 'a finished rollout holds no proxy out of rotation');
     for (const p of w.proxies.values()) assert.ok(p.inLoadBalancer, `${p.name} is back in the load balancer`);
     for (const p of status.proxies ?? []) {
@@ -169,7 +248,6 @@ export async function runScenario(s: Scenario, crash?: { at: number; afterWrite:
       assert.ok(p?.outAt, `${h.req.proxy.name} was taken out before its upgrade`);
       assert.ok(h.at >= Date.parse(p.outAt) + settings.drainDeadlineMs, `${h.req.proxy.name}: ${h.sessions} sessions cut before the drain deadline`);
     }
-    void sc;
   }
 }
 

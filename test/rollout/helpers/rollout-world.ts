@@ -5,6 +5,7 @@ import type { NoticeChannel } from '../../../src/model/rollout.js';
 import type { FleetSnapshot, ProxyObservation } from '../../../src/model/snapshot.js';
 import type { ManualClock } from '../../helpers/manual-clock.js';
 import { metrics } from '../../helpers/snapshot-fixture.js';
+import { exactJson } from './exact-json.js';
 
 interface WorldProxy {
   readonly name: string;
@@ -56,6 +57,17 @@ export interface WorldOptions {
   readonly auth?: { readonly version?: string };
 }
 
+/** What RolloutWorld.saveState keeps. */
+export interface WorldState {
+  readonly proxies: WorldProxy[];
+  readonly notices: ReceivedNotice[];
+  readonly hooks: HookCall[];
+  readonly seen: string[];
+  readonly failures: Record<string, number>;
+  readonly lastScrapeAt: number;
+  readonly auth: { version?: string } | undefined;
+}
+
 /**
  * The outside world of a rollout for tests: proxies whose sessions end over time, a load
  * balancer, an upgrade hook that restarts a proxy (once per id, as a real receiver would), and
@@ -85,6 +97,42 @@ export class RolloutWorld {
     this.channelFailuresLeft = { ...(opts.channelFailures ?? {}) };
     this.lastScrapeAt = clock.now();
     this.auth = opts.auth && { ...opts.auth };
+  }
+
+  /** Everything that changes as the world runs, to go on from there in a copy (restored). */
+  saveState(): WorldState {
+    return structuredClone({ proxies: [...this.proxies.values()], notices: this.notices, hooks: this.hooks, seen: [...this.seenHookIds], failures: this.channelFailuresLeft, lastScrapeAt: this.lastScrapeAt, auth: this.auth });
+  }
+
+  /** A world in a state saveState gave (on the caller's clock). */
+  static restored(fleet: ProxyFleetSpec, clock: ManualClock, sessions: (name: string) => number, opts: WorldOptions, state: WorldState): RolloutWorld {
+    const w = new RolloutWorld(fleet, clock, sessions, opts);
+    const s = structuredClone(state);
+    w.proxies.clear();
+    for (const p of s.proxies) w.proxies.set(p.name, p);
+    w.notices.push(...s.notices);
+    w.hooks.push(...s.hooks);
+    for (const id of s.seen) w.seenHookIds.add(id);
+    Object.assign(w.channelFailuresLeft, s.failures);
+    w.lastScrapeAt = s.lastScrapeAt;
+    w.auth = s.auth;
+    return w;
+  }
+
+  /**
+   * What the world will do from now on and everything a test judges about its past: the proxies,
+   * the hook ids seen, the failures left, the earliest delivery of each notice (the invariants ask
+   * whether one came early enough), the notice ids delivered and the hooks that took effect.
+   */
+  fingerprint(): string {
+    const earliest = new Map<string, number>();
+    for (const n of this.notices) {
+      const k = `${n.region} ${n.leadTime} ${n.channel}`;
+      earliest.set(k, Math.min(earliest.get(k) ?? Infinity, n.at));
+    }
+    const ids = [...new Set(this.notices.map((n) => `${n.id} ${n.channel}`))].sort();
+    const effective = this.hooks.filter((h) => h.tookEffect).map((h) => [h.req, h.at, h.sessions]);
+    return exactJson([[...this.proxies.values()], [...this.seenHookIds].sort(), this.channelFailuresLeft, this.lastScrapeAt, this.auth, [...earliest].sort(), ids, effective]);
   }
 
   setHealthy(name: string, healthy: boolean): void {
