@@ -32,7 +32,26 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Recent answers by zone and minute: passes that wait days for a window ask the same minutes over
+ * and over for every proxy, and formatToParts is the costly part. Exact: the fields are per minute.
+ */
+const recent = new Map<string, Map<number, LocalDateTime>>();
+const RECENT_PER_ZONE = 4096;
+
 export function localTime(atMs: number, timeZone: string): LocalDateTime {
+  const minute = Math.floor(atMs / 60_000);
+  let zone = recent.get(timeZone);
+  const known = zone?.get(minute);
+  if (known) return known;
+  const t = Object.freeze(formatLocalTime(minute * 60_000, timeZone));
+  if (!zone) recent.set(timeZone, (zone = new Map()));
+  if (zone.size >= RECENT_PER_ZONE) zone.clear();
+  zone.set(minute, t);
+  return t;
+}
+
+function formatLocalTime(atMs: number, timeZone: string): LocalDateTime {
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(atMs)) parts[p.type] = p.value;
   return {
