@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { createCanaryReconciler } from '../../../src/canary/canary-reconciler.js';
 import type { ProxyCanary, ProxyCanarySpec, ProxyCanaryStatus } from '../../../src/model/canary.js';
 import type { ProxyFleetSpec, Weekday } from '../../../src/model/fleet.js';
@@ -14,6 +13,7 @@ import type { MemoryStore } from '../../helpers/memory-store.js';
 import { CrashingStore, CrashRestarts } from '../../rollout/helpers/rollout-harness.js';
 import { exactJson } from '../../rollout/helpers/exact-json.js';
 import { RolloutWorld, type WorldOptions, type WorldState } from '../../rollout/helpers/rollout-world.js';
+import { checkpointAt, recorder, type CrashPoint, type Recording as CrashRecording } from '../../helpers/crash-recording.js';
 
 export const HOOK = { method: 'webhook' as const, url: 'https://hooks.example.com/upgrade' };
 export const EVERY_DAY: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -86,26 +86,17 @@ interface Checkpoint {
   readonly passes: number;
 }
 
-/** A clean run, with what resumeCrash needs to go on from any of its crash points. */
-export interface Recording {
-  readonly result: CanaryRun;
-  /** [n - 1]: the state as status write n is made, before it lands and after. */
-  readonly beforeWrite: readonly Checkpoint[];
-  readonly afterWrite: readonly Checkpoint[];
-  /** The state (fingerprint) at the start of each pass. */
-  readonly passStarts: ReadonlySet<string>;
-}
+/** A clean run, with what resumeCanaryCrash needs to go on from any of its crash points. */
+export type Recording = CrashRecording<CanaryRun, Checkpoint>;
 
 /** runCanary without a crash (nor checks), keeping the state at every crash point and pass start. */
 export async function recordCanary(c: ProxyCanary, world: WorldOptions): Promise<Recording> {
   const run = setUp(c, world, {});
-  const beforeWrite: Checkpoint[] = [];
-  const afterWrite: Checkpoint[] = [];
-  const passStarts = new Set<string>();
-  run.store.atCrashPoint = (after) => (after ? afterWrite : beforeWrite).push({ now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), captured: [...run.captured], passes: run.passes });
-  const result = await drive(run, {}, (fingerprint) => void passStarts.add(fingerprint));
+  const rec = recorder<Checkpoint>();
+  run.store.atCrashPoint = (after) => rec.atCrashPoint(after, { now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), captured: [...run.captured], passes: run.passes });
+  const result = await drive(run, {}, rec.atPassStart);
   if (result === 'converged') throw new Error('unreachable: a clean run does not converge');
-  return { result, beforeWrite, afterWrite, passStarts };
+  return rec.done(result);
 }
 
 /**
@@ -114,10 +105,8 @@ export async function recordCanary(c: ProxyCanary, world: WorldOptions): Promise
  * clean run did once a pass starts in a state a pass of the clean run started in (the reconciler
  * and the engine keep nothing in memory between passes).
  */
-export async function resumeCanaryCrash(c: ProxyCanary, world: WorldOptions, clean: Recording, crash: { readonly at: number; readonly afterWrite: boolean }): Promise<CanaryRun> {
-  const from = (crash.afterWrite ? clean.afterWrite : clean.beforeWrite)[crash.at - 1];
-  assert.ok(from, `the clean run made write ${crash.at}`);
-  const run = setUp(c, world, {}, from);
+export async function resumeCanaryCrash(c: ProxyCanary, world: WorldOptions, clean: Recording, crash: CrashPoint): Promise<CanaryRun> {
+  const run = setUp(c, world, {}, checkpointAt(clean, crash));
   run.store.writes = crash.at;
   run.reconciler.crashes = 1;
   const end = await drive(run, {}, (fingerprint) => clean.passStarts.has(fingerprint));

@@ -14,6 +14,7 @@ import { MemoryStore } from '../../helpers/memory-store.js';
 import { exactJson } from './exact-json.js';
 import { RolloutWorld, type WorldOptions, type WorldState } from './rollout-world.js';
 import { insideWindow } from './window-check.js';
+import { checkpointAt, recorder, type CrashPoint, type Recording as CrashRecording } from '../../helpers/crash-recording.js';
 
 export class Crash extends Error {}
 
@@ -120,25 +121,16 @@ interface Checkpoint {
 }
 
 /** A clean run, with what resumeCrash needs to go on from any of its crash points. */
-export interface Recording {
-  readonly result: RunResult;
-  /** [n - 1]: the state as write n is made, before it lands and after. */
-  readonly beforeWrite: readonly Checkpoint[];
-  readonly afterWrite: readonly Checkpoint[];
-  /** The state (fingerprint) at the start of each pass. */
-  readonly passStarts: ReadonlySet<string>;
-}
+export type Recording = CrashRecording<RunResult, Checkpoint>;
 
 /** runScenario without a crash, keeping the state at every crash point and pass start. */
 export async function recordScenario(s: Scenario): Promise<Recording> {
   const run = setUp(s);
-  const beforeWrite: Checkpoint[] = [];
-  const afterWrite: Checkpoint[] = [];
-  const passStarts = new Set<string>();
-  run.store.atCrashPoint = (after) => (after ? afterWrite : beforeWrite).push({ now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), passes: run.passes });
-  const result = await drive(s, run, undefined, (fingerprint) => void passStarts.add(fingerprint));
+  const rec = recorder<Checkpoint>();
+  run.store.atCrashPoint = (after) => rec.atCrashPoint(after, { now: run.clock.now(), objects: run.store.saveObjects(), world: run.world.saveState(), passes: run.passes });
+  const result = await drive(s, run, undefined, rec.atPassStart);
   if (result === 'converged') throw new Error('unreachable: a clean run does not converge');
-  return { result, beforeWrite, afterWrite, passStarts };
+  return rec.done(result);
 }
 
 /**
@@ -149,10 +141,8 @@ export async function recordScenario(s: Scenario): Promise<Recording> {
  * fingerprint: all it will do and all the checks look at), the rest is the clean run's: the run
  * ends as the clean run did, with every check on the way already passed there.
  */
-export async function resumeCrash(s: Scenario, clean: Recording, crash: { at: number; afterWrite: boolean }): Promise<RunResult> {
-  const from = (crash.afterWrite ? clean.afterWrite : clean.beforeWrite)[crash.at - 1];
-  assert.ok(from, `the clean run made write ${crash.at}`);
-  const run = setUp(s, undefined, from);
+export async function resumeCrash(s: Scenario, clean: Recording, crash: CrashPoint): Promise<RunResult> {
+  const run = setUp(s, undefined, checkpointAt(clean, crash));
   run.store.writes = crash.at;
   run.reconciler.crashes = 1;
   const end = await drive(s, run, undefined, (fingerprint) => clean.passStarts.has(fingerprint));
