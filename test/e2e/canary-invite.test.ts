@@ -80,6 +80,12 @@ test('an invitation link sends a real browser to the canary proxy, and the login
   const canaryOrigin = webUi.get('london-1');
 
   const invite = signInvite({ canary: 'debug', expiresAt: Math.floor(sim.clock.now() / 1000) + 7 * 86_400 }, KEY);
+  // The login listener answers 503 until it has observed the fleet (a busy machine can take longer
+  // than the canary to bake): asked from another address, so the browser's own answers are fresh.
+  await waitFor('the login listener to route', async () => {
+    const res = await fetch(new URL('/', meridian.loginUrl), { redirect: 'manual', headers: { 'X-Forwarded-For': '192.0.2.1' } });
+    return res.status === 302 ? true : undefined;
+  }, 10_000, 50);
   const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': LONDON_CLIENT } });
   defer(() => context.close());
   const page = await context.newPage();
