@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { oidcConnectors, type ConnectorRef } from '../adapters/kubernetes/oidc-connector.js';
 import { syncOidcConnectorFile } from '../adapters/teleport/oidc-connector-file.js';
 import type { Clock } from '../model/clock.js';
-import type { ConditionInput } from '../model/conditions.js';
+import { conditionHolds, type ConditionInput } from '../model/conditions.js';
 import { DEFAULT_NAMESPACE, keyOf } from '../model/resource.js';
 import { Conflict, hasObjectConditions, type Store } from '../model/store.js';
 import { oidcRedirectUrls } from '../oidc/core/redirect-urls.js';
@@ -124,8 +124,7 @@ export async function syncClusterConnector({ log, leadership, observed, cluster,
     const tell = async (key: ReturnType<typeof keyOf>, want: ConditionInput): Promise<void> => {
       if (!store || !hasObjectConditions(store)) return;
       for (let attempt = 0; attempt < 2; attempt++) {
-        const current = store.conditionsOf(key)?.find((c) => c.type === want.type);
-        if (current && current.status === want.status && current.reason === want.reason && current.message === want.message && current.observedGeneration === want.observedGeneration) return;
+        if (conditionHolds(store.conditionsOf(key)?.find((c) => c.type === want.type), want)) return;
         try {
           return await store.setCondition(key, want, new Date(clock.now()).toISOString());
         } catch (e) {

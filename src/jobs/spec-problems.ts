@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
-import type { Condition, ConditionInput } from '../model/conditions.js';
+import { conditionHolds, type ConditionInput } from '../model/conditions.js';
 import { formatPath } from '../model/field-error.js';
 import { isKind, KINDS } from '../model/kinds.js';
 import type { RecordEvent } from '../model/object-events.js';
@@ -26,8 +26,6 @@ function wanted(problem: ManifestProblem | undefined, generation: number): Condi
   const message = `${formatPath(problem.error.path)}: ${problem.error.message}; the last valid version stays in force`;
   return { type: SPEC_VALID, status: 'False', reason: 'InvalidSpec', message, observedGeneration: problem.generation ?? generation };
 }
-
-const same = (c: Condition | undefined, w: ConditionInput): boolean => c !== undefined && c.status === w.status && c.reason === w.reason && c.message === w.message && c.observedGeneration === w.observedGeneration;
 
 /**
  * Says on each object the API server accepted but Meridian's checks refuse why (condition SpecValid
@@ -55,7 +53,7 @@ export function startSpecConditions(deps: SpecConditionsDeps, term: AbortSignal)
     if (!problem && current?.status !== 'False') return;
     const accepted = isKind(key.kind) ? await store.get(key.kind, key.namespace, key.name) : undefined;
     const want = wanted(problem, accepted?.metadata.generation ?? 0);
-    if (same(current, want)) return;
+    if (conditionHolds(current, want)) return;
     await store.setCondition(key, want, new Date(deps.clock.now()).toISOString());
     if (problem) deps.recordEvent(key, { type: 'Warning', reason: 'InvalidSpec', message: want.message });
     deps.log.info({ object: keyString(key), status: want.status, message: want.message }, problem ? 'Told an object its spec is refused' : 'Told an object its spec is valid again');

@@ -30,3 +30,8 @@ export function setCondition(
     ? conditions.map((c) => (c.type === next.type ? merged : c))
     : [...conditions, merged];
 }
+
+/** Whether `c` already says what `want` says (its transition time aside): nothing to write. */
+export function conditionHolds(c: Condition | undefined, want: ConditionInput): boolean {
+  return c !== undefined && c.status === want.status && c.reason === want.reason && c.message === want.message && c.observedGeneration === want.observedGeneration;
+}

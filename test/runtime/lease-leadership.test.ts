@@ -68,6 +68,21 @@ function replica(identity: string, server: LeaseServer, time: VirtualTime) {
 }
 
 /** Advances in retry periods until `until` holds (at most `maxMs`), so the time it became true is known to a retry period. */
+/** Replica a leads (its work stopping as told), b stands by with its own work: the Lease well settled. */
+async function leaderAndStandby(stopping: Stopping) {
+  const time = new VirtualTime();
+  const server = new LeaseServer();
+  const a = replica('a', server, time);
+  const aw = recordedWork(time, stopping);
+  await a.leadership.run(aw.work);
+  await time.advance(100);
+  const b = replica('b', server, time);
+  const bw = recordedWork(time);
+  await b.leadership.run(bw.work);
+  await time.advance(20_000);
+  return { time, server, a, aw, b, bw };
+}
+
 async function advanceUntil(time: VirtualTime, until: () => boolean, maxMs = 60_000): Promise<void> {
   for (let waited = 0; !until() && waited < maxMs; waited += 100) await time.advance(100);
   assert.ok(until(), `not reached within ${maxMs} ms of virtual time`);
@@ -142,16 +157,7 @@ describe('startLeaseLeadership', () => {
   });
 
   it('a leader cut off from the API server stops its work before the other replica starts it', async () => {
-    const time = new VirtualTime();
-    const server = new LeaseServer();
-    const a = replica('a', server, time);
-    const aw = recordedWork(time, { stopMs: 1_000 });
-    await a.leadership.run(aw.work);
-    await time.advance(100);
-    const b = replica('b', server, time);
-    const bw = recordedWork(time);
-    await b.leadership.run(bw.work);
-    await time.advance(20_000);
+    const { time, server, a, aw, b, bw } = await leaderAndStandby({ stopMs: 1_000 });
 
     server.cutOff.add('a');
     await time.advance(60_000);
@@ -232,16 +238,7 @@ describe('startLeaseLeadership', () => {
   });
 
   it('close stops the work, then releases the Lease so that the standby takes over within a retry period', async () => {
-    const time = new VirtualTime();
-    const server = new LeaseServer();
-    const a = replica('a', server, time);
-    const aw = recordedWork(time, { stopMs: 500 });
-    await a.leadership.run(aw.work);
-    await time.advance(100);
-    const b = replica('b', server, time);
-    const bw = recordedWork(time);
-    await b.leadership.run(bw.work);
-    await time.advance(20_000);
+    const { time, server, a, aw, b, bw } = await leaderAndStandby({ stopMs: 500 });
 
     const closed = a.closeNow();
     await advanceUntil(time, () => server.record?.holderIdentity === '');
